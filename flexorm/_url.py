@@ -1,0 +1,78 @@
+"""Database URLs: accept what users type, pick the drivers flexorm needs."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from flexorm.exceptions import ConfigurationError
+
+__all__ = ["async_url", "parse_url", "redact_url", "sync_url"]
+
+# backend name -> (async driver, sync driver). A URL naming another driver keeps it.
+_DRIVERS: dict[str, tuple[str, str]] = {
+    "sqlite": ("aiosqlite", "pysqlite"),
+    "postgresql": ("psycopg", "psycopg"),
+    "mysql": ("aiomysql", "pymysql"),
+    "mariadb": ("aiomysql", "pymysql"),
+    "oracle": ("oracledb_async", "oracledb"),
+    "mssql": ("aioodbc", "pyodbc"),
+}
+_ASYNC_DRIVERS = {"aiosqlite", "psycopg", "psycopg_async", "asyncpg", "aiomysql", "asyncmy",
+                  "oracledb_async", "aioodbc"}
+_ASYNC_TO_SYNC = {"aiosqlite": "pysqlite", "psycopg_async": "psycopg", "asyncpg": "psycopg",
+                  "aiomysql": "pymysql", "asyncmy": "pymysql", "oracledb_async": "oracledb",
+                  "aioodbc": "pyodbc"}
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse a database URL, turning SQLAlchemy's error into a :class:`ConfigurationError`.
+
+    ``postgres://`` (Heroku style) is read as ``postgresql://``.
+    """
+    if isinstance(url, URL):
+        return url
+    text = url.strip()
+    if text.startswith("postgres://"):
+        text = "postgresql://" + text[len("postgres://"):]
+    try:
+        return make_url(text)
+    except ArgumentError as exc:
+        raise ConfigurationError(f"not a database URL: {redact_url(text)!r}") from exc
+
+
+def async_url(url: str | URL) -> URL:
+    """The URL with an async driver: ``sqlite:///x.db`` becomes ``sqlite+aiosqlite:///x.db``.
+
+    Examples:
+        >>> async_url("postgresql://u@h/db").drivername
+        'postgresql+psycopg'
+    """
+    parsed = parse_url(url)
+    backend, _, driver = parsed.drivername.partition("+")
+    if driver in _ASYNC_DRIVERS:
+        return parsed
+    if backend in _DRIVERS:
+        return parsed.set(drivername=f"{backend}+{_DRIVERS[backend][0]}")
+    return parsed
+
+
+def sync_url(url: str | URL) -> URL:
+    """The URL with a blocking driver, for action bodies that run in a worker thread."""
+    parsed = parse_url(url)
+    backend, _, driver = parsed.drivername.partition("+")
+    if driver in _ASYNC_TO_SYNC:
+        return parsed.set(drivername=f"{backend}+{_ASYNC_TO_SYNC[driver]}")
+    if not driver and backend in _DRIVERS:
+        return parsed.set(drivername=f"{backend}+{_DRIVERS[backend][1]}")
+    return parsed
+
+
+def redact_url(url: str | URL) -> str:
+    """The URL as text with its password hidden, safe for logs and error messages."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"

@@ -1,0 +1,114 @@
+"""Errors raised by flexorm.
+
+None of them knows anything about HTTP: the server maps them onto the Jet Admin protocol's error
+shapes in one place (``flexorm.server.errors``), and the CLI prints them as one line.
+
+The hierarchy::
+
+    FlexormError
+    ├── ConfigurationError        bad settings, bad action declarations (a developer's mistake)
+    ├── DatabaseError             the database cannot be reached or reflected
+    ├── UnknownCollectionError    a collection name that the reflected schema does not have
+    ├── RequestError              a request that cannot be understood (400)
+    │   └── UnknownActionError    execute_action names no registered action
+    ├── ValidationError           action parameters or ids that do not validate (400, per field)
+    ├── ActionError               raised by an action body for its user (400, non_field_errors)
+    ├── PermissionDenied          the caller may not do this (403)
+    └── NotAuthenticated          no valid credentials (403, as the reference bridge answers)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "ActionError",
+    "ConfigurationError",
+    "DatabaseError",
+    "FlexormError",
+    "NotAuthenticated",
+    "PermissionDenied",
+    "RequestError",
+    "UnknownActionError",
+    "UnknownCollectionError",
+    "ValidationError",
+]
+
+NON_FIELD_ERRORS = "non_field_errors"
+"""The key under which errors that belong to no single field are reported."""
+
+
+class FlexormError(Exception):
+    """Base class of every error flexorm raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(FlexormError):
+    """flexorm is set up wrongly: a bad setting, URL or action declaration."""
+
+
+class DatabaseError(FlexormError):
+    """The database cannot be reached, logged into or reflected."""
+
+
+class UnknownCollectionError(FlexormError):
+    """A collection name that the reflected schema does not contain."""
+
+    def __init__(self, name: str, known: Sequence[str] = ()) -> None:
+        hint = ""
+        close = [k for k in known if k.lower() == name.lower() or k.endswith("." + name)]
+        if close:
+            hint = f" (did you mean {', '.join(repr(k) for k in close[:3])}?)"
+        super().__init__(f"unknown collection {name!r}{hint}")
+        self.name = name
+
+
+class RequestError(FlexormError):
+    """A request that cannot be understood.
+
+    Args:
+        message: what is wrong, for the caller.
+        field: the request field at fault; ``None`` reports it under ``non_field_errors``.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownActionError(RequestError):
+    """``execute_action`` names an action that is not registered (for that collection)."""
+
+
+class ValidationError(FlexormError):
+    """Values that do not validate, reported per field.
+
+    Args:
+        errors: field name to its messages; ``non_field_errors`` for the whole request.
+    """
+
+    def __init__(self, errors: Mapping[str, Sequence[str]]) -> None:
+        self.errors: dict[str, list[str]] = {k: list(v) for k, v in errors.items()}
+        first = next(iter(self.errors.items()), ("", [""]))
+        super().__init__(f"{first[0]}: {first[1][0]}" if first[0] else "invalid input")
+
+
+class ActionError(FlexormError):
+    """Raised by an action body to tell its user why it did not run.
+
+    The transaction is rolled back and the message is shown in Jet Admin.
+
+    Examples:
+        >>> raise ActionError("order 5 was already refunded")  # doctest: +SKIP
+    """
+
+
+class PermissionDenied(FlexormError):
+    """The caller is known but may not do what it asks."""
+
+
+class NotAuthenticated(FlexormError):
+    """The request carries no credentials that flexorm accepts."""

@@ -1,0 +1,184 @@
+"""``Flex``: the one object a user creates. It declares actions and builds the server.
+
+``Flex`` holds only declarations and settings; nothing connects until a runtime is opened (by the
+app's lifespan or a CLI command), so creating one at import time is free and safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from litestar.config.app import AppConfig
+from litestar.plugins import InitPluginProtocol
+
+from flexorm.actions.declaration import ActionDeclaration, Policy, collect_model_actions, declare
+from flexorm.actions.params import ColumnRef, ModelRef
+from flexorm.exceptions import ConfigurationError
+from flexorm.settings import RenameHook, Settings
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from sqlalchemy.orm import DeclarativeBase
+
+    from flexorm.runtime import Runtime
+
+__all__ = ["Flex"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Flex(InitPluginProtocol):
+    """FlexActions for one database.
+
+    Args:
+        url: the database URL (``sqlite:///shop.db``, ``postgresql://user@host/db``...); defaults
+            to ``FLEXORM_DATABASE_URL``.
+        models: declarative classes whose ``@action`` methods become actions, and whose column
+            types (``Enum``...) refine the reflected ones.
+        base: a declarative base; every class mapped on it counts as in ``models``.
+        settings: a full :class:`~flexorm.Settings`; the keyword arguments below override it.
+        token: one shared key or several, accepted as ``Authorization: Bearer <key>``.
+        insecure: serve without authorization (local development only).
+        schemas: schemas to reflect (default: the default schema).
+        include: glob patterns of collections to serve.
+        exclude: glob patterns of collections to leave out.
+        rename: ``(schema, table) -> collection name`` hook.
+
+    Examples:
+        >>> flex = Flex("sqlite:///shop.db", token="s3cret")
+        >>> @flex.action(model="orders", for_instance=True)
+        ... def refund(order, reason: str = "") -> None:
+        ...     order.status = "refunded"
+        >>> app = flex.app  # a Litestar application serving /api/messages/
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        models: Iterable[type[Any]] = (),
+        base: type[DeclarativeBase] | None = None,
+        settings: Settings | None = None,
+        token: str | Sequence[str] | None = None,
+        insecure: bool | None = None,
+        schemas: Sequence[str] | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+        rename: RenameHook | None = None,
+    ) -> None:
+        tokens = (token,) if isinstance(token, str) else (tuple(token) if token else None)
+        base_settings = settings if settings is not None else Settings.from_env()
+        self.settings = base_settings.with_(**{
+            name: value for name, value in {
+                "database_url": url, "tokens": tokens, "insecure": insecure,
+                "schemas": tuple(schemas) if schemas is not None else None,
+                "include": tuple(include) if include is not None else None,
+                "exclude": tuple(exclude) if exclude is not None else None,
+                "rename": rename,
+            }.items() if value is not None
+        })
+        self._models: list[type[Any]] = list(models)
+        if base is not None:
+            self._models.extend(m.class_ for m in base.registry.mappers)
+        self._declarations: list[ActionDeclaration] = collect_model_actions(self._models)
+        self._app: Litestar | None = None
+
+    # -- declaring -------------------------------------------------------------------------
+
+    @overload
+    def action(self, func: F, /) -> F: ...
+
+    @overload
+    def action(
+        self,
+        *,
+        model: str | type[Any] | Sequence[str | type[Any]] | None = None,
+        for_instance: bool = False,
+        bulk: bool = False,
+        fields: Sequence[str] | None = None,
+        name: str | None = None,
+        label: str | None = None,
+        icon: str | None = None,
+        allow: Policy | None = None,
+    ) -> Callable[[F], F]: ...
+
+    def action(self, func: F | None = None, /, **options: Any) -> F | Callable[[F], F]:
+        """Declare an action; the decorated function is its body and is returned unchanged.
+
+        Args:
+            model: the collection(s) the action belongs to (names, or mapped classes); none for a
+                common action.
+            for_instance: the action runs on selected records (the body's first argument).
+            bulk: with ``for_instance``, one call gets all selected records as a list.
+            fields: generate one parameter per named column of the collection.
+            name: the action's unique name (default: the function's name).
+            label: the text Jet Admin shows (default: from the name).
+            icon: a Jet Admin icon name.
+            allow: a permission policy: ``(ctx) -> bool``, or a declarative one.
+        """
+
+        def register(body: F) -> F:
+            self._add(declare(body, **options))
+            return body
+
+        return register(func) if func is not None else register
+
+    def _add(self, declaration: ActionDeclaration) -> None:
+        if self._app is not None:
+            raise ConfigurationError(
+                f"action {declaration.name!r} declared after the app was built; declare every "
+                "action before using flex.app"
+            )
+        self._declarations.append(declaration)
+
+    def model(self, name: str) -> ModelRef:
+        """A reference to a reflected collection, usable as a parameter type (a ForeignKey).
+
+        Examples:
+            >>> Account = flex.model("accounts")  # doctest: +SKIP
+            >>> def transfer(account_from: Account, amount: Decimal) -> None: ...  # doctest: +SKIP
+        """
+        return ModelRef(name)
+
+    def column(self, path: str) -> ColumnRef:
+        """``Annotated[T, flex.column("orders.status")]``: a parameter typed like that column."""
+        return ColumnRef.parse(path)
+
+    @property
+    def declarations(self) -> tuple[ActionDeclaration, ...]:
+        """Every declared action, in declaration order."""
+        return tuple(self._declarations)
+
+    @property
+    def models(self) -> tuple[type[Any], ...]:
+        return tuple(self._models)
+
+    # -- running ---------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def runtime(self) -> AsyncIterator[Runtime]:
+        """Connect, reflect and bind every action; close the engines on exit.
+
+        The app's lifespan and the CLI both run through this.
+        """
+        from flexorm.runtime import open_runtime
+
+        async with open_runtime(self) as runtime:
+            yield runtime
+
+    @property
+    def app(self) -> Litestar:
+        """A Litestar application serving this ``Flex`` (built once)."""
+        if self._app is None:
+            from litestar import Litestar
+
+            self._app = Litestar(plugins=[self])
+        return self._app
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Wire flexorm into a Litestar app: ``Litestar(plugins=[flex])``."""
+        from flexorm.server.plugin import configure_app
+
+        return configure_app(self, app_config)

@@ -1,0 +1,1 @@
+"""The Jet Admin messages protocol: request shapes in, answer shapes out."""

@@ -1,0 +1,50 @@
+"""Parsed messages: what the action layer receives, whatever shape the client sent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ExecuteRequest", "FieldOptionsRequest", "Message"]
+
+JsonScalar = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message as posted to ``/api/messages/``: its name and its (decoded) params object."""
+
+    name: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteRequest:
+    """An ``execute_action`` message, whatever shape it came in.
+
+    ``ids`` is ``None`` when the message names no records (a collection or common action), else
+    the raw ids as sent (JSON scalars or strings from ``"1,2,3"``), not yet coerced to the
+    primary key's type. ``single`` is true when they came as ``"id"``.
+    """
+
+    action: str
+    model: str | None = None
+    ids: tuple[JsonScalar, ...] | None = None
+    inverse: bool = False
+    single: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """The action's parameter values, with protocol keys (``ids``...) taken out."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldOptionsRequest:
+    """A ``get_field_options`` message: the options of one action parameter or column."""
+
+    field: str
+    action: str | None = None
+    model: str | None = None
+    query: str | None = None
+    """Text the user typed to narrow the options."""
+    form: Mapping[str, Any] = field(default_factory=dict)
+    """The form's current values."""

@@ -1,0 +1,106 @@
+"""flexorm's settings: one dataclass, filled from arguments and ``FLEXORM_*`` variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from flexorm.exceptions import ConfigurationError
+
+__all__ = ["Settings"]
+
+RenameHook = Callable[[str | None, str], str | None]
+"""``(schema, table) -> collection name``; ``None`` keeps flexorm's own name."""
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {value!r}")
+
+
+def _int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 1:
+        raise ConfigurationError(f"{name} must be at least 1, not {number}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How flexorm connects, reflects, authorizes and serves.
+
+    Every field can be set from the environment as ``FLEXORM_<FIELD NAME IN CAPITALS>``; lists are
+    comma-separated there. Arguments given in code win over the environment.
+    """
+
+    database_url: str | None = None
+    """The SQLAlchemy URL of the database to serve (``FLEXORM_DATABASE_URL``)."""
+    schemas: tuple[str, ...] = ()
+    """Schemas to reflect; empty means the default schema only."""
+    include: tuple[str, ...] = ()
+    """Glob patterns of collection names to reflect; empty means all."""
+    exclude: tuple[str, ...] = ()
+    """Glob patterns of collection names to leave out."""
+    tokens: tuple[str, ...] = ()
+    """Shared keys accepted as ``Authorization: Bearer <key>`` (``FLEXORM_TOKEN``)."""
+    insecure: bool = False
+    """Serve without any authorization. For local development only; flexorm warns loudly."""
+    cors_allow_origin: str = "*"
+    """The ``Access-Control-Allow-Origin`` answer."""
+    chunk_size: int = 1000
+    """How many records one query loads for a bulk or inverse selection."""
+    field_options_limit: int = 50
+    """How many options ``get_field_options`` answers at most."""
+    rename: RenameHook | None = field(default=None, compare=False)
+    """A hook naming collections: ``(schema, table) -> name``."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``FLEXORM_*`` variables, then ``overrides`` (``None`` values are ignored).
+
+        Examples:
+            >>> Settings.from_env({"FLEXORM_TOKEN": "a,b"}).tokens
+            ('a', 'b')
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        readers: dict[str, Callable[[str, str], Any]] = {
+            "database_url": lambda _n, v: v,
+            "schemas": lambda _n, v: _split(v),
+            "include": lambda _n, v: _split(v),
+            "exclude": lambda _n, v: _split(v),
+            "tokens": lambda _n, v: _split(v),
+            "insecure": _flag,
+            "cors_allow_origin": lambda _n, v: v,
+            "chunk_size": _int,
+            "field_options_limit": _int,
+        }
+        env_names = {"tokens": "FLEXORM_TOKEN"}
+        for name, read in readers.items():
+            variable = env_names.get(name, "FLEXORM_" + name.upper())
+            if variable in env:
+                values[name] = read(variable, env[variable])
+        known = {f.name for f in fields(cls)}
+        for name, value in overrides.items():
+            if name not in known:
+                raise ConfigurationError(f"unknown setting {name!r}")
+            if value is not None:
+                values[name] = tuple(value) if isinstance(value, list) else value
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)

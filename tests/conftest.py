@@ -1,0 +1,68 @@
+"""Fixtures shared by every test: real SQLite files and a real PostgreSQL server.
+
+- ``sqlite_url``: a URL to an empty SQLite file of the test's own.
+- ``pg_url``: a URL to an empty PostgreSQL database of the test's own (the server is started once
+  per session, see ``tests/_postgres.py``).
+- ``db_url``: both, as a parametrized fixture: a test that takes it runs on SQLite and PostgreSQL.
+
+Without PostgreSQL binaries the PostgreSQL tests are skipped locally, and fail under CI.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests._postgres import PostgresUnavailable, running_server
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    try:
+        with running_server() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def pg_url(postgres_server: str) -> Iterator[str]:
+    name = f"flexorm_test_{os.getpid()}_{next(_counter)}"
+    admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    return str(request.getfixturevalue(name))
+
+
+def sync_engine(url: str) -> sa.Engine:
+    """A plain blocking engine for setting up test schemas (psycopg 3 for PostgreSQL)."""
+    parsed = sa.make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return sa.create_engine(parsed)
