@@ -63,6 +63,8 @@ class ColumnInfo:
     """The allowed values: enum labels or a ``CHECK (col IN (...))`` list, in declared order."""
     foreign_key: ForeignKeyInfo | None = None
     """The single-column foreign key on this column, if any (the first when there are several)."""
+    has_default: bool = False
+    """A client-side default declared by a user model (``Column(default=...)``)."""
 
 
 @dataclass(frozen=True, slots=True)

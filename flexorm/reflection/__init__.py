@@ -1,0 +1,23 @@
+"""Reflection: any database's tables and views as Jet Admin collections and fields.
+
+:func:`reflect` reads the schema once at startup into immutable records
+(:mod:`flexorm.reflection.records`); :func:`merge_models` refines them with user models;
+:func:`model_descriptions`, :func:`field_types` and :func:`param_field` turn them into what Jet
+Admin reads.
+"""
+
+from flexorm.reflection.descriptions import model_descriptions
+from flexorm.reflection.models import merge_models
+from flexorm.reflection.reflector import Progress, reflect, reflect_sync
+from flexorm.reflection.typemap import ParamField, field_types, param_field
+
+__all__ = [
+    "ParamField",
+    "Progress",
+    "field_types",
+    "merge_models",
+    "model_descriptions",
+    "param_field",
+    "reflect",
+    "reflect_sync",
+]

@@ -1,0 +1,187 @@
+"""Column types to Jet Admin field types: two explicit, ordered tables.
+
+The first match wins, so subclasses come before their bases: ``Enum`` is a ``String``,
+``BigInteger`` an ``Integer``, ``TIMESTAMP`` a ``DateTime``. ``python_type`` is never consulted (it
+raises for many types and lies for others). Wrappers are looked through first: a PostgreSQL
+``DOMAIN`` maps as its base type, a ``TypeDecorator`` as its ``impl``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeEngine
+
+from flexorm.reflection.records import ColumnInfo
+
+__all__ = [
+    "FIELD_TYPES",
+    "ParamField",
+    "base_type",
+    "db_internal_type",
+    "field_types",
+    "is_known_type",
+    "param_field",
+]
+
+_Rule = tuple[type[TypeEngine[Any]] | tuple[type[TypeEngine[Any]], ...], str, str]
+
+FIELD_TYPES: tuple[_Rule, ...] = (
+    (sa.Enum, "SelectField", "SelectField"),
+    ((sa.Text, sa.UnicodeText, sa.CLOB), "TextField", "TextField"),
+    (sa.String, "CharField", "CharField"),
+    (sa.Boolean, "BooleanField", "BooleanField"),
+    (sa.BigInteger, "IntegerField", "BigIntegerField"),
+    (sa.SmallInteger, "IntegerField", "SmallIntegerField"),
+    (sa.Integer, "IntegerField", "IntegerField"),
+    (sa.Double, "FloatField", "DoublePrecisionField"),
+    (sa.Float, "FloatField", "FloatField"),
+    (sa.DECIMAL, "FloatField", "DecimalField"),
+    (sa.Numeric, "FloatField", "NumberField"),
+    (sa.Date, "DateField", "DateField"),
+    (sa.TIMESTAMP, "DateTimeField", "TimestampField"),
+    (sa.DateTime, "DateTimeField", "DateTimeField"),
+    ((sa.JSON, sa.ARRAY), "JSONField", "JSONField"),
+    (sa.Uuid, "UUIDField", "UUIDField"),
+    ((sa.LargeBinary, sa.BINARY, sa.VARBINARY), "BinaryField", "BinaryField"),
+)
+"""``(SQLAlchemy type, field, db_field)`` in match order (protocol section 4)."""
+
+_FALLBACK = ("CharField", "CharField")
+
+
+def base_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The type to map: through PostgreSQL domains and ``TypeDecorator`` wrappers."""
+    seen = 0
+    while seen < 10:  # a decorator of a domain of a decorator... never loops for ever
+        seen += 1
+        if isinstance(type_, postgresql.DOMAIN):
+            type_ = type_.data_type
+        elif isinstance(type_, sa.TypeDecorator):
+            type_ = type_.impl_instance
+        else:
+            break
+    return type_
+
+
+def _match(type_: TypeEngine[Any]) -> tuple[str, str] | None:
+    for sql_type, jet_field, db_field in FIELD_TYPES:
+        if isinstance(type_, sql_type):
+            return jet_field, db_field
+    return None
+
+
+def is_known_type(type_: TypeEngine[Any]) -> bool:
+    """Whether the type has an entry in :data:`FIELD_TYPES` (else it degrades to CharField)."""
+    return _match(base_type(type_)) is not None
+
+
+def field_types(column: ColumnInfo) -> tuple[str, str]:
+    """``(field, db_field)`` of a column in a model description.
+
+    A foreign key column's ``field`` is ``ForeignKey``; a column restricted to a list of values (an
+    enum or a ``CHECK ... IN`` list) is a ``SelectField``. ``db_field`` always keeps the base type.
+
+    Examples:
+        >>> import sqlalchemy as sa
+        >>> field_types(ColumnInfo("n", sa.BigInteger(), False, False, False))
+        ('IntegerField', 'BigIntegerField')
+    """
+    jet_field, db_field = _match(base_type(column.type)) or _FALLBACK
+    if column.foreign_key is not None:
+        return "ForeignKey", db_field
+    if column.options is not None:
+        return "SelectField", db_field
+    return jet_field, db_field
+
+
+def db_internal_type(type_: TypeEngine[Any]) -> str:
+    """``str(type)`` as the reference bridge reports it; the class name when that cannot render."""
+    try:
+        return str(type_)
+    except Exception:  # some types cannot compile without a dialect
+        return type(type_).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class ParamField:
+    """How an action parameter of a column's type is described to Jet Admin and validated."""
+
+    field: str
+    """The Jet param field: ``CharField``, ``IntegerField``, ``SelectField``, ``ForeignKey``..."""
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
+    """The descriptor's ``params``: ``options``, ``related_model``, ``precision``/``scale``."""
+    python_type: Any = str
+    """The Python type values are validated with (``Any`` for JSON)."""
+    options: tuple[Any, ...] | None = None
+    """The allowed values, for a ``SelectField``."""
+    related_model: str | None = None
+    """The referenced collection, for a ``ForeignKey``."""
+
+
+_ParamRule = tuple[type[TypeEngine[Any]] | tuple[type[TypeEngine[Any]], ...], str, Any]
+
+PARAM_FIELDS: tuple[_ParamRule, ...] = (
+    ((sa.Text, sa.UnicodeText, sa.CLOB), "TextField", str),
+    (sa.String, "CharField", str),
+    (sa.Boolean, "BooleanField", bool),
+    (sa.Integer, "IntegerField", int),
+    (sa.Float, "FloatField", float),
+    (sa.Numeric, "DecimalField", decimal.Decimal),
+    (sa.Date, "DateField", datetime.date),
+    (sa.TIMESTAMP, "TimestampField", datetime.datetime),
+    (sa.DateTime, "DateTimeField", datetime.datetime),
+    (sa.Time, "TimeField", datetime.time),
+    (sa.Interval, "CharField", datetime.timedelta),
+    ((sa.JSON, sa.ARRAY), "JSONField", Any),
+    (sa.Uuid, "CharField", uuid.UUID),
+    ((sa.LargeBinary, sa.BINARY, sa.VARBINARY), "CharField", bytes),
+)
+"""``(SQLAlchemy type, param field, Python type)`` in match order, for action parameters."""
+
+
+def _options_param(values: tuple[Any, ...]) -> list[dict[str, Any]]:
+    return [{"value": value, "name": str(value)} for value in values]
+
+
+def param_field(column: ColumnInfo) -> ParamField:
+    """The richer field of an action parameter typed by a column.
+
+    Foreign keys win, then value lists, then the type table; an unknown type is a ``CharField``
+    validated as ``str``.
+
+    Examples:
+        >>> import sqlalchemy as sa
+        >>> param_field(ColumnInfo("price", sa.Numeric(10, 2), False, False, False)).params
+        {'precision': 10, 'scale': 2}
+    """
+    type_ = base_type(column.type)
+    jet_field, python_type = "CharField", str
+    for sql_type, candidate, candidate_type in PARAM_FIELDS:
+        if isinstance(type_, sql_type):
+            jet_field, python_type = candidate, candidate_type
+            break
+    fk = column.foreign_key
+    if fk is not None:
+        return ParamField("ForeignKey", {"related_model": {"model": fk.target}}, python_type,
+                          column.options, fk.target)
+    options = column.options
+    if options is None and isinstance(type_, sa.Enum):
+        options = tuple(type_.enums)
+    if options is not None:
+        return ParamField("SelectField", {"options": _options_param(options)}, python_type,
+                          options)
+    params: dict[str, Any] = {}
+    if jet_field == "DecimalField" and isinstance(type_, sa.Numeric):
+        if type_.precision is not None:
+            params["precision"] = type_.precision
+        if type_.scale is not None:
+            params["scale"] = type_.scale
+    return ParamField(jet_field, params, python_type)
