@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the test suite needs on a fresh Debian machine, then runs it:
-# Debian's PostgreSQL server (the tests start their own cluster), a virtual environment with
-# flexorm and its test tools, ruff, mypy, then pytest. Extra arguments go to pytest.
+# Debian's PostgreSQL server (the tests start a cluster of their own), .venv with flexorm and its
+# test tools, then ruff, mypy (strict) and pytest. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,13 +12,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${FLEXORM_TEST
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
 
-PY="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-  echo "== creating .venv"
-  "$PY" -m venv .venv
-fi
-echo "== installing flexorm and its test tools"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+source scripts/_venv.sh test
 
 echo "== ruff"
 .venv/bin/ruff check flexorm tests examples bench docs
