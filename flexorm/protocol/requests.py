@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,5 +47,6 @@ class FieldOptionsRequest:
     model: str | None = None
     query: str | None = None
     """Text the user typed to narrow the options."""
-    form: Mapping[str, Any] = field(default_factory=dict)
+    # ``dataclasses.field`` spelled out: the ``field`` attribute above shadows the name for mypy.
+    form: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """The form's current values."""

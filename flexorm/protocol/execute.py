@@ -1,0 +1,105 @@
+"""``execute_action`` params, in every shape clients send, as an :class:`ExecuteRequest`.
+
+The message's own ``name`` is ``execute_action``; what is parsed here is its ``params`` object,
+whose ``name`` is the action's::
+
+    {"name": "execute_action", "params": {"model": "orders", "name": "refund", "id": 5,
+                                          "params": {"amount": "10.00"}}}
+
+Shapes (protocol section 2): a single ``id``; a list of ``ids`` with ``inverseIds``; legacy
+``"ids": "1,2,3"``; ids inside the inner params (``{"name": "ship", "params": {"ids": [1]}}``);
+no ids at all for collection and common actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flexorm.exceptions import RequestError
+from flexorm.protocol.body import decode_object
+from flexorm.protocol.requests import ExecuteRequest, JsonScalar
+
+__all__ = ["parse_execute"]
+
+_IDS = "ids"
+_INVERSE = "inverseIds"
+
+
+def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
+    """Read the params of an ``execute_action`` message.
+
+    Args:
+        params: the message's decoded ``params`` object.
+
+    Raises:
+        RequestError: under the key at fault, for a missing action name or a value of the wrong
+            type (``ids`` as an object, ``id`` as a list, ``inverseIds`` not a boolean...).
+
+    Examples:
+        >>> parse_execute({"model": "orders", "name": "ship", "ids": "1,2"})
+        ExecuteRequest(action='ship', model='orders', ids=('1', '2'), inverse=False, single=False, params={})
+        >>> parse_execute({"name": "ship", "params": {"ids": [1, 2], "carrier": "UPS"}}).params
+        {'carrier': 'UPS'}
+    """  # noqa: E501
+    action = params.get("name")
+    if action in (None, ""):
+        raise RequestError("this field is required", field="name")
+    if not isinstance(action, str):
+        raise RequestError("must be a string", field="name")
+    model = params.get("model")
+    if model == "":
+        model = None
+    if model is not None and not isinstance(model, str):
+        raise RequestError("must be a string", field="model")
+    values = decode_object(params.get("params"), field="params")
+
+    record_id = params.get("id")
+    has_ids = params.get(_IDS) is not None
+    if record_id is not None and has_ids:
+        raise RequestError("send either id or ids, not both")
+    if record_id is not None:
+        if params.get(_INVERSE) is not None and params.get(_INVERSE) is not False:
+            raise RequestError("inverseIds needs ids, not id", field=_INVERSE)
+        return ExecuteRequest(action=action, model=model, ids=(_scalar_id(record_id, "id"),),
+                              single=True, params=values)
+
+    source: Mapping[str, Any] = params
+    if not has_ids and values.get(_IDS) is not None:
+        # Legacy clients put the selection inside the action's own params: take it out.
+        source = values
+        values = {k: v for k, v in values.items() if k not in (_IDS, _INVERSE)}
+    ids = _ids(source.get(_IDS))
+    inverse = _inverse(source.get(_INVERSE))
+    if inverse and ids is None:
+        ids = ()
+    return ExecuteRequest(action=action, model=model, ids=ids, inverse=inverse, params=values)
+
+
+def _scalar_id(value: Any, field: str) -> JsonScalar:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise RequestError("must be a record id (a number or a string)", field=field)
+    if isinstance(value, str) and not value.strip():
+        raise RequestError("must not be blank", field=field)
+    return value
+
+
+def _ids(value: Any) -> tuple[JsonScalar, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, bool | int | float):
+        return (_scalar_id(value, _IDS),)
+    if not isinstance(value, list):
+        raise RequestError("must be a list of record ids or a comma-separated string",
+                           field=_IDS)
+    return tuple(_scalar_id(item, _IDS) for item in value)
+
+
+def _inverse(value: Any) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise RequestError("must be true or false (a JSON boolean)", field=_INVERSE)
+    return value

@@ -1,0 +1,58 @@
+"""Encoding answers: what action bodies return, exactly."""
+
+from __future__ import annotations
+
+import enum
+import json
+import uuid
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from flexorm.protocol.encoding import encode_json
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    price: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+
+
+def test_scalars():
+    value = {"amount": Decimal("10.10"), "at": datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+             "day": date(2024, 5, 1), "t": time(8, 30), "id": uuid.UUID(int=1),
+             "color": Color.RED, "tags": {"a"}}
+    assert json.loads(encode_json(value)) == {
+        "amount": "10.10", "at": "2024-05-01T12:00:00Z", "day": "2024-05-01", "t": "08:30:00",
+        "id": "00000000-0000-0000-0000-000000000001", "color": "red", "tags": ["a"],
+    }
+
+
+def test_decimal_keeps_every_digit():
+    assert encode_json(Decimal("12345678901234567890.123456789")) == (
+        b'"12345678901234567890.123456789"')
+
+
+def test_rows_and_mapped_objects_become_dicts():
+    engine = sa.create_engine("sqlite://")
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT 1 AS id, 'x' AS name")).one()
+    assert json.loads(encode_json([row])) == [{"id": 1, "name": "x"}]
+    assert json.loads(encode_json(Item(id=3, price=Decimal("1.50")))) == {"id": 3,
+                                                                          "price": "1.50"}
+
+
+def test_unknown_objects_are_refused():
+    with pytest.raises(TypeError, match="cannot encode a object"):
+        encode_json(object())
