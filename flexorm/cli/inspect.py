@@ -1,0 +1,144 @@
+"""``flexorm inspect``: what Jet Admin will see of a database, as a table or as JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError
+
+from flexorm._url import parse_url, redact_url
+from flexorm.database import Database
+from flexorm.exceptions import ConfigurationError, DatabaseError, FlexormError
+from flexorm.reflection import Progress as ProgressCallback
+from flexorm.reflection import field_types, model_descriptions, reflect
+from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
+from flexorm.settings import Settings
+
+__all__ = ["inspect_command"]
+
+
+def _check_sqlite_file(url: URL) -> None:
+    """Refuse a SQLite path that does not exist (connecting would create an empty file)."""
+    if url.get_backend_name() != "sqlite":
+        return
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    if not Path(database).is_file():
+        raise DatabaseError(f"no SQLite database at {database}")
+
+
+async def _reflect(settings: Settings, progress: ProgressCallback | None) -> SchemaInfo:
+    url = parse_url(settings.database_url or "")
+    _check_sqlite_file(url)
+    try:
+        database = Database.connect(url)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigurationError(f"cannot use {redact_url(url)}: {exc}") from exc
+    try:
+        return await reflect(database.engine, settings, progress=progress)
+    finally:
+        await database.dispose()
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar = Progress(TextColumn("reflecting"), BarColumn(), MofNCompleteColumn(),
+                   console=Console(stderr=True), transient=True)
+    task = bar.add_task("reflect", total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield update
+
+
+def _key(collection: CollectionInfo, column: ColumnInfo) -> str:
+    marks = []
+    if column.name in collection.primary_key:
+        marks.append("PK" if collection.has_primary_key else "PK (first column)")
+    fk = column.foreign_key
+    if fk is not None:
+        marks.append(f"→ {fk.target}.{fk.target_columns[0]}")
+    return ", ".join(marks)
+
+
+def _render(schema: SchemaInfo, console: Console) -> None:
+    if not len(schema):
+        console.print("No collections found.")
+        return
+    for collection in schema:
+        kind = "view" if collection.is_view else "table"
+        table = Table(title=f"{collection.name} ({kind})", title_justify="left",
+                      title_style="bold")
+        for heading in ("field", "type", "db_field", "null", "key"):
+            table.add_column(heading)
+        for column in collection.columns.values():
+            jet_field, db_field = field_types(column)
+            table.add_row(column.name, jet_field, db_field, "yes" if column.nullable else "",
+                          _key(collection, column))
+        console.print(table)
+    console.print(f"{len(schema)} collections ({schema.dialect})")
+
+
+def _json_default(value: Any) -> Any:
+    return str(value)
+
+
+@click.command("inspect")
+@click.argument("database_url", required=False)
+@click.option("--schema", "schemas", multiple=True, metavar="NAME",
+              help="A schema to reflect (repeatable); the default schema when none is given.")
+@click.option("--include", multiple=True, metavar="GLOB",
+              help="Only collections matching this pattern (repeatable).")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Leave out collections matching this pattern (repeatable).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the model descriptions Jet Admin reads, as JSON.")
+def inspect_command(
+    database_url: str | None,
+    schemas: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Show the collections and fields flexorm finds in a database.
+
+    DATABASE_URL defaults to FLEXORM_DATABASE_URL; plain URLs such as sqlite:///app.db or
+    postgresql://user@host/db work.
+    """
+    try:
+        settings = Settings.from_env(
+            database_url=database_url or None,
+            schemas=schemas or None,
+            include=include or None,
+            exclude=exclude or None,
+        )
+        if not settings.database_url:
+            raise ConfigurationError(
+                "no database URL: pass one or set FLEXORM_DATABASE_URL")
+        with _progress_bar() as progress:
+            schema = asyncio.run(_reflect(settings, progress))
+    except FlexormError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(model_descriptions(schema), indent=2, default=_json_default))
+    else:
+        _render(schema, Console())
