@@ -1,0 +1,108 @@
+"""``flexorm inspect`` through click's CliRunner, on real SQLite and PostgreSQL databases."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from flexorm.cli.inspect import inspect_command
+from tests.conftest import sync_engine
+
+SCHEMA = [
+    "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)",
+    "CREATE TABLE orders (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES accounts (id))",
+    "CREATE TABLE audit (message TEXT)",
+]
+
+
+@pytest.fixture
+def filled_url(db_url: str) -> str:
+    engine = sync_engine(db_url)
+    with engine.begin() as conn:
+        for statement in SCHEMA:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    return db_url
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    clean: dict[str, str | None] = {f"FLEXORM_{name}": None
+                                    for name in ("DATABASE_URL", "SCHEMAS", "INCLUDE", "EXCLUDE")}
+    clean.update(env or {})
+    return CliRunner().invoke(inspect_command, list(args), env=clean)
+
+
+def test_json_is_exactly_the_model_descriptions(filled_url: str) -> None:
+    result = invoke(filled_url, "--json")
+
+    assert result.exit_code == 0, result.output
+    descriptions = json.loads(result.stdout)
+    assert [d["model"] for d in descriptions] == ["accounts", "audit", "orders"]
+    orders = descriptions[2]
+    account_id = next(f for f in orders["fields"] if f["name"] == "account_id")
+    assert account_id["field"] == "ForeignKey"
+    assert account_id["params"]["related_model"] == {"model": "accounts"}
+    assert orders["relations"][0]["name"] == "account_id__to__accounts__id"
+
+
+def test_table_lists_collections_fields_and_keys(filled_url: str) -> None:
+    result = invoke(filled_url)
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "orders (table)" in out
+    assert "→ accounts.id" in out
+    assert "PK (first column)" in out  # audit has no primary key
+    assert "3 collections" in out
+
+
+def test_filters_and_url_from_the_environment(filled_url: str) -> None:
+    result = invoke("--include", "a*", "--exclude", "audit", "--json",
+                    env={"FLEXORM_DATABASE_URL": filled_url})
+
+    assert result.exit_code == 0, result.output
+    assert [d["model"] for d in json.loads(result.stdout)] == ["accounts"]
+
+
+def test_missing_sqlite_file_is_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "missing.db"
+    result = invoke(f"sqlite:///{path}")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"Error: no SQLite database at {path}"
+    assert result.stdout == ""
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("url", ["not a url", "nosuchdialect://x/y"])
+def test_bad_url_is_one_line_and_exit_code_2(url: str) -> None:
+    result = invoke(url)
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_server_hides_the_password() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    result = invoke(f"postgresql://me:s3cret@127.0.0.1:{port}/db?connect_timeout=2")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: cannot reflect postgresql+psycopg://me:***@")
+    assert result.stderr.count("\n") == 1
+    assert "s3cret" not in result.output
+
+
+def test_no_url_at_all() -> None:
+    result = invoke()
+
+    assert result.exit_code == 2
+    assert "FLEXORM_DATABASE_URL" in result.stderr
