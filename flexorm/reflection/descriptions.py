@@ -13,9 +13,9 @@ from flexorm.reflection.typemap import base_type, db_internal_type, field_types
 __all__ = ["field_description", "model_description", "model_descriptions"]
 
 
-def _params(column: ColumnInfo) -> dict[str, Any]:
+def _params(column: ColumnInfo, dialect: str | None) -> dict[str, Any]:
     type_ = base_type(column.type)
-    params: dict[str, Any] = {"db_internal_type": db_internal_type(column.type)}
+    params: dict[str, Any] = {"db_internal_type": db_internal_type(column.type, dialect)}
     if isinstance(type_, sa.String):
         params["length"] = type_.length
     if column.options is not None:
@@ -32,8 +32,8 @@ def _params(column: ColumnInfo) -> dict[str, Any]:
     return params
 
 
-def field_description(column: ColumnInfo) -> dict[str, Any]:
-    """One entry of a model description's ``fields``."""
+def field_description(column: ColumnInfo, dialect: str | None = None) -> dict[str, Any]:
+    """One entry of a model description's ``fields`` (``dialect`` renders ``db_internal_type``)."""
     field, db_field = field_types(column)
     optional = (column.autoincrement or column.has_default or column.server_default is not None
                 or column.nullable)
@@ -46,7 +46,7 @@ def field_description(column: ColumnInfo) -> dict[str, Any]:
         "null": column.nullable,
         "editable": not column.computed,
         "required": not optional,
-        "params": _params(column),
+        "params": _params(column, dialect),
     }
     default = describe_default(column.server_default, autoincrement=column.autoincrement,
                                type_=base_type(column.type))
@@ -67,7 +67,7 @@ def _relation(relation: RelationInfo) -> dict[str, Any]:
     }
 
 
-def model_description(collection: CollectionInfo) -> dict[str, Any]:
+def model_description(collection: CollectionInfo, dialect: str | None = None) -> dict[str, Any]:
     """The description of one collection.
 
     ``primary_key_auto`` is true for a table without a declared key (its first column stands in),
@@ -80,7 +80,7 @@ def model_description(collection: CollectionInfo) -> dict[str, Any]:
         "primary_key_field": collection.primary_key_field,
         "primary_key_auto": not collection.has_primary_key,
         "is_view": collection.is_view,
-        "fields": [field_description(column) for column in collection.columns.values()],
+        "fields": [field_description(column, dialect) for column in collection.columns.values()],
         "relations": [_relation(relation) for relation in collection.relations],
         "relation_overrides": [],
     }
@@ -92,4 +92,5 @@ def model_descriptions(schema: SchemaInfo) -> list[dict[str, Any]]:
     Examples:
         >>> json.dumps(model_descriptions(schema))  # doctest: +SKIP
     """
-    return sorted((model_description(c) for c in schema), key=lambda d: d["model"])
+    return sorted((model_description(c, schema.dialect) for c in schema),
+                  key=lambda d: d["model"])

@@ -360,7 +360,7 @@ def _log_unknown_types(schema: SchemaInfo) -> None:
     for collection in schema:
         for column in collection.columns.values():
             if not is_known_type(column.type):
-                unknown.setdefault(db_internal_type(column.type), []).append(
+                unknown.setdefault(db_internal_type(column.type, schema.dialect), []).append(
                     f"{collection.name}.{column.name}")
     for type_name, where in sorted(unknown.items()):
         more = f" and {len(where) - 3} more" if len(where) > 3 else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import uuid
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -102,11 +103,30 @@ def field_types(column: ColumnInfo) -> tuple[str, str]:
     return jet_field, db_field
 
 
-def db_internal_type(type_: TypeEngine[Any]) -> str:
-    """``str(type)`` as the reference bridge reports it; the class name when that cannot render."""
+@functools.cache
+def _dialect(name: str) -> sa.Dialect | None:
+    try:
+        return sa.dialects.registry.load(name)()  # type: ignore[no-any-return]
+    except Exception:  # an unknown or broken dialect: fall back to str()
+        return None
+
+
+def db_internal_type(type_: TypeEngine[Any], dialect: str | None = None) -> str:
+    """The column type as SQL text.
+
+    Rendered by the database's own dialect when it is given (``mood`` for a PostgreSQL enum,
+    ``TIMESTAMP WITH TIME ZONE``, ``TEXT[]``, a domain's name), else ``str(type)``; the class
+    name when neither can render it (``NullType``).
+    """
+    compiler_dialect = _dialect(dialect) if dialect else None
+    if compiler_dialect is not None:
+        try:
+            return str(type_.compile(dialect=compiler_dialect))
+        except Exception:  # noqa: S110 - fall through to str()
+            pass
     try:
         return str(type_)
-    except Exception:  # some types cannot compile without a dialect
+    except Exception:  # some types cannot render without a dialect
         return type(type_).__name__
 
 
