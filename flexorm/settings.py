@@ -38,6 +38,16 @@ def _int(name: str, value: str) -> int:
     return number
 
 
+def _seconds(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not number > 0:
+        raise ConfigurationError(f"{name} must be more than 0 seconds, not {value!r}")
+    return number
+
+
 @dataclass(frozen=True)
 class Settings:
     """How flexorm connects, reflects, authorizes and serves.
@@ -58,6 +68,21 @@ class Settings:
     """Shared keys accepted as ``Authorization: Bearer <key>`` (``FLEXORM_TOKEN``)."""
     insecure: bool = False
     """Serve without any authorization. For local development only; flexorm warns loudly."""
+    jwt_public_key: str | None = field(default=None, repr=False)
+    """Jet Admin's RSA public key for ``Authorization: JWT``: PEM text, or the path of a PEM file
+    (``FLEXORM_JWT_PUBLIC_KEY``). ``None`` refuses JWTs."""
+    project: str | None = None
+    """The Jet Admin project name (``FLEXORM_PROJECT``); a JWT must carry ``projects.<project>``."""
+    project_token: str | None = field(default=None, repr=False)
+    """The project's token from Jet Admin (``FLEXORM_PROJECT_TOKEN``), sent to ``project_auth``
+    to verify ``Token``/``ProjectToken`` credentials. ``None`` refuses them."""
+    auth_url: str = "https://api.jetadmin.io/api"
+    """Base URL of Jet Admin's API; ``Token`` credentials are checked at
+    ``{auth_url}/project_auth/`` (``FLEXORM_AUTH_URL``)."""
+    auth_cache_seconds: int = 60
+    """How long a ``project_auth`` answer, yes or no, is reused for the same token."""
+    auth_timeout: float = 5.0
+    """Seconds to wait for ``project_auth`` before refusing the request."""
     cors_allow_origin: str = "*"
     """The ``Access-Control-Allow-Origin`` answer."""
     chunk_size: int = 1000
@@ -84,6 +109,12 @@ class Settings:
             "exclude": lambda _n, v: _split(v),
             "tokens": lambda _n, v: _split(v),
             "insecure": _flag,
+            "jwt_public_key": lambda _n, v: v,
+            "project": lambda _n, v: v,
+            "project_token": lambda _n, v: v,
+            "auth_url": lambda _n, v: v,
+            "auth_cache_seconds": _int,
+            "auth_timeout": _seconds,
             "cors_allow_origin": lambda _n, v: v,
             "chunk_size": _int,
             "field_options_limit": _int,
