@@ -65,7 +65,8 @@ def base_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
         seen += 1
         if isinstance(type_, postgresql.DOMAIN):
             type_ = type_.data_type
-        elif isinstance(type_, sa.TypeDecorator):
+        elif isinstance(type_, sa.TypeDecorator) and not isinstance(type_, sa.Interval):
+            # (Interval is a decorator of DateTime, for databases without an interval type)
             type_ = type_.impl_instance
         else:
             break
