@@ -1,0 +1,86 @@
+"""Turning action results and defaults into JSON values.
+
+Decimals become strings (as the reference bridge answers: no precision is lost in JavaScript),
+dates and times ISO 8601 strings, UUIDs strings, enums their value, bytes base64, rows (mapped
+instances) dicts of column values, and containers are encoded recursively.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import enum
+import json
+import math
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.orm import Mapper
+
+__all__ = ["encode", "encode_json", "row_to_dict"]
+
+
+def row_to_dict(row: Any) -> dict[str, Any]:
+    """A mapped instance's column values, keyed by column name."""
+    mapper: Mapper[Any] = sa.inspect(type(row))
+    return {attr.columns[0].name: getattr(row, attr.key) for attr in mapper.column_attrs}
+
+
+def _mapped(value: Any) -> bool:
+    return sa.inspect(type(value), raiseerr=False) is not None and not isinstance(value, type)
+
+
+def encode(value: Any) -> Any:
+    """A JSON-compatible copy of ``value``.
+
+    Raises:
+        TypeError: a value with no JSON form (the server answers 500 and logs it).
+
+    Examples:
+        >>> encode({"amount": Decimal("1.50"), "on": dt.date(2024, 5, 1)})
+        {'amount': '1.50', 'on': '2024-05-01'}
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, enum.Enum):
+        return encode(value.value)
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() else None
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, Mapping):
+        return {_key(k): encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [encode(v) for v in value]
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if _mapped(value):
+        return encode(row_to_dict(value))
+    raise TypeError(f"cannot encode a {type(value).__qualname__} as JSON")
+
+
+def _key(key: Any) -> str:
+    encoded = encode(key)
+    if isinstance(encoded, str):
+        return encoded
+    return json.dumps(encoded)
+
+
+def encode_json(value: Any) -> bytes:
+    """``encode`` then serialise compactly."""
+    return json.dumps(encode(value), separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,106 @@
+"""``get_field_options`` for action parameters: a hook, a SelectField's options, or a bounded
+search over a ForeignKey's related collection."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import anyio.to_thread
+import sqlalchemy as sa
+
+from flexorm.actions._encode import encode
+from flexorm.actions._ids import id_coercer
+from flexorm.actions._spec import ParamSpec
+from flexorm.actions.declaration import OptionsHook
+from flexorm.database import Database
+from flexorm.reflection.records import CollectionInfo
+from flexorm.reflection.typemap import base_type
+
+__all__ = ["display_column", "hook_options", "related_options", "select_options"]
+
+_MAX_QUERY = 200
+
+
+def _matches(query: str | None, *texts: str) -> bool:
+    if not query:
+        return True
+    folded = query.casefold()
+    return any(folded in text.casefold() for text in texts)
+
+
+def select_options(spec: ParamSpec, query: str | None, limit: int) -> list[dict[str, Any]]:
+    """The choices whose label or value contains ``query`` (case-insensitive)."""
+    found = [c.to_json() for c in spec.choices if _matches(query, c.name, str(c.wire_value))]
+    return found[:limit]
+
+
+def display_column(collection: CollectionInfo) -> str:
+    """The column shown as an option's name: the first text column that is not the key, else
+    the key itself."""
+    for column in collection.columns.values():
+        if column.name not in collection.primary_key and isinstance(base_type(column.type),
+                                                                    sa.String):
+            return column.name
+    return collection.primary_key_field
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def related_options(
+    database: Database, collection: CollectionInfo, value_column: str, query: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` records of ``collection`` whose display column contains ``query`` (or
+    whose id is ``query``), ordered by that column."""
+    table = collection.sa_table
+    value = table.c[value_column]
+    display_name = display_column(collection)
+    display = table.c[display_name]
+    statement = sa.select(value, display).order_by(display, value).limit(limit)
+    query = (query or "").strip()[:_MAX_QUERY].replace("\x00", "")
+    if query:
+        shown = display if display_name != value_column else sa.cast(display, sa.String)
+        condition: sa.ColumnElement[bool] = shown.ilike(f"%{_escape_like(query)}%", escape="\\")
+        try:
+            exact = id_coercer(collection.columns[value_column])(query)
+        except ValueError:
+            pass
+        else:
+            condition = sa.or_(condition, value == exact)
+        statement = statement.where(condition)
+    async with database.engine.connect() as conn:
+        rows = (await conn.execute(statement)).all()
+    return [{"value": encode(row[0]), "name": str(row[0] if row[1] is None else row[1])}
+            for row in rows]
+
+
+def _option(item: Any) -> dict[str, Any]:
+    if isinstance(item, Mapping) and "value" in item:
+        option = {"value": encode(item["value"]),
+                  "name": str(item.get("name", item["value"]))}
+        if item.get("color"):
+            option["color"] = str(item["color"])
+        return option
+    if isinstance(item, tuple) and len(item) == 2:
+        return {"value": encode(item[0]), "name": str(item[1])}
+    return {"value": encode(item), "name": str(encode(item))}
+
+
+async def hook_options(hook: OptionsHook, query: str | None,
+                       form: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Call a developer's hook (sync hooks in a worker thread) and normalise its answer."""
+    if inspect.iscoroutinefunction(hook):
+        answer = await hook(query, form)
+    else:
+        answer = await anyio.to_thread.run_sync(hook, query, form)
+        if inspect.isawaitable(answer):
+            answer = await answer
+    if not isinstance(answer, Iterable) or isinstance(answer, str | bytes | Mapping):
+        raise TypeError(
+            f"an options hook must return a list of options, not {type(answer).__name__}"
+        )
+    return [_option(item) for item in answer]

@@ -1,0 +1,89 @@
+"""Validating parameter values with a pydantic model built once per bound action.
+
+Field names inside the model are safe internal ones (``p0``, ``p1``...) with the parameter's real
+name as alias, so parameters called ``model_config``, ``json``, ``schema`` or ``_x`` work. Unknown
+parameters are errors. A parameter sent as ``""`` or ``null`` counts as not sent (Jet Admin sends
+``""`` for a field the user left untouched): an optional one takes its default, a required one
+is reported as missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pydantic
+from pydantic import ConfigDict, Field, create_model
+
+from flexorm.actions._signature import MISSING
+from flexorm.actions._spec import ParamSpec
+from flexorm.exceptions import ValidationError
+
+__all__ = ["ParamValidator"]
+
+_MAX_KEY = 100
+_MAX_ERRORS_PER_FIELD = 5
+
+_MESSAGES = {
+    "missing": "This field is required.",
+    "extra_forbidden": "Unknown parameter.",
+}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    text = str(error.get("msg", "Invalid value."))
+    if text.startswith("Value error, "):
+        text = text[len("Value error, "):]
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+class ParamValidator:
+    """Validates the raw parameters of one bound action."""
+
+    def __init__(self, action: str, params: Sequence[ParamSpec]) -> None:
+        self._params = tuple(params)
+        definitions: dict[str, Any] = {}
+        for index, spec in enumerate(self._params):
+            if spec.required:
+                info = Field(alias=spec.name)
+            else:
+                info = Field(alias=spec.name,
+                             default=None if spec.default is MISSING else spec.default)
+            definitions[f"p{index}"] = (spec.annotation, info)
+        self._model: type[pydantic.BaseModel] = create_model(
+            "ActionParams",
+            __config__=ConfigDict(extra="forbid", validate_by_alias=True,
+                                  validate_by_name=False, arbitrary_types_allowed=True),
+            **definitions,
+        )
+
+    @property
+    def params(self) -> tuple[ParamSpec, ...]:
+        return self._params
+
+    def validate(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The values by parameter name, every parameter present (absent optional ones take
+        their default).
+
+        Raises:
+            ValidationError: per parameter, under its real name.
+        """
+        given = {key: value for key, value in raw.items() if value is not None and value != ""}
+        try:
+            model = self._model.model_validate(given)
+        except pydantic.ValidationError as exc:
+            errors: dict[str, list[str]] = {}
+            for error in exc.errors(include_url=False, include_input=False):
+                loc = error.get("loc") or ("",)
+                key = str(loc[0])[:_MAX_KEY] if loc[0] != "" else "non_field_errors"
+                messages = errors.setdefault(key, [])
+                message = _message(error)
+                if message not in messages and len(messages) < _MAX_ERRORS_PER_FIELD:
+                    messages.append(message)
+            raise ValidationError(errors) from None
+        return {spec.name: getattr(model, f"p{index}")
+                for index, spec in enumerate(self._params)}

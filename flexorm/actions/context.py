@@ -1,0 +1,42 @@
+"""``ActionContext``: what a body may ask for besides its parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from flexorm.auth.caller import Caller
+from flexorm.reflection.records import CollectionInfo
+
+__all__ = ["ActionContext"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionContext:
+    """The context of one action call.
+
+    A body gets it by annotating any parameter with ``ActionContext``; it is never shown to Jet
+    Admin as a parameter.
+
+    Examples:
+        >>> async def archive(order, ctx: ActionContext) -> None:  # doctest: +SKIP
+        ...     await ctx.session.execute(...)
+    """
+
+    session: AsyncSession | Session
+    """The transaction's session: an ``AsyncSession`` for async bodies, a ``Session`` for sync
+    ones (running in a worker thread). Commit and rollback belong to flexorm."""
+    caller: Caller
+    """Who asked (user id and claims for a Jet Admin JWT, the key's name for a shared key)."""
+    collection: CollectionInfo | None
+    """The collection the action ran on; ``None`` for a common action."""
+    action: str
+    """The action's name."""
+    request: Any = None
+    """The raw request object of the server (a Litestar ``Request``), when there is one."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """The validated parameter values, by parameter name."""

@@ -1,0 +1,267 @@
+"""Declaring actions: ``declare`` (behind ``flex.action``), the ``@action`` method decorator and
+``collect_model_actions``.
+
+A declaration only records what the developer wrote, checked eagerly for mistakes that need no
+database (``bulk`` without ``for_instance``, unsupported parameter types...). It is bound to the
+reflected schema once, at startup, by :class:`~flexorm.actions.service.ActionService`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, overload
+
+from flexorm.actions._signature import Signature, parse_signature
+from flexorm.actions.context import ActionContext
+from flexorm.exceptions import ConfigurationError
+
+__all__ = [
+    "ActionDeclaration",
+    "OptionsHook",
+    "Policy",
+    "action",
+    "collect_model_actions",
+    "declare",
+]
+
+Policy = Callable[[ActionContext], bool | Awaitable[bool]]
+"""Who may run an action: ``(ctx) -> bool`` (or an awaitable of it)."""
+
+OptionsHook = Callable[..., Any]
+"""``(query, form) -> options`` for one parameter's ``get_field_options``, sync or async.
+
+``query`` is the text the user typed (``None`` when nothing), ``form`` the form's current values.
+It returns an iterable of ``{"value": ..., "name": ...}`` dicts (``color`` optional) or of
+``(value, name)`` pairs.
+"""
+
+ModelTarget = str | type[Any]
+"""A collection name, or a mapped class whose table is the collection."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MARK = "__flexorm_action__"
+
+
+@dataclass(frozen=True)
+class ActionDeclaration:
+    """One declared action, before it is bound to a schema."""
+
+    name: str
+    """The action's name, unique per collection."""
+    func: Callable[..., Any]
+    """The body, called with the record(s) first (``for_instance``) then keyword parameters."""
+    models: tuple[ModelTarget, ...] = ()
+    """The collections it serves (names or mapped classes); empty for a common action."""
+    for_instance: bool = False
+    bulk: bool = False
+    fields: tuple[str, ...] = ()
+    """Columns of the collection that become parameters (passed as ``**values``)."""
+    label: str | None = None
+    icon: str | None = None
+    allow: Policy | None = None
+    options: Mapping[str, OptionsHook] = field(default_factory=dict)
+    """Per-parameter ``get_field_options`` hooks."""
+    signature: Signature | None = field(default=None, compare=False)
+    """The parsed signature; ``None`` when an annotation could only be resolved later."""
+
+    @property
+    def is_async(self) -> bool:
+        return _is_async(self.func)
+
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        """The models, with classes shown by name (for messages)."""
+        return tuple(m if isinstance(m, str) else m.__name__ for m in self.models)
+
+
+def _is_async(func: Callable[..., Any]) -> bool:
+    target = getattr(func, "__func__", func)
+    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+        getattr(target, "__call__", None)  # noqa: B004 - async callable objects
+    )
+
+
+def _models(name: str, model: Any) -> tuple[ModelTarget, ...]:
+    if model is None:
+        return ()
+    items = [model] if isinstance(model, str | type) else list(model)
+    if not items:
+        raise ConfigurationError(f"action {name!r}: model is an empty list; leave it out for a "
+                                 "common action")
+    seen: set[Any] = set()
+    for item in items:
+        if isinstance(item, str):
+            if not item:
+                raise ConfigurationError(f"action {name!r}: empty collection name")
+        elif not (isinstance(item, type) and hasattr(item, "__table__")):
+            raise ConfigurationError(
+                f"action {name!r}: model must be a collection name or a mapped class, "
+                f"not {item!r}"
+            )
+        if item in seen:
+            raise ConfigurationError(f"action {name!r}: model {item!r} is listed twice")
+        seen.add(item)
+    return tuple(items)
+
+
+def declare(
+    func: Callable[..., Any],
+    *,
+    model: ModelTarget | Sequence[ModelTarget] | None = None,
+    for_instance: bool = False,
+    bulk: bool = False,
+    fields: Sequence[str] | None = None,
+    name: str | None = None,
+    label: str | None = None,
+    icon: str | None = None,
+    allow: Policy | None = None,
+    options: Mapping[str, OptionsHook] | None = None,
+) -> ActionDeclaration:
+    """Check and record one action.
+
+    Raises:
+        ConfigurationError: a contradictory option or an unsupported parameter, naming the action.
+
+    Examples:
+        >>> def refund(order: object, reason: str = "") -> None: ...
+        >>> declare(refund, model="orders", for_instance=True).name
+        'refund'
+    """
+    if not callable(func):
+        raise ConfigurationError(f"an action body must be callable, not {func!r}")
+    action_name = name if name is not None else getattr(func, "__name__", "")
+    if not isinstance(action_name, str) or not action_name or action_name == "<lambda>":
+        raise ConfigurationError(f"action {func!r} needs a name: pass name='...'")
+    models = _models(action_name, model)
+    if bulk and not for_instance:
+        raise ConfigurationError(
+            f"action {action_name!r}: bulk=True needs for_instance=True (bulk means one call for "
+            "all selected records)"
+        )
+    if for_instance and not models:
+        raise ConfigurationError(
+            f"action {action_name!r}: for_instance=True needs a model (whose records it runs on)"
+        )
+    field_names = tuple(fields or ())
+    if isinstance(fields, str):
+        raise ConfigurationError(f"action {action_name!r}: fields must be a list of column names")
+    if field_names and not models:
+        raise ConfigurationError(
+            f"action {action_name!r}: fields={list(field_names)!r} needs a model to take the "
+            "columns from"
+        )
+    if len(set(field_names)) != len(field_names):
+        raise ConfigurationError(f"action {action_name!r}: a column is listed twice in fields")
+    hooks = dict(options or {})
+    for param, hook in hooks.items():
+        if not callable(hook):
+            raise ConfigurationError(
+                f"action {action_name!r}: the options hook of {param!r} is not callable"
+            )
+    if allow is not None and not callable(allow):
+        raise ConfigurationError(f"action {action_name!r}: allow must be callable")
+    signature = parse_signature(
+        func, action=action_name, for_instance=for_instance, fields=field_names, strict=False
+    )
+    return ActionDeclaration(
+        name=action_name, func=func, models=models, for_instance=for_instance, bulk=bulk,
+        fields=field_names, label=label, icon=icon, allow=allow, options=hooks,
+        signature=signature,
+    )
+
+
+@overload
+def action(func: F, /) -> F: ...
+
+
+@overload
+def action(
+    *,
+    for_instance: bool | None = None,
+    bulk: bool = False,
+    fields: Sequence[str] | None = None,
+    name: str | None = None,
+    label: str | None = None,
+    icon: str | None = None,
+    allow: Policy | None = None,
+    options: Mapping[str, OptionsHook] | None = None,
+    model: ModelTarget | Sequence[ModelTarget] | None = None,
+) -> Callable[[F], F]: ...
+
+
+def action(func: Any = None, /, **options: Any) -> Any:
+    """Mark a method of a mapped class as an action (found by ``collect_model_actions``).
+
+    - an instance method is a per-record action on the class's table (``self`` is the row);
+    - a ``classmethod`` or ``staticmethod`` with ``for_instance=True, bulk=True`` gets the list of
+      selected rows; without ``for_instance`` it is a collection action.
+
+    Put ``@action`` above ``@classmethod`` / ``@staticmethod``. The options are those of
+    ``flex.action``; ``model`` defaults to the class itself.
+
+    Examples:
+        >>> class Order:  # a declarative mapped class in real code
+        ...     @action
+        ...     def cancel(self, reason: str = "") -> None:
+        ...         self.status = "cancelled"
+        ...
+        ...     @action(for_instance=True, bulk=True)
+        ...     @classmethod
+        ...     def ship(cls, orders: list["Order"], carrier: str) -> int:
+        ...         return len(orders)
+    """
+
+    def mark(target: Any) -> Any:
+        inner = target.__func__ if isinstance(target, classmethod | staticmethod) else target
+        if not callable(inner):
+            raise ConfigurationError(f"@action marks methods, not {target!r}")
+        setattr(inner, _MARK, dict(options))
+        return target
+
+    return mark(func) if func is not None else mark
+
+
+def collect_model_actions(classes: Iterable[type[Any]]) -> list[ActionDeclaration]:
+    """The actions marked with ``@action`` on the given classes (and their bases), in order."""
+    declarations: list[ActionDeclaration] = []
+    for cls in classes:
+        seen: set[str] = set()
+        for klass in cls.__mro__:
+            for attribute, raw in vars(klass).items():
+                if attribute in seen:
+                    continue
+                seen.add(attribute)
+                inner = raw.__func__ if isinstance(raw, classmethod | staticmethod) else raw
+                marked = getattr(inner, _MARK, None) if callable(inner) else None
+                if isinstance(marked, dict):
+                    declarations.append(_method_declaration(cls, attribute, raw, marked))
+    return declarations
+
+
+def _method_declaration(
+    cls: type[Any], attribute: str, raw: Any, options: dict[str, Any]
+) -> ActionDeclaration:
+    opts = dict(options)
+    opts.setdefault("model", cls)
+    opts.setdefault("name", attribute)
+    where = f"{cls.__name__}.{attribute}"
+    if isinstance(raw, classmethod | staticmethod):
+        body = getattr(cls, attribute)
+        opts["for_instance"] = bool(opts.get("for_instance"))
+    else:
+        if opts.get("bulk"):
+            raise ConfigurationError(
+                f"action {where}: a bulk action receives the list of rows, so it must be a "
+                "classmethod or staticmethod (put @action above @classmethod)"
+            )
+        if opts.get("for_instance") is False:
+            raise ConfigurationError(
+                f"action {where}: an instance method runs on one record; make it a classmethod "
+                "for a collection action"
+            )
+        body = raw
+        opts["for_instance"] = True
+    return declare(body, **opts)

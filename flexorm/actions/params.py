@@ -1,0 +1,101 @@
+"""Markers a developer writes in action signatures: collection references, column references, Text.
+
+These are schema-free: they only name things. The action service resolves them against the
+reflected schema when it binds the actions at startup.
+
+Examples:
+    >>> from typing import Annotated
+    >>> Account = ModelRef("accounts")
+    >>> def transfer(account_from: Account, note: Text | None = None) -> None: ...
+    >>> def set_status(status: Annotated[str, ColumnRef.parse("orders.status")]) -> None: ...
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from typing import Any, NewType
+
+from flexorm.exceptions import ConfigurationError
+
+__all__ = ["ColumnRef", "ModelRef", "Param", "Text"]
+
+Text = NewType("Text", str)
+"""A ``str`` shown as a multi-line ``TextField`` instead of a one-line ``CharField``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRef:
+    """A reference to a reflected collection, usable as a parameter type (a ``ForeignKey``).
+
+    The action body receives the loaded row of that collection. ``ModelRef`` objects work in
+    annotations, ``Optional[...]`` and ``X | None``.
+
+    Examples:
+        >>> Account = ModelRef("accounts")
+        >>> Account | None
+        typing.Optional[ModelRef(name='accounts')]
+    """
+
+    name: str
+    """The collection name."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigurationError(
+                f"a model reference needs a collection name, not {self.name!r}"
+            )
+
+    # ``typing`` only accepts callables as type arguments (``Optional[...]``, string annotations).
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"{self!r} is a parameter type, not a constructor")
+
+    def __or__(self, other: Any) -> Any:
+        return typing.Optional[self] if other is None else typing.Union[self, other]  # noqa: UP007, UP045
+
+    def __ror__(self, other: Any) -> Any:
+        return typing.Optional[self] if other is None else typing.Union[other, self]  # noqa: UP007, UP045
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRef:
+    """``Annotated[T, ColumnRef(...)]``: a parameter typed like a column of a collection.
+
+    The parameter gets the column's field type, options, related model, required-ness and
+    default; the body receives a value ready to assign to that column (an id for a foreign key).
+    """
+
+    collection: str
+    column: str
+
+    @classmethod
+    def parse(cls, path: str) -> ColumnRef:
+        """``"orders.status"`` or ``"sales.orders.status"`` (split at the last dot).
+
+        Examples:
+            >>> ColumnRef.parse("sales.orders.status")
+            ColumnRef(collection='sales.orders', column='status')
+        """
+        collection, dot, column = path.rpartition(".")
+        if not dot or not collection or not column:
+            raise ConfigurationError(
+                f"a column reference looks like 'collection.column', not {path!r}"
+            )
+        return cls(collection, column)
+
+    def __str__(self) -> str:
+        return f"{self.collection}.{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """``Annotated[T, Param(label=..., description=...)]``: how Jet Admin shows a parameter.
+
+    Examples:
+        >>> from typing import Annotated
+        >>> Cents = Annotated[int, Param(label="Amount (cents)")]
+        >>> def refund(order: object, amount: Cents) -> None: ...
+    """
+
+    label: str | None = None
+    description: str | None = None

@@ -1,0 +1,261 @@
+"""``ActionService``: every action bound to the schema once, answering the protocol's messages.
+
+Built at startup by :func:`flexorm.runtime.open_runtime`; the server and the CLI call
+:meth:`ActionService.action_list`, :meth:`ActionService.execute` and
+:meth:`ActionService.field_options`.
+
+Execution rules, in the order they apply:
+
+- the action is found by ``(name, model)``; a request without a model finds a common action of
+  that name, or the one collection action of that name;
+- parameters are validated (``""`` and ``null`` mean "not sent");
+- a ``for_instance`` action needs ids, or ``inverseIds``; ids are coerced to the key's type
+  (``"5"`` → 5) and duplicates dropped; a collection or common action ignores ids;
+- the records are loaded in one query per ``chunk_size`` ids; missing ids and unknown related
+  ids are reported together and the body does not run;
+- a bulk action gets the list of records (in the request's order; an inverse selection is
+  loaded whole before the call); otherwise the body is called once per record, all in the same
+  transaction, and the answer is that call's result for one record, else the list of results;
+- ``None`` answers ``true``; the result is JSON-encoded inside the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flexorm.actions._binding import BoundAction, bind, resolve_collection
+from flexorm.actions._columns import column_param
+from flexorm.actions._ids import id_coercer
+from flexorm.actions._options import hook_options, related_options, select_options
+from flexorm.actions._rows import RowClasses
+from flexorm.actions._runner import Invocation, Runner
+from flexorm.actions._spec import ParamSpec
+from flexorm.actions.declaration import ActionDeclaration
+from flexorm.auth.caller import Caller
+from flexorm.database import Database
+from flexorm.exceptions import (
+    ConfigurationError,
+    RequestError,
+    UnknownActionError,
+    UnknownCollectionError,
+    ValidationError,
+)
+from flexorm.protocol.requests import ExecuteRequest, FieldOptionsRequest
+from flexorm.reflection.records import CollectionInfo, SchemaInfo
+from flexorm.settings import Settings
+
+__all__ = ["ActionService"]
+
+_SHOWN = 100
+
+
+def _shown(text: object) -> str:
+    return repr(str(text)[:_SHOWN])
+
+
+class ActionService:
+    """The bound actions of one runtime."""
+
+    def __init__(self, actions: Sequence[BoundAction], *, schema: SchemaInfo, database: Database,
+                 settings: Settings, rows: RowClasses) -> None:
+        self._actions = tuple(actions)
+        self._schema = schema
+        self._database = database
+        self._settings = settings
+        self._by_key: dict[tuple[str, str | None], BoundAction] = {}
+        self._by_name: dict[str, list[BoundAction]] = {}
+        for bound in self._actions:
+            key = (bound.name, bound.collection.name if bound.collection else None)
+            if key in self._by_key:
+                where = f"collection {key[1]!r}" if key[1] else "the common actions"
+                raise ConfigurationError(f"action {bound.name!r} is declared twice for {where}")
+            self._by_key[key] = bound
+            self._by_name.setdefault(bound.name, []).append(bound)
+        self._descriptors = [bound.descriptor for bound in self._actions]
+        self._descriptors_json = json.dumps(self._descriptors, separators=(",", ":"),
+                                            ensure_ascii=False).encode()
+        self._runner = Runner(database, rows, settings.chunk_size)
+
+    @classmethod
+    def build(cls, declarations: Sequence[ActionDeclaration], *, schema: SchemaInfo,
+              database: Database, settings: Settings,
+              models: Sequence[type[Any]] = ()) -> ActionService:
+        """Bind every declaration to ``schema``, once.
+
+        Raises:
+            ConfigurationError: an unknown collection or column, an unsupported parameter, a
+                duplicate action; the message names the action.
+        """
+        bound: list[BoundAction] = []
+        for declaration in declarations:
+            if not declaration.models:
+                bound.append(bind(declaration, None, schema))
+                continue
+            for target in declaration.models:
+                collection = resolve_collection(schema, target, action=declaration.name)
+                bound.append(bind(declaration, collection, schema))
+        return cls(bound, schema=schema, database=database, settings=settings,
+                   rows=RowClasses(schema, models))
+
+    @property
+    def actions(self) -> tuple[BoundAction, ...]:
+        """Every (action, collection) pair, in declaration order."""
+        return self._actions
+
+    # -- get_action_list ----------------------------------------------------------------------
+
+    def _visible(self, bound: BoundAction, caller: Caller | None) -> bool:
+        """Whether ``caller`` sees ``bound`` in the list (every caller sees every action until
+        per-caller permissions filter it)."""
+        return True
+
+    def action_list(self, caller: Caller | None = None) -> list[dict[str, Any]]:
+        """The ``get_action_list`` answer: one descriptor per (action, collection).
+
+        The descriptors are built once at startup and shared: do not modify them.
+        """
+        return list(self._descriptors)
+
+    def action_list_json(self, caller: Caller | None = None) -> bytes:
+        """:meth:`action_list` as JSON bytes (serialised once at startup)."""
+        return self._descriptors_json
+
+    # -- execute_action -----------------------------------------------------------------------
+
+    def find(self, name: str, model: str | None = None) -> BoundAction:
+        """The action ``name`` for ``model``.
+
+        Raises:
+            UnknownActionError: no such action, or not for that collection.
+        """
+        if model is not None:
+            found = self._by_key.get((name, model)) or self._by_key.get((name, None))
+            if found is not None:
+                return found
+            if name in self._by_name:
+                raise UnknownActionError(
+                    f"action {_shown(name)} does not run on collection {_shown(model)}",
+                    field="model",
+                )
+            raise UnknownActionError(f"unknown action {_shown(name)}", field="name")
+        common = self._by_key.get((name, None))
+        if common is not None:
+            return common
+        candidates = self._by_name.get(name, [])
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            names = ", ".join(b.collection.name for b in candidates if b.collection)
+            raise UnknownActionError(
+                f"action {_shown(name)} runs on several collections ({names}); name the model",
+                field="model",
+            )
+        raise UnknownActionError(f"unknown action {_shown(name)}", field="name")
+
+    def _coerce_ids(self, collection: CollectionInfo, raw: Sequence[Any]) -> tuple[Any, ...]:
+        coerce = id_coercer(collection.columns[collection.primary_key_field])
+        ids: dict[Any, None] = {}
+        bad: list[str] = []
+        for value in raw:
+            try:
+                ids[coerce(value)] = None
+            except ValueError as exc:
+                if len(bad) < 5:
+                    bad.append(f"{_shown(value)} is not a valid {collection.name} id ({exc})")
+        if bad:
+            raise ValidationError({"ids": bad})
+        return tuple(ids)
+
+    async def execute(self, request: ExecuteRequest, *, caller: Caller,
+                      raw_request: Any = None) -> dict[str, Any]:
+        """Run an action: ``{"result": value}``.
+
+        Raises:
+            UnknownActionError: no such action for that model.
+            RequestError: a record action without ids.
+            ValidationError: bad parameters, bad or missing ids, unknown related ids.
+            ActionError: raised by the body.
+            PermissionDenied: the action's ``allow`` policy said no.
+
+        Any other exception from the body propagates after the rollback.
+        """
+        bound = self.find(request.action, request.model)
+        errors: dict[str, list[str]] = {}
+        values: dict[str, Any] = {}
+        try:
+            values = bound.validator.validate(request.params)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        ids: tuple[Any, ...] | None = None
+        declaration = bound.declaration
+        if declaration.for_instance:
+            assert bound.collection is not None
+            if not request.ids and not request.inverse:
+                if errors:
+                    raise ValidationError(errors)
+                raise RequestError(f"action {bound.name!r} runs on records: send their ids",
+                                   field="ids")
+            try:
+                ids = self._coerce_ids(bound.collection, request.ids or ())
+            except ValidationError as exc:
+                errors.update(exc.errors)
+        if errors:
+            raise ValidationError(errors)
+        invocation = Invocation(
+            bound=bound, values=values, ids=ids, inverse=request.inverse,
+            one_result=request.single or (not request.inverse and ids is not None
+                                          and len(ids) == 1),
+            caller=caller, raw_request=raw_request,
+        )
+        return {"result": await self._runner.run(invocation)}
+
+    # -- get_field_options --------------------------------------------------------------------
+
+    def _column_spec(self, model: str | None, field: str) -> ParamSpec:
+        if model is None:
+            raise RequestError("name the action or the model of the field", field="model")
+        try:
+            collection = self._schema[model]
+            return column_param(field, collection, field, self._schema, action="")
+        except UnknownCollectionError as exc:
+            raise RequestError(exc.message, field="model") from None
+        except ConfigurationError:
+            raise RequestError(f"collection {_shown(model)} has no field {_shown(field)}",
+                               field="field") from None
+
+    async def field_options(self, request: FieldOptionsRequest, *,
+                            caller: Caller) -> list[dict[str, Any]]:
+        """The options of an action parameter (or of a collection's column): the parameter's
+        hook when it has one, a SelectField's options, or a search of a ForeignKey's related
+        collection, at most ``field_options_limit`` of them.
+
+        Raises:
+            UnknownActionError: no such action.
+            RequestError: no such parameter, or one without options.
+        """
+        limit = self._settings.field_options_limit
+        if request.action is not None:
+            bound = self.find(request.action, request.model)
+            spec = bound.param(request.field)
+            if spec is None:
+                raise RequestError(
+                    f"action {bound.name!r} has no parameter {_shown(request.field)}",
+                    field="field",
+                )
+            hook = bound.declaration.options.get(spec.name)
+            if hook is not None:
+                return await hook_options(hook, request.query, _plain(request.form))
+        else:
+            spec = self._column_spec(request.model, request.field)
+        if spec.choices:
+            return select_options(spec, request.query, limit)
+        if spec.related is not None and spec.related_field is not None:
+            return await related_options(self._database, spec.related, spec.related_field,
+                                         request.query, limit)
+        raise RequestError(f"{_shown(spec.name)} has no options", field="field")
+
+
+def _plain(form: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(form)
