@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["CheckList", "parse_check_list"]
 
@@ -23,8 +23,7 @@ class CheckList:
     values: tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # "str", "num", "ident", "word", "op"
     text: str
     value: Any = None

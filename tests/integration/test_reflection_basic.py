@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from flexorm.database import Database
 from flexorm.exceptions import DatabaseError
-from flexorm.reflection import merge_models, param_field, reflect
+from flexorm.reflection import merge_models, param_field, reflect, reflect_sync
 from flexorm.reflection.records import SchemaInfo
 from flexorm.settings import Settings
 from tests.conftest import sync_engine
@@ -136,3 +136,20 @@ def test_unreachable_server_is_a_database_error_without_password() -> None:
         asyncio.run(go())
     assert "s3cret" not in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_progress_reports_every_collection(sqlite_url: str) -> None:
+    engine = sync_engine(sqlite_url)
+    with engine.begin() as conn:
+        for i in range(300):  # more than one batch
+            conn.exec_driver_sql(f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY)")
+    calls: list[tuple[int, int]] = []
+    with engine.connect() as conn:
+        schema = reflect_sync(conn, Settings(exclude=("t1*",)),
+                              progress=lambda done, total: calls.append((done, total)))
+    engine.dispose()
+
+    assert len(schema) == 300 - 111  # t1, t10-t19, t100-t199
+    assert calls[0] == (0, 189)
+    assert calls[-1] == (189, 189)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
