@@ -45,12 +45,16 @@ def encode(value: Any) -> Any:
         >>> encode({"amount": Decimal("1.50"), "on": dt.date(2024, 5, 1)})
         {'amount': '1.50', 'on': '2024-05-01'}
     """
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, enum.Enum):
+    if isinstance(value, enum.Enum):  # before int and str: IntEnum, StrEnum
         return encode(value.value)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
     if isinstance(value, Decimal):
         return str(value) if value.is_finite() else None
     if isinstance(value, dt.datetime | dt.date | dt.time):

@@ -87,7 +87,14 @@ def _is_async(func: Callable[..., Any]) -> bool:
 def _models(name: str, model: Any) -> tuple[ModelTarget, ...]:
     if model is None:
         return ()
-    items = [model] if isinstance(model, str | type) else list(model)
+    if isinstance(model, str | type):
+        items: list[Any] = [model]
+    elif isinstance(model, Iterable):
+        items = list(model)
+    else:
+        raise ConfigurationError(
+            f"action {name!r}: model must be a collection name or a mapped class, not {model!r}"
+        )
     if not items:
         raise ConfigurationError(f"action {name!r}: model is an empty list; leave it out for a "
                                  "common action")

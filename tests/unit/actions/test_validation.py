@@ -1,0 +1,173 @@
+"""Validating parameter values: coercions, strictness, messages under the real names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import pytest
+from pydantic import Field
+
+from flexorm.actions import ModelRef, Text, declare
+from flexorm.actions._binding import bind
+from flexorm.exceptions import ValidationError
+from tests.unit.actions._schema import SCHEMA
+
+Account = ModelRef("accounts")
+Token = ModelRef("tokens")
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Size(enum.IntEnum):
+    SMALL = 1
+    LARGE = 2
+
+
+def validator(func, **options):
+    collection = SCHEMA[options["model"]] if "model" in options else None
+    return bind(declare(func, **options), collection, SCHEMA).validator
+
+
+def errors_of(v, raw):
+    with pytest.raises(ValidationError) as info:
+        v.validate(raw)
+    return info.value.errors
+
+
+def run(name: str, count: int, price: Decimal, ratio: float, flag: bool, when: dt.datetime,
+        day: dt.date, at: dt.time, note: Text | None = None, data: dict | None = None,
+        color: Color = Color.RED, size: Size | None = None,
+        mode: Literal["a", "b"] = "a", account: Account | None = None,
+        token: Token | None = None) -> None: ...
+
+
+GOOD = {"name": "x", "count": "5", "price": 1.1, "ratio": "0.5", "flag": "true",
+        "when": "2024-05-01T10:00:00+02:00", "day": "2024-05-01", "at": "10:30"}
+
+
+def test_lax_where_jet_sends_text():
+    values = validator(run).validate(GOOD)
+    assert values["count"] == 5
+    assert values["price"] == Decimal("1.1")
+    assert values["ratio"] == 0.5
+    assert values["flag"] is True
+    assert values["when"] == dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC)
+    assert values["when"].utcoffset() == dt.timedelta(hours=2)
+    assert values["day"] == dt.date(2024, 5, 1)
+    assert values["at"] == dt.time(10, 30)
+    assert values["note"] is None
+    assert values["color"] is Color.RED
+    assert values["mode"] == "a"
+
+
+def test_numeric_strings_coerce_to_decimal_exactly():
+    values = validator(run).validate({**GOOD, "price": "12345678901234567890.0001"})
+    assert values["price"] == Decimal("12345678901234567890.0001")
+
+
+def test_naive_datetime_stays_naive():
+    assert validator(run).validate({**GOOD, "when": "2024-05-01T10:00:00"})["when"].tzinfo is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("count", "abc"), ("count", True), ("count", 1.5), ("count", 2**70), ("price", "abc"),
+        ("price", True), ("price", "NaN"), ("price", "1e999999"), ("ratio", "inf"),
+        ("flag", "maybe"), ("when", "yesterday"), ("day", "2024-13-01"), ("name", 5),
+        ("name", "a\x00b"), ("data", "{not json"), ("data", [1, 2]), ("color", "green"),
+        ("size", 3), ("mode", "c"), ("account", "abc"), ("token", "not-a-uuid"),
+        ("note", "nul\x00"),
+    ],
+)
+def test_bad_values_are_reported_under_the_parameter(key, value):
+    errors = errors_of(validator(run), {**GOOD, key: value})
+    assert list(errors) == [key]
+    assert errors[key]
+    assert all(m and m[0].isupper() for m in errors[key])
+
+
+def test_select_values_by_value_or_text():
+    v = validator(run)
+    assert v.validate({**GOOD, "color": "blue"})["color"] is Color.BLUE
+    assert v.validate({**GOOD, "size": "2"})["size"] is Size.LARGE
+    assert v.validate({**GOOD, "size": 1})["size"] is Size.SMALL
+
+
+def test_select_error_lists_the_options():
+    assert errors_of(validator(run), {**GOOD, "color": "green"}) == {
+        "color": ["Select one of the options: red, blue."]}
+
+
+def test_missing_and_unknown_parameters():
+    errors = errors_of(validator(run), {"name": "x", "bogus": 1})
+    assert errors["count"] == ["This field is required."]
+    assert errors["bogus"] == ["Unknown parameter."]
+    assert "note" not in errors
+
+
+def test_empty_string_and_null_mean_not_sent():
+    v = validator(run)
+    values = v.validate({**GOOD, "note": "", "color": None, "size": ""})
+    assert values["note"] is None
+    assert values["color"] is Color.RED
+    assert values["size"] is None
+    assert errors_of(v, {**GOOD, "name": ""}) == {"name": ["This field is required."]}
+
+
+def test_json_accepts_objects_and_json_text_within_limits():
+    v = validator(run)
+    assert v.validate({**GOOD, "data": {"a": [1]}})["data"] == {"a": [1]}
+    assert v.validate({**GOOD, "data": '{"a": 1}'})["data"] == {"a": 1}
+    deep: dict = {}
+    node = deep
+    for _ in range(100):
+        node["x"] = {}
+        node = node["x"]
+    assert "levels deep" in errors_of(v, {**GOOD, "data": deep})["data"][0]
+    assert errors_of(v, {**GOOD, "data": {"k": "\x00"}})["data"]
+
+
+def test_foreign_keys_are_coerced_to_the_key_type():
+    values = validator(run).validate({**GOOD, "account": "7",
+                                      "token": "12345678-1234-5678-1234-567812345678"})
+    assert values["account"] == 7
+    assert str(values["token"]) == "12345678-1234-5678-1234-567812345678"
+
+
+def test_awkward_parameter_names_work():
+    def odd(model_config: str, json: int, schema: bool, _x: str = "d", validate: str = "") -> None:
+        ...
+
+    v = validator(odd)
+    values = v.validate({"model_config": "a", "json": "1", "schema": True, "_x": "y"})
+    assert values == {"model_config": "a", "json": 1, "schema": True, "_x": "y", "validate": ""}
+    assert errors_of(v, {"json": "x"}) == {"model_config": ["This field is required."],
+                                           "json": [errors_of(v, {"json": "x"})["json"][0]],
+                                           "schema": ["This field is required."]}
+
+
+def test_pydantic_constraints_in_annotated_are_honoured():
+    def limited(amount: Annotated[int, Field(ge=1, le=10)]) -> None: ...
+
+    v = validator(limited)
+    assert v.validate({"amount": 3}) == {"amount": 3}
+    assert "amount" in errors_of(v, {"amount": 11})
+
+
+def test_column_parameters_carry_the_column_limits():
+    def set_code(orders, **values) -> None: ...
+
+    v = validator(set_code, model="orders", for_instance=True, bulk=True,
+                  fields=["code", "total", "status", "account_id"])
+    values = v.validate({"code": "abc", "total": "12.50", "account_id": "3"})
+    assert values == {"code": "abc", "total": Decimal("12.50"), "status": "new", "account_id": 3}
+    errors = errors_of(v, {"code": "toolong", "total": "123456789.123", "status": "lost",
+                           "account_id": 1})
+    assert set(errors) == {"code", "total", "status"}
