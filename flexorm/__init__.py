@@ -1,0 +1,37 @@
+"""flexorm: Jet Admin FlexActions for any SQLAlchemy database, served by Litestar.
+
+Examples:
+    >>> from flexorm import Flex
+    >>> flex = Flex("sqlite:///shop.db", token="s3cret")
+"""
+
+from flexorm.actions.context import ActionContext
+from flexorm.actions.declaration import action
+from flexorm.actions.params import Param, Text
+from flexorm.auth.caller import Caller
+from flexorm.exceptions import (
+    ActionError,
+    ConfigurationError,
+    FlexormError,
+    NotAuthenticated,
+    PermissionDenied,
+    ValidationError,
+)
+from flexorm.flex import Flex
+from flexorm.settings import Settings
+
+__all__ = [
+    "ActionContext",
+    "ActionError",
+    "Caller",
+    "ConfigurationError",
+    "Flex",
+    "FlexormError",
+    "NotAuthenticated",
+    "Param",
+    "PermissionDenied",
+    "Settings",
+    "Text",
+    "ValidationError",
+    "action",
+]

@@ -1,0 +1,170 @@
+"""The demo shop: one action of each kind flexorm serves.
+
+Run it with ``flexorm serve`` (no arguments): it creates ``flexorm-demo.db`` in the current
+directory on first run, seeds it, and prints a token and a ``curl`` to try.
+
+=======================  ===========================================================
+action                   kind
+=======================  ===========================================================
+mail_users               bulk, on selected users (one call for all of them)
+refresh_users_status     collection action on users (no records selected)
+account_transfer         collection action on income and outcome; ForeignKey params
+refund                   per record, on orders
+mark_shipped             bulk on orders, async, a Literal as a select
+set_status               bulk on orders, parameters generated from columns
+sales_report             a common action, tied to no collection
+=======================  ===========================================================
+"""
+
+# flex.model("accounts") is a value used as a parameter type: flexorm reads it at runtime, mypy
+# cannot, and sees no attributes on such a row.
+# mypy: disable-error-code="valid-type,attr-defined"
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from litestar import Litestar
+from sqlalchemy.orm import Session
+
+from flexorm import ActionContext, ActionError, Flex, Text
+from flexorm._demo.schema import INCOME, ORDERS, OUTCOME, USERS, create_database
+
+__all__ = ["app", "flex"]
+
+flex = Flex("sqlite:///flexorm-demo.db")  # relative to the current directory
+Account = flex.model("accounts")  # a parameter of this type is a ForeignKey to accounts
+
+Carrier = Literal["UPS", "DHL", "FedEx"]  # a SelectField with these three options
+
+
+@flex.action(model="users", for_instance=True, bulk=True)
+async def mail_users(users: list[Any], subject: str, message: Text | None = None) -> dict[str, int]:
+    """Mail the selected users (the demo only records when it did)."""
+    now = datetime.now(UTC)
+    for user in users:
+        user.last_mailed_at = now
+    return {"mailed": len(users)}
+
+
+@flex.action(model="users")
+def refresh_users_status(ctx: ActionContext) -> int:
+    """Active users not seen for 90 days become inactive; answers how many changed."""
+    session = ctx.session
+    assert isinstance(session, Session)  # a sync body gets a blocking session
+    cutoff = datetime.now(UTC) - timedelta(days=90)
+    changed = session.execute(
+        sa.update(USERS)
+        .where(USERS.c.status == "active", USERS.c.last_seen_at < cutoff)
+        .values(status="inactive")
+        .returning(USERS.c.id)
+    ).all()
+    return len(changed)
+
+
+@flex.action(model=["income", "outcome"], label="Transfer between accounts")
+def account_transfer(
+    account_from: Account,
+    amount_from: Decimal,
+    account_to: Account,
+    amount_to: Decimal,
+    ctx: ActionContext,
+    description: Text | None = None,
+    date: datetime | None = None,
+) -> bool:
+    """Move money between two accounts, writing the outcome and income rows.
+
+    Everything happens in the action's transaction: if anything fails, nothing is written.
+    """
+    if account_from.id == account_to.id:
+        raise ActionError("choose two different accounts")
+    if amount_from <= 0 or amount_to <= 0:
+        raise ActionError("amounts must be positive")
+    if account_from.balance < amount_from:
+        raise ActionError(
+            f"insufficient funds: {account_from.name} holds {account_from.balance}, "
+            f"{amount_from} requested"
+        )
+    session = ctx.session
+    assert isinstance(session, Session)
+    account_from.balance -= amount_from
+    account_to.balance += amount_to
+    when = date or datetime.now(UTC)
+    text = description or f"transfer from {account_from.name} to {account_to.name}"
+    session.execute(sa.insert(OUTCOME).values(
+        account_id=account_from.id, amount=amount_from, description=text, date=when))
+    session.execute(sa.insert(INCOME).values(
+        account_id=account_to.id, amount=amount_to, description=text, date=when))
+    return True
+
+
+@flex.action(model="orders", for_instance=True)
+def refund(order: Any, amount: Decimal, reason: str = "") -> dict[str, Any]:
+    """Refund part or all of a paid order (called once per selected order)."""
+    if order.status not in ("paid", "shipped", "delivered"):
+        raise ActionError(f"order {order.id} is {order.status}: only paid orders are refunded")
+    left = order.total - order.refunded
+    if not Decimal("0") < amount <= left:
+        raise ActionError(f"order {order.id}: refund between 0.01 and {left}")
+    order.refunded += amount
+    if order.refunded == order.total:
+        order.status = "refunded"
+    return {"order": order.id, "refunded": order.refunded, "status": order.status,
+            "reason": reason}
+
+
+@flex.action(model="orders", for_instance=True, bulk=True)
+async def mark_shipped(orders: list[Any], carrier: Carrier,
+                       shipped_at: datetime | None = None) -> int:
+    """Ship the selected paid orders with one carrier."""
+    unpaid = [order.id for order in orders if order.status != "paid"]
+    if unpaid:
+        raise ActionError(f"only paid orders can be shipped; not paid: {unpaid}")
+    when = shipped_at or datetime.now(UTC)
+    for order in orders:
+        order.status, order.carrier, order.shipped_at = "shipped", carrier, when
+    return len(orders)
+
+
+@flex.action(model="orders", for_instance=True, bulk=True, fields=["status"])
+def set_status(orders: list[Any], **values: Any) -> int:
+    """Set the status column of the selected orders (a select of the column's CHECK list)."""
+    for order in orders:
+        for column, value in values.items():
+            setattr(order, column, value)
+    return len(orders)
+
+
+@flex.action()
+def sales_report(ctx: ActionContext, days: int = 30) -> dict[str, Any]:
+    """Orders and revenue of the last ``days`` days, by status."""
+    if days < 1:
+        raise ActionError("days must be at least 1")
+    session = ctx.session
+    assert isinstance(session, Session)
+    since = datetime.now(UTC) - timedelta(days=days)
+    rows = session.execute(
+        sa.select(ORDERS.c.status, sa.func.count(), sa.func.sum(ORDERS.c.total))
+        .where(ORDERS.c.created_at >= since)
+        .group_by(ORDERS.c.status)
+        .order_by(ORDERS.c.status)
+    )
+    return {"days": days,
+            "by_status": {status: {"orders": count, "revenue": total}
+                          for status, count, total in rows}}
+
+
+@contextlib.asynccontextmanager
+async def _create_on_first_run(_: Litestar) -> AsyncIterator[None]:
+    # Listed before flexorm's own lifespan, so the tables exist when flexorm reflects them.
+    await asyncio.to_thread(create_database, flex.settings.database_url or "")
+    yield
+
+
+app = Litestar(plugins=[flex], lifespan=[_create_on_first_run])

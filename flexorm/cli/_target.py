@@ -1,0 +1,138 @@
+"""Which ``Flex`` a command works on: ``--app module:attr``, a database URL, or the demo.
+
+Shared by ``serve``, ``actions`` and ``call``, so all three resolve their target the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+
+from flexorm._url import parse_url
+from flexorm.exceptions import ConfigurationError, DatabaseError
+from flexorm.flex import Flex
+from flexorm.settings import Settings
+
+__all__ = ["DEMO_DATABASE", "Target", "load_target"]
+
+DEMO_DATABASE = "flexorm-demo.db"
+"""The demo's SQLite file, created in the current directory on first run."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a command serves or runs."""
+
+    flex: Flex
+    app: Litestar | None
+    """The Litestar app to serve, when ``--app`` named one (else ``flex.app`` is built)."""
+    demo: bool = False
+    """The bundled demo shop (its database is created on first run)."""
+
+    def server_app(self) -> Litestar:
+        return self.app if self.app is not None else self.flex.app
+
+    def prepare(self) -> None:
+        """Create the demo's database on first run; nothing for a user's database."""
+        if self.demo:
+            from flexorm._demo.schema import create_database
+
+            create_database(self.flex.settings.database_url or "")
+
+
+def _import(path: str) -> Any:
+    module_name, sep, attribute = path.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ConfigurationError(f"--app must look like module:attribute, not {path!r}")
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise ConfigurationError(f"cannot import {module_name!r} (from {cwd})") from None
+        raise
+    try:
+        value = module
+        for part in attribute.split("."):
+            value = getattr(value, part)
+    except AttributeError:
+        raise ConfigurationError(f"module {module_name!r} has no attribute {attribute!r}") from None
+    return value
+
+
+def _flex_of(value: Any, path: str) -> tuple[Flex, Litestar | None]:
+    if isinstance(value, Flex):
+        return value, None
+    if isinstance(value, Litestar):
+        for plugin in value.plugins:
+            if isinstance(plugin, Flex):
+                return plugin, value
+        raise ConfigurationError(f"{path} is a Litestar app without flexorm: add "
+                                 "plugins=[flex], or name the Flex object")
+    raise ConfigurationError(f"{path} must name a Flex object or the Litestar app it built, "
+                             f"not a {type(value).__name__}")
+
+
+def _check_sqlite_file(url: str) -> None:
+    """Refuse a SQLite path that does not exist: connecting would create an empty database."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    if not Path(database).is_file():
+        raise DatabaseError(f"no SQLite database at {database}")
+
+
+def load_target(
+    url: str | None,
+    app_path: str | None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Target:
+    """Resolve a command's target and apply command-line settings to it.
+
+    - ``--app``: the named ``Flex`` (or Litestar app); ``url``, if given, replaces its URL;
+    - a URL (argument or ``FLEXORM_DATABASE_URL``) alone: a ``Flex`` serving that database, with
+      no actions of its own;
+    - neither: the demo shop, on ``./flexorm-demo.db``.
+
+    Args:
+        url: the database URL argument.
+        app_path: ``module:attribute``.
+        overrides: settings given on the command line; ``None`` and empty values are ignored.
+
+    Raises:
+        ConfigurationError: an app path that does not import or names the wrong thing, a bad
+            URL.
+        DatabaseError: a SQLite file that does not exist.
+    """
+    changes = {k: v for k, v in (overrides or {}).items() if v not in (None, (), [], False)}
+    demo = False
+    if app_path is not None:
+        flex, app = _flex_of(_import(app_path), app_path)
+    else:
+        url = url or Settings.from_env().database_url
+        if url:
+            flex, app = Flex(url), None
+        else:
+            from flexorm._demo import shop
+
+            flex, app, demo = shop.flex, shop.app, True
+            url = f"sqlite:///{Path.cwd() / DEMO_DATABASE}"
+    if url:
+        changes["database_url"] = url
+    if changes:
+        flex.settings = flex.settings.with_(**changes)
+    if not demo and flex.settings.database_url:
+        _check_sqlite_file(flex.settings.database_url)
+    return Target(flex=flex, app=app, demo=demo)

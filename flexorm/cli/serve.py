@@ -1,0 +1,128 @@
+"""``flexorm serve``: run the Jet Admin endpoint with uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shlex
+
+import click
+
+from flexorm.auth.authenticate import Authenticator
+from flexorm.cli._errors import fail, one_line_errors
+from flexorm.cli._target import Target, load_target
+from flexorm.exceptions import ConfigurationError
+from flexorm.flex import Flex
+from flexorm.protocol.names import GET_ACTION_LIST
+from flexorm.server.routes import MESSAGES_PATH
+
+__all__ = ["curl_command", "serve_command"]
+
+_LOAD_FAILED = 2
+_ENV_TOKEN = "$FLEXORM_TOKEN"  # noqa: S105 - a shell variable for the curl, not a secret
+
+
+async def _check(flex: Flex) -> int:
+    """Open the runtime once, so a bad URL or action fails here in one line, not in uvicorn."""
+    async with flex.runtime() as runtime:
+        return len(runtime.actions.action_list())
+
+
+def _base_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)  # noqa: S104
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def curl_command(url: str, token: str | None) -> str:
+    """A copy-paste ``curl`` that lists the actions (``token`` ``None``: no header)."""
+    parts = ["curl", "-s", "-X", "POST", url]
+    if token is not None:
+        parts += ["-H", f"Authorization: Bearer {token}"]
+    parts += ["-H", "Content-Type: application/json", "-d", f'{{"name": "{GET_ACTION_LIST}"}}']
+    command = shlex.join(parts)
+    # Leave $FLEXORM_TOKEN for the shell to expand.
+    return command.replace("'Authorization: Bearer $FLEXORM_TOKEN'",
+                           '"Authorization: Bearer $FLEXORM_TOKEN"')
+
+
+def _authorize(target: Target) -> str | None:
+    """The token to print: generated for the demo when none is configured.
+
+    Raises:
+        ConfigurationError: a user's database with neither a token nor ``--insecure``.
+    """
+    settings = target.flex.settings
+    if settings.insecure:
+        return None
+    if not settings.tokens and target.demo:
+        token = secrets.token_urlsafe(24)
+        target.flex.settings = settings.with_(tokens=(token,))
+        return token
+    Authenticator.from_settings(settings)  # refuses to start without a token
+    return _ENV_TOKEN
+
+
+@click.command("serve")
+@click.argument("database_url", required=False)
+@click.option("--app", "app_path", metavar="MODULE:ATTR",
+              help="A Flex object, or the Litestar app it built (imported from the current "
+                   "directory).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token", "tokens", multiple=True, metavar="KEY",
+              help="A shared key accepted as 'Authorization: Bearer KEY' (repeatable; default "
+                   "FLEXORM_TOKEN).")
+@click.option("--insecure", is_flag=True,
+              help="Serve without authorization. Local development only.")
+@click.option("--schema", "schemas", multiple=True, help="A schema to reflect (repeatable).")
+@click.option("--include", multiple=True, help="Glob of collections to serve (repeatable).")
+@click.option("--exclude", multiple=True, help="Glob of collections to leave out (repeatable).")
+def serve_command(
+    database_url: str | None,
+    app_path: str | None,
+    host: str,
+    port: int,
+    tokens: tuple[str, ...],
+    insecure: bool,
+    schemas: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> None:
+    """Serve /api/messages/ for Jet Admin.
+
+    With no DATABASE_URL and no --app, serves the bundled demo shop (./flexorm-demo.db, created
+    on first run) with a freshly generated token.
+    """
+    import uvicorn
+
+    with one_line_errors(_LOAD_FAILED):
+        target = load_target(database_url, app_path, {
+            "tokens": tokens, "insecure": insecure, "schemas": schemas, "include": include,
+            "exclude": exclude,
+        })
+        try:
+            token = _authorize(target)
+        except ConfigurationError as exc:
+            fail(exc.message, _LOAD_FAILED)
+        target.prepare()
+        count = asyncio.run(_check(target.flex))
+        app = target.server_app()
+
+    base = _base_url(host, port)
+    what = "the demo shop" if target.demo else "flexorm"
+    database = target.flex.settings.database_url or ""
+    click.echo(f"Serving {what}: {count} actions on {base}{MESSAGES_PATH}")
+    if target.demo:
+        click.echo(f"  database: {database.removeprefix('sqlite:///')}")
+    if token is None:
+        click.secho("  WARNING: no authorization (--insecure): anyone who can reach this server "
+                    "can run every action", fg="red", bold=True)
+    elif token == _ENV_TOKEN:
+        click.echo("  token:    as configured (put it in FLEXORM_TOKEN for the curl below)")
+    else:
+        click.echo(f"  token:    {token}")
+    click.echo("  try:")
+    click.echo(f"    {curl_command(base + MESSAGES_PATH, token)}")
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,61 @@
+"""CORS headers on every answer (protocol section 1): Jet Admin calls from the browser."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from litestar.types import Message, Scope
+
+__all__ = ["ALLOW_HEADERS", "ALLOW_METHODS", "EXPOSE_HEADERS", "cors_headers", "cors_hook"]
+
+ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+ALLOW_HEADERS = (
+    "Authorization, Content-Type, X-Requested-With, X-Application-Warning, "
+    "X-HTTP-Method-Override, X-Bridge-Settings, X-Stick-Session"
+)
+EXPOSE_HEADERS = (
+    "Content-Length, Content-Range, Content-Disposition, Content-Type, X-Application-Warning"
+)
+
+
+def cors_headers(allow_origin: str) -> list[tuple[bytes, bytes]]:
+    """The CORS response headers, as raw ASGI header pairs."""
+    return [
+        (b"access-control-allow-origin", allow_origin.encode("latin-1")),
+        (b"access-control-allow-methods", ALLOW_METHODS.encode("latin-1")),
+        (b"access-control-allow-headers", ALLOW_HEADERS.encode("latin-1")),
+        (b"access-control-expose-headers", EXPOSE_HEADERS.encode("latin-1")),
+        (b"access-control-allow-credentials", b"true"),
+    ]
+
+
+def cors_hook(
+    allow_origin: Callable[[], str], paths: Sequence[str] | None = None
+) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A ``before_send`` hook adding the CORS headers to each response.
+
+    A ``before_send`` hook sees every response, the router's own 404 and 405 included.
+
+    Args:
+        allow_origin: returns the ``Access-Control-Allow-Origin`` value (read per response, so
+            it follows the settings the app started with).
+        paths: answer only under these path prefixes (flexorm inside a user's app, which keeps
+            its own CORS policy); ``None`` answers everywhere (the standalone ``flex.app``).
+            Responses that already carry CORS headers are left alone.
+    """
+    prefixes = None if paths is None else tuple(p.rstrip("/") for p in paths)
+
+    async def add_cors_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        if prefixes is not None:
+            path = scope["path"].rstrip("/")
+            if not any(path == p or path.startswith(p + "/") for p in prefixes):
+                return
+        headers = list(message.get("headers") or [])
+        if any(name.lower() == b"access-control-allow-origin" for name, _ in headers):
+            return
+        headers.extend(cors_headers(allow_origin()))
+        message["headers"] = headers
+
+    return add_cors_headers

@@ -1,0 +1,49 @@
+"""The lifespan: open the runtime at startup, keep it on ``app.state``, close it at shutdown."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
+
+from flexorm.auth.authenticate import Authenticator
+from flexorm.server.state import STATE_KEY, ServerState
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from flexorm.flex import Flex
+
+__all__ = ["flexorm_lifespan"]
+
+logger = logging.getLogger("flexorm.server")
+
+
+def flexorm_lifespan(flex: Flex) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """A lifespan context for ``AppConfig.lifespan`` that runs ``flex``'s runtime.
+
+    Settings are read when the app starts, not when it is built, so a CLI may still set the
+    token or the URL on an app that a user module built at import time.
+
+    Raises:
+        ConfigurationError: at startup, with neither a token nor ``insecure`` configured.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        authenticator = Authenticator.from_settings(flex.settings)
+        if authenticator.insecure:
+            logger.warning(
+                "flexorm is serving WITHOUT AUTHORIZATION (insecure mode): anyone who can reach "
+                "this server can run every action. Use it for local development only."
+            )
+        async with flex.runtime() as runtime:
+            app.state[STATE_KEY] = ServerState(runtime=runtime, authenticator=authenticator)
+            try:
+                yield
+            finally:
+                app.state.pop(STATE_KEY, None)
+
+    return lifespan

@@ -1,0 +1,74 @@
+"""Answering the messages of ``POST /api/messages/``, by name (protocol section 2)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response
+
+from flexorm.auth.caller import Caller
+from flexorm.protocol import names
+from flexorm.protocol.encoding import encode_json
+from flexorm.protocol.execute import parse_execute
+from flexorm.protocol.field_options import parse_field_options
+from flexorm.protocol.requests import Message
+from flexorm.runtime import Runtime
+
+__all__ = ["BUILTIN_HANDLERS", "MessageContext", "MessageHandler", "answer", "json_response"]
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContext:
+    """What a message handler gets."""
+
+    message: Message
+    runtime: Runtime
+    caller: Caller
+    request: Request[Any, Any, Any]
+
+
+MessageHandler = Callable[[MessageContext], Awaitable[Any]]
+"""Answers one message: a :class:`Response`, or a value encoded as the JSON answer."""
+
+
+def json_response(value: Any) -> Response[bytes]:
+    return Response(content=encode_json(value), media_type=JSON)
+
+
+async def _get_action_list(ctx: MessageContext) -> Response[bytes]:
+    # The action layer keeps the encoded list: answering costs about as much as static bytes.
+    return Response(content=ctx.runtime.actions.action_list_json(ctx.caller), media_type=JSON)
+
+
+async def _execute_action(ctx: MessageContext) -> Response[bytes]:
+    request = parse_execute(ctx.message.params)
+    answer = await ctx.runtime.actions.execute(request, caller=ctx.caller,
+                                               raw_request=ctx.request)
+    return json_response(answer)
+
+
+async def _get_field_options(ctx: MessageContext) -> Response[bytes]:
+    request = parse_field_options(ctx.message.params)
+    return json_response(await ctx.runtime.actions.field_options(request, caller=ctx.caller))
+
+
+BUILTIN_HANDLERS: Mapping[str, MessageHandler] = {
+    names.GET_ACTION_LIST: _get_action_list,
+    names.EXECUTE_ACTION: _execute_action,
+    names.GET_FIELD_OPTIONS: _get_field_options,
+}
+
+
+async def answer(ctx: MessageContext, handlers: Mapping[str, MessageHandler]) -> Response[bytes]:
+    """Answer a message with its handler; an unknown name gets 200 with an empty JSON body."""
+    handler = handlers.get(ctx.message.name)
+    if handler is None:
+        return Response(content=b"", media_type=JSON)
+    result = await handler(ctx)
+    if isinstance(result, Response):
+        return result
+    return json_response(result)
