@@ -8,11 +8,13 @@ The hierarchy::
     FlexormError
     ├── ConfigurationError        bad settings, bad action declarations (a developer's mistake)
     ├── DatabaseError             the database cannot be reached or reflected
+    │   └── MigrationError        flexorm's own tables are missing, behind, or cannot migrate
     ├── UnknownCollectionError    a collection name that the reflected schema does not have
     ├── RequestError              a request that cannot be understood (400)
     │   └── UnknownActionError    execute_action names no registered action
     ├── ValidationError           action parameters or ids that do not validate (400, per field)
     ├── ActionError               raised by an action body for its user (400, non_field_errors)
+    ├── IdempotencyConflict       an idempotency key reused for another payload, or in use (409)
     ├── PermissionDenied          the caller may not do this (403)
     └── NotAuthenticated          no valid credentials (403, as the reference bridge answers)
 """
@@ -20,12 +22,15 @@ The hierarchy::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 __all__ = [
     "ActionError",
     "ConfigurationError",
     "DatabaseError",
     "FlexormError",
+    "IdempotencyConflict",
+    "MigrationError",
     "NotAuthenticated",
     "PermissionDenied",
     "RequestError",
@@ -52,6 +57,13 @@ class ConfigurationError(FlexormError):
 
 class DatabaseError(FlexormError):
     """The database cannot be reached, logged into or reflected."""
+
+
+class MigrationError(DatabaseError):
+    """flexorm's own tables are missing or behind this version, or a migration failed.
+
+    The message says in one line what to run (``flexorm db upgrade <url>``).
+    """
 
 
 class UnknownCollectionError(FlexormError):
@@ -104,6 +116,24 @@ class ActionError(FlexormError):
     Examples:
         >>> raise ActionError("order 5 was already refunded")  # doctest: +SKIP
     """
+
+
+class IdempotencyConflict(FlexormError):  # noqa: N818 (named like its siblings)
+    """An ``Idempotency-Key`` that cannot be honoured: it was used for a different action or
+    payload (``reason="mismatch"``), or a request holding it is still running
+    (``reason="in_progress"``).
+
+    Args:
+        message: what happened, for the caller.
+        key: the idempotency key.
+        reason: ``"mismatch"`` or ``"in_progress"``.
+    """
+
+    def __init__(self, message: str, *, key: str,
+                 reason: Literal["mismatch", "in_progress"]) -> None:
+        super().__init__(message)
+        self.key = key
+        self.reason = reason
 
 
 class PermissionDenied(FlexormError):

@@ -91,6 +91,16 @@ class Settings:
     """How many options ``get_field_options`` answers at most."""
     rename: RenameHook | None = field(default=None, compare=False)
     """A hook naming collections: ``(schema, table) -> name``."""
+    state_url: str | None = None
+    """The database holding flexorm's own tables (the action journal, idempotency keys)
+    (``FLEXORM_STATE_URL``); ``None`` keeps them in the main database. Set it when the main
+    database is read-only to flexorm."""
+    idempotency_ttl_seconds: int = 24 * 60 * 60
+    """How long an idempotency key replays its stored answer (``FLEXORM_IDEMPOTENCY_TTL_SECONDS``);
+    a key is forgotten after that and may run again."""
+    auto_upgrade: bool = False
+    """Migrate flexorm's own tables to this version at startup (``FLEXORM_AUTO_UPGRADE``);
+    otherwise the server tells you to run ``flexorm db upgrade``."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -118,6 +128,9 @@ class Settings:
             "cors_allow_origin": lambda _n, v: v,
             "chunk_size": _int,
             "field_options_limit": _int,
+            "state_url": lambda _n, v: v or None,
+            "idempotency_ttl_seconds": _int,
+            "auto_upgrade": _flag,
         }
         env_names = {"tokens": "FLEXORM_TOKEN"}
         for name, read in readers.items():
@@ -131,6 +144,11 @@ class Settings:
             if value is not None:
                 values[name] = tuple(value) if isinstance(value, list) else value
         return cls(**values)
+
+    @property
+    def journal_url(self) -> str | None:
+        """Where flexorm's own tables live: ``state_url``, else ``database_url``."""
+        return self.state_url or self.database_url
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""

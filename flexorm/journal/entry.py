@@ -1,0 +1,214 @@
+"""``RunEntry``: one journal row, as the action layer builds it and ``flexorm runs`` reads it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from flexorm.auth.caller import Caller
+from flexorm.protocol.requests import ExecuteRequest
+
+__all__ = ["REDACTED", "RunEntry", "RunStatus", "jsonable", "redact", "utcnow"]
+
+RunStatus = Literal["succeeded", "failed", "rejected"]
+
+REDACTED = "[redacted]"
+"""What a secret parameter's value is replaced with in the journal."""
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """``value`` as an aware UTC datetime (SQLite hands back naive ones, stored as UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def redact(params: Mapping[str, Any], secret: Collection[str]) -> dict[str, Any]:
+    """``params`` with the value of every parameter named in ``secret`` replaced.
+
+    A secret parameter that was not sent stays absent: the journal shows what was sent.
+
+    Examples:
+        >>> redact({"amount": 5, "pin": "1234"}, {"pin"})
+        {'amount': 5, 'pin': '[redacted]'}
+    """
+    return {name: REDACTED if name in secret else value for name, value in params.items()}
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` made of JSON types only: dates as ISO text, decimals and UUIDs as text, enums as
+    their value, anything else unknown as ``str(value)``.
+
+    The journal stores what the action was asked and answered; it must never fail to store it.
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, Sequence | set | frozenset) and not isinstance(value, bytes | bytearray):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return value.hex()
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class RunEntry:
+    """One run of an action, as the journal stores it.
+
+    Build it with :meth:`for_request`, which redacts secret parameters and keeps only what may
+    be stored about the caller (never a key or a token).
+    """
+
+    action: str
+    status: RunStatus
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    collection: str | None = None
+    ids: tuple[Any, ...] | None = None
+    """The ids as sent; ``None`` when the action named no records."""
+    inverse: bool = False
+    """The selection is every record except ``ids``."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """The parameters as sent, secret ones already redacted."""
+    caller_kind: str | None = None
+    caller_user_id: str | None = None
+    caller_key_name: str | None = None
+    result: Any = None
+    """The action's answer (``succeeded``)."""
+    error: str | None = None
+    """Why it failed or was rejected."""
+    request_id: str | None = None
+    idempotency_key: str | None = None
+    id: int | None = None
+    """The row's id, once stored."""
+
+    @property
+    def duration_ms(self) -> int:
+        """Milliseconds from start to finish."""
+        return max(0, round((self.finished_at - self.started_at).total_seconds() * 1000))
+
+    @classmethod
+    def for_request(
+        cls,
+        request: ExecuteRequest,
+        caller: Caller | None,
+        *,
+        status: RunStatus,
+        started_at: dt.datetime,
+        finished_at: dt.datetime | None = None,
+        secret: Collection[str] = (),
+        result: Any = None,
+        error: str | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> RunEntry:
+        """The entry of one ``execute_action``.
+
+        Args:
+            request: the parsed request (its params as sent, protocol keys already taken out).
+            caller: who sent it; only its kind, user id and key name are kept.
+            status: ``succeeded``, ``failed`` (the body raised) or ``rejected`` (it never ran).
+            started_at: when the request arrived.
+            finished_at: when it ended; now when not given.
+            secret: names of parameters whose values are redacted.
+            result: the answer, for a success.
+            error: the message, for a failure or a rejection.
+            request_id: the server's request id, to match logs.
+            idempotency_key: the request's idempotency key.
+
+        Examples:
+            >>> entry = RunEntry.for_request(
+            ...     ExecuteRequest(action="refund", model="orders", ids=(5,),
+            ...                    params={"pin": "1234"}),
+            ...     Caller(kind="key", key_name="key-1"),
+            ...     status="succeeded", started_at=utcnow(), secret={"pin"}, result=True)
+            >>> entry.params
+            {'pin': '[redacted]'}
+        """
+        return cls(
+            action=request.action,
+            collection=request.model,
+            ids=tuple(request.ids) if request.ids is not None else None,
+            inverse=request.inverse,
+            params=redact(request.params, secret),
+            caller_kind=caller.kind if caller else None,
+            caller_user_id=caller.user_id if caller else None,
+            caller_key_name=caller.key_name if caller else None,
+            status=status,
+            result=result,
+            error=error,
+            started_at=started_at,
+            finished_at=finished_at if finished_at is not None else utcnow(),
+            request_id=request_id,
+            idempotency_key=idempotency_key,
+        )
+
+    def row(self) -> dict[str, Any]:
+        """The column values of the journal row (without ``id``)."""
+        return {
+            "action": self.action,
+            "collection": self.collection,
+            "ids": jsonable(list(self.ids)) if self.ids is not None else None,
+            "inverse": self.inverse,
+            "params": jsonable(self.params),
+            "caller_kind": self.caller_kind,
+            "caller_user_id": self.caller_user_id,
+            "caller_key_name": self.caller_key_name,
+            "status": self.status,
+            "result": jsonable(self.result),
+            "error": self.error,
+            "started_at": as_utc(self.started_at),
+            "finished_at": as_utc(self.finished_at),
+            "duration_ms": self.duration_ms,
+            "request_id": self.request_id,
+            "idempotency_key": self.idempotency_key,
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RunEntry:
+        """The entry of a stored journal row."""
+        ids = row["ids"]
+        return cls(
+            id=row["id"],
+            action=row["action"],
+            collection=row["collection"],
+            ids=tuple(ids) if ids is not None else None,
+            inverse=bool(row["inverse"]),
+            params=row["params"] or {},
+            caller_kind=row["caller_kind"],
+            caller_user_id=row["caller_user_id"],
+            caller_key_name=row["caller_key_name"],
+            status=row["status"],
+            result=row["result"],
+            error=row["error"],
+            started_at=as_utc(row["started_at"]),
+            finished_at=as_utc(row["finished_at"]),
+            request_id=row["request_id"],
+            idempotency_key=row["idempotency_key"],
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry as JSON types, as ``flexorm runs --json`` prints it."""
+        out = {"id": self.id, **jsonable(self.row())}
+        out["started_at"] = as_utc(self.started_at).isoformat()
+        out["finished_at"] = as_utc(self.finished_at).isoformat()
+        return out

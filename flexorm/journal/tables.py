@@ -1,0 +1,92 @@
+"""flexorm's own tables, as SQLAlchemy Core ``Table`` objects on a ``MetaData`` of their own.
+
+Every table flexorm owns is named ``flexorm_*``; the migration environment and the
+:func:`~flexorm.migrations.filters.include_object` helper rely on that prefix. The migrations in
+``flexorm/migrations/versions`` create these tables; a test checks that they match.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "PREFIX",
+    "RUN_STATUSES",
+    "action_runs",
+    "idempotency_keys",
+    "metadata",
+]
+
+PREFIX = "flexorm_"
+"""The name prefix of every table flexorm owns."""
+
+RUN_STATUSES = ("succeeded", "failed", "rejected")
+"""A journal row's status: the body ran and committed; it raised; it never ran (bad input,
+permission denied)."""
+
+KEY_STATUSES = ("pending", "done")
+"""An idempotency key's status: a request holds it, or its answer is stored."""
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+"""flexorm's own metadata: never mixed with the user's."""
+
+_Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+_Name = sa.String(255)
+_Json = sa.JSON(none_as_null=True)
+_When = sa.DateTime(timezone=True)
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "status IN (" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+action_runs = sa.Table(
+    "flexorm_action_runs",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("action", _Name, nullable=False),
+    sa.Column("collection", _Name, nullable=True),
+    sa.Column("ids", _Json, nullable=True, comment="the selected ids; null: no records"),
+    sa.Column("inverse", sa.Boolean(), nullable=False, server_default=sa.false(),
+              comment="true: every record except ids"),
+    sa.Column("params", _Json, nullable=False, comment="secret parameters redacted"),
+    sa.Column("caller_kind", sa.String(16), nullable=True),
+    sa.Column("caller_user_id", _Name, nullable=True),
+    sa.Column("caller_key_name", _Name, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("result", _Json, nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("started_at", _When, nullable=False),
+    sa.Column("finished_at", _When, nullable=False),
+    sa.Column("duration_ms", sa.Integer(), nullable=False),
+    sa.Column("request_id", _Name, nullable=True),
+    sa.Column("idempotency_key", _Name, nullable=True),
+    sa.CheckConstraint(_in(RUN_STATUSES), name="status"),
+    sa.Index(None, "idempotency_key"),
+    sa.Index(None, "started_at"),
+    comment="One row per execute_action, written by flexorm",
+)
+"""The action journal: one row per ``execute_action``."""
+
+idempotency_keys = sa.Table(
+    "flexorm_idempotency",
+    metadata,
+    sa.Column("key", _Name, primary_key=True),
+    sa.Column("action", _Name, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False,
+              comment="sha256 of the canonical JSON of the request"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("response", _Json, nullable=True),
+    sa.Column("created_at", _When, nullable=False),
+    sa.Column("expires_at", _When, nullable=False),
+    sa.CheckConstraint(_in(KEY_STATUSES), name="status"),
+    sa.Index(None, "expires_at"),
+    comment="Idempotency keys of execute_action, written by flexorm",
+)
+"""Idempotency keys: the primary key is what makes one key run its action once."""

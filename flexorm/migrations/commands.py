@@ -1,0 +1,154 @@
+"""Migrating flexorm's own tables from Python: ``upgrade``, ``downgrade``, ``current``, ``head``.
+
+Alembic is imported inside these functions, never when ``flexorm`` is imported. Every function
+takes the URL users type (async drivers included) and runs on the blocking driver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from flexorm._url import parse_url, redact_url, sync_url
+from flexorm.exceptions import DatabaseError, MigrationError
+from flexorm.migrations._lock import migration_connection
+from flexorm.migrations.filters import VERSION_TABLE
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+__all__ = ["current", "downgrade", "head", "revision_on", "script_directory", "upgrade"]
+
+SCRIPT_LOCATION = Path(__file__).parent
+"""The migration environment shipped in the package."""
+
+
+def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION).replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def script_directory() -> ScriptDirectory:
+    """The revisions shipped with this version of flexorm."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config())
+
+
+def head() -> str:
+    """The newest revision this version of flexorm knows."""
+    revision = script_directory().get_current_head()
+    assert revision is not None, "flexorm ships at least one revision"
+    return revision
+
+
+def revision_on(conn: Connection) -> str | None:
+    """The revision of flexorm's tables on an open connection; ``None`` when they are absent."""
+    from alembic.runtime.migration import MigrationContext
+
+    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
+
+
+def _missing_sqlite(url: URL) -> bool:
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return False
+    return not database.startswith("file:") and not Path(database).is_file()
+
+
+@contextlib.contextmanager
+def _errors(url: str | URL) -> Iterator[None]:
+    """Database and Alembic failures as flexorm errors that name the (redacted) URL."""
+    from alembic.util import CommandError
+
+    try:
+        yield
+    except CommandError as exc:
+        raise MigrationError(str(exc)) from exc
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise DatabaseError(f"cannot use {redact_url(url)}: {reason}") from exc
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot use {redact_url(url)}: {exc}") from exc
+
+
+def current(url: str | URL) -> str | None:
+    """The revision of flexorm's tables in the database at ``url``; ``None`` when absent.
+
+    Raises:
+        DatabaseError: the database cannot be reached (or the SQLite file does not exist).
+
+    Examples:
+        >>> current("sqlite:///app.db")  # doctest: +SKIP
+        '92f1e2af60e0'
+    """
+    parsed = sync_url(url)
+    if _missing_sqlite(parsed):
+        raise DatabaseError(f"no SQLite database at {parsed.database}")
+    engine = sa.create_engine(parsed, poolclass=NullPool)
+    try:
+        with _errors(url), engine.connect() as conn:
+            return revision_on(conn)
+    finally:
+        engine.dispose()
+
+
+def upgrade(url: str | URL, revision: str = "head") -> tuple[str | None, str | None]:
+    """Migrate flexorm's tables up to ``revision``; ``(before, after)``.
+
+    Serialised between concurrent callers (see :mod:`flexorm.migrations._lock`): whoever waited
+    finds the tables already migrated. A SQLite file is created when it does not exist.
+
+    Raises:
+        DatabaseError: the database cannot be reached.
+        MigrationError: an unknown revision, or a migration that failed (rolled back).
+
+    Examples:
+        >>> upgrade("postgresql://app@db/shop")  # doctest: +SKIP
+        (None, '92f1e2af60e0')
+    """
+    from alembic import command
+
+    with _errors(url), migration_connection(sync_url(url)) as conn:
+        before = revision_on(conn)
+        command.upgrade(_config(conn), revision)
+        return before, revision_on(conn)
+
+
+def downgrade(url: str | URL, revision: str) -> tuple[str | None, str | None]:
+    """Migrate flexorm's tables down to ``revision`` (``"base"`` drops them); ``(before,
+    after)``.
+
+    Raises:
+        DatabaseError: the database cannot be reached (or the SQLite file does not exist).
+        MigrationError: an unknown revision, or a migration that failed (rolled back).
+    """
+    from alembic import command
+
+    parsed = sync_url(url)
+    if _missing_sqlite(parsed):
+        raise DatabaseError(f"no SQLite database at {parsed.database}")
+    with _errors(url), migration_connection(parsed) as conn:
+        before = revision_on(conn)
+        command.downgrade(_config(conn), revision)
+        return before, revision_on(conn)
+
+
+def display_url(url: str | URL) -> str:
+    """``url`` as users typed it, password hidden: what messages tell them to pass."""
+    return redact_url(parse_url(url))

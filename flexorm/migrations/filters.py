@@ -1,0 +1,62 @@
+"""Alembic autogenerate filters that keep flexorm's tables and the user's tables apart.
+
+flexorm's own migration environment sees only ``flexorm_*`` tables (:func:`own_include_name`,
+:func:`own_include_object`); a user's environment passes :func:`include_object` so it never
+proposes to drop them. Nothing here imports alembic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flexorm.journal.tables import PREFIX
+
+__all__ = ["VERSION_TABLE", "include_object", "is_flexorm_table", "own_include_name",
+           "own_include_object"]
+
+VERSION_TABLE = "flexorm_alembic_version"
+"""flexorm's Alembic version table: separate from the user's ``alembic_version``."""
+
+
+def is_flexorm_table(name: str | None) -> bool:
+    """Whether a table of this name belongs to flexorm (``flexorm_*``)."""
+    return name is not None and name.startswith(PREFIX)
+
+
+def _table_name(obj: Any, name: str | None, type_: str) -> str | None:
+    if type_ == "table":
+        return name
+    table = getattr(obj, "table", None)
+    return getattr(table, "name", None)
+
+
+def include_object(object: Any, name: str | None, type_: str,
+                   reflected: bool, compare_to: Any) -> bool:
+    """For a user's Alembic ``env.py``: leave flexorm's tables (and their indexes, columns and
+    constraints) out of autogenerate, so it never proposes to drop or alter them.
+
+    Examples:
+        In ``env.py``::
+
+            from flexorm import include_object
+
+            context.configure(connection=connection, target_metadata=Base.metadata,
+                              include_object=include_object)
+    """
+    return not is_flexorm_table(_table_name(object, name, type_))
+
+
+def own_include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+    """flexorm's environment reflects only ``flexorm_*`` tables (never even reading the user's)."""
+    if type_ == "schema":
+        return True
+    if type_ == "table":
+        return is_flexorm_table(name)
+    return is_flexorm_table(parent_names.get("table_name"))
+
+
+def own_include_object(object: Any, name: str | None, type_: str,
+                       reflected: bool, compare_to: Any) -> bool:
+    """flexorm's environment compares only ``flexorm_*`` tables and what belongs to them."""
+    return is_flexorm_table(_table_name(object, name, type_))
