@@ -156,7 +156,7 @@ def bind(declaration: ActionDeclaration, collection: CollectionInfo | None,
     name = declaration.name
     signature = declaration.signature or parse_signature(
         declaration.func, action=name, for_instance=declaration.for_instance,
-        fields=declaration.fields, strict=True,
+        fields=declaration.fields, strict=True, localns=declaration.namespace,
     )
     assert signature is not None  # strict parsing raises instead
     params = tuple(_param(draft, collection, schema, name) for draft in signature.params)

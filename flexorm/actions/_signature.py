@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import inspect
+import sys
 import types
 import typing
 import uuid
@@ -21,7 +22,14 @@ from flexorm.actions.context import ActionContext
 from flexorm.actions.params import ColumnRef, ModelRef, Param, Text
 from flexorm.exceptions import ConfigurationError
 
-__all__ = ["MISSING", "DraftKind", "ParamDraft", "Signature", "parse_signature"]
+__all__ = [
+    "MISSING",
+    "DraftKind",
+    "ParamDraft",
+    "Signature",
+    "caller_namespace",
+    "parse_signature",
+]
 
 
 class _Missing(enum.Enum):
@@ -72,7 +80,23 @@ class Signature:
     params: tuple[ParamDraft, ...]
 
 
-def _hints(func: Callable[..., Any], names: list[str]) -> dict[str, Any]:
+def caller_namespace() -> dict[str, Any]:
+    """The local names of the first caller outside flexorm (where the action is declared).
+
+    Annotations are resolved in the body's module; a body declared inside a function (a factory,
+    a test) with ``from __future__ import annotations`` also needs that function's locals, as
+    ``Account = flex.model("accounts")`` there. Empty at module level.
+    """
+    frame = sys._getframe(1)
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("flexorm."):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None or frame.f_locals is frame.f_globals:
+        return {}
+    return dict(frame.f_locals)
+
+
+def _hints(func: Callable[..., Any], names: list[str],
+           localns: Mapping[str, Any]) -> dict[str, Any]:
     """Each parameter's evaluated annotation, one at a time so an unresolvable annotation on the
     record parameter or the return value does not matter."""
     target: Any = getattr(func, "__func__", func)
@@ -87,7 +111,8 @@ def _hints(func: Callable[..., Any], names: list[str]) -> dict[str, Any]:
         if name not in raw:
             continue
         shim = types.SimpleNamespace(__annotations__={name: raw[name]}, __globals__=globalns)
-        hints[name] = typing.get_type_hints(shim, include_extras=True)[name]
+        hints[name] = typing.get_type_hints(shim, localns=dict(localns),
+                                            include_extras=True)[name]
     return hints
 
 
@@ -162,6 +187,7 @@ def parse_signature(
     for_instance: bool,
     fields: tuple[str, ...],
     strict: bool,
+    localns: Mapping[str, Any] | None = None,
 ) -> Signature | None:
     """Read a body's signature.
 
@@ -172,6 +198,7 @@ def parse_signature(
         fields: column names that become parameters.
         strict: raise on an annotation that cannot be resolved yet (a forward reference); when
             false, answer ``None`` so that binding tries again later.
+        localns: extra names for resolving annotations (see :func:`caller_namespace`).
 
     Raises:
         ConfigurationError: the signature cannot be served, naming the action and parameter.
@@ -192,7 +219,7 @@ def parse_signature(
         record = parameters[0].name
         parameters = parameters[1:]
     try:
-        hints = _hints(func, [p.name for p in parameters])
+        hints = _hints(func, [p.name for p in parameters], localns or {})
     except NameError as exc:
         if not strict:
             return None

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
-from flexorm.actions._signature import Signature, parse_signature
+from flexorm.actions._signature import Signature, caller_namespace, parse_signature
 from flexorm.actions.context import ActionContext
 from flexorm.exceptions import ConfigurationError
 
@@ -66,6 +66,8 @@ class ActionDeclaration:
     """Per-parameter ``get_field_options`` hooks."""
     signature: Signature | None = field(default=None, compare=False)
     """The parsed signature; ``None`` when an annotation could only be resolved later."""
+    namespace: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Local names where the action was declared, for resolving its annotations."""
 
     @property
     def is_async(self) -> bool:
@@ -126,8 +128,12 @@ def declare(
     icon: str | None = None,
     allow: Policy | None = None,
     options: Mapping[str, OptionsHook] | None = None,
+    namespace: Mapping[str, Any] | None = None,
 ) -> ActionDeclaration:
     """Check and record one action.
+
+    ``namespace`` holds extra names for resolving annotations; by default the local names of the
+    code declaring the action (so ``Account = flex.model(...)`` inside a function works).
 
     Raises:
         ConfigurationError: a contradictory option or an unsupported parameter, naming the action.
@@ -170,13 +176,15 @@ def declare(
             )
     if allow is not None and not callable(allow):
         raise ConfigurationError(f"action {action_name!r}: allow must be callable")
+    localns = dict(namespace) if namespace is not None else caller_namespace()
     signature = parse_signature(
-        func, action=action_name, for_instance=for_instance, fields=field_names, strict=False
+        func, action=action_name, for_instance=for_instance, fields=field_names, strict=False,
+        localns=localns,
     )
     return ActionDeclaration(
         name=action_name, func=func, models=models, for_instance=for_instance, bulk=bulk,
         fields=field_names, label=label, icon=icon, allow=allow, options=hooks,
-        signature=signature,
+        signature=signature, namespace=localns,
     )
 
 
@@ -225,7 +233,7 @@ def action(func: Any = None, /, **options: Any) -> Any:
         inner = target.__func__ if isinstance(target, classmethod | staticmethod) else target
         if not callable(inner):
             raise ConfigurationError(f"@action marks methods, not {target!r}")
-        setattr(inner, _MARK, dict(options))
+        setattr(inner, _MARK, {"namespace": caller_namespace(), **options})
         return target
 
     return mark(func) if func is not None else mark
