@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from flexorm.auth.caller import Caller
@@ -51,7 +51,9 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
         tags=["flexorm"],
     )
     async def messages(
-        request: Request[Any, Any, Any], flexorm_state: ServerState, caller: Caller
+        request: Request[Any, Any, Any],
+        flexorm_state: NamedDependency[ServerState],
+        caller: NamedDependency[Caller],
     ) -> Response[bytes]:
         message = parse_message(await request.body(), request.headers.get("content-type"))
         context = MessageContext(message=message, runtime=flexorm_state.runtime, caller=caller,
@@ -65,7 +67,7 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
         description="Every reflected collection, as jet-bridge describes it.",
         tags=["flexorm"],
     )
-    async def descriptions(flexorm_state: ServerState) -> Response[bytes]:
+    async def descriptions(flexorm_state: NamedDependency[ServerState]) -> Response[bytes]:
         if flexorm_state.model_descriptions is None:
             flexorm_state.model_descriptions = encode_json(
                 model_descriptions(flexorm_state.runtime.schema)
