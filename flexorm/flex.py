@@ -7,13 +7,19 @@ app's lifespan or a CLI command), so creating one at import time is free and saf
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
-from flexorm.actions.declaration import ActionDeclaration, Policy, collect_model_actions, declare
+from flexorm.actions.declaration import (
+    ActionDeclaration,
+    OptionsHook,
+    Policy,
+    collect_model_actions,
+    declare,
+)
 from flexorm.actions.params import ColumnRef, ModelRef
 from flexorm.exceptions import ConfigurationError
 from flexorm.settings import RenameHook, Settings
@@ -93,6 +99,7 @@ class Flex(InitPluginProtocol):
     @overload
     def action(
         self,
+        /,
         *,
         model: str | type[Any] | Sequence[str | type[Any]] | None = None,
         for_instance: bool = False,
@@ -102,9 +109,10 @@ class Flex(InitPluginProtocol):
         label: str | None = None,
         icon: str | None = None,
         allow: Policy | None = None,
+        options: Mapping[str, OptionsHook] | None = None,
     ) -> Callable[[F], F]: ...
 
-    def action(self, func: F | None = None, /, **options: Any) -> F | Callable[[F], F]:
+    def action(self, func: Any = None, /, **kwargs: Any) -> Any:
         """Declare an action; the decorated function is its body and is returned unchanged.
 
         Args:
@@ -117,10 +125,11 @@ class Flex(InitPluginProtocol):
             label: the text Jet Admin shows (default: from the name).
             icon: a Jet Admin icon name.
             allow: a permission policy: ``(ctx) -> bool``, or a declarative one.
+            options: per-parameter hooks answering ``get_field_options``.
         """
 
-        def register(body: F) -> F:
-            self._add(declare(body, **options))
+        def register(body: Any) -> Any:
+            self._add(declare(body, **kwargs))
             return body
 
         return register(func) if func is not None else register
