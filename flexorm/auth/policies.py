@@ -1,0 +1,232 @@
+"""Who may run an action: small policies over the caller, usable as ``allow=``.
+
+A policy is any callable ``(ActionContext) -> bool`` (or an awaitable of one); only ``True``
+allows. The ready-made ones below read ``ctx.caller`` and ``ctx.collection`` only, combine with
+:func:`all_of` / :func:`any_of`, and describe themselves for refusal messages.
+
+Callers that are not Jet Admin users (a shared key, the CLI, insecure development mode) are
+trusted machines: every policy allows them, except :data:`owner` and :func:`users`, which are
+about people. A ``Token``/``ProjectToken`` caller was vouched for by Jet Admin but carries no
+flags or permissions: it passes :data:`authenticated` only.
+
+Jet Admin's per-collection permissions (from the JWT) follow the reference bridge: a project
+owner or a member of a super group may do everything; a ``read_only`` user may read every
+collection and write none; anybody else needs an entry ``{"permission_type": "model",
+"permission_object": "<resource>.<collection>", "permission_actions": "rwd"}`` whose actions
+contain ``r`` to read, ``w`` to write.
+
+Examples:
+    >>> from flexorm.auth.policies import any_of, can_write, users
+    >>> @flex.action(model="orders", allow=any_of(can_write, users("42")))  # doctest: +SKIP
+    ... async def refund(order, ctx): ...
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+from flexorm.auth.caller import Caller
+from flexorm.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from flexorm.actions.context import ActionContext
+
+__all__ = [
+    "MACHINE_KINDS",
+    "Policy",
+    "all_of",
+    "any_of",
+    "authenticated",
+    "can_read",
+    "can_write",
+    "describe",
+    "evaluate",
+    "has_collection_permission",
+    "is_write_allowed",
+    "owner",
+    "super_group",
+    "users",
+]
+
+Policy: TypeAlias = "Callable[[ActionContext], bool | Awaitable[bool]]"
+"""Whether the caller of an action may run it."""
+
+MACHINE_KINDS = frozenset({"key", "cli", "insecure"})
+"""Caller kinds that are trusted machines rather than Jet Admin users."""
+
+
+def has_collection_permission(caller: Caller, collection: str, action: Literal["r", "w"]) -> bool:
+    """Whether a caller's Jet Admin permissions allow ``action`` (``r``/``w``) on a collection.
+
+    Machines are allowed; ``Token`` callers, who carry no permissions, are not.
+    """
+    if caller.kind in MACHINE_KINDS:
+        return True
+    if caller.kind != "jwt":
+        return False
+    if action == "w" and caller.read_only:
+        return False
+    if caller.owner or caller.super_group or caller.read_only:
+        return True
+    for item in caller.permissions:
+        if item.get("permission_type") != "model":
+            continue
+        # "<resource>.<collection>": the collection is everything after the first dot.
+        target = str(item.get("permission_object", "")).split(".", 1)[-1]
+        if target == collection and action in str(item.get("permission_actions", "")):
+            return True
+    return False
+
+
+def is_write_allowed(caller: Caller, collection: str | None) -> bool:
+    """Whether a caller may run an action that writes, on ``collection`` (``None``: none).
+
+    The action layer asks this for every writing action, whatever its policy: a ``read_only``
+    caller is always refused. With a collection, a Jet Admin (JWT) user also needs write
+    permission on it, as for :data:`can_write`. ``Token`` callers carry no flags or permissions
+    and are not refused here (require :data:`can_write` to keep them out). Pass ``None`` for the
+    read-only check alone.
+    """
+    if caller.read_only:
+        return False
+    if collection is None or caller.kind == "token":
+        return True
+    return has_collection_permission(caller, collection, "w")
+
+
+class _Policy:
+    """A named policy: a predicate over the caller (and the action's collection)."""
+
+    __slots__ = ("_check", "description")
+
+    def __init__(self, check: Callable[[Caller, str | None], bool], description: str) -> None:
+        self._check = check
+        self.description = description
+        """What the policy requires, for a refusal message ("write permission on ...")."""
+
+    def __call__(self, ctx: ActionContext) -> bool:
+        collection = ctx.collection.name if ctx.collection is not None else None
+        return self._check(ctx.caller, collection) is True
+
+    def __repr__(self) -> str:
+        return f"<policy: {self.description}>"
+
+
+def _any(_caller: Caller, _collection: str | None) -> bool:
+    return True
+
+
+def _owner(caller: Caller, _collection: str | None) -> bool:
+    return caller.kind == "jwt" and caller.owner
+
+
+def _super_group(caller: Caller, _collection: str | None) -> bool:
+    if caller.kind in MACHINE_KINDS:
+        return True
+    return caller.kind == "jwt" and (caller.owner or caller.super_group)
+
+
+def _can(action: Literal["r", "w"]) -> Callable[[Caller, str | None], bool]:
+    def check(caller: Caller, collection: str | None) -> bool:
+        if collection is not None:
+            return has_collection_permission(caller, collection, action)
+        # A common action has no collection: any user who may do this at all.
+        if action == "w" and caller.read_only:
+            return False
+        return caller.kind in MACHINE_KINDS or caller.kind == "jwt"
+
+    return check
+
+
+authenticated = _Policy(_any, "an authenticated caller")
+"""Any verified caller (every caller that reaches an action is one)."""
+
+owner = _Policy(_owner, "the project owner")
+"""The Jet Admin project's owner. Machines are refused: they are nobody's owner."""
+
+super_group = _Policy(_super_group, "a member of a Jet Admin super group")
+"""A Jet Admin user in a group with every permission (or the owner); machines too."""
+
+can_read = _Policy(_can("r"), "read permission on the collection")
+"""Jet Admin read permission on the action's collection; for a common action, any JWT user."""
+
+can_write = _Policy(_can("w"), "write permission on the collection")
+"""Jet Admin write permission on the action's collection; ``read_only`` callers never have it.
+For a common action, any JWT user who is not ``read_only``."""
+
+
+def users(*ids: str | int) -> Policy:
+    """Only the Jet Admin users with these ids (the JWT's ``user`` claim).
+
+    Examples:
+        >>> allow = users(42, "57")
+    """
+    allowed = frozenset(str(user_id) for user_id in ids)
+    listed = ", ".join(sorted(allowed)) or "nobody"
+    return _Policy(
+        lambda caller, _c: caller.kind == "jwt" and caller.user_id in allowed,
+        f"one of the users {listed}",
+    )
+
+
+async def evaluate(policy: Policy, ctx: ActionContext) -> bool:
+    """Run a policy, sync or async; only ``True`` allows."""
+    result: Any = policy(ctx)
+    if inspect.isawaitable(result):
+        result = await result
+    return result is True
+
+
+def describe(policy: Policy) -> str:
+    """What a policy requires, for messages: its description, or its name."""
+    description = getattr(policy, "description", None)
+    if isinstance(description, str):
+        return description
+    return getattr(policy, "__name__", None) or type(policy).__name__
+
+
+class _Combined:
+    """``all_of`` (go on while policies allow) or ``any_of`` (go on while they refuse)."""
+
+    __slots__ = ("_go_on", "_policies", "description")
+
+    def __init__(self, policies: Iterable[Policy], go_on: bool, joiner: str) -> None:
+        self._policies = tuple(policies)
+        if not self._policies:
+            kind = "all_of" if go_on else "any_of"
+            raise ConfigurationError(f"{kind}() needs at least one policy")
+        self._go_on = go_on
+        self.description = f" {joiner} ".join(describe(p) for p in self._policies)
+
+    def __call__(self, ctx: ActionContext) -> bool | Awaitable[bool]:
+        # Stays synchronous until a policy answers with an awaitable.
+        for index, policy in enumerate(self._policies):
+            result: Any = policy(ctx)
+            if inspect.isawaitable(result):
+                return self._finish(ctx, result, index)
+            if (result is True) is not self._go_on:
+                return not self._go_on
+        return self._go_on
+
+    async def _finish(self, ctx: ActionContext, pending: Awaitable[Any], index: int) -> bool:
+        if ((await pending) is True) is not self._go_on:
+            return not self._go_on
+        for policy in self._policies[index + 1 :]:
+            if await evaluate(policy, ctx) is not self._go_on:
+                return not self._go_on
+        return self._go_on
+
+    def __repr__(self) -> str:
+        return f"<policy: {self.description}>"
+
+
+def all_of(*policies: Policy) -> Policy:
+    """Allows when every policy allows (checked in order, stopping at the first refusal)."""
+    return _Combined(policies, go_on=True, joiner="and")
+
+
+def any_of(*policies: Policy) -> Policy:
+    """Allows when one policy allows (checked in order, stopping at the first that does)."""
+    return _Combined(policies, go_on=False, joiner="or")
