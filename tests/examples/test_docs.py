@@ -1,0 +1,174 @@
+"""Every example in the docs runs, and every output they show is what flexorm answers.
+
+Each page runs top to bottom in a temporary folder holding the demo shop's database as
+``shop.db``:
+
+- a ```` ```python ```` block is executed (the page's blocks share one namespace, like a
+  tutorial read in order);
+- a ```` ```http ```` request block (``METHOD /path``, headers, a blank line, a body) is sent to
+  the app the page built last (``app``, else ``flex.app``), with its lifespan running; the block
+  after it shows the answer: ```` ```json ```` for a 200 and its body, or ```` ```http ```` for
+  ``HTTP/1.1 <status>`` and a body. The string ``"..."`` in a shown body stands for any value;
+- a ```` ```console ```` block's ``$ `` lines are run by the shell and their output compared, a
+  line ``...`` standing for any lines.
+
+```` ```shell ```` blocks (the README's setup commands, ``flexorm serve``) are not run here: they
+start servers or install packages, and the tests of those commands cover them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from flexorm._demo.schema import create_database
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+
+
+@dataclass
+class Block:
+    lang: str
+    text: str
+    line: int
+
+
+def blocks(page: Path) -> list[Block]:
+    source = page.read_text()
+    return [Block(m.group(1), m.group(2), source.count("\n", 0, m.start()) + 1)
+            for m in FENCE.finditer(source)]
+
+
+def matches(expected: Any, actual: Any) -> bool:
+    if expected == "...":
+        return True
+    if isinstance(expected, dict):
+        return (isinstance(actual, dict) and expected.keys() == actual.keys()
+                and all(matches(v, actual[k]) for k, v in expected.items()))
+    if isinstance(expected, list):
+        return (isinstance(actual, list) and len(expected) == len(actual)
+                and all(matches(e, a) for e, a in zip(expected, actual, strict=True)))
+    return bool(expected == actual and type(expected) is type(actual))
+
+
+def lines_match(expected: list[str], actual: list[str]) -> bool:
+    if not expected:
+        return not actual
+    if expected[0].strip() == "...":
+        return any(lines_match(expected[1:], actual[i:]) for i in range(len(actual) + 1))
+    return bool(actual) and expected[0].rstrip() == actual[0].rstrip() and lines_match(
+        expected[1:], actual[1:])
+
+
+class PageRunner:
+    def __init__(self, page: Path, folder: Path) -> None:
+        self.page = page
+        self.folder = folder
+        self.namespace: dict[str, Any] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
+        self.stack = contextlib.ExitStack()
+        self.client: TestClient[Any] | None = None
+        self.client_app: Any = None
+
+    def where(self, block: Block) -> str:
+        return f"{self.page.relative_to(ROOT)}:{block.line}"
+
+    def app(self) -> Any:
+        if "app" in self.namespace:
+            return self.namespace["app"]
+        return self.namespace["flex"].app
+
+    def http_client(self) -> TestClient[Any]:
+        app = self.app()
+        if self.client is None or self.client_app is not app:
+            self.client = self.stack.enter_context(TestClient(app, raise_server_exceptions=False))
+            self.client_app = app
+        return self.client
+
+    def run(self) -> None:
+        with self.stack:
+            found = blocks(self.page)
+            for index, block in enumerate(found):
+                if block.lang == "python":
+                    exec(compile(block.text, self.where(block), "exec"), self.namespace)  # noqa: S102
+                elif block.lang == "http" and not block.text.startswith("HTTP/"):
+                    answer = found[index + 1] if index + 1 < len(found) else None
+                    assert answer is not None and answer.lang in {"json", "http"}, (
+                        f"{self.where(block)}: a request needs its answer block after it")
+                    self.check_http(block, answer)
+                elif block.lang == "console":
+                    self.check_console(block)
+
+    def check_http(self, request: Block, answer: Block) -> None:
+        head, _, body = request.text.partition("\n\n")
+        request_line, *header_lines = head.strip().splitlines()
+        method, path = request_line.split()
+        headers = dict(line.split(": ", 1) for line in header_lines)
+        response = self.http_client().request(method, path, headers=headers,
+                                               content=body.strip().encode())
+        if answer.lang == "json":
+            status, shown = 200, answer.text
+        else:
+            status_line, _, shown = answer.text.partition("\n")
+            status = int(status_line.split()[1])
+        assert response.status_code == status, (
+            f"{self.where(request)}: status {response.status_code}, docs show {status}: "
+            f"{response.text}")
+        if shown.strip():
+            expected = json.loads(shown)
+            assert matches(expected, response.json()), (
+                f"{self.where(answer)}: flexorm answers\n"
+                f"{json.dumps(response.json(), indent=2)}")
+
+    def check_console(self, block: Block) -> None:
+        commands: list[tuple[str, list[str]]] = []
+        for line in block.text.splitlines():
+            if line.startswith("$ "):
+                commands.append((line[2:], []))
+            else:
+                assert commands, f"{self.where(block)}: output before any $ command"
+                commands[-1][1].append(line)
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}"
+                                    f"{os.environ.get('PATH', '')}", COLUMNS="100",
+                   NO_COLOR="1", TERM="dumb")
+        for command, expected in commands:
+            done = subprocess.run(["bash", "-c", command], cwd=self.folder, env=env,
+                                  capture_output=True, text=True, timeout=120, check=False)
+            actual = (done.stdout + done.stderr).splitlines()
+            assert lines_match(expected, actual), (
+                f"{self.where(block)}: `{command}` printed:\n" + "\n".join(actual))
+
+
+@pytest.fixture
+def shop_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    create_database(f"sqlite:///{tmp_path / 'shop.db'}")
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("FLEXORM_")]:
+        monkeypatch.delenv(name)
+    yield tmp_path
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_examples_in_page_run_and_show_real_output(page: Path, shop_folder: Path) -> None:
+    PageRunner(page, shop_folder).run()
+
+
+def test_every_page_is_checked() -> None:
+    # a page without runnable blocks is fine, but a fence language the runner does not know
+    # means an example that silently is not checked
+    known = {"python", "http", "json", "console", "shell", "text", ""}
+    for page in PAGES:
+        for block in blocks(page):
+            assert block.lang in known, f"{page.name}:{block.line}: unknown fence {block.lang!r}"
