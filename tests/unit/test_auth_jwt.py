@@ -273,3 +273,38 @@ class TestKeyLoading:
     def test_project_is_required(self, public_pem: str) -> None:
         with pytest.raises(ConfigurationError, match="FLEXORM_PROJECT"):
             JwtVerifier(public_pem, "")
+
+
+class TestSettings:
+    def test_auth_settings_from_env(self, tmp_path: Path, public_pem: str, sign) -> None:
+        from flexorm.settings import Settings
+
+        path = tmp_path / "jet.pem"
+        path.write_text(public_pem)
+        settings = Settings.from_env(
+            {
+                "FLEXORM_JWT_PUBLIC_KEY": str(path),
+                "FLEXORM_PROJECT": PROJECT,
+                "FLEXORM_PROJECT_TOKEN": "secret-project-token",
+                "FLEXORM_AUTH_URL": "http://jet.internal/api",
+                "FLEXORM_AUTH_CACHE_SECONDS": "30",
+                "FLEXORM_AUTH_TIMEOUT": "2.5",
+            }
+        )
+        assert (settings.auth_url, settings.auth_cache_seconds, settings.auth_timeout) == (
+            "http://jet.internal/api",
+            30,
+            2.5,
+        )
+        assert "secret-project-token" not in repr(settings)
+        assert settings.jwt_public_key is not None
+        assert settings.project is not None
+        verifier = JwtVerifier(settings.jwt_public_key, settings.project)
+        assert verifier.verify(sign(_claims(owner=True))).owner
+
+    @pytest.mark.parametrize("value", ["soon", "0", "-1"])
+    def test_bad_timeout(self, value: str) -> None:
+        from flexorm.settings import Settings
+
+        with pytest.raises(ConfigurationError, match="FLEXORM_AUTH_TIMEOUT"):
+            Settings.from_env({"FLEXORM_AUTH_TIMEOUT": value})
