@@ -94,7 +94,8 @@ def _render(schema: SchemaInfo, console: Console) -> None:
             table.add_row(column.name, jet_field, db_field, "yes" if column.nullable else "",
                           _key(collection, column))
         console.print(table)
-    console.print(f"{len(schema)} collections ({schema.dialect})")
+    noun = "collection" if len(schema) == 1 else "collections"
+    console.print(f"{len(schema)} {noun} ({schema.dialect})")
 
 
 def _json_default(value: Any) -> Any:

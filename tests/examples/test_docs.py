@@ -10,9 +10,9 @@ Each page runs top to bottom in a temporary folder holding the demo shop's datab
   after it shows the answer: ```` ```json ```` for a 200 and its body, or ```` ```http ```` for
   ``HTTP/1.1 <status>`` and a body. The string ``"..."`` in a shown body stands for any value;
 - a ```` ```console ```` block's ``$ `` lines are run by the shell and their output compared, a
-  line ``...`` standing for any lines.
+  line ``...`` standing for any lines and ``...`` inside a line for any text.
 
-```` ```shell ```` blocks (the README's setup commands, ``flexorm serve``) are not run here: they
+```` ```shell ```` and ```` ```bash ```` blocks (the README's setup commands, ``flexorm serve``) are not run here: they
 start servers or install packages, and the tests of those commands cover them.
 """
 
@@ -64,12 +64,19 @@ def matches(expected: Any, actual: Any) -> bool:
     return bool(expected == actual and type(expected) is type(actual))
 
 
+def line_matches(expected: str, actual: str) -> bool:
+    """``...`` inside a shown line stands for any text."""
+    pattern = ".*".join(re.escape(part) for part in expected.rstrip().split("..."))
+    return re.fullmatch(pattern, actual.rstrip()) is not None
+
+
 def lines_match(expected: list[str], actual: list[str]) -> bool:
+    """A shown line ``...`` alone stands for any number of lines."""
     if not expected:
         return not actual
     if expected[0].strip() == "...":
         return any(lines_match(expected[1:], actual[i:]) for i in range(len(actual) + 1))
-    return bool(actual) and expected[0].rstrip() == actual[0].rstrip() and lines_match(
+    return bool(actual) and line_matches(expected[0], actual[0]) and lines_match(
         expected[1:], actual[1:])
 
 
@@ -145,8 +152,9 @@ class PageRunner:
                    NO_COLOR="1", TERM="dumb")
         for command, expected in commands:
             done = subprocess.run(["bash", "-c", command], cwd=self.folder, env=env,
-                                  capture_output=True, text=True, timeout=120, check=False)
-            actual = (done.stdout + done.stderr).splitlines()
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  timeout=120, check=False)
+            actual = done.stdout.splitlines()
             assert lines_match(expected, actual), (
                 f"{self.where(block)}: `{command}` printed:\n" + "\n".join(actual))
 
@@ -168,7 +176,7 @@ def test_examples_in_page_run_and_show_real_output(page: Path, shop_folder: Path
 def test_every_page_is_checked() -> None:
     # a page without runnable blocks is fine, but a fence language the runner does not know
     # means an example that silently is not checked
-    known = {"python", "http", "json", "console", "shell", "text", ""}
+    known = {"python", "http", "json", "console", "shell", "bash", "text", ""}
     for page in PAGES:
         for block in blocks(page):
             assert block.lang in known, f"{page.name}:{block.line}: unknown fence {block.lang!r}"
