@@ -1,0 +1,141 @@
+"""``flexorm actions`` and ``flexorm call`` on SQLite and PostgreSQL, through the same path as the
+endpoint."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from litestar.testing import TestClient
+
+from flexorm.cli import main
+from tests.integration.server_app import AUTH, build_flex, create_schema, snapshot
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def app_path(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``--app`` naming the server tests' Flex on this database, importable from tmp_path."""
+    create_schema(db_url)
+    name = f"cli_target_{next(_names)}"
+    (tmp_path / f"{name}.py").write_text(
+        "from tests.integration.server_app import build_flex\n"
+        f"flex = build_flex({db_url!r})\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    yield f"{name}:flex"
+    sys.modules.pop(name, None)
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(main, list(args))
+
+
+def test_actions_json_is_exactly_get_action_list(app_path, db_url):
+    result = run("actions", "--app", app_path, "--json")
+    assert result.exit_code == 0, result.output
+    with TestClient(build_flex(db_url).app) as client:
+        served = client.post("/api/messages/", json={"name": "get_action_list"}, headers=AUTH)
+    assert json.loads(result.output) == served.json()
+
+
+def test_actions_table(app_path):
+    result = run("actions", "--app", app_path)
+    assert result.exit_code == 0, result.output
+    for name in ("ship", "refund", "count_orders", "ping"):
+        assert name in result.output
+    assert "carrier: CharField" in result.output
+
+
+def test_call_bulk_writes(app_path, db_url):
+    result = run("call", "ship", "--app", app_path, "--ids", "1,2", "--param", "carrier=UPS",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"result": 2}
+    assert [r[1] for r in snapshot(db_url)[:3]] == ["shipped", "shipped", "paid"]
+
+
+def test_call_inverse(app_path, db_url):
+    result = run("call", "ship", "--app", app_path, "--ids", "1", "--inverse",
+                 "--param", "carrier=x")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "4"
+
+
+def test_call_single_record_coerces_its_parameter(app_path):
+    result = run("call", "refund", "--app", app_path, "--model", "orders", "--id", "2",
+                 "--param", "amount=3.50", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"result": {"id": 2, "amount": "3.50", "reason": ""}}
+
+
+def test_call_collection_and_common(app_path):
+    assert run("call", "count_orders", "--app", app_path, "--json").output.strip() == (
+        '{"result":5}')
+    assert run("call", "ping", "--app", app_path, "--json").output.strip() == '{"result":true}'
+
+
+def test_validation_errors_are_printed_per_field(app_path, db_url):
+    before = snapshot(db_url)
+    result = run("call", "refund", "--app", app_path, "--id", "1", "--param", "amount=lots",
+                 "--param", "bogus=1")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert {line.split(":")[1].strip() for line in lines} == {"amount", "bogus"}
+    assert all(line.startswith("error: ") for line in lines)
+    assert snapshot(db_url) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["refuse", "--ids", "1,2"], "error: orders cannot be refused today"),
+        (["explode", "--ids", "1"], "error: the action failed: RuntimeError: boom"),
+        (["nope"], "error: unknown action 'nope'"),
+        (["ship", "--param", "carrier=x"], "error: action 'ship' runs on records: send their ids"),
+        (["ship", "--ids", "1,99", "--param", "carrier=x"], "error: ids: "),
+    ],
+)
+def test_failures_are_one_line_exit_1_and_write_nothing(app_path, db_url, args, message):
+    before = snapshot(db_url)
+    result = run("call", *args, "--app", app_path)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(message)
+    assert "Traceback" not in result.output
+    assert snapshot(db_url) == before
+
+
+def test_id_and_ids_together_is_a_usage_error(app_path):
+    result = run("call", "ship", "--app", app_path, "--id", "1", "--ids", "2")
+    assert result.exit_code == 2
+    assert "--id cannot be combined with --ids or --inverse" in result.output
+
+
+def test_json_parameter_values(app_path):
+    result = run("call", "refund", "--app", app_path, "--id", "1", "--param", "amount=[1",
+                 "--json")
+    assert result.exit_code == 2
+    assert "amount: not JSON" in result.output
+
+
+def test_demo_from_an_empty_directory(tmp_path, monkeypatch):
+    from flexorm._demo import shop
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FLEXORM_DATABASE_URL", raising=False)
+    monkeypatch.setattr(shop.flex, "settings", shop.flex.settings)  # restored afterwards
+    result = run("actions", "--json")
+    assert result.exit_code == 0, result.output
+    assert "account_transfer" in {a["name"] for a in json.loads(result.output)}
+    result = run("call", "account_transfer", "--model", "income", "--param", "account_from=1",
+                 "--param", "amount_from=25", "--param", "account_to=2",
+                 "--param", "amount_to=25", "--json")
+    assert (result.exit_code, result.output.strip()) == (0, '{"result":true}')
+    assert (tmp_path / "flexorm-demo.db").is_file()

@@ -1,0 +1,156 @@
+"""``flexorm serve``: what it resolves, prints and refuses, without starting uvicorn.
+
+(``tests/examples/test_shop_serve.py`` runs the real server in a subprocess.)
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from litestar import Litestar
+
+from flexorm._demo import shop
+from flexorm.cli import main
+from flexorm.cli.serve import curl_command
+from tests.conftest import sync_engine
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    """Each uvicorn.run call's arguments, instead of serving; the test runs in tmp_path."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: calls.append({"app": app, **kw}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FLEXORM_TOKEN", raising=False)
+    monkeypatch.delenv("FLEXORM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("FLEXORM_INSECURE", raising=False)
+    monkeypatch.setattr(shop.flex, "settings", shop.flex.settings)  # restored afterwards
+    return calls
+
+
+def _serve(*args: str) -> Any:
+    return CliRunner().invoke(main, ["serve", *args])
+
+
+def test_demo_creates_its_database_and_prints_a_working_curl(runs, tmp_path):
+    result = _serve("--port", "8123")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "flexorm-demo.db").is_file()
+    (token,) = shop.flex.settings.tokens
+    assert len(token) >= 32
+    assert f"token:    {token}" in result.output
+    assert str(tmp_path / "flexorm-demo.db") in result.output
+    curl = next(line.strip() for line in result.output.splitlines()
+                if line.strip().startswith("curl "))
+    words = shlex.split(curl)
+    assert "http://127.0.0.1:8123/api/messages/" in words
+    assert f"Authorization: Bearer {token}" in words
+    assert words[words.index("-d") + 1] == '{"name": "get_action_list"}'
+    (call,) = runs
+    assert call["app"] is shop.app
+    assert (call["host"], call["port"]) == ("127.0.0.1", 8123)
+
+
+def test_demo_keeps_a_configured_token_out_of_the_output(runs):
+    result = _serve("--token", "my-own-secret-key")
+    assert result.exit_code == 0, result.output
+    assert "my-own-secret-key" not in result.output
+    assert '"Authorization: Bearer $FLEXORM_TOKEN"' in result.output
+    assert shop.flex.settings.tokens == ("my-own-secret-key",)
+
+
+def test_insecure_warns_and_curls_without_a_header(runs):
+    result = _serve("--insecure", "--host", "0.0.0.0")
+    assert result.exit_code == 0, result.output
+    assert "WARNING: no authorization" in result.output
+    assert "Authorization" not in result.output
+    assert "http://127.0.0.1:8000/api/messages/" in result.output
+    assert runs[0]["host"] == "0.0.0.0"
+
+
+def _user_database(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'mine.db'}"
+    engine = sync_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT)")
+    engine.dispose()
+    return url
+
+
+def test_users_database_without_a_token_refuses_to_start(runs, tmp_path):
+    result = _serve(_user_database(tmp_path))
+    assert result.exit_code == 2
+    assert result.output.startswith("error: no token configured: pass --token KEY")
+    assert len(result.output.strip().splitlines()) == 1
+    assert runs == []
+
+
+def test_users_database_with_a_token(runs, tmp_path):
+    result = _serve(_user_database(tmp_path), "--token", "k1", "--token", "k2")
+    assert result.exit_code == 0, result.output
+    assert "Serving flexorm: 0 actions" in result.output
+    app = runs[0]["app"]
+    assert isinstance(app, Litestar)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["not a url"], "error: not a database URL"),
+        (["sqlite:///no/such/file.db", "--token", "k"], "error: no SQLite database at"),
+        (["nosuchdb://x/y", "--token", "k"], "error: "),
+        (["postgresql://user:pw@127.0.0.1:1/db", "--token", "k"], "error: "),
+        (["--app", "nomodule_here:flex", "--token", "k"], "error: cannot import 'nomodule_here'"),
+        (["--app", "nocolon", "--token", "k"], "error: --app must look like module:attribute"),
+    ],
+)
+def test_failures_are_one_line_and_exit_2(runs, args, message):
+    result = _serve(*args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(message)
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert "pw@" not in result.output
+    assert runs == []
+
+
+def _write_module(tmp_path: Path, name: str, text: str) -> str:
+    (tmp_path / f"{name}.py").write_text(text)
+    return name
+
+
+def test_app_option_takes_a_flex_or_its_app(runs, tmp_path, monkeypatch):
+    url = _user_database(tmp_path)
+    module = _write_module(tmp_path, "serve_target_app", (
+        "from flexorm import Flex\n"
+        f"flex = Flex({url!r})\n"
+        "@flex.action(model='things', for_instance=True)\n"
+        "def rename(thing, name: str) -> None:\n"
+        "    thing.name = name\n"
+        "app = flex.app\n"
+        "not_flex = 3\n"
+    ))
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    result = _serve("--app", f"{module}:flex", "--token", "k")
+    assert result.exit_code == 0, result.output
+    assert "1 actions" in result.output
+    result = _serve("--app", f"{module}:app", "--token", "k")
+    assert result.exit_code == 0, result.output
+    assert runs[0]["app"] is runs[1]["app"] is sys.modules[module].app
+    result = _serve("--app", f"{module}:not_flex", "--token", "k")
+    assert result.exit_code == 2
+    assert "must name a Flex object or the Litestar app it built, not a int" in result.output
+    monkeypatch.delitem(sys.modules, module)
+
+
+def test_curl_command_quotes_for_the_shell():
+    assert curl_command("http://h:1/api/messages/", "abc") == (
+        "curl -s -X POST http://h:1/api/messages/ -H 'Authorization: Bearer abc' "
+        "-H 'Content-Type: application/json' -d '{\"name\": \"get_action_list\"}'"
+    )
+    assert curl_command("http://h:1/x", None).count("Authorization") == 0
