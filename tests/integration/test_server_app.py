@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar import Litestar, get
 from litestar.config.app import AppConfig
-from litestar.testing import TestClient
+from litestar.testing import TestClient, create_test_client
 
+from flexorm.exceptions import (
+    ActionError,
+    DatabaseError,
+    NotAuthenticated,
+    PermissionDenied,
+    RequestError,
+    UnknownActionError,
+    UnknownCollectionError,
+    ValidationError,
+)
+from flexorm.server.errors import exception_handlers
 from flexorm.server.messages import MessageContext
 from flexorm.server.plugin import configure_app
-from tests.integration.server_app import AUTH, build_flex, create_schema
+from tests.integration.server_app import AUTH, build_flex, create_schema, server_logs
 
 
 def test_openapi_schema_builds(sqlite_url):
@@ -69,3 +81,39 @@ def test_a_registered_handler_answers_its_message(sqlite_url):
                                                        "params": {"id": 1}}, headers=AUTH)
     assert (response.status_code, response.json()) == (200, {"status": "green"})
     assert seen == [("key", {"id": 1})]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        (RequestError("bad", field="ids"), 400, {"ids": ["bad"]}),
+        (RequestError("bad"), 400, {"non_field_errors": ["bad"]}),
+        (UnknownActionError("unknown action 'x'", field="name"), 400,
+         {"name": ["unknown action 'x'"]}),
+        (ValidationError({"amount": ["too big", "not round"]}), 400,
+         {"amount": ["too big", "not round"]}),
+        (ActionError("no stock"), 400, {"non_field_errors": ["no stock"]}),
+        (UnknownCollectionError("Orders", ["orders"]), 400,
+         {"model": ["unknown collection 'Orders' (did you mean 'orders'?)"]}),
+        (PermissionDenied("read-only user"), 403,
+         {"error": "read-only user", "error_code": "permission_denied"}),
+        (NotAuthenticated("invalid key"), 403,
+         {"error": "invalid key", "error_code": "not_authenticated"}),
+        (DatabaseError("database is down"), 500,
+         {"error": "database is down", "error_code": "database_error"}),
+        (KeyError("secret"), 500, {"error": "internal server error",
+                                   "error_code": "internal_error"}),
+    ],
+)
+def test_error_shapes(error, status, body):
+    @get("/fail", sync_to_thread=False)
+    def fail() -> None:
+        raise error
+
+    with server_logs() as logged, create_test_client(
+        route_handlers=[fail], exception_handlers=exception_handlers()
+    ) as client:
+        response = client.get("/fail")
+    assert (response.status_code, response.json()) == (status, body)
+    assert "Traceback" not in response.text
+    assert bool(logged) == (status == 500)  # unexpected failures are logged, others are not
