@@ -21,7 +21,9 @@ from flexorm.actions._binding import BoundAction
 from flexorm.actions._encode import encode
 from flexorm.actions._rows import Cursor, RowClasses, load_by_ids, load_inverse_chunk
 from flexorm.actions.context import ActionContext
+from flexorm.actions.declaration import Policy
 from flexorm.auth.caller import Caller
+from flexorm.auth.policies import describe
 from flexorm.database import Database
 from flexorm.exceptions import PermissionDenied, ValidationError
 
@@ -134,8 +136,11 @@ class Runner:
         return rows
 
     @staticmethod
-    def _denied(invocation: Invocation) -> PermissionDenied:
-        return PermissionDenied(f"you may not run the action {invocation.bound.name!r}")
+    def _denied(invocation: Invocation, allow: Policy) -> PermissionDenied:
+        return PermissionDenied(
+            f"you may not run the action {invocation.bound.name!r} (it requires: "
+            f"{describe(allow)})"
+        )
 
     # -- sync bodies, in a worker thread ------------------------------------------------------
 
@@ -148,8 +153,8 @@ class Runner:
                 verdict = allow(ctx)
                 if inspect.isawaitable(verdict):
                     verdict = anyio.from_thread.run(_await, verdict)
-                if not verdict:
-                    raise self._denied(invocation)
+                if verdict is not True:  # only True allows
+                    raise self._denied(invocation, allow)
             body: Callable[..., Any] = invocation.bound.declaration.func
             kwargs = self._kwargs(invocation.bound, values, ctx)
             declaration = invocation.bound.declaration
@@ -183,8 +188,8 @@ class Runner:
             verdict = allow(ctx)
             if inspect.isawaitable(verdict):
                 verdict = await verdict
-            if not verdict:
-                raise self._denied(invocation)
+            if verdict is not True:  # only True allows
+                raise self._denied(invocation, allow)
         body: Callable[..., Any] = invocation.bound.declaration.func
         kwargs = self._kwargs(invocation.bound, values, ctx)
         declaration = invocation.bound.declaration

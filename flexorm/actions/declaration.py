@@ -132,6 +132,15 @@ def declare(
 ) -> ActionDeclaration:
     """Check and record one action.
 
+    Parameters come from the body's annotations after the record parameter (``for_instance``);
+    a parameter annotated ``ActionContext`` receives the context instead. ``fields`` columns
+    become parameters too, passed by name (to a parameter of that name or to ``**values``):
+    every one of them is passed, an absent optional one as its default (the column's plain
+    default, else ``None``); a foreign key column passes the id, ready to assign.
+
+    ``options`` maps a parameter name to an :data:`OptionsHook` answering its
+    ``get_field_options`` instead of flexorm's own search.
+
     ``namespace`` holds extra names for resolving annotations; by default the local names of the
     code declaring the action (so ``Account = flex.model(...)`` inside a function works).
 

@@ -16,7 +16,12 @@ Execution rules, in the order they apply:
 - a bulk action gets the list of records (in the request's order; an inverse selection is
   loaded whole before the call); otherwise the body is called once per record, all in the same
   transaction, and the answer is that call's result for one record, else the list of results;
-- ``None`` answers ``true``; the result is JSON-encoded inside the transaction.
+- ``None`` answers ``true``; the result is JSON-encoded inside the transaction (Decimals as
+  strings, see :mod:`flexorm.actions._encode`).
+
+Limitations: with a composite primary key, Jet Admin's id is the first key column, so an id
+selects every row sharing that value; a table without a declared key pages its inverse
+selections by offset.
 """
 
 from __future__ import annotations

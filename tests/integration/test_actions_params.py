@@ -198,7 +198,7 @@ async def test_allow_policy(db_url):
 
     async with service(flex) as actions:
         for name in ("sync_guarded", "async_guarded"):
-            with pytest.raises(PermissionDenied):
+            with pytest.raises(PermissionDenied, match=f"may not run the action '{name}'"):
                 await actions.execute(ExecuteRequest(name), caller=CALLER)
             admin = type(CALLER)(kind="cli", user_id="admin")
             assert await actions.execute(ExecuteRequest(name), caller=admin) == {"result": "ran"}
