@@ -23,6 +23,7 @@ __all__ = ["ParamValidator"]
 
 _MAX_KEY = 100
 _MAX_ERRORS_PER_FIELD = 5
+_MAX_FIELDS = 50
 
 _MESSAGES = {
     "missing": "This field is required.",
@@ -80,6 +81,8 @@ class ParamValidator:
             for error in exc.errors(include_url=False, include_input=False):
                 loc = error.get("loc") or ("",)
                 key = str(loc[0])[:_MAX_KEY] if loc[0] != "" else "non_field_errors"
+                if key not in errors and len(errors) >= _MAX_FIELDS:
+                    continue  # a flood of unknown parameters: the first ones say enough
                 messages = errors.setdefault(key, [])
                 message = _message(error)
                 if message not in messages and len(messages) < _MAX_ERRORS_PER_FIELD:

@@ -196,8 +196,12 @@ async def test_allow_policy(db_url):
     async def async_guarded() -> str:
         return "ran"
 
+    @flex.action(allow=is_admin)
+    def sync_body_async_policy() -> str:
+        return "ran"
+
     async with service(flex) as actions:
-        for name in ("sync_guarded", "async_guarded"):
+        for name in ("sync_guarded", "async_guarded", "sync_body_async_policy"):
             with pytest.raises(PermissionDenied, match=f"may not run the action '{name}'"):
                 await actions.execute(ExecuteRequest(name), caller=CALLER)
             admin = type(CALLER)(kind="cli", user_id="admin")

@@ -171,3 +171,13 @@ def test_column_parameters_carry_the_column_limits():
     errors = errors_of(v, {"code": "toolong", "total": "123456789.123", "status": "lost",
                            "account_id": 1})
     assert set(errors) == {"code", "total", "status"}
+
+
+def test_hostile_values_are_validation_errors():
+    v = validator(run)
+    errors = errors_of(v, {**GOOD, "count": "9" * 5000, "price": "9" * 100_000,
+                           "data": "[" * 100_000, "name": "x" * 1_000_000 + "\x00"})
+    assert set(errors) == {"count", "price", "data", "name"}
+    flood = errors_of(v, {**GOOD, **{f"k{i}": 1 for i in range(10_000)}})
+    assert len(flood) == 50
+    assert errors_of(v, {**GOOD, "x" * 10_000: 1}) == {"x" * 100: ["Unknown parameter."]}
