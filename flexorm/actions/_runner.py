@@ -21,9 +21,7 @@ from flexorm.actions._binding import BoundAction
 from flexorm.actions._encode import encode
 from flexorm.actions._rows import Cursor, RowClasses, load_by_ids, load_inverse_chunk
 from flexorm.actions.context import ActionContext
-from flexorm.actions.declaration import Policy
 from flexorm.auth.caller import Caller
-from flexorm.auth.policies import describe
 from flexorm.database import Database
 from flexorm.exceptions import PermissionDenied, ValidationError
 
@@ -136,11 +134,9 @@ class Runner:
         return rows
 
     @staticmethod
-    def _denied(invocation: Invocation, allow: Policy) -> PermissionDenied:
-        return PermissionDenied(
-            f"you may not run the action {invocation.bound.name!r} (it requires: "
-            f"{describe(allow)})"
-        )
+    def _denied(invocation: Invocation) -> PermissionDenied:
+        # the refusal does not reveal what the policy requires
+        return PermissionDenied(f"you may not run the action {invocation.bound.name!r}")
 
     # -- sync bodies, in a worker thread ------------------------------------------------------
 
@@ -154,7 +150,7 @@ class Runner:
                 if inspect.isawaitable(verdict):
                     verdict = anyio.from_thread.run(_await, verdict)
                 if verdict is not True:  # only True allows
-                    raise self._denied(invocation, allow)
+                    raise self._denied(invocation)
             body: Callable[..., Any] = invocation.bound.declaration.func
             kwargs = self._kwargs(invocation.bound, values, ctx)
             declaration = invocation.bound.declaration
@@ -189,7 +185,7 @@ class Runner:
             if inspect.isawaitable(verdict):
                 verdict = await verdict
             if verdict is not True:  # only True allows
-                raise self._denied(invocation, allow)
+                raise self._denied(invocation)
         body: Callable[..., Any] = invocation.bound.declaration.func
         kwargs = self._kwargs(invocation.bound, values, ctx)
         declaration = invocation.bound.declaration
