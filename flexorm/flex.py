@@ -90,6 +90,7 @@ class Flex(InitPluginProtocol):
             self._models.extend(m.class_ for m in base.registry.mappers)
         self._declarations: list[ActionDeclaration] = collect_model_actions(self._models)
         self._app: Litestar | None = None
+        self._running = 0
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -135,10 +136,10 @@ class Flex(InitPluginProtocol):
         return register(func) if func is not None else register
 
     def _add(self, declaration: ActionDeclaration) -> None:
-        if self._app is not None:
+        if self._running:
             raise ConfigurationError(
-                f"action {declaration.name!r} declared after the app was built; declare every "
-                "action before using flex.app"
+                f"action {declaration.name!r} declared while flexorm is running; actions are "
+                "bound when the server starts, so declare every action before that"
             )
         self._declarations.append(declaration)
 
@@ -175,7 +176,11 @@ class Flex(InitPluginProtocol):
         from flexorm.runtime import open_runtime
 
         async with open_runtime(self) as runtime:
-            yield runtime
+            self._running += 1
+            try:
+                yield runtime
+            finally:
+                self._running -= 1
 
     @property
     def app(self) -> Litestar:

@@ -15,7 +15,7 @@ __all__ = ["fail", "one_line_errors"]
 
 
 def fail(message: str, code: int) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"Error: {message}", err=True)
     raise SystemExit(code)
 
 
@@ -26,7 +26,7 @@ def _first_line(exc: BaseException) -> str:
 
 @contextmanager
 def one_line_errors(code: int, *, failures_of: str | None = None) -> Iterator[None]:
-    """Turn flexorm, database and import errors into ``error: ...`` and exit ``code``.
+    """Turn flexorm, database and import errors into ``Error: ...`` and exit ``code``.
 
     A :class:`ValidationError` prints one line per field.
 
@@ -39,7 +39,7 @@ def one_line_errors(code: int, *, failures_of: str | None = None) -> Iterator[No
     except ValidationError as exc:
         for field, messages in exc.errors.items():
             for message in messages:
-                click.echo(f"error: {field}: {message}", err=True)
+                click.echo(f"Error: {field}: {message}", err=True)
         raise SystemExit(code) from None
     except FlexormError as exc:
         fail(exc.message, code)

@@ -18,8 +18,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
 from flexorm._url import parse_url, redact_url
+from flexorm.cli._errors import one_line_errors
 from flexorm.database import Database
-from flexorm.exceptions import ConfigurationError, DatabaseError, FlexormError
+from flexorm.exceptions import ConfigurationError, DatabaseError
 from flexorm.reflection import Progress as ProgressCallback
 from flexorm.reflection import field_types, model_descriptions, reflect
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
@@ -124,7 +125,7 @@ def inspect_command(
     DATABASE_URL defaults to FLEXORM_DATABASE_URL; plain URLs such as sqlite:///app.db or
     postgresql://user@host/db work.
     """
-    try:
+    with one_line_errors(2):
         settings = Settings.from_env(
             database_url=database_url or None,
             schemas=schemas or None,
@@ -136,9 +137,6 @@ def inspect_command(
                 "no database URL: pass one or set FLEXORM_DATABASE_URL")
         with _progress_bar() as progress:
             schema = asyncio.run(_reflect(settings, progress))
-    except FlexormError as exc:
-        click.echo(f"Error: {exc.message}", err=True)
-        sys.exit(2)
     if as_json:
         click.echo(json.dumps(model_descriptions(schema), indent=2, default=_json_default))
     else:

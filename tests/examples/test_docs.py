@@ -12,8 +12,9 @@ Each page runs top to bottom in a temporary folder holding the demo shop's datab
 - a ```` ```console ```` block's ``$ `` lines are run by the shell and their output compared, a
   line ``...`` standing for any lines and ``...`` inside a line for any text.
 
-```` ```shell ```` and ```` ```bash ```` blocks (the README's setup commands, ``flexorm serve``) are not run here: they
-start servers or install packages, and the tests of those commands cover them.
+```` ```shell ```` and ```` ```bash ```` blocks (the README's setup commands, ``flexorm serve``)
+are not run here: they start servers or install packages, and the tests of those commands cover
+them. The folder also holds the demo's own ``flexorm-demo.db``, for commands that run the demo.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,10 +85,11 @@ class PageRunner:
     def __init__(self, page: Path, folder: Path) -> None:
         self.page = page
         self.folder = folder
-        self.namespace: dict[str, Any] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
-        self.stack = contextlib.ExitStack()
+        # a real module, as declarative models and annotations look their names up in it
+        self.module = types.ModuleType(f"docs_{page.stem.replace('-', '_')}")
+        self.namespace: dict[str, Any] = self.module.__dict__
+        self.client_stack = contextlib.ExitStack()
         self.client: TestClient[Any] | None = None
-        self.client_app: Any = None
 
     def where(self, block: Block) -> str:
         return f"{self.page.relative_to(ROOT)}:{block.line}"
@@ -98,21 +100,35 @@ class PageRunner:
         return self.namespace["flex"].app
 
     def http_client(self) -> TestClient[Any]:
-        app = self.app()
-        if self.client is None or self.client_app is not app:
-            self.client = self.stack.enter_context(TestClient(app, raise_server_exceptions=False))
-            self.client_app = app
+        # the app runs (its lifespan reflects the database) from the first request after the
+        # python blocks before it, until the next python block changes what the page declares
+        if self.client is None:
+            self.client = self.client_stack.enter_context(
+                TestClient(self.app(), raise_server_exceptions=False))
         return self.client
 
+    def stop_client(self) -> None:
+        self.client_stack.close()
+        self.client = None
+
     def run(self) -> None:
-        with self.stack:
+        sys.modules[self.module.__name__] = self.module
+        try:
+            self.run_blocks()
+        finally:
+            del sys.modules[self.module.__name__]
+
+    def run_blocks(self) -> None:
+        with self.client_stack:
             found = blocks(self.page)
             for index, block in enumerate(found):
                 if block.lang == "python":
-                    exec(compile(block.text, self.where(block), "exec"), self.namespace)  # noqa: S102
+                    self.stop_client()
+                    exec(compile(block.text, self.where(block), "exec"), self.namespace)
                 elif block.lang == "http" and not block.text.startswith("HTTP/"):
                     answer = found[index + 1] if index + 1 < len(found) else None
-                    assert answer is not None and answer.lang in {"json", "http"}, (
+                    assert answer is not None, f"{self.where(block)}: no answer block after it"
+                    assert answer.lang in {"json", "http"}, (
                         f"{self.where(block)}: a request needs its answer block after it")
                     self.check_http(block, answer)
                 elif block.lang == "console":
@@ -160,12 +176,13 @@ class PageRunner:
 
 
 @pytest.fixture
-def shop_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def shop_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     create_database(f"sqlite:///{tmp_path / 'shop.db'}")
+    create_database(f"sqlite:///{tmp_path / 'flexorm-demo.db'}")
     monkeypatch.chdir(tmp_path)
     for name in [name for name in os.environ if name.startswith("FLEXORM_")]:
         monkeypatch.delenv(name)
-    yield tmp_path
+    return tmp_path
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)

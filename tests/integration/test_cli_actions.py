@@ -89,18 +89,18 @@ def test_validation_errors_are_printed_per_field(app_path, db_url):
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert {line.split(":")[1].strip() for line in lines} == {"amount", "bogus"}
-    assert all(line.startswith("error: ") for line in lines)
+    assert all(line.startswith("Error: ") for line in lines)
     assert snapshot(db_url) == before
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["refuse", "--ids", "1,2"], "error: orders cannot be refused today"),
-        (["explode", "--ids", "1"], "error: the action failed: RuntimeError: boom"),
-        (["nope"], "error: unknown action 'nope'"),
-        (["ship", "--param", "carrier=x"], "error: action 'ship' runs on records: send their ids"),
-        (["ship", "--ids", "1,99", "--param", "carrier=x"], "error: ids: "),
+        (["refuse", "--ids", "1,2"], "Error: orders cannot be refused today"),
+        (["explode", "--ids", "1"], "Error: the action failed: RuntimeError: boom"),
+        (["nope"], "Error: unknown action 'nope'"),
+        (["ship", "--param", "carrier=x"], "Error: action 'ship' runs on records: send their ids"),
+        (["ship", "--ids", "1,99", "--param", "carrier=x"], "Error: ids: "),
     ],
 )
 def test_failures_are_one_line_exit_1_and_write_nothing(app_path, db_url, args, message):

@@ -85,7 +85,7 @@ def _user_database(tmp_path: Path) -> str:
 def test_users_database_without_a_token_refuses_to_start(runs, tmp_path):
     result = _serve(_user_database(tmp_path))
     assert result.exit_code == 2
-    assert result.output.startswith("error: no token configured: pass --token KEY")
+    assert result.output.startswith("Error: no token configured: pass --token KEY")
     assert len(result.output.strip().splitlines()) == 1
     assert runs == []
 
@@ -101,12 +101,12 @@ def test_users_database_with_a_token(runs, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["not a url"], "error: not a database URL"),
-        (["sqlite:///no/such/file.db", "--token", "k"], "error: no SQLite database at"),
-        (["nosuchdb://x/y", "--token", "k"], "error: "),
-        (["postgresql://user:pw@127.0.0.1:1/db", "--token", "k"], "error: "),
-        (["--app", "nomodule_here:flex", "--token", "k"], "error: cannot import 'nomodule_here'"),
-        (["--app", "nocolon", "--token", "k"], "error: --app must look like module:attribute"),
+        (["not a url"], "Error: not a database URL"),
+        (["sqlite:///no/such/file.db", "--token", "k"], "Error: no SQLite database at"),
+        (["nosuchdb://x/y", "--token", "k"], "Error: "),
+        (["postgresql://user:pw@127.0.0.1:1/db", "--token", "k"], "Error: "),
+        (["--app", "nomodule_here:flex", "--token", "k"], "Error: cannot import 'nomodule_here'"),
+        (["--app", "nocolon", "--token", "k"], "Error: --app must look like module:attribute"),
     ],
 )
 def test_failures_are_one_line_and_exit_2(runs, args, message):
