@@ -25,7 +25,10 @@ _MAX_FORM_FIELDS = 100
 
 
 def parse_message(body: bytes, content_type: str | None = None) -> Message:
-    """Decode a message body: JSON (any content type but a form) or a form-encoded body.
+    """Decode a message body: JSON, or a form-encoded body.
+
+    A body sent as a form whose text is a JSON object or array (``curl -d '{...}'`` without
+    ``-H 'Content-Type: application/json'``) is read as JSON: no form field starts with ``{``.
 
     Args:
         body: the raw request body.
@@ -42,7 +45,7 @@ def parse_message(body: bytes, content_type: str | None = None) -> Message:
         ...               "application/x-www-form-urlencoded").params
         {'name': 'x'}
     """
-    if _media_type(content_type) == _FORM_TYPE:
+    if _media_type(content_type) == _FORM_TYPE and body.lstrip()[:1] not in (b"{", b"["):
         data: Any = _parse_form(body)
     else:
         data = _loads(body)

@@ -50,6 +50,14 @@ def test_form_body_with_json_params():
     assert message == Message(name="execute_action", params={"name": "ship", "ids": [1]})
 
 
+def test_json_sent_with_curls_default_form_type_is_read_as_json():
+    # `curl -d '{...}'` without a JSON content type labels the body as a form
+    body = b' {"name": "execute_action", "params": {"name": "ship", "ids": [1]}}'
+    assert parse_message(body, FORM) == Message(
+        name="execute_action", params={"name": "ship", "ids": [1]})
+    assert _error(b"{broken", FORM)[1].startswith("Incorrect JSON body:")
+
+
 def test_form_body_without_params():
     assert parse_message(b"name=get_action_list", FORM).params == {}
 
