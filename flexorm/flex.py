@@ -91,6 +91,7 @@ class Flex(InitPluginProtocol):
         self._declarations: list[ActionDeclaration] = collect_model_actions(self._models)
         self._app: Litestar | None = None
         self._running = 0
+        self._message_handlers: dict[str, Callable[..., Any]] = {}
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -142,6 +143,34 @@ class Flex(InitPluginProtocol):
                 "bound when the server starts, so declare every action before that"
             )
         self._declarations.append(declaration)
+
+    def message(self, name: str) -> Callable[[F], F]:
+        """Answer another message of the protocol (``get_element_status``...) with a function.
+
+        The function gets a :class:`~flexorm.server.messages.MessageContext` (``message.params``,
+        ``caller``, ``runtime``, ``request``); sync or async, its return value is the JSON answer.
+        It may also replace a built-in message.
+
+        Examples:
+            >>> @flex.message("get_element_status")  # doctest: +SKIP
+            ... def element_status(ctx):
+            ...     return {"status": "ok"}
+        """
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError("a message handler needs a message name")
+
+        def register(handler: F) -> F:
+            if not callable(handler):
+                raise ConfigurationError(f"the handler of {name!r} is not callable")
+            self._message_handlers[name] = handler
+            return handler
+
+        return register
+
+    @property
+    def message_handlers(self) -> Mapping[str, Callable[..., Any]]:
+        """Handlers added with :meth:`message`, by message name."""
+        return dict(self._message_handlers)
 
     def model(self, name: str) -> ModelRef:
         """A reference to a reflected collection, usable as a parameter type (a ForeignKey).

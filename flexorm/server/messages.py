@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import anyio.to_thread
 from litestar import Request, Response
 
 from flexorm.auth.caller import Caller
@@ -16,7 +18,14 @@ from flexorm.protocol.field_options import parse_field_options
 from flexorm.protocol.requests import Message
 from flexorm.runtime import Runtime
 
-__all__ = ["BUILTIN_HANDLERS", "MessageContext", "MessageHandler", "answer", "json_response"]
+__all__ = [
+    "BUILTIN_HANDLERS",
+    "MessageContext",
+    "MessageHandler",
+    "answer",
+    "as_message_handler",
+    "json_response",
+]
 
 JSON = "application/json"
 
@@ -33,6 +42,18 @@ class MessageContext:
 
 MessageHandler = Callable[[MessageContext], Awaitable[Any]]
 """Answers one message: a :class:`Response`, or a value encoded as the JSON answer."""
+
+
+def as_message_handler(function: Callable[[MessageContext], Any]) -> MessageHandler:
+    """A user's handler, sync (run in a worker thread) or async, as a :data:`MessageHandler`."""
+    if inspect.iscoroutinefunction(function):
+        return cast("MessageHandler", function)
+
+    async def handler(ctx: MessageContext) -> Any:
+        result = await anyio.to_thread.run_sync(function, ctx)
+        return await result if inspect.isawaitable(result) else result
+
+    return handler
 
 
 def json_response(value: Any) -> Response[bytes]:

@@ -10,7 +10,7 @@ from litestar.config.app import AppConfig
 from flexorm.server.cors import cors_hook
 from flexorm.server.errors import http_exception_handlers
 from flexorm.server.lifespan import flexorm_lifespan
-from flexorm.server.messages import BUILTIN_HANDLERS, MessageHandler
+from flexorm.server.messages import BUILTIN_HANDLERS, MessageHandler, as_message_handler
 from flexorm.server.routes import (
     HEALTH_PATH,
     MESSAGES_PATH,
@@ -52,7 +52,8 @@ def configure_app(
         >>> app = Litestar(plugins=[flex])  # doctest: +SKIP
     """
     standalone = not app_config.route_handlers
-    all_handlers = {**BUILTIN_HANDLERS, **(handlers or {})}
+    user_handlers = {name: as_message_handler(h) for name, h in flex.message_handlers.items()}
+    all_handlers = {**BUILTIN_HANDLERS, **user_handlers, **(handlers or {})}
     app_config.route_handlers.append(flexorm_router(all_handlers, max_body_size=max_body_size))
     app_config.lifespan.append(flexorm_lifespan(flex))
 

@@ -120,6 +120,26 @@ def test_unknown_message_is_an_empty_200(client, name):
     assert response.headers["content-type"] == "application/json"
 
 
+@pytest.mark.parametrize("is_async", [False, True])
+def test_registered_message_handler_answers(sqlite_url, is_async):
+    create_schema(sqlite_url)
+    flex = build_flex(sqlite_url)
+    seen = []
+
+    def element_status(ctx):
+        seen.append((ctx.caller.kind, dict(ctx.message.params)))
+        return {"status": "ready", "collections": len(ctx.runtime.schema)}
+
+    async def element_status_async(ctx):
+        return element_status(ctx)
+
+    flex.message("get_element_status")(element_status_async if is_async else element_status)
+    with TestClient(flex.app) as client:
+        status, answer = post(client, {"name": "get_element_status", "params": {"id": "x"}})
+    assert (status, answer) == (200, {"status": "ready", "collections": 1})
+    assert seen == [("key", {"id": "x"})]
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
