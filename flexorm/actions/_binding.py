@@ -84,7 +84,8 @@ def _scalar_annotation(core: Any, metadata: tuple[Any, ...]) -> Any:
 def _choices(core: Any) -> tuple[Choice, ...]:
     if isinstance(core, type) and issubclass(core, enum.Enum):
         return tuple(Choice(member, humanize(member.name)) for member in core)
-    return tuple(Choice(v, humanize(v) if isinstance(v, str) else str(v)) for v in get_args(core))
+    # a Literal shows its values as written, like a column's CHECK list
+    return tuple(Choice(v, str(v)) for v in get_args(core))
 
 
 def _param(draft: ParamDraft, collection: CollectionInfo | None, schema: SchemaInfo,

@@ -65,8 +65,9 @@ def test_enum_and_literal_become_select_fields_with_options():
                                                      {"value": "blue", "name": "Dark blue"}]}
     assert params["size"]["params"]["options"] == [{"value": 1, "name": "Small"},
                                                    {"value": 2, "name": "Large"}]
-    assert params["mode"]["params"]["options"] == [{"value": "fast", "name": "Fast"},
-                                                   {"value": "slow_down", "name": "Slow down"}]
+    # a Literal's values are shown as written ("UPS" must not become "Ups")
+    assert params["mode"]["params"]["options"] == [{"value": "fast", "name": "fast"},
+                                                   {"value": "slow_down", "name": "slow_down"}]
     assert params["n"]["params"]["options"][0] == {"value": 1, "name": "1"}
 
 
