@@ -3,7 +3,9 @@
 Each page runs top to bottom in a temporary folder holding the demo shop's database as
 ``shop.db``:
 
-- a ```` ```python ```` block is executed (the page's blocks share one namespace, like a
+- a block with ``file=NAME`` after its language is written to that file (``--app NAME:flex``
+  in a console block then imports it);
+- any other ```` ```python ```` block is executed (the page's blocks share one namespace, like a
   tutorial read in order);
 - a ```` ```http ```` request block (``METHOD /path``, headers, a blank line, a body) is sent to
   the app the page built last (``app``, else ``flex.app``), with its lifespan running; the block
@@ -37,7 +39,7 @@ from flexorm._demo.schema import create_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+FENCE = re.compile(r"^```(\w*)([^\n]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 
 
 @dataclass
@@ -45,12 +47,18 @@ class Block:
     lang: str
     text: str
     line: int
+    file: str | None = None
+    """``file=NAME`` after the language: the block is that file's content."""
 
 
 def blocks(page: Path) -> list[Block]:
     source = page.read_text()
-    return [Block(m.group(1), m.group(2), source.count("\n", 0, m.start()) + 1)
-            for m in FENCE.finditer(source)]
+    found = []
+    for m in FENCE.finditer(source):
+        named = re.search(r"file=(\S+)", m.group(2))
+        found.append(Block(m.group(1), m.group(3), source.count("\n", 0, m.start()) + 1,
+                           named.group(1) if named else None))
+    return found
 
 
 def matches(expected: Any, actual: Any) -> bool:
@@ -122,7 +130,9 @@ class PageRunner:
         with self.client_stack:
             found = blocks(self.page)
             for index, block in enumerate(found):
-                if block.lang == "python":
+                if block.file is not None:
+                    (self.folder / block.file).write_text(block.text)
+                elif block.lang == "python":
                     self.stop_client()
                     exec(compile(block.text, self.where(block), "exec"), self.namespace)
                 elif block.lang == "http" and not block.text.startswith("HTTP/"):
