@@ -214,6 +214,38 @@ class _Parser:
         return CheckList(name, values)
 
 
+_MAYBE_LIST = re.compile(r"\b(?:IN|ANY)\b", re.IGNORECASE)
+"""A check without ``IN`` or ``ANY`` cannot be a list: no need to tokenize it."""
+
+_PLAIN = r"'[^']*'"
+_PG_STRING = rf"{_PLAIN}(?:::(?:character varying|text))?"
+_FAST = (
+    # SQLite as written: status IN ('a', 'b'), optionally in parentheses
+    re.compile(
+        rf"\s*(?P<open>\(\s*)?(?P<column>[A-Za-z_][A-Za-z_0-9$]*)\s+IN\s*\(\s*"
+        rf"(?P<values>{_PLAIN}(?:\s*,\s*{_PLAIN})*)\s*\)\s*(?(open)\))\s*",
+        re.IGNORECASE,
+    ),
+    # PostgreSQL's rewrite: ((status)::text = ANY ((ARRAY['a'::character varying])::text[])),
+    # with or without each pair of parentheses and the casts (versions differ)
+    re.compile(
+        rf"(?P<outer>\()?(?P<paren>\()?(?P<column>[a-z_][a-z_0-9$]*)(?(paren)\))(?:::text)? = "
+        rf"ANY \((?P<array>\()?ARRAY\[(?P<values>{_PG_STRING}(?:, {_PG_STRING})*)\]"
+        rf"(?(array)\))(?:::text\[\])?\)(?(outer)\))"
+    ),
+)
+_PLAIN_VALUE = re.compile(r"'([^']*)'")
+
+
+def _fast(sql: str) -> CheckList | None:
+    """The common shapes, all of plain quoted strings, by one regular expression each."""
+    for pattern in _FAST:
+        match = pattern.fullmatch(sql)
+        if match is not None:
+            return CheckList(match["column"], tuple(_PLAIN_VALUE.findall(match["values"])))
+    return None
+
+
 def parse_check_list(sql: str) -> CheckList | None:
     """The column and values of a check that is one ``IN`` list, else ``None``.
 
@@ -225,6 +257,13 @@ def parse_check_list(sql: str) -> CheckList | None:
         >>> parse_check_list("price > 0") is None
         True
     """
+    if not _MAYBE_LIST.search(sql):
+        return None
+    return _fast(sql) or _parse(sql)
+
+
+def _parse(sql: str) -> CheckList | None:
+    """:func:`parse_check_list` by the tokenizer, for every shape."""
     try:
         parser = _Parser(_tokenize(sql))
         result = parser.check()

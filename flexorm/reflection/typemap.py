@@ -74,8 +74,15 @@ def base_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
 
 
 def _match(type_: TypeEngine[Any]) -> tuple[str, str] | None:
+    cls: type = type(type_)
+    return _match_class(cls)
+
+
+@functools.cache
+def _match_class(cls: type) -> tuple[str, str] | None:
+    """The first rule matching a type class (rules test classes only, so it is kept)."""
     for sql_type, jet_field, db_field in FIELD_TYPES:
-        if isinstance(type_, sql_type):
+        if issubclass(cls, sql_type):
             return jet_field, db_field
     return None
 

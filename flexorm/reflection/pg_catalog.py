@@ -1,0 +1,56 @@
+"""PostgreSQL: the listing and the value-list checks of a schema, one catalog query each.
+
+SQLAlchemy lists tables, views and materialized views in three queries (and flexorm needs a
+fourth for partitions), and its check reflection returns a row for every table. Reflection needs
+less: which relations exist and of what kind, and the checks that could be a value list. A value
+list (``col IN (...)``) involves exactly one column, so checks over several columns are not read.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+__all__ = ["list_relations", "single_column_checks"]
+
+# SQLAlchemy's own filter: the default schema means "visible on the search path"
+_RELATIONS = sa.text(
+    "SELECT c.relname, c.relkind IN ('v', 'm') FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE ((CAST(:schema AS text) IS NULL AND pg_catalog.pg_table_is_visible(c.oid) "
+    "AND n.nspname != 'pg_catalog') OR n.nspname = CAST(:schema AS name)) "
+    "AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relpersistence != 't' "
+    "AND NOT c.relispartition ORDER BY c.relname"
+)
+
+_CHECKS = sa.text(
+    "SELECT c.relname, pg_catalog.pg_get_constraintdef(con.oid, true) "
+    "FROM pg_catalog.pg_constraint con "
+    "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE con.contype = 'c' AND cardinality(con.conkey) = 1 "
+    "AND ((CAST(:schema AS text) IS NULL AND pg_catalog.pg_table_is_visible(c.oid) "
+    "AND n.nspname != 'pg_catalog') OR n.nspname = CAST(:schema AS name)) "
+    "ORDER BY c.relname, con.conname"
+)
+_CHECK_TEXT = re.compile(r"^CHECK *\((.+)\)( NO INHERIT)?( NOT VALID)?$", re.DOTALL)
+
+
+def list_relations(connection: Connection, schema: str | None) -> dict[str, bool]:
+    """Tables (``False``) and views or materialized views (``True``) by name, without
+    partitions and temporary relations: SQLAlchemy's ``get_table_names`` + ``get_view_names`` +
+    ``get_materialized_view_names`` minus partitions, in one query."""
+    return {name: bool(is_view)
+            for name, is_view in connection.execute(_RELATIONS, {"schema": schema})}
+
+
+def single_column_checks(connection: Connection, schema: str | None) -> dict[str, list[str]]:
+    """The SQL text inside ``CHECK (...)`` of every one-column check, by table name."""
+    checks: dict[str, list[str]] = {}
+    for table, definition in connection.execute(_CHECKS, {"schema": schema}):
+        match = _CHECK_TEXT.match(definition or "")
+        if match is not None:
+            checks.setdefault(table, []).append(match.group(1))
+    return checks
