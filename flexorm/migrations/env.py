@@ -11,30 +11,18 @@ from __future__ import annotations
 
 import os
 from logging.config import fileConfig
-from typing import Any
 
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
 from flexorm._url import sync_url
 from flexorm.exceptions import ConfigurationError
-from flexorm.journal.tables import metadata
-from flexorm.migrations.filters import VERSION_TABLE, own_include_name, own_include_object
+from flexorm.migrations.options import OPTIONS
 
 config = context.config
 
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
-
-OPTIONS: dict[str, Any] = {
-    "target_metadata": metadata,
-    "version_table": VERSION_TABLE,
-    "include_name": own_include_name,
-    "include_object": own_include_object,
-    "render_as_batch": True,
-    "compare_type": True,
-}
-
 
 def _url() -> str:
     url = (config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
