@@ -16,7 +16,9 @@ Each page runs top to bottom in a temporary folder holding the demo shop's datab
 
 ```` ```shell ```` and ```` ```bash ```` blocks (the README's setup commands, ``flexorm serve``)
 are not run here: they start servers or install packages, and the tests of those commands cover
-them. The folder also holds the demo's own ``flexorm-demo.db``, for commands that run the demo.
+them. The folder also holds the demo's own ``flexorm-demo.db``, for commands that run the demo,
+and the environment says ``FLEXORM_DATABASE_URL=sqlite:///shop.db`` and ``FLEXORM_TOKEN=s3cret``
+(console commands run without the URL, so that ``flexorm call`` without ``--app`` is the demo).
 """
 
 from __future__ import annotations
@@ -176,6 +178,7 @@ class PageRunner:
         env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}"
                                     f"{os.environ.get('PATH', '')}", COLUMNS="100",
                    NO_COLOR="1", TERM="dumb")
+        env.pop("FLEXORM_DATABASE_URL", None)
         for command, expected in commands:
             done = subprocess.run(["bash", "-c", command], cwd=self.folder, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -192,6 +195,8 @@ def shop_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     for name in [name for name in os.environ if name.startswith("FLEXORM_")]:
         monkeypatch.delenv(name)
+    monkeypatch.setenv("FLEXORM_DATABASE_URL", "sqlite:///shop.db")
+    monkeypatch.setenv("FLEXORM_TOKEN", "s3cret")
     return tmp_path
 
 
