@@ -111,6 +111,7 @@ class Flex(InitPluginProtocol):
         label: str | None = None,
         icon: str | None = None,
         allow: Policy | None = None,
+        writes: bool = True,
         options: Mapping[str, OptionsHook] | None = None,
     ) -> Callable[[F], F]: ...
 

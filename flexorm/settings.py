@@ -64,7 +64,7 @@ class Settings:
     """Glob patterns of collection names to reflect; empty means all."""
     exclude: tuple[str, ...] = ()
     """Glob patterns of collection names to leave out."""
-    tokens: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = field(default=(), repr=False)
     """Shared keys accepted as ``Authorization: Bearer <key>`` (``FLEXORM_TOKEN``)."""
     insecure: bool = False
     """Serve without any authorization. For local development only; flexorm warns loudly."""

@@ -7,23 +7,22 @@ with an ``AsyncSession``, whose loading goes through ``run_sync`` over the same 
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import anyio.from_thread
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from flexorm.actions._binding import BoundAction
 from flexorm.actions._encode import encode
+from flexorm.actions._permissions import PolicyChecker, denied
 from flexorm.actions._rows import Cursor, RowClasses, load_by_ids, load_inverse_chunk
 from flexorm.actions.context import ActionContext
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
-from flexorm.exceptions import PermissionDenied, ValidationError
+from flexorm.exceptions import ValidationError
 
 __all__ = ["Invocation", "Runner"]
 
@@ -56,17 +55,15 @@ def _result(value: Any) -> Any:
     return True if value is None else value
 
 
-async def _await(awaitable: Awaitable[Any]) -> Any:
-    return await awaitable
-
-
 class Runner:
     """Runs invocations against one database."""
 
-    def __init__(self, database: Database, rows: RowClasses, chunk_size: int) -> None:
+    def __init__(self, database: Database, rows: RowClasses, chunk_size: int, *,
+                 policies: PolicyChecker | None = None) -> None:
         self._database = database
         self._rows = rows
         self._chunk = chunk_size
+        self._policies = policies if policies is not None else PolicyChecker()
 
     async def run(self, invocation: Invocation) -> Any:
         """The encoded result of the action."""
@@ -133,24 +130,14 @@ class Runner:
             rows.extend(chunk)
         return rows
 
-    @staticmethod
-    def _denied(invocation: Invocation) -> PermissionDenied:
-        # the refusal does not reveal what the policy requires
-        return PermissionDenied(f"you may not run the action {invocation.bound.name!r}")
-
     # -- sync bodies, in a worker thread ------------------------------------------------------
 
     def _run_blocking(self, invocation: Invocation) -> Any:
         with self._database.sync_sessions() as session, session.begin():
             records, values = self._prepare(session, invocation)
             ctx = self._context(session, invocation, values)
-            allow = invocation.bound.declaration.allow
-            if allow is not None:
-                verdict = allow(ctx)
-                if inspect.isawaitable(verdict):
-                    verdict = anyio.from_thread.run(_await, verdict)
-                if verdict is not True:  # only True allows
-                    raise self._denied(invocation)
+            if not self._policies.check_blocking(invocation.bound, ctx):
+                raise denied(invocation.bound)
             body: Callable[..., Any] = invocation.bound.declaration.func
             kwargs = self._kwargs(invocation.bound, values, ctx)
             declaration = invocation.bound.declaration
@@ -179,13 +166,8 @@ class Runner:
     async def _run_async(self, session: AsyncSession, invocation: Invocation) -> Any:
         records, values = await session.run_sync(self._prepare, invocation)
         ctx = self._context(session, invocation, values)
-        allow = invocation.bound.declaration.allow
-        if allow is not None:
-            verdict = allow(ctx)
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
-            if verdict is not True:  # only True allows
-                raise self._denied(invocation)
+        if not await self._policies.check(invocation.bound, ctx):
+            raise denied(invocation.bound)
         body: Callable[..., Any] = invocation.bound.declaration.func
         kwargs = self._kwargs(invocation.bound, values, ctx)
         declaration = invocation.bound.declaration

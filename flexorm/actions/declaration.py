@@ -62,6 +62,10 @@ class ActionDeclaration:
     label: str | None = None
     icon: str | None = None
     allow: Policy | None = None
+    """Who may run it (see :mod:`flexorm.auth.policies`); ``None``: every verified caller."""
+    writes: bool = True
+    """Whether the body may write. A ``read_only`` caller never runs (nor sees) an action that
+    writes, whatever its policy; declare ``writes=False`` for one that only reads (a report)."""
     options: Mapping[str, OptionsHook] = field(default_factory=dict)
     """Per-parameter ``get_field_options`` hooks."""
     signature: Signature | None = field(default=None, compare=False)
@@ -127,6 +131,7 @@ def declare(
     label: str | None = None,
     icon: str | None = None,
     allow: Policy | None = None,
+    writes: bool = True,
     options: Mapping[str, OptionsHook] | None = None,
     namespace: Mapping[str, Any] | None = None,
 ) -> ActionDeclaration:
@@ -137,6 +142,9 @@ def declare(
     become parameters too, passed by name (to a parameter of that name or to ``**values``):
     every one of them is passed, an absent optional one as its default (the column's plain
     default, else ``None``); a foreign key column passes the id, ready to assign.
+
+    ``allow`` is a policy deciding who may run the action; ``writes=False`` declares that the
+    body only reads, so that ``read_only`` Jet Admin users may run it too.
 
     ``options`` maps a parameter name to an :data:`OptionsHook` answering its
     ``get_field_options`` instead of flexorm's own search.
@@ -185,6 +193,8 @@ def declare(
             )
     if allow is not None and not callable(allow):
         raise ConfigurationError(f"action {action_name!r}: allow must be callable")
+    if not isinstance(writes, bool):
+        raise ConfigurationError(f"action {action_name!r}: writes must be True or False")
     localns = dict(namespace) if namespace is not None else caller_namespace()
     signature = parse_signature(
         func, action=action_name, for_instance=for_instance, fields=field_names, strict=False,
@@ -192,7 +202,7 @@ def declare(
     )
     return ActionDeclaration(
         name=action_name, func=func, models=models, for_instance=for_instance, bulk=bulk,
-        fields=field_names, label=label, icon=icon, allow=allow, options=hooks,
+        fields=field_names, label=label, icon=icon, allow=allow, writes=writes, options=hooks,
         signature=signature, namespace=localns,
     )
 
@@ -211,6 +221,7 @@ def action(
     label: str | None = None,
     icon: str | None = None,
     allow: Policy | None = None,
+    writes: bool = True,
     options: Mapping[str, OptionsHook] | None = None,
     model: ModelTarget | Sequence[ModelTarget] | None = None,
 ) -> Callable[[F], F]: ...

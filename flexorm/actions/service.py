@@ -8,6 +8,8 @@ Execution rules, in the order they apply:
 
 - the action is found by ``(name, model)``; a request without a model finds a common action of
   that name, or the one collection action of that name;
+- a ``read_only`` caller is refused an action declared ``writes=True`` (the default) before
+  anything else is looked at (:func:`~flexorm.auth.policies.is_write_allowed`);
 - parameters are validated (``""`` and ``null`` mean "not sent");
 - a ``for_instance`` action needs ids, or ``inverseIds``; ids are coerced to the key's type
   (``"5"`` → 5) and duplicates dropped; a collection or common action ignores ids;
@@ -16,6 +18,8 @@ Execution rules, in the order they apply:
 - a bulk action gets the list of records (in the request's order; an inverse selection is
   loaded whole before the call); otherwise the body is called once per record, all in the same
   transaction, and the answer is that call's result for one record, else the list of results;
+- the ``allow`` policy runs with the loaded records' context, before the body; anything but
+  ``True`` (or an exception) refuses, and nothing is written;
 - ``None`` answers ``true``; the result is JSON-encoded inside the transaction (Decimals as
   strings, see :mod:`flexorm.actions._encode`).
 
@@ -26,14 +30,15 @@ selections by offset.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flexorm.actions._binding import BoundAction, bind, resolve_collection
 from flexorm.actions._columns import column_param
 from flexorm.actions._ids import id_coercer
+from flexorm.actions._listing import ActionListing
 from flexorm.actions._options import hook_options, related_options, select_options
+from flexorm.actions._permissions import PolicyChecker, denied, read_only_refusal, write_allowed
 from flexorm.actions._rows import RowClasses
 from flexorm.actions._runner import Invocation, Runner
 from flexorm.actions._spec import ParamSpec
@@ -79,9 +84,9 @@ class ActionService:
             self._by_key[key] = bound
             self._by_name.setdefault(bound.name, []).append(bound)
         self._descriptors = [bound.descriptor for bound in self._actions]
-        self._descriptors_json = json.dumps(self._descriptors, separators=(",", ":"),
-                                            ensure_ascii=False).encode()
-        self._runner = Runner(database, rows, settings.chunk_size)
+        policies = PolicyChecker()
+        self._listing = ActionListing(self._actions, database=database, policies=policies)
+        self._runner = Runner(database, rows, settings.chunk_size, policies=policies)
 
     @classmethod
     def build(cls, declarations: Sequence[ActionDeclaration], *, schema: SchemaInfo,
@@ -111,21 +116,31 @@ class ActionService:
 
     # -- get_action_list ----------------------------------------------------------------------
 
-    def _visible(self, bound: BoundAction, caller: Caller | None) -> bool:
-        """Whether ``caller`` sees ``bound`` in the list (every caller sees every action until
-        per-caller permissions filter it)."""
-        return True
-
     def action_list(self, caller: Caller | None = None) -> list[dict[str, Any]]:
-        """The ``get_action_list`` answer: one descriptor per (action, collection).
+        """Every action's descriptor, unfiltered: one per (action, collection).
 
-        The descriptors are built once at startup and shared: do not modify them.
+        This is the list a caller allowed everything sees; :meth:`action_list_for` leaves out
+        what a given caller may not run. ``caller`` is ignored. The descriptors are built once
+        at startup and shared: do not modify them.
         """
         return list(self._descriptors)
 
     def action_list_json(self, caller: Caller | None = None) -> bytes:
         """:meth:`action_list` as JSON bytes (serialised once at startup)."""
-        return self._descriptors_json
+        return self._listing.full
+
+    async def action_list_for(self, caller: Caller) -> list[dict[str, Any]]:
+        """The ``get_action_list`` answer for ``caller``: the actions it may run.
+
+        Left out: actions declared ``writes=True`` for a ``read_only`` caller, and actions
+        whose ``allow`` policy refuses the caller (asked without records or parameters).
+        """
+        visible = await self._listing.visible(caller)
+        return [d for d, shown in zip(self._descriptors, visible, strict=True) if shown]
+
+    async def action_list_json_for(self, caller: Caller) -> bytes:
+        """:meth:`action_list_for` as JSON bytes; prepared once when nothing is left out."""
+        return await self._listing.answer(caller)
 
     # -- execute_action -----------------------------------------------------------------------
 
@@ -182,11 +197,14 @@ class ActionService:
             RequestError: a record action without ids.
             ValidationError: bad parameters, bad or missing ids, unknown related ids.
             ActionError: raised by the body.
-            PermissionDenied: the action's ``allow`` policy said no.
+            PermissionDenied: a ``read_only`` caller and an action that writes, or the
+                action's ``allow`` policy said no; the body does not run.
 
         Any other exception from the body propagates after the rollback.
         """
         bound = self.find(request.action, request.model)
+        if not write_allowed(bound, caller):
+            raise read_only_refusal(bound)
         errors: dict[str, list[str]] = {}
         values: dict[str, Any] = {}
         try:
@@ -239,10 +257,14 @@ class ActionService:
         Raises:
             UnknownActionError: no such action.
             RequestError: no such parameter, or one without options.
+            PermissionDenied: the caller may not run that action (its options could show
+                rows of a related collection).
         """
         limit = self._settings.field_options_limit
         if request.action is not None:
             bound = self.find(request.action, request.model)
+            if not await self._listing.allows(bound, caller):
+                raise denied(bound)
             spec = bound.param(request.field)
             if spec is None:
                 raise RequestError(

@@ -207,6 +207,8 @@ class JwtVerifier:
             raise NotAuthenticated("the JWT is malformed") from None
         except jwt.InvalidTokenError as error:
             raise NotAuthenticated(f"the JWT is not valid ({type(error).__name__})") from None
+        except (OverflowError, TypeError, ValueError):  # odd claim values, e.g. "exp": 1e400
+            raise NotAuthenticated("the JWT is malformed") from None
 
     def _for_this_resource(
         self, permissions: tuple[Mapping[str, Any], ...]

@@ -9,6 +9,9 @@ trusted machines: every policy allows them, except :data:`owner` and :func:`user
 about people. A ``Token``/``ProjectToken`` caller was vouched for by Jet Admin but carries no
 flags or permissions: it passes :data:`authenticated` only.
 
+Whatever the policy, a ``read_only`` caller never runs an action declared ``writes=True``
+(:func:`is_write_allowed`, applied by the action layer).
+
 Jet Admin's per-collection permissions (from the JWT) follow the reference bridge: a project
 owner or a member of a super group may do everything; a ``read_only`` user may read every
 collection and write none; anybody else needs an entry ``{"permission_type": "model",
@@ -44,6 +47,7 @@ __all__ = [
     "describe",
     "evaluate",
     "has_collection_permission",
+    "is_pure",
     "is_write_allowed",
     "owner",
     "super_group",
@@ -81,25 +85,39 @@ def has_collection_permission(caller: Caller, collection: str, action: Literal["
 
 
 def is_write_allowed(caller: Caller, collection: str | None) -> bool:
-    """Whether a caller may run an action that writes, on ``collection`` (``None``: none).
+    """Whether a caller may run an action that writes (on ``collection``; ``None``: none).
 
-    The action layer asks this for every writing action, whatever its policy: a ``read_only``
-    caller is always refused. With a collection, a Jet Admin (JWT) user also needs write
-    permission on it, as for :data:`can_write`. ``Token`` callers carry no flags or permissions
-    and are not refused here (require :data:`can_write` to keep them out). Pass ``None`` for the
-    read-only check alone.
+    The action layer asks this for every action declared ``writes=True`` (the default),
+    whatever its policy, before the body runs and when listing actions: a ``read_only`` caller
+    is always refused. That is the whole check, on purpose:
+
+    - Collection write permission is a policy (:data:`can_write`), not part of this floor. An
+      action is a controlled operation, and giving people an operation without giving them
+      the right to edit the table freely is what actions are for ("request a refund" for
+      support agents who may only read orders); a floor that demanded ``w`` would leave no
+      way to express that except ``writes=False``, which would let ``read_only`` users in too.
+    - An action declared on ``orders`` may write elsewhere, or nowhere on ``orders``: the
+      declared collection is a guess about what it writes, fine for a policy a developer
+      chooses, not for a rule nobody can turn off.
+    - Callers without flags (``Token``, machines) are never ``read_only``: Jet Admin vouched
+      for a ``Token`` without saying more.
+
+    ``collection`` is accepted so that the floor can grow without changing its callers; the
+    action list's fast path relies on the answer depending on ``read_only`` alone
+    (:mod:`flexorm.actions._listing`).
     """
-    if caller.read_only:
-        return False
-    if collection is None or caller.kind == "token":
-        return True
-    return has_collection_permission(caller, collection, "w")
+    del collection  # the floor does not depend on it (see above)
+    return not caller.read_only
 
 
 class _Policy:
     """A named policy: a predicate over the caller (and the action's collection)."""
 
     __slots__ = ("_check", "description")
+
+    pure = True
+    """Reads only ``ctx.caller`` and ``ctx.collection``, synchronously: the action layer may
+    evaluate it anywhere, without a database session (see :func:`is_pure`)."""
 
     def __init__(self, check: Callable[[Caller, str | None], bool], description: str) -> None:
         self._check = check
@@ -179,6 +197,12 @@ async def evaluate(policy: Policy, ctx: ActionContext) -> bool:
     return result is True
 
 
+def is_pure(policy: Policy) -> bool:
+    """Whether a policy is one of flexorm's own (or combines only those): synchronous, and
+    reading nothing but the caller and the collection."""
+    return getattr(policy, "pure", False) is True
+
+
 def describe(policy: Policy) -> str:
     """What a policy requires, for messages: its description, or its name."""
     description = getattr(policy, "description", None)
@@ -190,7 +214,7 @@ def describe(policy: Policy) -> str:
 class _Combined:
     """``all_of`` (go on while policies allow) or ``any_of`` (go on while they refuse)."""
 
-    __slots__ = ("_go_on", "_policies", "description")
+    __slots__ = ("_go_on", "_policies", "description", "pure")
 
     def __init__(self, policies: Iterable[Policy], go_on: bool, joiner: str) -> None:
         self._policies = tuple(policies)
@@ -199,6 +223,7 @@ class _Combined:
             raise ConfigurationError(f"{kind}() needs at least one policy")
         self._go_on = go_on
         self.description = f" {joiner} ".join(describe(p) for p in self._policies)
+        self.pure = all(is_pure(p) for p in self._policies)
 
     def __call__(self, ctx: ActionContext) -> bool | Awaitable[bool]:
         # Stays synchronous until a policy answers with an awaitable.

@@ -29,15 +29,18 @@ def running_state(connection: ASGIConnection[Any, Any, Any, Any]) -> ServerState
     return state
 
 
-def require_caller(
+async def require_caller(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Refuse a request whose ``Authorization`` header the configured keys do not accept.
+    """Refuse a request whose ``Authorization`` header the configured credentials do not accept.
+
+    The verified caller is kept on the request's state for :func:`request_caller`, and from
+    there it reaches the action (``ctx.caller``).
 
     Raises:
         NotAuthenticated: answered 403 by :mod:`flexorm.server.errors`.
     """
-    caller = running_state(connection).authenticator.authenticate(
+    caller = await running_state(connection).authenticator.authenticate(
         connection.headers.get("authorization")
     )
     connection.state[CALLER_KEY] = caller

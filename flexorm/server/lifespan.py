@@ -28,22 +28,30 @@ def flexorm_lifespan(flex: Flex) -> Callable[[Litestar], AbstractAsyncContextMan
     token or the URL on an app that a user module built at import time.
 
     Raises:
-        ConfigurationError: at startup, with neither a token nor ``insecure`` configured.
+        ConfigurationError: at startup, with no credentials configured and not ``insecure``, or
+            with a JWT public key that cannot be read.
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # Built here, inside the event loop that serves requests: the project_auth client
+        # belongs to it. The JWT public key is parsed now, once.
         authenticator = Authenticator.from_settings(flex.settings)
         if authenticator.insecure:
             logger.warning(
                 "flexorm is serving WITHOUT AUTHORIZATION (insecure mode): anyone who can reach "
                 "this server can run every action. Use it for local development only."
             )
-        async with flex.runtime() as runtime:
-            app.state[STATE_KEY] = ServerState(runtime=runtime, authenticator=authenticator)
-            try:
-                yield
-            finally:
-                app.state.pop(STATE_KEY, None)
+        else:
+            logger.info("flexorm accepts Authorization: %s", ", ".join(authenticator.accepted))
+        try:
+            async with flex.runtime() as runtime:
+                app.state[STATE_KEY] = ServerState(runtime=runtime, authenticator=authenticator)
+                try:
+                    yield
+                finally:
+                    app.state.pop(STATE_KEY, None)
+        finally:
+            await authenticator.aclose()
 
     return lifespan

@@ -61,8 +61,10 @@ def json_response(value: Any) -> Response[bytes]:
 
 
 async def _get_action_list(ctx: MessageContext) -> Response[bytes]:
-    # The action layer keeps the encoded list: answering costs about as much as static bytes.
-    return Response(content=ctx.runtime.actions.action_list_json(ctx.caller), media_type=JSON)
+    # The action layer keeps the encoded list, filtered per caller: for a caller that sees
+    # every action, answering costs about as much as static bytes.
+    content = await ctx.runtime.actions.action_list_json_for(ctx.caller)
+    return Response(content=content, media_type=JSON)
 
 
 async def _execute_action(ctx: MessageContext) -> Response[bytes]:

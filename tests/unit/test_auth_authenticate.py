@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from flexorm.auth import INSECURE_CALLER, Authenticator, Caller, SharedKeys
@@ -9,9 +11,19 @@ from flexorm.exceptions import ConfigurationError, NotAuthenticated
 from flexorm.settings import Settings
 
 
+class _Sync:
+    """The authenticator, awaited: these checks need no event loop of their own."""
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+
+    def authenticate(self, header: str | None) -> Caller:
+        return asyncio.run(self.authenticator.authenticate(header))
+
+
 @pytest.fixture
-def auth() -> Authenticator:
-    return Authenticator(["first-key", "second-key"])
+def auth() -> _Sync:
+    return _Sync(Authenticator(["first-key", "second-key"]))
 
 
 def test_right_keys_name_the_key_not_its_value(auth):
@@ -54,7 +66,7 @@ def test_first_of_several_credentials_counts(auth):
 
 
 def test_insecure_accepts_anything():
-    auth = Authenticator([], insecure=True)
+    auth = _Sync(Authenticator([], insecure=True))
     assert auth.authenticate(None) is INSECURE_CALLER
     assert auth.authenticate("Bearer whatever").kind == "insecure"
 
@@ -67,7 +79,7 @@ def test_no_key_and_not_insecure_refuses_to_build():
 
 
 def test_from_settings():
-    auth = Authenticator.from_settings(Settings(tokens=("k",)))
+    auth = _Sync(Authenticator.from_settings(Settings(tokens=("k",))))
     assert auth.authenticate("Bearer k").kind == "key"
 
 

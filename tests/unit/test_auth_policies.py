@@ -219,12 +219,12 @@ class TestIsWriteAllowed:
         assert not is_write_allowed(READ_ONLY, None)
         assert not is_write_allowed(READ_ONLY_OWNER, "orders")
 
-    def test_jwt_users_need_write_permission_on_the_collection(self) -> None:
-        assert is_write_allowed(WRITER, "orders")
-        assert is_write_allowed(OWNER, "orders")
-        assert not is_write_allowed(READER, "orders")
-        assert not is_write_allowed(STRANGER, "orders")
-        assert is_write_allowed(READER, None)
+    def test_collection_permissions_are_a_policy_not_the_floor(self) -> None:
+        # can_write is what an action opts into; the floor only keeps read_only callers out
+        for caller in (WRITER, OWNER, READER, STRANGER):
+            assert is_write_allowed(caller, "orders"), caller
+            assert is_write_allowed(caller, None), caller
+        assert not can_write(_ctx(READER, "orders"))
 
     def test_machines_and_token_callers(self) -> None:
         for caller in (KEY, CLI, INSECURE, TOKEN):
