@@ -130,10 +130,12 @@ class IdempotencyStore:
         statement: sa.Executable
         if dialect == "postgresql":
             statement = postgresql.insert(idempotency_keys).values(**values) \
-                .on_conflict_do_nothing(index_elements=["key"])
+                .on_conflict_do_nothing(index_elements=["key"]) \
+                .returning(idempotency_keys.c.key)
         elif dialect == "sqlite":
             statement = sqlite.insert(idempotency_keys).values(**values) \
-                .on_conflict_do_nothing(index_elements=["key"])
+                .on_conflict_do_nothing(index_elements=["key"]) \
+                .returning(idempotency_keys.c.key)
         else:
             try:
                 async with db.begin_nested():
@@ -141,8 +143,8 @@ class IdempotencyStore:
             except IntegrityError:
                 return False
             return True
-        result = await db.execute(statement)
-        return bool(getattr(result, "rowcount", 0) == 1)
+        # RETURNING rather than rowcount: it names the inserted row on every driver
+        return (await db.execute(statement)).first() is not None
 
     async def claim(self, db: AsyncExecutor, key: str, action: str,
                     fingerprint: str) -> Claim:
