@@ -150,10 +150,14 @@ async def test_completion_commits_with_the_actions_writes(engine: AsyncEngine,
                                                           keys: IdempotencyStore) -> None:
     """Rolled back with the action: the key stays pending, never 'done' without the writes."""
     await claim(engine, keys)
-    with pytest.raises(RuntimeError):
+
+    async def action_that_fails() -> None:
         async with AsyncSession(engine) as session, session.begin():
             await keys.complete(session, "k1", {"result": True})
             raise RuntimeError("commit failed")
+
+    with pytest.raises(RuntimeError):
+        await action_that_fails()
 
     assert (await claim(engine, keys)).kind == "in_progress"
 

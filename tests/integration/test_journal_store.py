@@ -109,10 +109,14 @@ async def test_success_row_commits_with_the_actions_writes(engine: AsyncEngine) 
 
 async def test_failed_body_leaves_its_row_but_not_its_writes(engine: AsyncEngine) -> None:
     store = JournalStore()
-    with pytest.raises(RuntimeError):
+
+    async def body_that_fails() -> None:
         async with AsyncSession(engine) as session, session.begin():
             await session.execute(sa.text("UPDATE orders SET status = 'refunded' WHERE id = 1"))
             raise RuntimeError("payment provider down")
+
+    with pytest.raises(RuntimeError):
+        await body_that_fails()
     async with engine.begin() as conn:  # the failure's own short transaction
         await store.record(conn, entry("failed", error="payment provider down"))
 
