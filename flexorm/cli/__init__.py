@@ -22,6 +22,8 @@ def _register() -> None:
         ("flexorm.cli.serve", "serve_command"),
         ("flexorm.cli.actions", "actions_command"),
         ("flexorm.cli.actions", "call_command"),
+        ("flexorm.cli.runs", "runs_command"),
+        ("flexorm.cli.db", "db_command"),
     ]:
         try:
             command = getattr(importlib.import_module(module), attribute)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from flexorm._url import parse_url, redact_url, sync_url
-from flexorm.exceptions import DatabaseError, MigrationError
+from flexorm.exceptions import ConfigurationError, DatabaseError, MigrationError
 from flexorm.migrations._lock import migration_connection
 from flexorm.migrations.filters import VERSION_TABLE
 
@@ -25,7 +25,17 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-__all__ = ["current", "downgrade", "head", "revision_on", "script_directory", "upgrade"]
+__all__ = [
+    "current",
+    "database_errors",
+    "display_url",
+    "downgrade",
+    "head",
+    "require_sqlite_file",
+    "revision_on",
+    "script_directory",
+    "upgrade",
+]
 
 SCRIPT_LOCATION = Path(__file__).parent
 """The migration environment shipped in the package."""
@@ -64,15 +74,21 @@ def revision_on(conn: Connection) -> str | None:
     return context.get_current_revision()
 
 
-def _missing_sqlite(url: URL) -> bool:
+def require_sqlite_file(url: URL) -> None:
+    """Refuse a SQLite path that does not exist (connecting would create an empty file).
+
+    Raises:
+        DatabaseError: naming the missing file.
+    """
     database = url.database or ""
     if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
-        return False
-    return not database.startswith("file:") and not Path(database).is_file()
+        return
+    if not database.startswith("file:") and not Path(database).is_file():
+        raise DatabaseError(f"no SQLite database at {database}")
 
 
 @contextlib.contextmanager
-def _errors(url: str | URL) -> Iterator[None]:
+def database_errors(url: str | URL) -> Iterator[None]:
     """Database and Alembic failures as flexorm errors that name the (redacted) URL."""
     from alembic.util import CommandError
 
@@ -85,6 +101,8 @@ def _errors(url: str | URL) -> Iterator[None]:
         raise DatabaseError(f"cannot use {redact_url(url)}: {reason}") from exc
     except SQLAlchemyError as exc:
         raise DatabaseError(f"cannot use {redact_url(url)}: {exc}") from exc
+    except ImportError as exc:  # the URL's driver is not installed
+        raise ConfigurationError(f"cannot use {redact_url(url)}: {exc}") from exc
 
 
 def current(url: str | URL) -> str | None:
@@ -98,14 +116,14 @@ def current(url: str | URL) -> str | None:
         '92f1e2af60e0'
     """
     parsed = sync_url(url)
-    if _missing_sqlite(parsed):
-        raise DatabaseError(f"no SQLite database at {parsed.database}")
-    engine = sa.create_engine(parsed, poolclass=NullPool)
-    try:
-        with _errors(url), engine.connect() as conn:
-            return revision_on(conn)
-    finally:
-        engine.dispose()
+    require_sqlite_file(parsed)
+    with database_errors(url):
+        engine = sa.create_engine(parsed, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                return revision_on(conn)
+        finally:
+            engine.dispose()
 
 
 def upgrade(url: str | URL, revision: str = "head") -> tuple[str | None, str | None]:
@@ -124,7 +142,7 @@ def upgrade(url: str | URL, revision: str = "head") -> tuple[str | None, str | N
     """
     from alembic import command
 
-    with _errors(url), migration_connection(sync_url(url)) as conn:
+    with database_errors(url), migration_connection(sync_url(url)) as conn:
         before = revision_on(conn)
         command.upgrade(_config(conn), revision)
         return before, revision_on(conn)
@@ -141,9 +159,8 @@ def downgrade(url: str | URL, revision: str) -> tuple[str | None, str | None]:
     from alembic import command
 
     parsed = sync_url(url)
-    if _missing_sqlite(parsed):
-        raise DatabaseError(f"no SQLite database at {parsed.database}")
-    with _errors(url), migration_connection(parsed) as conn:
+    require_sqlite_file(parsed)
+    with database_errors(url), migration_connection(parsed) as conn:
         before = revision_on(conn)
         command.downgrade(_config(conn), revision)
         return before, revision_on(conn)

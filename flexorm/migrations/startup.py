@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 from flexorm._url import async_url, parse_url
 from flexorm.exceptions import MigrationError
 from flexorm.migrations.commands import (
-    _errors,
+    database_errors,
     display_url,
     head,
     revision_on,
@@ -88,8 +88,9 @@ async def check_revision(target: AsyncEngine | str | URL) -> Status:
     engine = target if isinstance(target, AsyncEngine) else create_async_engine(
         async_url(target), poolclass=NullPool)
     url = engine.url
+    shown = display_url(url if isinstance(target, AsyncEngine) else target)
     try:
-        with _errors(url):
+        with database_errors(url):
             async with engine.connect() as conn:
                 current = await conn.run_sync(revision_on)
     finally:
@@ -97,7 +98,7 @@ async def check_revision(target: AsyncEngine | str | URL) -> Status:
             await engine.dispose()
     latest = head()
     return Status(state=_state(current, latest), current=current, head=latest,
-                  url=display_url(url))
+                  url=shown)
 
 
 async def ensure_current(target: AsyncEngine | str | URL, *, auto_upgrade: bool = False) -> Status:
