@@ -101,6 +101,10 @@ class Settings:
     auto_upgrade: bool = False
     """Migrate flexorm's own tables to this version at startup (``FLEXORM_AUTO_UPGRADE``);
     otherwise the server tells you to run ``flexorm db upgrade``."""
+    reflection_cache: bool = True
+    """Keep the reflected schema on disk and reuse it while the database's schema fingerprint is
+    unchanged (``FLEXORM_REFLECTION_CACHE``; the folder is ``FLEXORM_CACHE_DIR``, by default
+    ``~/.cache/flexorm``). See :mod:`flexorm.reflection.cache`."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -131,6 +135,7 @@ class Settings:
             "state_url": lambda _n, v: v or None,
             "idempotency_ttl_seconds": _int,
             "auto_upgrade": _flag,
+            "reflection_cache": _flag,
         }
         env_names = {"tokens": "FLEXORM_TOKEN"}
         for name, read in readers.items():

@@ -23,6 +23,15 @@ from tests._postgres import PostgresUnavailable, running_server
 _counter = itertools.count()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _reflection_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Reflection caches go to the session's temporary folder, never the user's cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FLEXORM_CACHE_DIR", str(tmp_path_factory.mktemp("flexorm-cache")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     try:

@@ -22,7 +22,8 @@ from flexorm.cli._errors import one_line_errors
 from flexorm.database import Database
 from flexorm.exceptions import ConfigurationError, DatabaseError
 from flexorm.reflection import Progress as ProgressCallback
-from flexorm.reflection import field_types, model_descriptions, reflect
+from flexorm.reflection import field_types, model_descriptions
+from flexorm.reflection.cache import reflect_cached
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
 from flexorm.settings import Settings
 
@@ -40,7 +41,8 @@ def _check_sqlite_file(url: URL) -> None:
         raise DatabaseError(f"no SQLite database at {database}")
 
 
-async def _reflect(settings: Settings, progress: ProgressCallback | None) -> SchemaInfo:
+async def _reflect(settings: Settings, progress: ProgressCallback | None,
+                   refresh: bool = False) -> SchemaInfo:
     url = parse_url(settings.database_url or "")
     _check_sqlite_file(url)
     try:
@@ -48,7 +50,9 @@ async def _reflect(settings: Settings, progress: ProgressCallback | None) -> Sch
     except (ArgumentError, ImportError) as exc:
         raise ConfigurationError(f"cannot use {redact_url(url)}: {exc}") from exc
     try:
-        return await reflect(database.engine, settings, progress=progress)
+        outcome = await reflect_cached(database.engine, settings, progress=progress,
+                                       refresh=refresh)
+        return outcome.schema
     finally:
         await database.dispose()
 
@@ -113,12 +117,16 @@ def _json_default(value: Any) -> Any:
               help="Leave out collections matching this pattern (repeatable).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the model descriptions Jet Admin reads, as JSON.")
+@click.option("--refresh", is_flag=True,
+              help="Reflect the database even if the reflection cache is current, and store "
+                   "the result in the cache.")
 def inspect_command(
     database_url: str | None,
     schemas: tuple[str, ...],
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     as_json: bool,
+    refresh: bool,
 ) -> None:
     """Show the collections and fields flexorm finds in a database.
 
@@ -136,7 +144,7 @@ def inspect_command(
             raise ConfigurationError(
                 "no database URL: pass one or set FLEXORM_DATABASE_URL")
         with _progress_bar() as progress:
-            schema = asyncio.run(_reflect(settings, progress))
+            schema = asyncio.run(_reflect(settings, progress, refresh))
     if as_json:
         click.echo(json.dumps(model_descriptions(schema), indent=2, default=_json_default))
     else:
