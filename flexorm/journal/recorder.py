@@ -1,0 +1,111 @@
+"""``Journal``: the journal and idempotency keys of one runtime, in the order a request needs.
+
+One request with ``execute_action``::
+
+    claim = await journal.claim(key, request)          # only with a key; own transaction
+    if not claim.owned: replay claim.response, or raise claim.conflict()
+    -- the action's transaction --
+        ... body ...
+        await journal.succeeded(session, entry, answer)          # async body's session
+        journal.succeeded_sync(session, entry, answer)           # sync body's session
+    -- committed --
+    await journal.committed(entry, answer)             # state database only; no-op otherwise
+    -- or, on any failure or rejection, after the rollback --
+    await journal.failed(entry)                        # row + key released; own transaction
+
+With the journal in the main database (the default) the success row and the key's answer
+commit with the action's writes. With a separate state database they are written right after
+the action commits (see ``docs/journal.md`` for that trade-off).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from flexorm._url import async_url
+from flexorm.journal.entry import RunEntry
+from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
+from flexorm.journal.store import AsyncExecutor, JournalStore, SyncExecutor
+from flexorm.protocol.requests import ExecuteRequest
+from flexorm.settings import Settings
+
+__all__ = ["Journal"]
+
+
+class Journal:
+    """The journal of one runtime.
+
+    Args:
+        engine: the engine of the database holding flexorm's tables.
+        shared: that database is the one actions write to, so a success is recorded in the
+            action's own transaction.
+        keys: the idempotency store (its time to live and lease).
+    """
+
+    def __init__(self, engine: AsyncEngine, *, shared: bool,
+                 keys: IdempotencyStore | None = None) -> None:
+        self.engine = engine
+        self.shared = shared
+        self.runs = JournalStore()
+        self.keys = keys if keys is not None else IdempotencyStore()
+        self._owns_engine = False
+
+    @classmethod
+    def open(cls, settings: Settings, main: AsyncEngine) -> Journal:
+        """The journal for ``settings``: in ``state_url`` when set (with an engine of its own,
+        closed by :meth:`dispose`), else in the main database on ``main``."""
+        keys = IdempotencyStore(ttl=dt.timedelta(seconds=settings.idempotency_ttl_seconds))
+        if not settings.state_url:
+            return cls(main, shared=True, keys=keys)
+        journal = cls(create_async_engine(async_url(settings.state_url), pool_pre_ping=True),
+                      shared=False, keys=keys)
+        journal._owns_engine = True
+        return journal
+
+    async def dispose(self) -> None:
+        """Close the state database's engine, when the journal opened one."""
+        if self._owns_engine:
+            await self.engine.dispose()
+
+    async def claim(self, key: str, request: ExecuteRequest) -> Claim:
+        """Claim ``key`` for ``request`` in a transaction of its own, committed at once."""
+        print_ = fingerprint(request.action, request.model, request.ids, request.params,
+                             inverse=request.inverse)
+        async with self.engine.begin() as conn:
+            return await self.keys.claim(conn, key, request.action, print_)
+
+    async def succeeded(self, db: AsyncExecutor, entry: RunEntry, answer: Any) -> None:
+        """In the action's transaction (an async body's session): the row, and the key's
+        answer. Does nothing with a separate state database (see :meth:`committed`)."""
+        if self.shared:
+            await self.runs.record(db, entry)
+            if entry.idempotency_key is not None:
+                await self.keys.complete(db, entry.idempotency_key, answer)
+
+    def succeeded_sync(self, db: SyncExecutor, entry: RunEntry, answer: Any) -> None:
+        """:meth:`succeeded` on a sync body's session, in its worker thread."""
+        if self.shared:
+            self.runs.record_sync(db, entry)
+            if entry.idempotency_key is not None:
+                self.keys.complete_sync(db, entry.idempotency_key, answer)
+
+    async def committed(self, entry: RunEntry, answer: Any) -> None:
+        """After the action committed: with a separate state database, the row and the key's
+        answer, in a transaction there. Does nothing when the journal shares the database."""
+        if self.shared:
+            return
+        async with self.engine.begin() as conn:
+            await self.runs.record(conn, entry)
+            if entry.idempotency_key is not None:
+                await self.keys.complete(conn, entry.idempotency_key, answer)
+
+    async def failed(self, entry: RunEntry) -> None:
+        """After a failure or rejection (the action's transaction rolled back): the row, and
+        the key given back so that a retry runs again; in a transaction of its own."""
+        async with self.engine.begin() as conn:
+            await self.runs.record(conn, entry)
+            if entry.idempotency_key is not None:
+                await self.keys.release(conn, entry.idempotency_key)
