@@ -88,3 +88,54 @@ def test_shared_keys_never_show_their_values():
     assert "s3cret" not in repr(keys)
     assert len(keys) == 1
     assert keys.check("s3cret") == Caller(kind="key", key_name="key-1")
+
+
+# -- several kinds of credentials --------------------------------------------------------------
+
+
+def _jwt_auth(**options: object) -> Authenticator:
+    from tests._jet_tokens import PROJECT, key_pair
+
+    return Authenticator.from_settings(
+        Settings(jwt_public_key=key_pair().public_pem, project=PROJECT, **options)  # type: ignore[arg-type]
+    )
+
+
+def test_accepted_forms_follow_the_settings():
+    assert _jwt_auth().accepted == ("JWT <token>",)
+    both = _jwt_auth(tokens=("key-secret",), project_token="project-secret",
+                     auth_url="http://127.0.0.1:9/api")
+    assert both.accepted == ("Bearer <key>", "JWT <token>", "Token <token>")
+    assert "project-secret" not in repr(both)
+    assert "key-secret" not in repr(both)
+
+
+def test_jwt_is_checked_and_wins():
+    from tests._jet_tokens import key_pair
+
+    auth = _Sync(_jwt_auth(tokens=("k",)))
+    assert auth.authenticate(f"Bearer nope, JWT {key_pair().token(user=3)}").user_id == "3"
+    with pytest.raises(NotAuthenticated, match="expired"):
+        auth.authenticate(f"Bearer k, JWT {key_pair().token(expires_in=-60)}")
+
+
+def test_a_verifier_bug_is_a_refusal_not_a_crash(monkeypatch, caplog):
+    from flexorm.auth import JwtVerifier
+
+    auth = _jwt_auth()
+
+    def broken(_self: JwtVerifier, _token: str) -> Caller:
+        raise RuntimeError("bug while reading secret-token-value")
+
+    monkeypatch.setattr(JwtVerifier, "verify", broken)
+    with pytest.raises(NotAuthenticated, match="could not be checked"):
+        _Sync(auth).authenticate("JWT secret-token-value")
+    assert "RuntimeError" in caplog.text
+    assert "secret-token-value" not in caplog.text
+
+
+def test_jwt_key_without_project_refuses_to_build():
+    from tests._jet_tokens import key_pair
+
+    with pytest.raises(ConfigurationError, match="FLEXORM_PROJECT"):
+        Authenticator.from_settings(Settings(jwt_public_key=key_pair().public_pem))
