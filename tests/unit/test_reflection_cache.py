@@ -1,4 +1,4 @@
-"""The reflection cache's files: where they go, what keys them, and that a bad file is never used."""
+"""The reflection cache's files: where they go, what keys them, that a bad file is not used."""
 
 from __future__ import annotations
 

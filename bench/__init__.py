@@ -1,0 +1,1 @@
+"""flexorm's benchmarks: ``python -m bench`` (see :mod:`bench.run`)."""

@@ -1,0 +1,223 @@
+"""Every benchmark in one run: ``python -m bench [--postgres URL] [--quick]``.
+
+Generates schemas of 10, 200 and 1,000 tables (mixed types, foreign keys, CHECK lists) on SQLite
+and on PostgreSQL (``--postgres`` names a server whose user may create databases; without it a
+throwaway server is started as the test suite does, when PostgreSQL's binaries are installed).
+Each flexorm figure is set against a bare baseline measured in the same run, in alternation;
+figures are medians of several runs. Prints a table and writes ``bench/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from rich.console import Console
+from rich.table import Table
+
+from bench import bulk, reflection, schemas, server
+from bench.stats import Sample
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Row:
+    """One line of the table: a flexorm figure against its baseline, and the target."""
+
+    benchmark: str
+    database: str
+    flexorm: str
+    baseline: str
+    ratio: float | None
+    target: str
+    met: bool | None
+    noise: str = ""
+
+
+@contextlib.contextmanager
+def postgres_server(url: str | None) -> Iterator[str | None]:
+    if url is not None:
+        yield url
+        return
+    from tests._postgres import PostgresUnavailable, running_server
+
+    try:
+        with running_server() as started:
+            yield started
+    except PostgresUnavailable as exc:
+        Console(stderr=True).print(f"[yellow]PostgreSQL skipped: {exc}[/]")
+        yield None
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with contextlib.suppress(OSError):
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kib / 1024 / 1024:.1f} GiB"
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": memory,
+            "python": platform.python_version(), "sqlalchemy": sa.__version__,
+            "platform": platform.platform()}
+
+
+def ms(sample: Sample) -> str:
+    return f"{sample.median * 1000:.0f} ms"
+
+
+def noise(*samples: Sample) -> str:
+    return "±" + f"{max(s.spread for s in samples) * 50:.0f}%"
+
+
+def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict[str, Any]]:
+    sizes = [10, 200] if args.quick else [10, 200, 1000]
+    big = sizes[-1]
+    repeat = 2 if args.quick else args.repeat
+    ids = 2000 if args.quick else 10000
+    rows: list[Row] = []
+    raw: dict[str, Any] = {"sizes": sizes, "repeat": repeat}
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        os.environ["FLEXORM_CACHE_DIR"] = str(folder / "cache")
+        urls: dict[str, dict[int, str]] = {"sqlite": {
+            n: f"sqlite:///{folder / f'bench_{n}.db'}" for n in sizes}}
+        pg = stack.enter_context(postgres_server(args.postgres))
+        if pg is not None:
+            names = [f"flexorm_bench_{n}" for n in sizes]
+            created = stack.enter_context(schemas.postgres_databases(pg, names))
+            urls["postgresql"] = {n: created[f"flexorm_bench_{n}"] for n in sizes}
+            raw["postgresql_version"] = _pg_version(created[names[0]])
+        for dialect, by_size in urls.items():
+            for n, url in by_size.items():
+                console.log(f"creating {n} tables on {dialect}")
+                schemas.create(url, n, ids)
+
+        for dialect, by_size in urls.items():
+            for n, url in by_size.items():
+                console.log(f"reflection: {dialect}, {n} tables")
+                result = reflection.measure(url, repeat)
+                raw[f"reflection/{dialect}/{n}"] = {k: v.as_json() for k, v in result.items()}
+                cold, warm, bare = result["flexorm cold"], result["flexorm warm"], result["bare"]
+                ratio = cold.median / bare.median
+                at_target = n == 1000
+                rows.append(Row("reflection, cold", f"{dialect} {n}", ms(cold), ms(bare), ratio,
+                                "≤ 1.3x bare" if at_target else "", ratio <= 1.3
+                                if at_target else None, noise(cold, bare)))
+                rows.append(Row("reflection, warm (cache)", f"{dialect} {n}", ms(warm),
+                                ms(bare), warm.median / bare.median, "", None,
+                                noise(warm, bare)))
+
+        for dialect, by_size in urls.items():
+            url = by_size[big]
+            console.log(f"startup: {dialect}, {big} tables")
+            result = server.startup(url, 1 if args.quick else 3)
+            raw[f"startup/{dialect}/{big}"] = {k: v.as_json() for k, v in result.items()}
+            warm, cold, rss = result["warm"], result["cold"], result["rss"]
+            rows.append(Row("start → first get_action_list, warm", f"{dialect} {big}",
+                            f"{warm.median:.2f} s", "", None, "< 1 s", warm.median < 1.0,
+                            noise(warm)))
+            rows.append(Row("start → first get_action_list, cold", f"{dialect} {big}",
+                            f"{cold.median:.2f} s", "", None, "", None, noise(cold)))
+            rows.append(Row("resident memory (RSS)", f"{dialect} {big}",
+                            f"{rss.median:.0f} MiB", "", None, "< 150 MiB", rss.median < 150))
+
+        console.log("get_action_list under load")
+        url = urls["sqlite"][big]
+        result = server.throughput(url, 1 if args.quick else 3,
+                                   requests=1000 if args.quick else 6000,
+                                   concurrency=32, seconds=15 if args.quick else 30)
+        raw["throughput"] = {
+            name: ({k: (v.as_json() if isinstance(v, Sample) else v) for k, v in r.items()}
+                   if isinstance(r, dict) else r)
+            for name, r in result.items()}
+        flex_r, bare_r = result["flexorm"], result["bare"]
+        ratio = flex_r["rps"].median / bare_r["rps"].median
+        rows.append(Row("get_action_list req/s (32 conns)", f"sqlite {big}",
+                        f"{flex_r['rps'].median:.0f}/s", f"{bare_r['rps'].median:.0f}/s", ratio,
+                        "≥ 0.8x bare", ratio >= 0.8, noise(flex_r["rps"], bare_r["rps"])))
+        rows.append(Row("get_action_list p50 / p99 latency", f"sqlite {big}",
+                        f"{flex_r['p50_ms'].median:.1f} / {flex_r['p99_ms'].median:.1f} ms",
+                        f"{bare_r['p50_ms'].median:.1f} / {bare_r['p99_ms'].median:.1f} ms",
+                        None, "", None))
+        rows.append(Row("resident memory after load", f"sqlite {big}",
+                        f"{result['rss_after_load_mib']:.0f} MiB", "", None, "< 150 MiB",
+                        float(str(result["rss_after_load_mib"])) < 150))
+
+        for dialect, by_size in urls.items():
+            console.log(f"bulk action over {ids} ids: {dialect}")
+            result = bulk.measure(by_size[sizes[0]], ids, repeat)
+            flex_t, bare_t = result["flexorm"], result["bare"]
+            raw[f"bulk/{dialect}"] = {"flexorm": flex_t.as_json(), "bare": bare_t.as_json(),
+                                      "statements": result["statements"]}
+            ratio = flex_t.median / bare_t.median
+            rows.append(Row(f"execute_action bulk, {ids} ids", dialect, ms(flex_t), ms(bare_t),
+                            ratio, "≤ 1.5x bare", ratio <= 1.5, noise(flex_t, bare_t)))
+            stmts = result["statements"]
+            rows.append(Row("  statements", dialect, _verbs(stmts["flexorm"]),
+                            _verbs(stmts["bare"]), None, "1 SELECT per 1,000 ids",
+                            stmts["flexorm"].get("SELECT", 0) <= -(-ids // bulk.CHUNK)))
+    return rows, raw
+
+
+def _verbs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {verb}" for verb, n in sorted(counts.items()))
+
+
+def _pg_version(url: str) -> str:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        version = str(conn.exec_driver_sql("SHOW server_version").scalar())
+    engine.dispose()
+    return version
+
+
+def render(rows: list[Row], console: Console) -> None:
+    table = Table(title="flexorm vs bare baselines (medians)", title_justify="left")
+    for heading in ("benchmark", "database", "flexorm", "baseline", "ratio", "target", "met",
+                    "noise"):
+        table.add_column(heading, justify="right" if heading in ("ratio", "noise") else "left")
+    for row in rows:
+        met = "" if row.met is None else ("[green]yes[/]" if row.met else "[red]NO[/]")
+        ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
+        table.add_row(row.benchmark, row.database, row.flexorm, row.baseline, ratio,
+                      row.target, met, row.noise)
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", metavar="URL",
+                        help="a PostgreSQL server whose user may create databases")
+    parser.add_argument("--quick", action="store_true", help="small sizes, fewer runs")
+    parser.add_argument("--repeat", type=int, default=7, help="runs per figure (default 7)")
+    args = parser.parse_args()
+    console = Console(width=None if Console().is_terminal else 150)
+    started = time.time()
+    rows, raw = run_all(args, console)
+    render(rows, console)
+    RESULTS.mkdir(exist_ok=True)
+    report = {"machine": machine() | {"postgresql": raw.pop("postgresql_version", None)},
+              "quick": args.quick, "seconds": round(time.time() - started, 1),
+              "rows": [row.__dict__ for row in rows], "raw": raw}
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, default=str))
+    console.print(f"machine: {report['machine']}")
+    console.print(f"written to {RESULTS / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main()
