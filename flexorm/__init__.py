@@ -9,6 +9,16 @@ from flexorm.actions.context import ActionContext
 from flexorm.actions.declaration import action
 from flexorm.actions.params import Param, Text
 from flexorm.auth.caller import Caller
+from flexorm.auth.policies import (
+    all_of,
+    any_of,
+    authenticated,
+    can_read,
+    can_write,
+    owner,
+    super_group,
+    users,
+)
 from flexorm.exceptions import (
     ActionError,
     ConfigurationError,
@@ -18,6 +28,7 @@ from flexorm.exceptions import (
     ValidationError,
 )
 from flexorm.flex import Flex
+from flexorm.migrations.filters import include_object
 from flexorm.settings import Settings
 
 __all__ = [
@@ -34,4 +45,13 @@ __all__ = [
     "Text",
     "ValidationError",
     "action",
+    "all_of",
+    "any_of",
+    "authenticated",
+    "can_read",
+    "can_write",
+    "include_object",
+    "owner",
+    "super_group",
+    "users",
 ]

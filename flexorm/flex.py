@@ -127,7 +127,9 @@ class Flex(InitPluginProtocol):
             name: the action's unique name (default: the function's name).
             label: the text Jet Admin shows (default: from the name).
             icon: a Jet Admin icon name.
-            allow: a permission policy: ``(ctx) -> bool``, or a declarative one.
+            allow: a permission policy: ``(ctx) -> bool``, or one of flexorm's (``can_write``...).
+            writes: whether the action writes; ``writes=False`` lets read-only Jet Admin users
+                run it.
             options: per-parameter hooks answering ``get_field_options``.
         """
 
