@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flexorm._url import parse_url, redact_url
 from flexorm.exceptions import DatabaseError
+from flexorm.reflection._gc import gc_paused
 from flexorm.reflection.fingerprint import fingerprint
 from flexorm.reflection.records import SchemaInfo
 from flexorm.reflection.reflector import Progress, reflect_sync
@@ -104,8 +105,9 @@ def load_cached(path: Path, fingerprint_: str) -> SchemaInfo | None:
         if not _trusted(path):
             logger.warning("reflection cache %s is writable by others: ignored", path)
             return None
-        with path.open("rb") as file:
-            stored = pickle.load(file)  # noqa: S301 - our own file, checked above
+        data = path.read_bytes()
+        with gc_paused():  # tens of thousands of objects: collecting would double the time
+            stored = pickle.loads(data)  # noqa: S301 - our own file, checked above
         if (not isinstance(stored, dict) or stored.get("environment") != _environment()
                 or stored.get("fingerprint") != fingerprint_):
             return None

@@ -9,11 +9,13 @@ list (``col IN (...)``) involves exactly one column, so checks over several colu
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-__all__ = ["list_relations", "single_column_checks"]
+__all__ = ["list_relations", "name_missing_types", "single_column_checks"]
 
 # SQLAlchemy's own filter: the default schema means "visible on the search path"
 _RELATIONS = sa.text(
@@ -36,6 +38,17 @@ _CHECKS = sa.text(
     "ORDER BY c.relname, con.conname"
 )
 _CHECK_TEXT = re.compile(r"^CHECK *\((.+)\)( NO INHERIT)?( NOT VALID)?$", re.DOTALL)
+
+
+def name_missing_types(dialect: sa.Dialect) -> None:
+    """Teach this engine's dialect the type names SQLAlchemy does not map.
+
+    ``bpchar`` is ``character`` without a length (pthom's Northwind declares its character keys
+    so); unmapped, it reflects as ``NullType``. Only this dialect instance changes.
+    """
+    names: dict[str, Any] = getattr(dialect, "ischema_names", {})
+    if "bpchar" not in names:
+        dialect.ischema_names = {**names, "bpchar": postgresql.CHAR}  # type: ignore[attr-defined]
 
 
 def list_relations(connection: Connection, schema: str | None) -> dict[str, bool]:

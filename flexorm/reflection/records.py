@@ -8,7 +8,7 @@ is reflected once and shared by every request.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -25,6 +25,20 @@ __all__ = [
 ]
 
 
+def _positional_reduce(cls: type[Any]) -> type[Any]:
+    """Pickle a frozen record as ``cls(*fields)``: several times faster to load than the
+    dataclass default (which looks up the fields for every object), which matters for the
+    reflection cache's thousands of columns. Fields starting with ``_`` are caches, left out."""
+    names = tuple(f.name for f in fields(cls) if not f.name.startswith("_"))
+
+    def __reduce__(self: Any) -> tuple[Any, tuple[Any, ...]]:  # noqa: N807
+        return cls, tuple(getattr(self, name) for name in names)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment]
+    return cls
+
+
+@_positional_reduce
 @dataclass(frozen=True, slots=True)
 class ForeignKeyInfo:
     """A foreign key constraint of a collection."""
@@ -41,6 +55,7 @@ class ForeignKeyInfo:
     """Whether the referenced columns are the target's primary key."""
 
 
+@_positional_reduce
 @dataclass(frozen=True, slots=True)
 class ColumnInfo:
     """A column of a reflected table or view."""
@@ -67,6 +82,7 @@ class ColumnInfo:
     """A client-side default declared by a user model (``Column(default=...)``)."""
 
 
+@_positional_reduce
 @dataclass(frozen=True, slots=True)
 class RelationInfo:
     """A relation between two collections through one foreign key column."""
@@ -79,6 +95,7 @@ class RelationInfo:
     related_field: str
 
 
+@_positional_reduce
 @dataclass(frozen=True, slots=True)
 class CollectionInfo:
     """A reflected table or view, known to Jet Admin as a collection."""
@@ -126,6 +143,7 @@ class CollectionInfo:
         return self._table_cache[0]
 
 
+@_positional_reduce
 @dataclass(frozen=True, slots=True)
 class SchemaInfo:
     """Every reflected collection of one database."""

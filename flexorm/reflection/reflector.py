@@ -12,7 +12,6 @@ partition are reached through it), and listing each partition would only duplica
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from flexorm._url import redact_url
 from flexorm.exceptions import ConfigurationError, DatabaseError
 from flexorm.reflection import pg_catalog, sqlite_sql
+from flexorm.reflection._gc import gc_paused
 from flexorm.reflection.checks import parse_check_list
 from flexorm.reflection.naming import collection_name, is_selected
 from flexorm.reflection.records import (
@@ -95,7 +95,9 @@ def reflect_sync(
 ) -> SchemaInfo:
     """Reflect the database of a blocking connection (see :func:`reflect`)."""
     try:
-        with _warnings_logged(), _gc_paused():
+        with _warnings_logged(), gc_paused():
+            if connection.dialect.name == "postgresql":
+                pg_catalog.name_missing_types(connection.dialect)
             inspector = sa.inspect(connection)
             default_schema = inspector.default_schema_name
             listed = [
@@ -111,28 +113,10 @@ def reflect_sync(
                                               len(tables), total))
     except sa.exc.DBAPIError as exc:
         raise DatabaseError(_one_line(exc, redact_url(connection.engine.url))) from exc
-    with _gc_paused():
+    with gc_paused():
         schema = _build(connection.dialect.name, default_schema, tables)
     _log_unknown_types(schema)
     return schema
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while reflection allocates its many small objects.
-
-    Reflection creates hundreds of thousands of long-lived objects and no cycles worth
-    collecting; the collector's repeated full passes over them cost a third of the time at
-    1,000 tables. It runs again afterwards (and is left alone when it was already off).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _one_line(exc: sa.exc.DBAPIError, url: str) -> str:
