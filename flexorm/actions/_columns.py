@@ -39,8 +39,42 @@ def _int_bounds(type_: sa.types.TypeEngine[Any], dialect: str) -> tuple[int, int
     return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
+_TEMPORAL: dict[Any, type[sa.types.TypeEngine[Any]]] = {
+    dt.datetime: sa.DateTime, dt.date: sa.Date, dt.time: sa.Time, uuid.UUID: sa.Uuid,
+}
+
+
+def _item_annotation(item: sa.types.TypeEngine[Any]) -> Any:
+    kind = base_type(item)
+    if isinstance(kind, sa.String):
+        length = getattr(kind, "length", None)
+        return _types.str_annotation(*([Field(max_length=length)] if length else []))
+    if isinstance(kind, sa.Boolean):
+        return bool
+    if isinstance(kind, sa.Integer):
+        return _types.int_annotation()
+    if isinstance(kind, sa.Float):
+        return _types.float_annotation()
+    if isinstance(kind, sa.Numeric):
+        return _types.decimal_annotation()
+    for python_type in (dt.datetime, dt.date, dt.time, uuid.UUID):
+        if isinstance(kind, _TEMPORAL[python_type]):
+            return python_type
+    return Annotated[Any, AfterValidator(_types.json_check)]
+
+
+def _array_annotation(type_: sa.ARRAY[Any]) -> Any:
+    """A list (or the JSON text of one): a string is never split into its characters nor a
+    dict into its keys. A one-dimensional array's items are validated as its item type."""
+    if type_.dimensions not in (None, 1):
+        return _types.json_annotation(list[Any])
+    return _types.json_annotation(list[_item_annotation(type_.item_type)])  # type: ignore[misc]
+
+
 def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
     type_ = base_type(column.type)
+    if isinstance(type_, sa.ARRAY):
+        return _array_annotation(type_)
     if python_type is str:
         length = getattr(type_, "length", None)
         return _types.str_annotation(*([Field(max_length=length)] if length else []))

@@ -1,7 +1,13 @@
-"""Coercing record ids (and foreign key values) to a column's Python type."""
+"""Coercing record ids (and foreign key values) to a column's Python type.
+
+The coerced id is compared in SQL and with the value read back from the row, so it must have the
+column's Python type: ``5`` for an integer key, a ``datetime`` for a timestamp key (Pagila's
+``payment`` is keyed by ``(payment_date, payment_id)``), a ``Decimal`` for a numeric one.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -10,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from flexorm.reflection.records import ColumnInfo
+from flexorm.reflection.typemap import base_type
 
 __all__ = ["IdCoercer", "id_coercer"]
 
@@ -62,6 +69,54 @@ def _to_decimal(value: Any) -> Decimal:
     raise ValueError("not a number")
 
 
+def _iso_text(value: Any, what: str) -> str:
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError(f"not an ISO 8601 {what}")
+    return value.strip()
+
+
+def _to_datetime(aware: bool) -> Callable[[Any], dt.datetime]:
+    """Timestamps as Jet Admin shows them (``2022-01-25T14:45:02.21+00:00``, ``... 14:45:02Z``).
+
+    A ``timestamp with time zone`` id without an offset is taken as UTC; a plain ``timestamp``
+    id with one is converted to UTC, so it compares equal to the value read from the row.
+    """
+
+    def parse(value: Any) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            parsed = value
+        else:
+            try:
+                parsed = dt.datetime.fromisoformat(_iso_text(value, "date and time"))
+            except ValueError:
+                raise ValueError("not an ISO 8601 date and time") from None
+        if aware and parsed.tzinfo is None:
+            return parsed.replace(tzinfo=dt.UTC)
+        if not aware and parsed.tzinfo is not None:
+            return parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        return parsed
+
+    return parse
+
+
+def _to_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(_iso_text(value, "date"))
+    except ValueError:
+        raise ValueError("not an ISO 8601 date") from None
+
+
+def _to_time(value: Any) -> dt.time:
+    if isinstance(value, dt.time):
+        return value
+    try:
+        return dt.time.fromisoformat(_iso_text(value, "time"))
+    except ValueError:
+        raise ValueError("not an ISO 8601 time") from None
+
+
 def _to_str(value: Any) -> str:
     if isinstance(value, bool):
         raise ValueError("not a valid id")
@@ -83,7 +138,7 @@ def id_coercer(column: ColumnInfo) -> IdCoercer:
         >>> id_coercer(col)("5")
         5
     """
-    kind = column.type
+    kind = base_type(column.type)  # a DOMAIN over integer coerces as an integer
     base: IdCoercer
     if isinstance(kind, sa.Integer):
         base = _to_int
@@ -91,6 +146,12 @@ def id_coercer(column: ColumnInfo) -> IdCoercer:
         base = _to_uuid
     elif isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Float):
         base = _to_decimal
+    elif isinstance(kind, sa.DateTime):
+        base = _to_datetime(bool(kind.timezone))
+    elif isinstance(kind, sa.Date):
+        base = _to_date
+    elif isinstance(kind, sa.Time):
+        base = _to_time
     else:
         base = _to_str
 

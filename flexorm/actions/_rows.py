@@ -7,21 +7,31 @@ readable ``repr`` and ``to_dict()``.
 
 Every loader here takes a blocking :class:`~sqlalchemy.orm.Session`; async bodies reuse them
 through ``AsyncSession.run_sync``, so the loading logic exists once.
+
+Rows of a view are changed only when the database can update that view: a row of a view it
+cannot update (one joining several tables, a materialized view, any SQLite view) refuses to be
+saved with an :class:`~flexorm.exceptions.ActionError`
+naming the view, before any SQL is sent, so the action answers a 400 and writes nothing.
+
+Ids match rows as the database compares them: a blank-padded ``CHAR(n)`` key (Northwind's
+``customers.customer_id``) matches an id sent without its trailing blanks.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapper, Session, registry
 
 from flexorm.actions._encode import row_to_dict
+from flexorm.exceptions import ActionError
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
+from flexorm.reflection.typemap import base_type
 
 __all__ = ["Row", "RowClass", "RowClasses", "load_by_ids", "load_inverse_chunk"]
 
@@ -57,6 +67,8 @@ class RowClass:
     order_keys: tuple[str, ...]
     unique_order: bool
     """Whether ``order`` identifies a row (a declared key), so keyset pagination is safe."""
+    match_key: Callable[[Any], Any] = field(default=lambda value: value)
+    """How an id and a row's key are compared in Python (as the database compares them)."""
 
 
 def _class_name(name: str) -> str:
@@ -68,6 +80,66 @@ def _class_name(name: str) -> str:
 def _table_of(cls: type[Any]) -> sa.Table | None:
     table = getattr(cls, "__table__", None)
     return table if isinstance(table, sa.Table) else None
+
+
+def _padded_match(value: Any) -> Any:
+    return value.rstrip(" ") if isinstance(value, str) else value
+
+
+def _match_key(type_: sa.types.TypeEngine[Any]) -> Callable[[Any], Any]:
+    """``CHAR(n)`` compares without trailing blanks (PostgreSQL pads stored values)."""
+    kind = base_type(type_)
+    if isinstance(kind, sa.CHAR) and not isinstance(kind, sa.Enum):
+        return _padded_match
+    return lambda value: value
+
+
+_VERBS = {"before_insert": ("INSERT", 8, "insert"), "before_update": ("UPDATE", 4, "update"),
+          "before_delete": ("DELETE", 16, "delete")}
+"""Mapper event: (SQL verb, its bit in ``pg_relation_is_updatable``, wording)."""
+
+_PG_UPDATABLE = sa.text(
+    "SELECT pg_catalog.pg_relation_is_updatable(CAST(:relation AS regclass), true)")
+
+
+def _view_allows(connection: sa.Connection, table: sa.Table, bit: int) -> bool:
+    """Whether a saved row of the view ``table`` can reach the database.
+
+    PostgreSQL says so itself (automatically updatable views, ``INSTEAD OF`` triggers, rules).
+    SQLite never: it does not count rows changed through ``INSTEAD OF`` triggers, so the ORM
+    cannot confirm a save (an explicit ``UPDATE`` through ``ctx.session`` still works). Other
+    databases are trusted to answer for themselves.
+    """
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        relation = dialect.identifier_preparer.format_table(table)
+        mask = connection.execute(_PG_UPDATABLE, {"relation": relation}).scalar()
+        return bool(int(mask or 0) & bit)
+    return dialect.name != "sqlite"
+
+
+def _guard_view_writes(cls: type[Any], collection: CollectionInfo, table: sa.Table) -> None:
+    """Refuse to save rows of ``cls`` when the database cannot write the view (asked once
+    per kind of change, on the flushing connection)."""
+    answers: dict[str, bool] = {}
+
+    def listener(event: str) -> Callable[..., None]:
+        verb, bit, wording = _VERBS[event]
+
+        def check(_mapper: Any, connection: sa.Connection, _target: Any) -> None:
+            allowed = answers.get(verb)
+            if allowed is None:
+                allowed = answers[verb] = _view_allows(connection, table, bit)
+            if not allowed:
+                raise ActionError(
+                    f"{collection.name} is a view the database cannot {wording}: its rows "
+                    "cannot be changed (change the tables it reads from instead)"
+                )
+
+        return check
+
+    for event in _VERBS:
+        sa.event.listen(cls, event, listener(event))
 
 
 def find_collection(schema: SchemaInfo, table: sa.Table) -> CollectionInfo | None:
@@ -112,6 +184,8 @@ class RowClasses:
             cls = type(_class_name(collection.name), (Row,),
                        {"__flexorm_collection__": collection.name})
             self._registry.map_imperatively(cls, collection.sa_table)
+            if collection.is_view:
+                _guard_view_writes(cls, collection, collection.sa_table)
         mapper: Mapper[Any] = sa.inspect(cls)
         columns = {c.name: c for c in mapper.local_table.columns}
         id_column = columns[collection.primary_key_field]
@@ -121,6 +195,7 @@ class RowClasses:
             id_key=mapper.get_property_by_column(id_column).key,
             order=order, order_keys=tuple(mapper.get_property_by_column(c).key for c in order),
             unique_order=collection.has_primary_key,
+            match_key=_match_key(id_column.type),
         )
 
 
@@ -138,18 +213,25 @@ def load_by_ids(
     not unique (the first column of a composite key), every matching row is returned.
     """
     found: dict[Any, list[Any]] = {}
+    seen: set[int] = set()  # a row matched again by a later chunk ("AB" then "AB   ")
+    match = rows.match_key
     for chunk in _chunks(ids, chunk_size):
         statement = sa.select(rows.cls).where(rows.id_column.in_(chunk))
         for row in session.scalars(statement):
-            found.setdefault(getattr(row, rows.id_key), []).append(row)
+            if id(row) not in seen:
+                seen.add(id(row))
+                found.setdefault(match(getattr(row, rows.id_key)), []).append(row)
     loaded: list[Any] = []
     missing: list[Any] = []
+    used: set[Any] = set()
     for value in ids:
-        matches = found.get(value)
-        if matches is None:
-            missing.append(value)
+        key = match(value)
+        if key in found:
+            if key not in used:  # "AB" and "AB   " name the same CHAR(5) row: loaded once
+                used.add(key)
+                loaded.extend(found[key])
         else:
-            loaded.extend(matches)
+            missing.append(value)
     return loaded, missing
 
 
@@ -180,4 +262,6 @@ def load_inverse_chunk(
         cursor = tuple(getattr(page[-1], key) for key in rows.order_keys)
     else:
         cursor = (after if isinstance(after, int) else 0) + len(page)
-    return [row for row in page if getattr(row, rows.id_key) not in exclude], cursor
+    match = rows.match_key
+    excluded = {match(value) for value in exclude}
+    return [row for row in page if match(getattr(row, rows.id_key)) not in excluded], cursor

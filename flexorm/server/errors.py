@@ -9,6 +9,7 @@ ActionError                              400     ``{"non_field_errors": [msg]}``
 UnknownCollectionError                   400     ``{"model": [msg]}``
 NotAuthenticated / PermissionDenied      403     ``{"error": msg, "error_code": ...}``
 ConfigurationError / DatabaseError       500     ``{"error": msg, "error_code": ...}``
+a constraint the database enforces       400     ``{"non_field_errors": [its first line]}``
 Litestar's HTTPException (404, 413...)   its     ``{"error": detail, "error_code": ...}``
 anything else                            500     ``{"error": "internal server error", ...}``
 =======================================  ======  =========================================
@@ -30,6 +31,7 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import IntegrityError
 
 from flexorm.exceptions import (
     NON_FIELD_ERRORS,
@@ -102,6 +104,20 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: Exception) -> Respo
                     status_code=status, media_type=_JSON, headers=headers)
 
 
+def _on_constraint(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    """A unique, foreign key, not-null or check constraint (a DOMAIN's too) refused what an
+    action wrote: the transaction is rolled back, and the user is told which constraint. Only
+    the first line of the database's message is shown (the DETAIL line can hold row values)."""
+    assert isinstance(exc, IntegrityError)
+    origin = exc.orig if exc.orig is not None else exc
+    lines = str(origin).strip().splitlines()
+    detail = lines[0] if lines else "a constraint failed"
+    logger.info("%s %s: the database refused the change: %s", request.method, request.url.path,
+                detail)
+    return _json(HTTP_400_BAD_REQUEST,
+                 {NON_FIELD_ERRORS: [f"The database refused the change: {detail}"]})
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     logger.error("%s %s failed with an unexpected error", request.method, request.url.path,
                  exc_info=exc)
@@ -118,6 +134,7 @@ def exception_handlers() -> ExceptionHandlersMap:
     return {
         FlexormError: _on_flexorm_error,
         HTTPException: _on_http_exception,
+        IntegrityError: _on_constraint,
         Exception: _on_unexpected,
     }
 
