@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -31,9 +32,13 @@ class _Base(DeclarativeBase):
 
 
 class Order(_Base):
+    """Every column of the table, as flexorm's row class maps them (the same rows are loaded)."""
+
     __tablename__ = ORDERS
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str]
+    status: Mapped[str] = mapped_column(sa.String(12))
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
 
 @contextmanager
