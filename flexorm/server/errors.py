@@ -8,6 +8,7 @@ ValidationError                          400     ``{param: [msgs], ...}``
 ActionError                              400     ``{"non_field_errors": [msg]}``
 UnknownCollectionError                   400     ``{"model": [msg]}``
 NotAuthenticated / PermissionDenied      403     ``{"error": msg, "error_code": ...}``
+IdempotencyConflict                      409     ``{"error": msg, "error_code": ...}``
 ConfigurationError / DatabaseError       500     ``{"error": msg, "error_code": ...}``
 a constraint the database enforces       400     ``{"non_field_errors": [its first line]}``
 Litestar's HTTPException (404, 413...)   its     ``{"error": detail, "error_code": ...}``
@@ -28,6 +29,7 @@ from litestar.exceptions import HTTPException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_403_FORBIDDEN,
+    HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 from litestar.types import ExceptionHandlersMap
@@ -39,6 +41,7 @@ from flexorm.exceptions import (
     ConfigurationError,
     DatabaseError,
     FlexormError,
+    IdempotencyConflict,
     NotAuthenticated,
     PermissionDenied,
     RequestError,
@@ -70,6 +73,8 @@ def error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
         return HTTP_403_FORBIDDEN, {"error": exc.message, "error_code": "not_authenticated"}
     if isinstance(exc, PermissionDenied):
         return HTTP_403_FORBIDDEN, {"error": exc.message, "error_code": "permission_denied"}
+    if isinstance(exc, IdempotencyConflict):
+        return HTTP_409_CONFLICT, {"error": exc.message, "error_code": "idempotency_conflict"}
     if isinstance(exc, ConfigurationError):
         return HTTP_500_INTERNAL_SERVER_ERROR, {"error": exc.message,
                                                 "error_code": "configuration_error"}
