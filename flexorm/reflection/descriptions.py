@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from flexorm.reflection.defaults import describe_default
+from flexorm.reflection.naming import is_own_table
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, RelationInfo, SchemaInfo
 from flexorm.reflection.typemap import base_type, db_internal_type, field_types
 
@@ -72,7 +73,12 @@ def model_description(collection: CollectionInfo, dialect: str | None = None) ->
 
     ``primary_key_auto`` is true for a table without a declared key (its first column stands in),
     as the reference bridge answers; a serial key is shown by its field's ``default_type``.
+    flexorm's own journal (``flexorm_*``) is read-only: none of its fields is editable.
     """
+    fields = [field_description(column, dialect) for column in collection.columns.values()]
+    if is_own_table(collection.table):
+        for field in fields:
+            field["editable"] = False
     return {
         "model": collection.name,
         "db_table": collection.name,
@@ -80,7 +86,7 @@ def model_description(collection: CollectionInfo, dialect: str | None = None) ->
         "primary_key_field": collection.primary_key_field,
         "primary_key_auto": not collection.has_primary_key,
         "is_view": collection.is_view,
-        "fields": [field_description(column, dialect) for column in collection.columns.values()],
+        "fields": fields,
         "relations": [_relation(relation) for relation in collection.relations],
         "relation_overrides": [],
     }

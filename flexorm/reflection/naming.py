@@ -7,7 +7,20 @@ from fnmatch import fnmatchcase
 
 from flexorm.settings import RenameHook
 
-__all__ = ["collection_name", "is_selected"]
+__all__ = ["HIDDEN_TABLES", "OWN_PREFIX", "collection_name", "is_own_table", "is_selected"]
+
+OWN_PREFIX = "flexorm_"
+"""The prefix of flexorm's own tables (see :mod:`flexorm.journal.tables`): the journal,
+``flexorm_action_runs``, is a read-only collection."""
+
+HIDDEN_TABLES = frozenset({"flexorm_idempotency", "flexorm_alembic_version"})
+"""flexorm's own tables that are never collections: idempotency keys and the migration
+version."""
+
+
+def is_own_table(table: str) -> bool:
+    """Whether a table is one of flexorm's own (named ``flexorm_*``)."""
+    return table.startswith(OWN_PREFIX)
 
 
 def collection_name(schema: str | None, table: str, rename: RenameHook | None = None) -> str:
@@ -35,7 +48,11 @@ def is_selected(name: str, include: Sequence[str], exclude: Sequence[str]) -> bo
     Examples:
         >>> is_selected("auth_user", ["auth_*"], ["*_log"]), is_selected("x_log", [], ["*_log"])
         (True, False)
+
+    flexorm's :data:`HIDDEN_TABLES` are never selected.
     """
+    if name.rpartition(".")[2] in HIDDEN_TABLES:
+        return False
     if include and not any(fnmatchcase(name, pattern) for pattern in include):
         return False
     return not any(fnmatchcase(name, pattern) for pattern in exclude)
