@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from flexorm.actions.service import ActionService
 from flexorm.database import Database
-from flexorm.exceptions import ConfigurationError
+from flexorm.exceptions import ConfigurationError, MigrationError
+from flexorm.journal import Journal
+from flexorm.migrations.startup import ensure_current
 from flexorm.reflection import Progress, merge_models
 from flexorm.reflection.cache import current_fingerprint, reflect_cached
 from flexorm.reflection.records import SchemaInfo
@@ -35,6 +37,8 @@ class Runtime:
     source: Any = field(default=None, repr=False)
     """The declarations and models the actions were bound from, for :meth:`reload`. (Typed
     ``Any`` on purpose: Litestar's signature parsing walks these annotations.)"""
+    journal: Journal | None = field(default=None, repr=False)
+    """The action journal; ``None`` with ``journal=False``."""
 
     async def reload(self, *, refresh: bool = False) -> Runtime:
         """The runtime of the database's current schema, on the same engines.
@@ -53,7 +57,8 @@ class Runtime:
             if current == self.fingerprint:
                 return self
         source: _Source = self.source or _Source((), ())
-        return await _build(self.settings, self.database, source, None, refresh=refresh)
+        return await _build(self.settings, self.database, source, None, refresh=refresh,
+                            journal=self.journal)
 
 
 @dataclass(frozen=True)
@@ -63,28 +68,60 @@ class _Source:
 
 
 async def _build(settings: Settings, database: Database, source: _Source,
-                 progress: Progress | None, *, refresh: bool = False) -> Runtime:
+                 progress: Progress | None, *, refresh: bool = False,
+                 journal: Journal | None = None) -> Runtime:
     outcome = await reflect_cached(database.engine, settings, progress=progress, refresh=refresh)
     tables = [model.__table__ for model in source.models if hasattr(model, "__table__")]
     schema = merge_models(outcome.schema, tables) if tables else outcome.schema
     actions = ActionService.build(source.declarations, schema=schema, database=database,
-                                  settings=settings, models=source.models)
+                                  settings=settings, models=source.models, journal=journal)
     return Runtime(settings=settings, database=database, schema=schema, actions=actions,
-                   fingerprint=outcome.fingerprint, source=source)
+                   fingerprint=outcome.fingerprint, source=source, journal=journal)
+
+
+async def _open_journal(settings: Settings, database: Database) -> Journal:
+    """The journal, once its tables are at this version's revision (migrated first with
+    ``auto_upgrade``).
+
+    Raises:
+        MigrationError: the tables are missing or behind; one line saying what to run.
+    """
+    journal = Journal.open(settings, database.engine)
+    try:
+        await ensure_current(journal.engine, auto_upgrade=settings.auto_upgrade)
+    except MigrationError as exc:
+        await journal.dispose()
+        if "flexorm db upgrade" not in exc.message:
+            raise
+        raise MigrationError(f"{exc.message}, or set FLEXORM_AUTO_UPGRADE=1 to migrate at "
+                             "startup") from None
+    except BaseException:
+        await journal.dispose()
+        raise
+    return journal
 
 
 @contextlib.asynccontextmanager
 async def open_runtime(flex: Flex, *, progress: Progress | None = None) -> AsyncIterator[Runtime]:
-    """Connect to the database, reflect it (through the reflection cache), bind the actions;
-    dispose of the engines on exit."""
+    """Connect to the database, check flexorm's tables (unless ``journal=False``), reflect it
+    (through the reflection cache), bind the actions; dispose of the engines on exit.
+
+    Raises:
+        MigrationError: flexorm's tables are missing or behind, and ``auto_upgrade`` is off.
+    """
     settings = flex.settings
     if not settings.database_url:
         raise ConfigurationError(
             "no database URL: pass one to Flex(...) or set FLEXORM_DATABASE_URL"
         )
     database = Database.connect(settings.database_url)
+    journal: Journal | None = None
     try:
+        if settings.journal:
+            journal = await _open_journal(settings, database)
         source = _Source(flex.declarations, flex.models)
-        yield await _build(settings, database, source, progress)
+        yield await _build(settings, database, source, progress, journal=journal)
     finally:
+        if journal is not None:
+            await journal.dispose()
         await database.dispose()

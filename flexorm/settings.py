@@ -101,6 +101,10 @@ class Settings:
     auto_upgrade: bool = False
     """Migrate flexorm's own tables to this version at startup (``FLEXORM_AUTO_UPGRADE``);
     otherwise the server tells you to run ``flexorm db upgrade``."""
+    journal: bool = True
+    """Record every ``execute_action`` in flexorm's own tables and honour idempotency keys
+    (``FLEXORM_JOURNAL``). ``False`` runs without those tables: no journal, and a request with
+    an idempotency key is refused."""
     reflection_cache: bool = True
     """Keep the reflected schema on disk and reuse it while the database's schema fingerprint is
     unchanged (``FLEXORM_REFLECTION_CACHE``; the folder is ``FLEXORM_CACHE_DIR``, by default
@@ -135,6 +139,7 @@ class Settings:
             "state_url": lambda _n, v: v or None,
             "idempotency_ttl_seconds": _int,
             "auto_upgrade": _flag,
+            "journal": _flag,
             "reflection_cache": _flag,
         }
         env_names = {"tokens": "FLEXORM_TOKEN"}

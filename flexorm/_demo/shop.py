@@ -1,7 +1,8 @@
 """The demo shop: one action of each kind flexorm serves.
 
 Run it with ``flexorm serve`` (no arguments): it creates ``flexorm-demo.db`` in the current
-directory on first run, seeds it, and prints a token and a ``curl`` to try.
+directory on first run, seeds it, creates flexorm's own tables in it (``auto_upgrade``: the
+demo's database is the demo's own), and prints a token and a ``curl`` to try.
 
 =======================  ===========================================================
 action                   kind
@@ -33,12 +34,13 @@ import sqlalchemy as sa
 from litestar import Litestar
 from sqlalchemy.orm import Session
 
-from flexorm import ActionContext, ActionError, Flex, Text
+from flexorm import ActionContext, ActionError, Flex, Settings, Text
 from flexorm._demo.schema import INCOME, ORDERS, OUTCOME, USERS, create_database
 
 __all__ = ["app", "flex"]
 
-flex = Flex("sqlite:///flexorm-demo.db")  # relative to the current directory
+# relative to the current directory; the demo creates its database and flexorm's tables in it
+flex = Flex("sqlite:///flexorm-demo.db", settings=Settings.from_env(auto_upgrade=True))
 Account = flex.model("accounts")  # a parameter of this type is a ForeignKey to accounts
 
 Carrier = Literal["UPS", "DHL", "FedEx"]  # a SelectField with these three options

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,9 +24,21 @@ from flexorm.auth.caller import Caller
 from flexorm.database import Database
 from flexorm.exceptions import ValidationError
 
-__all__ = ["Invocation", "Runner"]
+__all__ = ["Invocation", "OnSuccess", "Runner"]
 
 _SHOWN_MISSING = 20
+
+
+class OnSuccess(Protocol):
+    """What to write in the action's own transaction once the body succeeded, before the
+    commit (the journal row and the idempotency key's answer): it commits with the action's
+    writes, or is rolled back with them."""
+
+    async def write(self, session: AsyncSession, result: Any) -> None:
+        """On an async body's session, on the event loop."""
+
+    def write_sync(self, session: Session, result: Any) -> None:
+        """On a sync body's session, in its worker thread."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +55,8 @@ class Invocation:
     """Answer the single call's result rather than a list of results."""
     caller: Caller
     raw_request: Any
+    on_success: OnSuccess | None = None
+    """Written in the action's transaction after the body returned (the journal)."""
 
 
 def _missing_message(collection: str, ids: list[Any]) -> str:
@@ -69,7 +83,10 @@ class Runner:
         """The encoded result of the action."""
         if invocation.bound.declaration.is_async:
             async with self._database.sessions() as session, session.begin():
-                return await self._run_async(session, invocation)
+                result = await self._run_async(session, invocation)
+                if invocation.on_success is not None:
+                    await invocation.on_success.write(session, result)
+                return result
         return await anyio.to_thread.run_sync(self._run_blocking, invocation)
 
     # -- shared, on a blocking session --------------------------------------------------------
@@ -159,7 +176,10 @@ class Runner:
                     for row in chunk:
                         session.expunge(row)
             session.flush()
-            return self._shape(invocation, result)
+            shaped = self._shape(invocation, result)
+            if invocation.on_success is not None:
+                invocation.on_success.write_sync(session, shaped)
+            return shaped
 
     # -- async bodies, on the event loop ------------------------------------------------------
 

@@ -67,6 +67,8 @@ class ParamDraft:
     """Other ``Annotated`` metadata, handed to pydantic (``Field(ge=0)``, ``annotated_types``)."""
     label: str | None = None
     description: str | None = None
+    secret: bool = False
+    """Marked ``Param(secret=True)``: its value never reaches the journal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,7 @@ def _draft(action: str, parameter: inspect.Parameter, annotation: Any) -> ParamD
     metadata: list[Any] = []
     column: ColumnRef | None = None
     label = description = None
+    secret = False
     core = annotation
     optional = False
     while True:
@@ -147,6 +150,7 @@ def _draft(action: str, parameter: inspect.Parameter, annotation: Any) -> ParamD
                 elif isinstance(item, Param):
                     label = item.label or label
                     description = item.description or description
+                    secret = secret or item.secret
                 else:
                     metadata.append(item)
             continue
@@ -160,7 +164,7 @@ def _draft(action: str, parameter: inspect.Parameter, annotation: Any) -> ParamD
         break
     common: dict[str, Any] = {
         "name": name, "optional": optional, "default": default, "metadata": tuple(metadata),
-        "label": label, "description": description,
+        "label": label, "description": description, "secret": secret,
     }
     if column is not None:
         return ParamDraft(kind="column", type=core, column=column, **common)

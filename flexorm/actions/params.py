@@ -89,13 +89,18 @@ class ColumnRef:
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """``Annotated[T, Param(label=..., description=...)]``: how Jet Admin shows a parameter.
+    """``Annotated[T, Param(label=..., description=..., secret=...)]``: how Jet Admin shows a
+    parameter, and whether its value is secret.
+
+    A ``secret`` parameter's value is replaced by ``"[redacted]"`` in the action journal.
 
     Examples:
         >>> from typing import Annotated
         >>> Cents = Annotated[int, Param(label="Amount (cents)")]
-        >>> def refund(order: object, amount: Cents) -> None: ...
+        >>> Pin = Annotated[str, Param(secret=True)]
+        >>> def refund(order: object, amount: Cents, pin: Pin) -> None: ...
     """
 
     label: str | None = None
     description: str | None = None
+    secret: bool = False

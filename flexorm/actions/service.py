@@ -30,6 +30,9 @@ selections by offset.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,8 +42,9 @@ from flexorm.actions._ids import id_coercer
 from flexorm.actions._listing import ActionListing
 from flexorm.actions._options import hook_options, related_options, select_options
 from flexorm.actions._permissions import PolicyChecker, denied, read_only_refusal, write_allowed
+from flexorm.actions._recording import Recording, run_status
 from flexorm.actions._rows import RowClasses
-from flexorm.actions._runner import Invocation, Runner
+from flexorm.actions._runner import Invocation, OnSuccess, Runner
 from flexorm.actions._spec import ParamSpec
 from flexorm.actions.declaration import ActionDeclaration
 from flexorm.auth.caller import Caller
@@ -52,13 +56,19 @@ from flexorm.exceptions import (
     UnknownCollectionError,
     ValidationError,
 )
+from flexorm.journal import Journal
+from flexorm.journal.entry import utcnow
+from flexorm.journal.tables import PREFIX
 from flexorm.protocol.requests import ExecuteRequest, FieldOptionsRequest
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.settings import Settings
 
 __all__ = ["ActionService"]
 
+logger = logging.getLogger("flexorm.actions")
+
 _SHOWN = 100
+_KEY_LENGTH = 255
 
 
 def _shown(text: object) -> str:
@@ -69,11 +79,12 @@ class ActionService:
     """The bound actions of one runtime."""
 
     def __init__(self, actions: Sequence[BoundAction], *, schema: SchemaInfo, database: Database,
-                 settings: Settings, rows: RowClasses) -> None:
+                 settings: Settings, rows: RowClasses, journal: Journal | None = None) -> None:
         self._actions = tuple(actions)
         self._schema = schema
         self._database = database
         self._settings = settings
+        self._journal = journal
         self._by_key: dict[tuple[str, str | None], BoundAction] = {}
         self._by_name: dict[str, list[BoundAction]] = {}
         for bound in self._actions:
@@ -91,12 +102,16 @@ class ActionService:
     @classmethod
     def build(cls, declarations: Sequence[ActionDeclaration], *, schema: SchemaInfo,
               database: Database, settings: Settings,
-              models: Sequence[type[Any]] = ()) -> ActionService:
+              models: Sequence[type[Any]] = (), journal: Journal | None = None) -> ActionService:
         """Bind every declaration to ``schema``, once.
+
+        ``journal`` records every ``execute_action`` and honours idempotency keys; without it
+        nothing is recorded and a request with a key is refused.
 
         Raises:
             ConfigurationError: an unknown collection or column, an unsupported parameter, a
-                duplicate action; the message names the action.
+                duplicate action, an action on one of flexorm's own tables; the message names
+                the action.
         """
         bound: list[BoundAction] = []
         for declaration in declarations:
@@ -105,9 +120,13 @@ class ActionService:
                 continue
             for target in declaration.models:
                 collection = resolve_collection(schema, target, action=declaration.name)
+                if collection.table.startswith(PREFIX):
+                    raise ConfigurationError(
+                        f"action {declaration.name!r}: {collection.name!r} is one of flexorm's "
+                        "own tables; actions cannot run on them")
                 bound.append(bind(declaration, collection, schema))
         return cls(bound, schema=schema, database=database, settings=settings,
-                   rows=RowClasses(schema, models))
+                   rows=RowClasses(schema, models), journal=journal)
 
     @property
     def actions(self) -> tuple[BoundAction, ...]:
@@ -188,23 +207,100 @@ class ActionService:
             raise ValidationError({"ids": bad})
         return tuple(ids)
 
-    async def execute(self, request: ExecuteRequest, *, caller: Caller,
-                      raw_request: Any = None) -> dict[str, Any]:
-        """Run an action: ``{"result": value}``.
+    async def execute(self, request: ExecuteRequest, *, caller: Caller, raw_request: Any = None,
+                      request_id: str | None = None,
+                      idempotency_key: str | None = None) -> dict[str, Any]:
+        """Run an action: ``{"result": value}``, and record the run in the journal.
+
+        Every call leaves one journal row (when the runtime has a journal): ``succeeded``,
+        written in the action's own transaction; ``failed`` or ``rejected``, written after the
+        rollback (a failure to write that row is logged, and the original error raised). A
+        replay of an idempotency key answers the stored answer without running the body and
+        writes no row: the run it replays has one.
+
+        Args:
+            request: the parsed request.
+            caller: who sent it.
+            raw_request: the HTTP request, for ``ctx.request``.
+            request_id: the id of the request, for the journal (generated when ``None``).
+            idempotency_key: the request's key: the same key with the same action, payload and
+                caller answers the stored answer.
 
         Raises:
             UnknownActionError: no such action for that model.
-            RequestError: a record action without ids.
+            RequestError: a record action without ids; an idempotency key without a journal,
+                or a key longer than 255 characters.
             ValidationError: bad parameters, bad or missing ids, unknown related ids.
             ActionError: raised by the body.
             PermissionDenied: a ``read_only`` caller and an action that writes, or the
                 action's ``allow`` policy said no; the body does not run.
+            IdempotencyConflict: the key was used for another payload or caller, or a request
+                holding it is still running.
 
         Any other exception from the body propagates after the rollback.
         """
+        if self._journal is None:
+            if idempotency_key is not None:
+                raise RequestError(
+                    "idempotency keys need flexorm's journal, which this server runs without "
+                    "(FLEXORM_JOURNAL is off)", field="idempotency_key")
+            return await self._execute(request, caller, raw_request, None)
+        recording = Recording(self._journal, request, caller, utcnow(),
+                              request_id or uuid.uuid4().hex, idempotency_key)
+        try:
+            answer, ran = await self._execute_recorded(recording, raw_request)
+        except Exception as exc:
+            try:
+                await recording.failure(exc)
+            except Exception:
+                logger.exception("could not record the %s run of action %r in the journal",
+                                 run_status(exc), request.action)
+            raise
+        if ran:
+            try:
+                await recording.committed(answer["result"])
+            except Exception:
+                logger.exception("action %r committed, but its journal row could not be "
+                                 "written to the state database", request.action)
+        return answer
+
+    async def _execute_recorded(self, recording: Recording,
+                                raw_request: Any) -> tuple[dict[str, Any], bool]:
+        """Find the action, claim the key, run: the answer, and whether the body ran (false:
+        the key replayed a stored answer)."""
+        key = recording.idempotency_key
+        if key is not None and len(key) > _KEY_LENGTH:
+            recording.idempotency_key = None  # not stored: it does not fit the journal
+            raise RequestError(f"an idempotency key has at most {_KEY_LENGTH} characters",
+                               field="idempotency_key")
+        request = recording.request
         bound = self.find(request.action, request.model)
-        if not write_allowed(bound, caller):
+        if bound.collection is not None and request.model != bound.collection.name:
+            request = dataclasses.replace(request, model=bound.collection.name)
+            recording.request = request
+        recording.secret = _secret_params(bound)
+        if not write_allowed(bound, recording.caller):
             raise read_only_refusal(bound)
+        if key is not None:
+            claim = await recording.journal.claim(key, request, recording.caller)
+            if claim.kind == "replay":
+                logger.info("action %r: idempotency key replayed (request %s)", request.action,
+                            recording.request_id)
+                return dict(claim.response), False
+            if not claim.owned:
+                raise claim.conflict()
+            recording.claimed = True
+        answer = await self._execute(request, recording.caller, raw_request, recording,
+                                     bound=bound)
+        return answer, True
+
+    async def _execute(self, request: ExecuteRequest, caller: Caller, raw_request: Any,
+                       on_success: OnSuccess | None, *,
+                       bound: BoundAction | None = None) -> dict[str, Any]:
+        if bound is None:
+            bound = self.find(request.action, request.model)
+            if not write_allowed(bound, caller):
+                raise read_only_refusal(bound)
         errors: dict[str, list[str]] = {}
         values: dict[str, Any] = {}
         try:
@@ -230,7 +326,7 @@ class ActionService:
             bound=bound, values=values, ids=ids, inverse=request.inverse,
             one_result=request.single or (not request.inverse and ids is not None
                                           and len(ids) == 1),
-            caller=caller, raw_request=raw_request,
+            caller=caller, raw_request=raw_request, on_success=on_success,
         )
         return {"result": await self._runner.run(invocation)}
 
@@ -286,3 +382,8 @@ class ActionService:
 
 def _plain(form: Mapping[str, Any]) -> dict[str, Any]:
     return dict(form)
+
+
+def _secret_params(bound: BoundAction) -> frozenset[str]:
+    """The parameters declared ``Param(secret=True)``: redacted in the journal."""
+    return frozenset(draft.name for draft in bound.signature.params if draft.secret)

@@ -33,6 +33,8 @@ _app_option = click.option(
 
 
 async def _action_list(target: Target, as_json: bool) -> bytes | list[dict[str, Any]]:
+    # listing runs no action: it needs neither the journal nor flexorm's tables
+    target.flex.settings = target.flex.settings.with_(journal=False)
     async with target.flex.runtime() as runtime:
         if as_json:
             return runtime.actions.action_list_json(CLI_CALLER)

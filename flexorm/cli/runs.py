@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from flexorm._url import async_url, parse_url
 from flexorm.cli.db import one_line_errors, state_url
-from flexorm.exceptions import MigrationError
+from flexorm.exceptions import ConfigurationError, MigrationError
 from flexorm.journal.entry import RunEntry, RunStatus
 from flexorm.journal.store import JournalStore
 from flexorm.journal.tables import RUN_STATUSES
@@ -84,21 +84,40 @@ def _render(entries: list[RunEntry], console: Console) -> None:
     console.print(table)
 
 
+def _journal_url(database_url: str | None, app_path: str | None) -> str:
+    """The database holding the journal: the argument, the app's (``--app``: its state URL,
+    else its database URL), else ``FLEXORM_STATE_URL``, then ``FLEXORM_DATABASE_URL``."""
+    if app_path is None:
+        return state_url(database_url)
+    if database_url is not None:
+        raise ConfigurationError("give either DATABASE_URL or --app, not both")
+    from flexorm.cli._target import load_target
+
+    url = load_target(None, app_path).flex.settings.journal_url
+    if not url:
+        raise ConfigurationError(f"{app_path} has no database URL: pass DATABASE_URL instead")
+    return url
+
+
 @click.command("runs")
 @click.argument("database_url", required=False)
+@click.option("--app", "app_path", metavar="MODULE:ATTR",
+              help="Read the journal of this Flex object (or the Litestar app it built), "
+                   "imported from the current directory.")
 @click.option("--action", metavar="NAME", help="Only runs of this action.")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
               help="How many runs, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as a JSON list.")
-def runs_command(database_url: str | None, action: str | None, status: str | None,
-                 limit: int, as_json: bool) -> None:
+def runs_command(database_url: str | None, app_path: str | None, action: str | None,
+                 status: str | None, limit: int, as_json: bool) -> None:
     """Show the latest runs of actions from flexorm's journal, newest first.
 
-    DATABASE_URL defaults to FLEXORM_STATE_URL, then FLEXORM_DATABASE_URL.
+    DATABASE_URL defaults to the --app's journal, else FLEXORM_STATE_URL, then
+    FLEXORM_DATABASE_URL.
     """
     with one_line_errors():
-        url = state_url(database_url)
+        url = _journal_url(database_url, app_path)
         entries = asyncio.run(_read(url, action, cast("RunStatus | None", status), limit))
     if as_json:
         click.echo(json.dumps([entry.as_json() for entry in entries], indent=2,

@@ -48,12 +48,15 @@ _ATTEMPTS = 3
 
 
 def fingerprint(action: str, collection: str | None, ids: Sequence[Any] | None,
-                params: Mapping[str, Any], *, inverse: bool = False) -> str:
+                params: Mapping[str, Any], *, inverse: bool = False,
+                caller: Sequence[str | None] | None = None) -> str:
     """The sha256 (hex) of the canonical JSON of a request: what "the same payload" means.
 
     Keys are sorted and whitespace dropped, so ``{"a": 1, "b": 2}`` and ``{"b": 2, "a": 1}``
     are the same payload; ids keep their order and their JSON type (``5`` is not ``"5"``).
-    ``params`` must not contain the idempotency key itself.
+    ``params`` must not contain the idempotency key itself. ``caller`` (who sent it: kind, user
+    id, key name) is part of the payload when given, so one caller's key never replays its
+    answer to another caller.
 
     Examples:
         >>> fingerprint("refund", "orders", [5], {"b": 2, "a": 1}) == fingerprint(
@@ -67,6 +70,8 @@ def fingerprint(action: str, collection: str | None, ids: Sequence[Any] | None,
         "inverse": inverse,
         "params": jsonable(params),
     }
+    if caller is not None:
+        payload["caller"] = list(caller)
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 

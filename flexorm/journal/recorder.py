@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from flexorm._url import async_url
+from flexorm.auth.caller import Caller
 from flexorm.journal.entry import RunEntry
 from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
 from flexorm.journal.store import AsyncExecutor, JournalStore, SyncExecutor
@@ -70,10 +71,16 @@ class Journal:
         if self._owns_engine:
             await self.engine.dispose()
 
-    async def claim(self, key: str, request: ExecuteRequest) -> Claim:
-        """Claim ``key`` for ``request`` in a transaction of its own, committed at once."""
+    async def claim(self, key: str, request: ExecuteRequest,
+                    caller: Caller | None = None) -> Claim:
+        """Claim ``key`` for ``request`` in a transaction of its own, committed at once.
+
+        With ``caller``, the key is also bound to who sent the request: the same key and
+        payload from another caller is a mismatch, never a replay of someone else's answer.
+        """
+        who = (caller.kind, caller.user_id, caller.key_name) if caller is not None else None
         print_ = fingerprint(request.action, request.model, request.ids, request.params,
-                             inverse=request.inverse)
+                             inverse=request.inverse, caller=who)
         async with self.engine.begin() as conn:
             return await self.keys.claim(conn, key, request.action, print_)
 
@@ -102,10 +109,14 @@ class Journal:
             if entry.idempotency_key is not None:
                 await self.keys.complete(conn, entry.idempotency_key, answer)
 
-    async def failed(self, entry: RunEntry) -> None:
+    async def failed(self, entry: RunEntry, *, release: bool = True) -> None:
         """After a failure or rejection (the action's transaction rolled back): the row, and
-        the key given back so that a retry runs again; in a transaction of its own."""
+        the key given back so that a retry runs again; in a transaction of its own.
+
+        ``release=False`` keeps the key: the request never held it (an idempotency conflict,
+        or a rejection before the key was claimed).
+        """
         async with self.engine.begin() as conn:
             await self.runs.record(conn, entry)
-            if entry.idempotency_key is not None:
+            if release and entry.idempotency_key is not None:
                 await self.keys.release(conn, entry.idempotency_key)

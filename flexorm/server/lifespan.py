@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 from flexorm.auth.authenticate import Authenticator
+from flexorm.exceptions import MigrationError
 from flexorm.server.state import STATE_KEY, ServerState
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ def flexorm_lifespan(flex: Flex) -> Callable[[Litestar], AbstractAsyncContextMan
     Raises:
         ConfigurationError: at startup, with no credentials configured and not ``insecure``, or
             with a JWT public key that cannot be read.
+        MigrationError: at startup, flexorm's tables are missing or behind (and
+            ``auto_upgrade`` is off); logged in one line saying what to run.
     """
 
     @contextlib.asynccontextmanager
@@ -51,6 +54,10 @@ def flexorm_lifespan(flex: Flex) -> Callable[[Litestar], AbstractAsyncContextMan
                     yield
                 finally:
                     app.state.pop(STATE_KEY, None)
+        except MigrationError as exc:
+            # flexorm's tables are missing or behind: say what to run, in one line
+            logger.error("flexorm cannot start: %s", exc.message)
+            raise
         finally:
             await authenticator.aclose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -11,11 +12,12 @@ import anyio.to_thread
 from litestar import Request, Response
 
 from flexorm.auth.caller import Caller
+from flexorm.exceptions import RequestError
 from flexorm.protocol import names
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.execute import parse_execute
 from flexorm.protocol.field_options import parse_field_options
-from flexorm.protocol.requests import Message
+from flexorm.protocol.requests import ExecuteRequest, Message
 from flexorm.runtime import Runtime
 
 __all__ = [
@@ -67,10 +69,46 @@ async def _get_action_list(ctx: MessageContext) -> Response[bytes]:
     return Response(content=content, media_type=JSON)
 
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_PARAM = "idempotency_key"
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_LENGTH = 255
+
+
+def _text(value: Any, field: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RequestError("must be a string", field=field)
+    return value
+
+
+def _idempotency_key(ctx: MessageContext, request: ExecuteRequest) -> tuple[str | None,
+                                                                             ExecuteRequest]:
+    """The request's idempotency key: the ``Idempotency-Key`` header, else ``idempotency_key``
+    in the message's params or in the action's own params (taken out of them before they are
+    validated). Two different keys in one request are refused."""
+    keys = {key for key in (
+        _text(ctx.request.headers.get(IDEMPOTENCY_HEADER), IDEMPOTENCY_PARAM),
+        _text(ctx.message.params.get(IDEMPOTENCY_PARAM), IDEMPOTENCY_PARAM),
+        _text(request.params.get(IDEMPOTENCY_PARAM), IDEMPOTENCY_PARAM),
+    ) if key is not None}
+    if IDEMPOTENCY_PARAM in request.params:
+        params = {k: v for k, v in request.params.items() if k != IDEMPOTENCY_PARAM}
+        request = dataclasses.replace(request, params=params)
+    if len(keys) > 1:
+        raise RequestError("the request carries two different idempotency keys",
+                           field=IDEMPOTENCY_PARAM)
+    return next(iter(keys), None), request
+
+
 async def _execute_action(ctx: MessageContext) -> Response[bytes]:
     request = parse_execute(ctx.message.params)
-    answer = await ctx.runtime.actions.execute(request, caller=ctx.caller,
-                                               raw_request=ctx.request)
+    key, request = _idempotency_key(ctx, request)
+    request_id = (ctx.request.headers.get(REQUEST_ID_HEADER) or "")[:_REQUEST_ID_LENGTH]
+    answer = await ctx.runtime.actions.execute(
+        request, caller=ctx.caller, raw_request=ctx.request, request_id=request_id or None,
+        idempotency_key=key)
     return json_response(answer)
 
 

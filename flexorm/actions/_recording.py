@@ -1,0 +1,121 @@
+"""Recording one ``execute_action`` in the journal: its entry, status and error text.
+
+:class:`Recording` is the :class:`~flexorm.actions._runner.OnSuccess` hook of a run: the
+runner calls it inside the action's transaction once the body returned, so the success row
+(and the idempotency key's answer) commit with the action's writes. Failures and rejections are
+recorded by the service after the rollback (:meth:`Recording.failure`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from flexorm.auth.caller import Caller
+from flexorm.exceptions import (
+    FlexormError,
+    IdempotencyConflict,
+    NotAuthenticated,
+    PermissionDenied,
+    RequestError,
+    UnknownCollectionError,
+    ValidationError,
+)
+from flexorm.journal import Journal, RunEntry, RunStatus
+from flexorm.protocol.requests import ExecuteRequest
+
+__all__ = ["Recording", "error_text", "run_status"]
+
+_ERROR_LENGTH = 2000
+
+_REJECTIONS = (RequestError, ValidationError, PermissionDenied, NotAuthenticated,
+               IdempotencyConflict, UnknownCollectionError)
+"""Errors raised before the body ran, or refusing the request as sent."""
+
+
+def run_status(exc: BaseException) -> RunStatus:
+    """``rejected`` for an error refusing the request (bad input, permission, conflict),
+    ``failed`` for anything the body (or the database under it) raised."""
+    return "rejected" if isinstance(exc, _REJECTIONS) else "failed"
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def error_text(exc: BaseException) -> str:
+    """What the journal keeps of an error: the message the caller saw for flexorm's errors,
+    one line with the error's type otherwise (a database error's DETAIL lines, which can hold
+    row values, are left out)."""
+    if isinstance(exc, ValidationError) and exc.errors:
+        text = "; ".join(f"{field}: {message}" for field, messages in exc.errors.items()
+                         for message in messages)
+    elif isinstance(exc, FlexormError):
+        text = exc.message
+    elif isinstance(exc, StatementError) and exc.orig is not None:
+        text = f"{type(exc.orig).__name__}: {_first_line(str(exc.orig))}"
+    else:
+        text = f"{type(exc).__name__}: {_first_line(str(exc))}".rstrip(": ")
+    return text[:_ERROR_LENGTH]
+
+
+@dataclasses.dataclass(slots=True)
+class Recording:
+    """The journal's view of one request, from its arrival to its row.
+
+    Args:
+        journal: where the row goes.
+        request: the request as sent (its model filled in once the action is found).
+        caller: who sent it.
+        started_at: when it arrived.
+        request_id: the request's id (``X-Request-ID`` or generated).
+        idempotency_key: its key, if any.
+    """
+
+    journal: Journal
+    request: ExecuteRequest
+    caller: Caller
+    started_at: dt.datetime
+    request_id: str | None
+    idempotency_key: str | None
+    secret: Collection[str] | None = None
+    """Names of the action's secret parameters; ``None`` while the action is unknown (then
+    every value is redacted: flexorm cannot tell which are secret)."""
+    claimed: bool = False
+    """This request holds its idempotency key (a failure releases it)."""
+    entry: RunEntry | None = None
+    """The success entry, once written."""
+
+    def _entry(self, status: RunStatus, *, result: Any = None,
+               error: str | None = None) -> RunEntry:
+        secret = self.secret if self.secret is not None else tuple(self.request.params)
+        return RunEntry.for_request(
+            self.request, self.caller, status=status, started_at=self.started_at,
+            secret=secret, result=result, error=error, request_id=self.request_id,
+            idempotency_key=self.idempotency_key)
+
+    async def write(self, session: AsyncSession, result: Any) -> None:
+        self.entry = self._entry("succeeded", result=result)
+        await self.journal.succeeded(session, self.entry, {"result": result})
+
+    def write_sync(self, session: Session, result: Any) -> None:
+        self.entry = self._entry("succeeded", result=result)
+        self.journal.succeeded_sync(session, self.entry, {"result": result})
+
+    async def committed(self, result: Any) -> None:
+        """After the commit: the row in a separate state database (nothing otherwise)."""
+        entry = self.entry if self.entry is not None else self._entry("succeeded",
+                                                                      result=result)
+        await self.journal.committed(entry, {"result": result})
+
+    async def failure(self, exc: BaseException) -> None:
+        """After the rollback: the failed or rejected row; the key released if held."""
+        entry = self._entry(run_status(exc), error=error_text(exc))
+        await self.journal.failed(entry, release=self.claimed)
