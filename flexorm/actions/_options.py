@@ -74,8 +74,13 @@ async def related_options(
         statement = statement.where(condition)
     async with database.engine.connect() as conn:
         rows = (await conn.execute(statement)).all()
-    return [{"value": encode(row[0]), "name": str(row[0] if row[1] is None else row[1])}
+    return [{"value": encode(row[0]), "name": _shown(row[0] if row[1] is None else row[1])}
             for row in rows]
+
+
+def _shown(value: Any) -> str:
+    """An option's name: a ``CHAR(n)`` value without the blanks the database padded it with."""
+    return value.rstrip(" ") if isinstance(value, str) else str(value)
 
 
 def _option(item: Any) -> dict[str, Any]:

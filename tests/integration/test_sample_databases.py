@@ -551,3 +551,14 @@ def test_blank_padded_character_keys_match_ids_without_the_blanks(pg_url):
         assert post(client, {"name": "execute_action",
                              "params": {"name": "label_of", "params": {"code": "AB"}}}) == (
             200, {"result": "short"})
+
+
+@pytest.mark.postgres
+def test_pagila_options_of_a_character_display_column_are_not_padded(pagila_url):
+    """``language.name`` is ``character(20)``: PostgreSQL pads it, the option's name is not."""
+    with TestClient(apps.pagila(pagila_url).app) as client:
+        assert post(client, options("film", None, "language_id", "ENG")) == (
+            200, [{"value": 1, "name": "English"}])
+        assert post(client, options("film", None, "language_id", "")) == (
+            200, [{"value": 1, "name": "English"}, {"value": 2, "name": "Italian"},
+                  {"value": 3, "name": "Japanese"}])
