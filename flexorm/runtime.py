@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from flexorm.flex import Flex
 
 __all__ = ["Runtime", "open_runtime"]
+
+logger = logging.getLogger("flexorm")
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,11 @@ async def _open_journal(settings: Settings, database: Database) -> Journal:
     """
     journal = Journal.open(settings, database.engine)
     try:
-        await ensure_current(journal.engine, auto_upgrade=settings.auto_upgrade)
+        # by URL, so that a message shows the URL as configured (password hidden)
+        assert settings.journal_url is not None
+        with _quiet_alembic():
+            status = await ensure_current(settings.journal_url,
+                                          auto_upgrade=settings.auto_upgrade)
     except MigrationError as exc:
         await journal.dispose()
         if "flexorm db upgrade" not in exc.message:
@@ -98,7 +105,21 @@ async def _open_journal(settings: Settings, database: Database) -> Journal:
     except BaseException:
         await journal.dispose()
         raise
+    logger.debug(status.message)
     return journal
+
+
+@contextlib.contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """Alembic's step-by-step INFO lines stay out of the output of a startup upgrade (a
+    Litestar app configures the root logger at INFO)."""
+    alembic = logging.getLogger("alembic")
+    level = alembic.level
+    alembic.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        alembic.setLevel(level)
 
 
 @contextlib.asynccontextmanager

@@ -32,6 +32,17 @@ def _reflection_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     patch.undo()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_journal_by_default() -> Iterator[None]:
+    """``FLEXORM_JOURNAL=0``: settings read from the environment run without flexorm's own
+    tables, so that a test's fresh database holds only the tables it created (exact
+    collection lists, statement counts). Tests of the journal ask for it in their settings."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FLEXORM_JOURNAL", "0")
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     try:

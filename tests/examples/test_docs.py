@@ -17,8 +17,9 @@ Each page runs top to bottom in a temporary folder holding the demo shop's datab
 ```` ```shell ```` and ```` ```bash ```` blocks (the README's setup commands, ``flexorm serve``)
 are not run here: they start servers or install packages, and the tests of those commands cover
 them. The folder also holds the demo's own ``flexorm-demo.db``, for commands that run the demo,
-and the environment says ``FLEXORM_DATABASE_URL=sqlite:///shop.db`` and ``FLEXORM_TOKEN=s3cret``
-(console commands run without the URL, so that ``flexorm call`` without ``--app`` is the demo).
+and the environment says ``FLEXORM_DATABASE_URL=sqlite:///shop.db``, ``FLEXORM_TOKEN=s3cret``
+and ``FLEXORM_AUTO_UPGRADE=1`` (console commands run without the URL, so that ``flexorm call``
+without ``--app`` is the demo).
 """
 
 from __future__ import annotations
@@ -197,6 +198,9 @@ def shop_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name)
     monkeypatch.setenv("FLEXORM_DATABASE_URL", "sqlite:///shop.db")
     monkeypatch.setenv("FLEXORM_TOKEN", "s3cret")
+    # flexorm's own tables are created when an app first starts, as if the reader had run
+    # getting started's `flexorm db upgrade` (which that page and journal.md show for real)
+    monkeypatch.setenv("FLEXORM_AUTO_UPGRADE", "1")
     return tmp_path
 
 

@@ -56,7 +56,8 @@ def snapshot(url: str, table: str) -> list[tuple[Any, ...]]:
 
 
 def make_flex(url: str, *, chunk_size: int = 1000, **options: Any) -> Flex:
-    return Flex(url, settings=Settings(chunk_size=chunk_size, insecure=True), **options)
+    return Flex(url, settings=Settings(chunk_size=chunk_size, insecure=True, auto_upgrade=True),
+                **options)
 
 
 @contextlib.asynccontextmanager

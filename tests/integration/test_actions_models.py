@@ -57,7 +57,7 @@ class Order(Base):
 
 async def test_model_methods_run_on_instances_of_the_users_class(db_url):
     create_shop(db_url)
-    flex = Flex(db_url, base=Base, settings=Settings(insecure=True))
+    flex = Flex(db_url, base=Base, settings=Settings(insecure=True, auto_upgrade=True))
     async with service(flex) as actions:
         descriptors = {d["name"]: d for d in actions.action_list()}
         refunded = await actions.execute(ExecuteRequest(
@@ -79,7 +79,7 @@ async def test_model_methods_run_on_instances_of_the_users_class(db_url):
 
 async def test_user_model_rows_encode_by_column_name(sqlite_url):
     create_shop(sqlite_url)
-    flex = Flex(sqlite_url, models=[Order], settings=Settings(insecure=True))
+    flex = Flex(sqlite_url, models=[Order], settings=Settings(insecure=True, auto_upgrade=True))
 
     @flex.action(model=Order, for_instance=True)
     def show(order: Order) -> Order:

@@ -172,7 +172,7 @@ def test_inspect_refresh_rebuilds_the_cache(filled: str) -> None:
 
 @pytest.mark.anyio
 async def test_runtime_reload_follows_the_schema(filled: str) -> None:
-    flex = Flex(filled, settings=Settings(insecure=True))
+    flex = Flex(filled, settings=Settings(insecure=True, journal=False))
 
     @flex.action(model="orders", fields=["total"])
     def touch(total: float) -> None:
