@@ -8,6 +8,8 @@ second foreign key further back. ``bench_orders`` holds rows for the bulk-action
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -33,8 +35,15 @@ def ddl(tables: int) -> Iterator[str]:
            " amount NUMERIC(10, 2) NOT NULL, note TEXT)")
 
 
+def upgrade(url: str) -> None:
+    """``flexorm db upgrade``: flexorm's own tables (the journal), as a user sets them up once."""
+    subprocess.run([sys.executable, "-c", "from flexorm.cli import main; main()", "db",
+                    "upgrade", url], check=True, capture_output=True)
+
+
 def create(url: str, tables: int, orders: int) -> None:
-    """Create ``tables`` tables and ``orders`` rows of ``bench_orders`` at ``url``."""
+    """Create ``tables`` tables and ``orders`` rows of ``bench_orders`` at ``url``, and
+    flexorm's own tables."""
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         for statement in ddl(tables):
@@ -45,6 +54,7 @@ def create(url: str, tables: int, orders: int) -> None:
             [{"id": i} for i in range(1, orders + 1)],
         )
     engine.dispose()
+    upgrade(url)
 
 
 @contextlib.contextmanager
