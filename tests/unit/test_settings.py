@@ -1,0 +1,53 @@
+"""Settings: every field documented under its environment variable, read from it, checked."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from flexorm import ConfigurationError, Settings
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+CODE_ONLY = {"rename"}
+
+
+def variable(name: str) -> str:
+    return "FLEXORM_TOKEN" if name == "tokens" else "FLEXORM_" + name.upper()
+
+
+@pytest.mark.parametrize("field", [f.name for f in dataclasses.fields(Settings)])
+def test_every_setting_is_documented_with_its_variable(field):
+    text = DOC.read_text()
+    assert f"`{field}`" in text, f"docs/configuration.md does not mention the setting {field}"
+    if field not in CODE_ONLY:
+        assert f"`{variable(field)}`" in text, f"docs/configuration.md lacks {variable(field)}"
+
+
+@pytest.mark.parametrize("field", [f.name for f in dataclasses.fields(Settings)
+                                   if f.name not in CODE_ONLY])
+def test_every_variable_is_read(field):
+    default = getattr(Settings(), field)
+    value = {bool: "1" if not default else "0", int: "7", float: "7", str: "x"}.get(
+        type(default), "a,b")
+    settings = Settings.from_env({variable(field): value})
+    assert getattr(settings, field) != default
+
+
+def test_arguments_win_over_the_environment():
+    settings = Settings.from_env({"FLEXORM_CHUNK_SIZE": "5"}, chunk_size=9)
+    assert settings.chunk_size == 9
+
+
+@pytest.mark.parametrize(("variable_name", "value"), [
+    ("FLEXORM_CHUNK_SIZE", "0"), ("FLEXORM_CHUNK_SIZE", "x"), ("FLEXORM_INSECURE", "maybe"),
+])
+def test_bad_values_name_the_variable(variable_name, value):
+    with pytest.raises(ConfigurationError, match=variable_name):
+        Settings.from_env({variable_name: value})
+
+
+def test_unknown_setting_is_refused():
+    with pytest.raises(ConfigurationError, match="unknown setting 'tokenz'"):
+        Settings.from_env({}, tokenz=("a",))
