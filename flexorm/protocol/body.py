@@ -8,7 +8,6 @@ never let a decoding error, a recursion error or a huge number escape.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -87,7 +86,7 @@ def _loads(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise _incorrect(f"not UTF-8 at byte {exc.start}") from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise _incorrect(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
@@ -102,6 +101,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+"""Built once: ``json.loads`` with an option builds a decoder per call."""
+
+
 def _incorrect(detail: str) -> RequestError:
     return RequestError(f"Incorrect JSON body: {detail}")
 
@@ -114,10 +117,10 @@ def _check(data: Any) -> None:
         if isinstance(value, str):
             if "\x00" in value:
                 raise RequestError("NUL characters are not allowed")
-        elif isinstance(value, Mapping | list):
+        elif isinstance(value, dict | list):  # what JSON decodes to (no ABC check per value)
             if depth > MAX_DEPTH:
                 raise _incorrect(f"nested deeper than {MAX_DEPTH} levels")
-            if isinstance(value, Mapping):
+            if isinstance(value, dict):
                 stack.extend((key, depth) for key in value)
                 stack.extend((item, depth + 1) for item in value.values())
             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 
 from litestar.types import Message, Scope
@@ -29,6 +30,12 @@ def cors_headers(allow_origin: str) -> list[tuple[bytes, bytes]]:
     ]
 
 
+@functools.lru_cache(maxsize=8)
+def _encoded(allow_origin: str) -> tuple[tuple[bytes, bytes], ...]:
+    """:func:`cors_headers`, built once per origin rather than once per answer."""
+    return tuple(cors_headers(allow_origin))
+
+
 def cors_hook(
     allow_origin: Callable[[], str], paths: Sequence[str] | None = None
 ) -> Callable[[Message, Scope], Awaitable[None]]:
@@ -52,10 +59,10 @@ def cors_hook(
             path = scope["path"].rstrip("/")
             if not any(path == p or path.startswith(p + "/") for p in prefixes):
                 return
-        headers = list(message.get("headers") or [])
-        if any(name.lower() == b"access-control-allow-origin" for name, _ in headers):
-            return
-        headers.extend(cors_headers(allow_origin()))
-        message["headers"] = headers
+        headers = message.get("headers") or ()
+        for name, _ in headers:
+            if name.lower() == b"access-control-allow-origin":
+                return
+        message["headers"] = [*headers, *_encoded(allow_origin())]
 
     return add_cors_headers

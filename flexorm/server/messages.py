@@ -12,16 +12,19 @@ import anyio.to_thread
 from litestar import Request, Response
 
 from flexorm.auth.caller import Caller
-from flexorm.exceptions import RequestError
+from flexorm.exceptions import PermissionDenied, RequestError
 from flexorm.protocol import names
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.execute import parse_execute
 from flexorm.protocol.field_options import parse_field_options
 from flexorm.protocol.requests import ExecuteRequest, Message
 from flexorm.runtime import Runtime
+from flexorm.server.guards import running_state
+from flexorm.server.raw import JsonBytes
 
 __all__ = [
     "BUILTIN_HANDLERS",
+    "RELOAD_SCHEMA",
     "MessageContext",
     "MessageHandler",
     "answer",
@@ -45,6 +48,9 @@ class MessageContext:
 MessageHandler = Callable[[MessageContext], Awaitable[Any]]
 """Answers one message: a :class:`Response`, or a value encoded as the JSON answer."""
 
+RELOAD_SCHEMA = "reload_schema"
+"""flexorm's own message (not Jet Admin's): take a changed schema without a restart."""
+
 
 def as_message_handler(function: Callable[[MessageContext], Any]) -> MessageHandler:
     """A user's handler, sync (run in a worker thread) or async, as a :data:`MessageHandler`."""
@@ -62,11 +68,10 @@ def json_response(value: Any) -> Response[bytes]:
     return Response(content=encode_json(value), media_type=JSON)
 
 
-async def _get_action_list(ctx: MessageContext) -> Response[bytes]:
+async def _get_action_list(ctx: MessageContext) -> JsonBytes:
     # The action layer keeps the encoded list, filtered per caller: for a caller that sees
-    # every action, answering costs about as much as static bytes.
-    content = await ctx.runtime.actions.action_list_json_for(ctx.caller)
-    return Response(content=content, media_type=JSON)
+    # every action, answering costs about as much as static bytes (sent as a raw ASGI answer).
+    return JsonBytes(await ctx.runtime.actions.action_list_json_for(ctx.caller))
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -117,10 +122,38 @@ async def _get_field_options(ctx: MessageContext) -> Response[bytes]:
     return json_response(await ctx.runtime.actions.field_options(request, caller=ctx.caller))
 
 
+def may_reload(caller: Caller) -> bool:
+    """Whether ``caller`` may send ``reload_schema``: a machine (a shared key, or every caller of
+    an ``insecure`` server) or a project owner. A reload changes what every user sees, so it
+    is not for every Jet Admin user."""
+    return caller.kind in ("key", "insecure") or caller.owner
+
+
+async def _reload_schema(ctx: MessageContext) -> dict[str, Any]:
+    """Reflect again if the database's schema changed, and serve the new runtime.
+
+    Requests already running finish on the runtime they started with. Answers
+    ``{"reloaded": bool, "collections": n}``.
+
+    Raises:
+        PermissionDenied: the caller is neither a shared key nor an owner.
+    """
+    if not may_reload(ctx.caller):
+        raise PermissionDenied("only a shared key or a project owner may reload the schema")
+    state = running_state(ctx.request)
+    new = await state.runtime.reload()
+    reloaded = new is not state.runtime
+    if reloaded:  # both in one step: no request sees the new runtime with old descriptions
+        state.runtime = new
+        state.model_descriptions = None
+    return {"reloaded": reloaded, "collections": len(new.schema.collections)}
+
+
 BUILTIN_HANDLERS: Mapping[str, MessageHandler] = {
     names.GET_ACTION_LIST: _get_action_list,
     names.EXECUTE_ACTION: _execute_action,
     names.GET_FIELD_OPTIONS: _get_field_options,
+    RELOAD_SCHEMA: _reload_schema,
 }
 
 

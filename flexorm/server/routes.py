@@ -6,17 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.di import NamedDependency, Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-from flexorm.auth.caller import Caller
 from flexorm.protocol.body import parse_message
 from flexorm.protocol.encoding import encode_json
 from flexorm.reflection import model_descriptions
 from flexorm.server.errors import exception_handlers
-from flexorm.server.guards import request_caller, require_caller, running_state
+from flexorm.server.guards import authenticated
 from flexorm.server.messages import JSON, MessageContext, MessageHandler, answer
-from flexorm.server.state import ServerState, server_state
+from flexorm.server.state import server_state
 
 __all__ = ["HEALTH_PATH", "MESSAGES_PATH", "MODEL_DESCRIPTIONS_PATH", "flexorm_router"]
 
@@ -25,16 +23,12 @@ MODEL_DESCRIPTIONS_PATH = "/api/model_descriptions/"
 HEALTH_PATH = "/health"
 
 
-def _provide_state(request: Request[Any, Any, Any]) -> ServerState:
-    return running_state(request)
-
-
-def _provide_caller(request: Request[Any, Any, Any]) -> Caller:
-    return request_caller(request)
-
-
 def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int) -> Router:
-    """A router holding flexorm's routes, their dependencies and their error handlers.
+    """A router holding flexorm's routes and their error handlers.
+
+    The protected routes authenticate inline (:func:`~flexorm.server.guards.authenticated`)
+    rather than through a guard or dependencies: ``get_action_list`` is a cached answer, and
+    Litestar's per-request dependency resolution would cost more than the answer itself.
 
     Args:
         handlers: message name to handler, for ``/api/messages/``.
@@ -43,36 +37,32 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
 
     @post(
         MESSAGES_PATH,
-        guards=[require_caller],
         status_code=HTTP_200_OK,
         request_max_body_size=max_body_size,
         summary="Jet Admin messages",
         description="get_action_list, execute_action, get_field_options (Jet Admin protocol).",
         tags=["flexorm"],
     )
-    async def messages(
-        request: Request[Any, Any, Any],
-        flexorm_state: NamedDependency[ServerState],
-        caller: NamedDependency[Caller],
-    ) -> Response[bytes]:
+    async def messages(request: Request[Any, Any, Any]) -> Response[bytes]:
+        state, caller = await authenticated(request)
         message = parse_message(await request.body(), request.headers.get("content-type"))
-        context = MessageContext(message=message, runtime=flexorm_state.runtime, caller=caller,
+        context = MessageContext(message=message, runtime=state.runtime, caller=caller,
                                  request=request)
         return await answer(context, handlers)
 
     @get(
         MODEL_DESCRIPTIONS_PATH,
-        guards=[require_caller],
         summary="Collections and fields",
         description="Every reflected collection, as jet-bridge describes it.",
         tags=["flexorm"],
     )
-    async def descriptions(flexorm_state: NamedDependency[ServerState]) -> Response[bytes]:
-        if flexorm_state.model_descriptions is None:
-            flexorm_state.model_descriptions = encode_json(
-                model_descriptions(flexorm_state.runtime.schema)
-            )
-        return Response(content=flexorm_state.model_descriptions, media_type=JSON)
+    async def descriptions(request: Request[Any, Any, Any]) -> Response[bytes]:
+        state, _ = await authenticated(request)
+        encoded = state.model_descriptions
+        if encoded is None:
+            encoded = encode_json(model_descriptions(state.runtime.schema))
+            state.model_descriptions = encoded
+        return Response(content=encoded, media_type=JSON)
 
     @get(HEALTH_PATH, summary="Health check", tags=["flexorm"])
     async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -84,9 +74,5 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
     return Router(
         path="/",
         route_handlers=[messages, descriptions, health],
-        dependencies={
-            "flexorm_state": Provide(_provide_state, sync_to_thread=False),
-            "caller": Provide(_provide_caller, sync_to_thread=False),
-        },
         exception_handlers=exception_handlers(),
     )
