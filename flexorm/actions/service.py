@@ -21,7 +21,11 @@ Execution rules, in the order they apply:
 - the ``allow`` policy runs with the loaded records' context, before the body; anything but
   ``True`` (or an exception) refuses, and nothing is written;
 - ``None`` answers ``true``; the result is JSON-encoded inside the transaction (Decimals as
-  strings, see :mod:`flexorm.actions._encode`).
+  strings, see :mod:`flexorm.actions._encode`);
+- with a journal, every run leaves one row (:mod:`flexorm.actions._recording`): a success's in
+  the action's own transaction, a failure's or rejection's after the rollback. An idempotency
+  key is claimed after the write floor and before validation; a replay answers the stored
+  answer without running anything.
 
 Limitations: with a composite primary key, Jet Admin's id is the first key column, so an id
 selects every row sharing that value; a table without a declared key pages its inverse

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -189,3 +190,15 @@ def test_the_key_table_is_not_a_collection(url: str) -> None:
     assert {"flexorm_idempotency", "flexorm_alembic_version"} <= set(
         sa.inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_keys_live_in_a_separate_state_database(url: str, tmp_path: Path) -> None:
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    with client(make_flex(url, state_url=state)) as http:
+        first = execute(http, "cancel", id=1, headers=KEY)
+        retry = execute(http, "cancel", id=1, headers=KEY)
+        conflict = execute(http, "cancel", id=2, headers=KEY)
+    assert first == retry == (200, {"result": "cancelled"})
+    assert conflict[0] == 409
+    assert hits(url, "cancel") == 1
+    assert [row["status"] for row in key_rows(state)] == ["done"]

@@ -3,6 +3,7 @@ holds, which transaction it commits in, and that writing it never changes the an
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import anyio
@@ -202,6 +203,18 @@ def test_the_server_refuses_to_start_without_the_tables_and_says_what_to_run(
     assert raised.value.message == (
         f"flexorm's tables are missing from {sqlite_url}: run `flexorm db upgrade {sqlite_url}`"
         ", or set FLEXORM_AUTO_UPGRADE=1 to migrate at startup")
+
+
+def test_a_server_that_cannot_start_logs_what_to_run(sqlite_url: str) -> None:
+    create_tables(sqlite_url)
+    flex = make_flex(sqlite_url, auto_upgrade=False)
+    with logged("flexorm.server") as records, pytest.raises(ExceptionGroup) as raised, \
+            client(flex):
+        pass
+    assert raised.group_contains(MigrationError)
+    assert [record.getMessage() for record in records if record.levelno >= logging.ERROR] == [
+        f"flexorm cannot start: flexorm's tables are missing from {sqlite_url}: run "
+        f"`flexorm db upgrade {sqlite_url}`, or set FLEXORM_AUTO_UPGRADE=1 to migrate at startup"]
 
 
 def test_the_startup_message_hides_the_password(pg_url: str) -> None:
