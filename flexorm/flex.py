@@ -6,6 +6,7 @@ app's lifespan or a CLI command), so creating one at import time is free and saf
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -91,6 +92,7 @@ class Flex(InitPluginProtocol):
         self._declarations: list[ActionDeclaration] = collect_model_actions(self._models)
         self._app: Litestar | None = None
         self._running = 0
+        self._open: tuple[asyncio.AbstractEventLoop, Runtime] | None = None
         self._message_handlers: dict[str, Callable[..., Any]] = {}
 
     # -- declaring -------------------------------------------------------------------------
@@ -203,16 +205,25 @@ class Flex(InitPluginProtocol):
     async def runtime(self) -> AsyncIterator[Runtime]:
         """Connect, reflect and bind every action; close the engines on exit.
 
-        The app's lifespan and the CLI both run through this.
+        The app's lifespan and the CLI both run through this. Opened again while open, in the
+        same event loop, it yields the runtime already open (closed by the outermost exit).
         """
         from flexorm.runtime import open_runtime
 
+        loop = asyncio.get_running_loop()
+        if self._open is not None and self._open[0] is loop:
+            # Nested in an open runtime on the same loop (``flexorm serve`` checks the database,
+            # then the app's lifespan starts): share it rather than connect and load twice.
+            yield self._open[1]
+            return
         async with open_runtime(self) as runtime:
             self._running += 1
+            outer, self._open = self._open, (loop, runtime)
             try:
                 yield runtime
             finally:
                 self._running -= 1
+                self._open = outer
 
     @property
     def app(self) -> Litestar:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import shlex
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,16 +21,56 @@ from flexorm.flex import Flex
 from flexorm.protocol.names import GET_ACTION_LIST
 from flexorm.server.routes import MESSAGES_PATH
 
+if TYPE_CHECKING:
+    import uvicorn
+
 __all__ = ["curl_command", "serve_command"]
 
 _LOAD_FAILED = 2
+_STARTUP_FAILED = 3  # uvicorn's own status when the app does not start
 _ENV_TOKEN = "$FLEXORM_TOKEN"  # noqa: S105 - a shell variable for the curl, not a secret
 
 
-async def _check(flex: Flex) -> int:
-    """Open the runtime once, so a bad URL or action fails here in one line, not in uvicorn."""
-    async with flex.runtime() as runtime:
-        return len(runtime.actions.action_list())
+async def _serve(flex: Flex, config: uvicorn.Config, ready: Callable[[int], None]) -> bool:
+    """Open the runtime, so that a bad URL or action fails here in one line rather than in
+    uvicorn; call ``ready`` with the number of actions; then serve on the same event loop, where
+    the app's lifespan shares the runtime already open instead of opening it a second time.
+
+    Returns:
+        Whether the server started.
+    """
+    import uvicorn
+
+    async with contextlib.AsyncExitStack() as stack:
+        with one_line_errors(_LOAD_FAILED):
+            runtime = await stack.enter_async_context(flex.runtime())
+        ready(len(runtime.actions.action_list()))
+        server = uvicorn.Server(config)
+        await server.serve()
+        return server.started
+
+
+@contextlib.contextmanager
+def _signals_after_cleanup() -> Iterator[None]:
+    """Hold back SIGINT/SIGTERM until the block is over.
+
+    uvicorn shuts down gracefully on a signal, then raises it again: inside the event loop that
+    would cancel the runtime's closing. Recorded here instead, the signal is raised once the
+    runtime is closed (SIGINT then ends the command as Ctrl+C does).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda sig, _: received.append(sig)) for sig in handled}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for sig in reversed(received):
+        signal.raise_signal(sig)
 
 
 def _base_url(host: str, port: int) -> str:
@@ -79,6 +124,8 @@ def _authorize(target: Target) -> str | None:
 @click.option("--schema", "schemas", multiple=True, help="A schema to reflect (repeatable).")
 @click.option("--include", multiple=True, help="Glob of collections to serve (repeatable).")
 @click.option("--exclude", multiple=True, help="Glob of collections to leave out (repeatable).")
+@click.option("--access-log", is_flag=True,
+              help="Log every request (off by default: a line per request costs throughput).")
 def serve_command(
     database_url: str | None,
     app_path: str | None,
@@ -89,6 +136,7 @@ def serve_command(
     schemas: tuple[str, ...],
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    access_log: bool,
 ) -> None:
     """Serve /api/messages/ for Jet Admin.
 
@@ -107,22 +155,28 @@ def serve_command(
         except ConfigurationError as exc:
             fail(exc.message, _LOAD_FAILED)
         target.prepare()
-        count = asyncio.run(_check(target.flex))
         app = target.server_app()
 
     base = _base_url(host, port)
-    what = "the demo shop" if target.demo else "flexorm"
-    database = target.flex.settings.database_url or ""
-    click.echo(f"Serving {what}: {count} actions on {base}{MESSAGES_PATH}")
-    if target.demo:
-        click.echo(f"  database: {database.removeprefix('sqlite:///')}")
-    if token is None:
-        click.secho("  WARNING: no authorization (--insecure): anyone who can reach this server "
-                    "can run every action", fg="red", bold=True)
-    elif token == _ENV_TOKEN:
-        click.echo("  token:    as configured (put it in FLEXORM_TOKEN for the curl below)")
-    else:
-        click.echo(f"  token:    {token}")
-    click.echo("  try:")
-    click.echo(f"    {curl_command(base + MESSAGES_PATH, token)}")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+
+    def ready(count: int) -> None:
+        what = "the demo shop" if target.demo else "flexorm"
+        database = target.flex.settings.database_url or ""
+        click.echo(f"Serving {what}: {count} actions on {base}{MESSAGES_PATH}")
+        if target.demo:
+            click.echo(f"  database: {database.removeprefix('sqlite:///')}")
+        if token is None:
+            click.secho("  WARNING: no authorization (--insecure): anyone who can reach this "
+                        "server can run every action", fg="red", bold=True)
+        elif token == _ENV_TOKEN:
+            click.echo("  token:    as configured (put it in FLEXORM_TOKEN for the curl below)")
+        else:
+            click.echo(f"  token:    {token}")
+        click.echo("  try:")
+        click.echo(f"    {curl_command(base + MESSAGES_PATH, token)}")
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=access_log)
+    with _signals_after_cleanup(), asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        started = runner.run(_serve(target.flex, config, ready))
+    if not started:
+        raise SystemExit(_STARTUP_FAILED)

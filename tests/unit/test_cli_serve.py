@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from click.testing import CliRunner
 from litestar import Litestar
 
@@ -22,9 +23,17 @@ from tests.conftest import sync_engine
 
 @pytest.fixture
 def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
-    """Each uvicorn.run call's arguments, instead of serving; the test runs in tmp_path."""
+    """What each served uvicorn server was configured with, instead of serving; the test runs
+    in tmp_path."""
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **kw: calls.append({"app": app, **kw}))
+
+    async def serve(server: uvicorn.Server, sockets: Any = None) -> None:
+        config = server.config
+        calls.append({"app": config.app, "host": config.host, "port": config.port,
+                      "access_log": config.access_log})
+        server.started = True
+
+    monkeypatch.setattr(uvicorn.Server, "serve", serve)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FLEXORM_TOKEN", raising=False)
     monkeypatch.delenv("FLEXORM_DATABASE_URL", raising=False)
@@ -54,6 +63,12 @@ def test_demo_creates_its_database_and_prints_a_working_curl(runs, tmp_path):
     (call,) = runs
     assert call["app"] is shop.app
     assert (call["host"], call["port"]) == ("127.0.0.1", 8123)
+    assert call["access_log"] is False
+
+
+def test_access_log_is_off_unless_asked_for(runs):
+    assert _serve("--access-log").exit_code == 0
+    assert runs[0]["access_log"] is True
 
 
 def test_demo_keeps_a_configured_token_out_of_the_output(runs):
