@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Literal
-
-import httpx
+from typing import TYPE_CHECKING, Literal
 
 from flexorm.auth.caller import Caller
 from flexorm.auth.header import Credential, parse_authorization, select_credential
-from flexorm.auth.jwt import JwtVerifier
-from flexorm.auth.project_token import ProjectTokenVerifier
 from flexorm.auth.shared_key import SharedKeys
 from flexorm.exceptions import ConfigurationError, NotAuthenticated
 from flexorm.settings import Settings
+
+if TYPE_CHECKING:  # imported when configured: pyjwt/cryptography and httpx cost startup time
+    import httpx
+
+    from flexorm.auth.jwt import JwtVerifier
+    from flexorm.auth.project_token import ProjectTokenVerifier
 
 __all__ = ["INSECURE_CALLER", "Authenticator"]
 
@@ -96,10 +98,14 @@ class Authenticator:
         """
         jwt = None
         if settings.jwt_public_key:
+            from flexorm.auth.jwt import JwtVerifier
+
             jwt = JwtVerifier(settings.jwt_public_key, settings.project or "",
                               project_token=settings.project_token)
         project_tokens = None
         if settings.project_token:
+            from flexorm.auth.project_token import ProjectTokenVerifier
+
             project_tokens = ProjectTokenVerifier(
                 settings.auth_url, settings.project, settings.project_token,
                 cache_seconds=settings.auth_cache_seconds, timeout=settings.auth_timeout,

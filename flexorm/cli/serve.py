@@ -63,14 +63,15 @@ def _signals_after_cleanup() -> Iterator[None]:
         return
     received: list[int] = []
     handled = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, lambda sig, _: received.append(sig)) for sig in handled}
+    previous = {sig: signal.signal(sig, lambda number, _: received.append(number))
+                for sig in handled}
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    for sig in reversed(received):
-        signal.raise_signal(sig)
+    for number in reversed(received):
+        signal.raise_signal(number)
 
 
 def _base_url(host: str, port: int) -> str:
