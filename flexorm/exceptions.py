@@ -118,7 +118,7 @@ class ActionError(FlexormError):
     """
 
 
-class IdempotencyConflict(FlexormError):  # noqa: N818 (named like its siblings)
+class IdempotencyConflict(FlexormError):
     """An ``Idempotency-Key`` that cannot be honoured: it was used for a different action or
     payload (``reason="mismatch"``), or a request holding it is still running
     (``reason="in_progress"``).
