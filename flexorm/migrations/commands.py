@@ -7,6 +7,7 @@ takes the URL users type (async drivers included) and runs on the blocking drive
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ __all__ = [
     "require_sqlite_file",
     "revision_on",
     "script_directory",
+    "stored_revisions",
     "upgrade",
 ]
 
@@ -57,6 +59,11 @@ def script_directory() -> ScriptDirectory:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_config())
+
+
+HEAD = "92f1e2af60e0"
+"""The newest revision shipped (what :func:`head` answers, known without loading Alembic;
+a test keeps the two equal)."""
 
 
 def head() -> str:
@@ -87,15 +94,26 @@ def require_sqlite_file(url: URL) -> None:
         raise DatabaseError(f"no SQLite database at {database}")
 
 
+def stored_revisions(conn: Connection) -> tuple[str, ...]:
+    """The revisions in flexorm's version table, read without Alembic (the server's startup
+    check); empty when the table is absent."""
+    if not sa.inspect(conn).has_table(VERSION_TABLE):
+        return ()
+    rows = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))  # noqa: S608 - a constant
+    return tuple(str(row[0]) for row in rows)
+
+
+def _alembic_error(exc: BaseException) -> bool:
+    # Alembic is not imported for the startup check: then no exception can be one of its own.
+    util = sys.modules.get("alembic.util")
+    return util is not None and isinstance(exc, util.CommandError)
+
+
 @contextlib.contextmanager
 def database_errors(url: str | URL) -> Iterator[None]:
     """Database and Alembic failures as flexorm errors that name the (redacted) URL."""
-    from alembic.util import CommandError
-
     try:
         yield
-    except CommandError as exc:
-        raise MigrationError(str(exc)) from exc
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         raise DatabaseError(f"cannot use {redact_url(url)}: {reason}") from exc
@@ -103,6 +121,10 @@ def database_errors(url: str | URL) -> Iterator[None]:
         raise DatabaseError(f"cannot use {redact_url(url)}: {exc}") from exc
     except ImportError as exc:  # the URL's driver is not installed
         raise ConfigurationError(f"cannot use {redact_url(url)}: {exc}") from exc
+    except Exception as exc:
+        if _alembic_error(exc):
+            raise MigrationError(str(exc)) from exc
+        raise
 
 
 def current(url: str | URL) -> str | None:

@@ -13,11 +13,13 @@ from sqlalchemy.pool import NullPool
 from flexorm._url import async_url, parse_url
 from flexorm.exceptions import MigrationError
 from flexorm.migrations.commands import (
+    HEAD,
     database_errors,
     display_url,
     head,
     revision_on,
     script_directory,
+    stored_revisions,
     upgrade,
 )
 
@@ -92,6 +94,9 @@ async def check_revision(target: AsyncEngine | str | URL) -> Status:
     try:
         with database_errors(url):
             async with engine.connect() as conn:
+                stored = await conn.run_sync(stored_revisions)
+                if stored == (HEAD,):  # the usual answer, found without loading Alembic
+                    return Status(state="current", current=HEAD, head=HEAD, url=shown)
                 current = await conn.run_sync(revision_on)
     finally:
         if engine is not target:
