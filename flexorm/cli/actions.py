@@ -6,17 +6,18 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from flexorm.auth.caller import Caller
 from flexorm.cli._errors import one_line_errors
 from flexorm.cli._target import Target, load_target
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.execute import parse_execute
+
+if TYPE_CHECKING:  # rich is imported when rendering, not at every CLI start
+    from rich.table import Table
 
 __all__ = ["actions_command", "call_command"]
 
@@ -59,6 +60,8 @@ def _params(descriptor: dict[str, Any]) -> str:
 
 
 def _table(descriptors: Sequence[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{len(descriptors)} actions")
     for column in ("action", "collection", "runs on", "parameters"):
         table.add_column(column, overflow="fold")
@@ -82,6 +85,8 @@ def actions_command(database_url: str | None, app_path: str | None, as_json: boo
     if isinstance(listing, bytes):
         click.echo(listing.decode("utf-8"))
     else:
+        from rich.console import Console
+
         Console().print(_table(listing))
 
 
@@ -147,4 +152,6 @@ def call_command(
     if as_json:
         click.echo(encode_json(answer).decode("utf-8"))
     else:
+        from rich.console import Console
+
         Console(file=sys.stdout).print_json(encode_json(answer["result"]).decode("utf-8"))

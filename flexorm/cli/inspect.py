@@ -8,12 +8,9 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
@@ -26,6 +23,9 @@ from flexorm.reflection import field_types, model_descriptions
 from flexorm.reflection.cache import reflect_cached
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
 from flexorm.settings import Settings
+
+if TYPE_CHECKING:  # rich is imported when rendering, not at every CLI start
+    from rich.console import Console
 
 __all__ = ["inspect_command"]
 
@@ -63,6 +63,9 @@ def _progress_bar() -> Iterator[ProgressCallback | None]:
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     bar = Progress(TextColumn("reflecting"), BarColumn(), MofNCompleteColumn(),
                    console=Console(stderr=True), transient=True)
     task = bar.add_task("reflect", total=None)
@@ -85,6 +88,8 @@ def _key(collection: CollectionInfo, column: ColumnInfo) -> str:
 
 
 def _render(schema: SchemaInfo, console: Console) -> None:
+    from rich.table import Table
+
     if not len(schema):
         console.print("No collections found.")
         return
@@ -148,4 +153,6 @@ def inspect_command(
     if as_json:
         click.echo(json.dumps(model_descriptions(schema), indent=2, default=_json_default))
     else:
+        from rich.console import Console
+
         _render(schema, Console())

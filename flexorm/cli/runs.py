@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -18,6 +15,9 @@ from flexorm.cli.db import one_line_errors, state_url
 from flexorm.exceptions import ConfigurationError, MigrationError
 from flexorm.journal.entry import RunEntry, RunStatus
 from flexorm.journal.store import JournalStore
+
+if TYPE_CHECKING:  # rich is imported when rendering, not at every CLI start
+    from rich.console import Console
 from flexorm.journal.tables import RUN_STATUSES
 from flexorm.migrations.commands import database_errors, require_sqlite_file
 from flexorm.migrations.startup import check_revision
@@ -66,6 +66,9 @@ def _caller(entry: RunEntry) -> str:
 
 
 def _render(entries: list[RunEntry], console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     if not entries:
         console.print("No runs recorded.")
         return
@@ -123,4 +126,6 @@ def runs_command(database_url: str | None, app_path: str | None, action: str | N
         click.echo(json.dumps([entry.as_json() for entry in entries], indent=2,
                               ensure_ascii=False))
     else:
+        from rich.console import Console
+
         _render(entries, Console())
