@@ -1,9 +1,12 @@
 """Reflect a database into a :class:`SchemaInfo` with SQLAlchemy 2's batched Inspector API.
 
 Per schema: list tables, views and materialized views (cheap), name and filter them, then one
-``get_multi_*`` call each for columns, primary keys, foreign keys and check constraints, limited to
-the selected names (``filter_names=None`` when nothing was left out: an empty list would mean
-"everything"). Nothing is reflected table by table and no ``MetaData`` is built.
+``get_multi_*`` call each for columns, primary keys, foreign keys and check constraints: for the
+whole schema when most of it is selected (what was not is dropped), else for the selected names
+(naming a thousand tables costs SQLAlchemy more than reflecting a few extra ones). On PostgreSQL
+the primary keys and value-list checks come from flexorm's own catalog queries
+(:mod:`~flexorm.reflection.pg_catalog`), cheaper than the inspector's. Nothing is reflected table
+by table and no ``MetaData`` is built.
 
 PostgreSQL partitions are left out: the partitioned parent is the collection (rows of every
 partition are reached through it), and listing each partition would only duplicate it.
@@ -163,7 +166,8 @@ def _optional(call: Callable[[], Any], empty: Any) -> Any:
 def _list_schema(
     inspector: Inspector, connection: Connection, schema: str | None, settings: Settings
 ) -> tuple[list[_Table], bool]:
-    """The selected tables and views of a schema, and whether that is all of them."""
+    """The selected tables and views of a schema, and whether to reflect the whole schema
+    (and drop what was not selected) rather than ask for the selected names."""
     if connection.dialect.name == "postgresql":
         objects = pg_catalog.list_relations(connection, schema)
     else:
@@ -178,7 +182,9 @@ def _list_schema(
         name = collection_name(schema, table, settings.rename)
         if is_selected(name, settings.include, settings.exclude):
             selected.append(_Table(schema, table, name, is_view))
-    return selected, len(selected) == len(objects)
+    # Naming the selected tables costs more than reflecting a few extra ones: SQLAlchemy
+    # renders every name into each of its queries. Only a small selection is named.
+    return selected, len(selected) * 2 > len(objects)
 
 
 def _reflect_schema(
@@ -198,8 +204,10 @@ def _reflect_schema(
         sqlite_texts = sqlite_sql.table_sql(connection, selected[0].schema)
         sqlite_sql.prime_inspector(inspector, selected[0].schema, sqlite_texts)
     pg_checks: dict[str, list[str]] | None = None
+    pg_keys: dict[str, tuple[str, ...]] | None = None
     if inspector.dialect.name == "postgresql":
         pg_checks = pg_catalog.single_column_checks(connection, selected[0].schema)
+        pg_keys = pg_catalog.primary_keys(connection, selected[0].schema)
     chunks = [selected]
     if progress is not None and len(selected) > _CHUNK:
         chunks = [selected[i:i + _CHUNK] for i in range(0, len(selected), _CHUNK)]
@@ -208,7 +216,7 @@ def _reflect_schema(
         options: dict[str, Any] = {
             "schema": chunk[0].schema,
             "kind": ObjectKind.ANY,
-            # None when nothing is left out; never an empty list (which means "everything")
+            # None for the whole schema; never an empty list (which means "everything" too)
             "filter_names": None if everything and len(chunks) == 1 else [
                 t.table for t in chunk
             ],
@@ -216,9 +224,13 @@ def _reflect_schema(
         for key, columns in inspector.get_multi_columns(**options).items():
             if key in by_key:
                 by_key[key].columns = list(columns)
-        for key, pk in inspector.get_multi_pk_constraint(**options).items():
-            if key in by_key:
-                by_key[key].primary_key = tuple(pk.get("constrained_columns") or ())
+        if pg_keys is not None:
+            for table in chunk:
+                table.primary_key = pg_keys.get(table.table, ())
+        else:
+            for key, pk in inspector.get_multi_pk_constraint(**options).items():
+                if key in by_key:
+                    by_key[key].primary_key = tuple(pk.get("constrained_columns") or ())
         for key, fks in inspector.get_multi_foreign_keys(**options).items():
             if key in by_key:
                 by_key[key].foreign_keys = list(fks)
@@ -246,14 +258,14 @@ def _sqlite_checks(inspector: Inspector, chunk: list[_Table],
             table.checks = list(inspector.get_check_constraints(table.table, table.schema))
 
 
-def _is_autoincrement(column: Any, table: _Table, dialect: str) -> bool:
+def _is_autoincrement(column: Any, table: _Table, sqlite: bool) -> bool:
     if column.get("autoincrement") is True or column.get("identity"):
         return True
     default = column.get("default")
     if isinstance(default, str) and default.strip().lower().startswith("nextval("):
         return True
     # SQLite: a single-column INTEGER PRIMARY KEY is the rowid, filled in when not given
-    return (dialect == "sqlite" and table.primary_key == (column["name"],)
+    return (sqlite and table.primary_key == (column["name"],)
             and type(column["type"]) is sa.INTEGER)
 
 
@@ -268,28 +280,31 @@ def _check_options(table: _Table) -> dict[str, tuple[Any, ...]]:
 
 def _columns(table: _Table, dialect: str,
              foreign_keys: dict[str, ForeignKeyInfo]) -> dict[str, ColumnInfo]:
+    # Called for every column of the database: kept lean (positional ColumnInfo arguments,
+    # in field order; lookups hoisted).
     from_checks = _check_options(table) if table.checks else {}
+    sqlite = dialect == "sqlite"
+    primary_key = table.primary_key
     columns: dict[str, ColumnInfo] = {}
     for column in table.columns:
         name = column["name"]
         type_ = column["type"]
         enum = base_type(type_)
-        autoincrement = _is_autoincrement(column, table, dialect)
+        autoincrement = _is_autoincrement(column, table, sqlite)
         options = (tuple(enum.enums) if isinstance(enum, sa.Enum) and enum.enums
                    else from_checks.get(name))
         default = column.get("default")
         columns[name] = ColumnInfo(
-            name=name,
-            type=type_,
-            nullable=bool(column.get("nullable", True)) and not (
-                autoincrement and dialect == "sqlite"),
-            primary_key=name in table.primary_key,
-            autoincrement=autoincrement,
-            server_default=str(default) if default is not None else None,
-            computed="computed" in column,
-            comment=column.get("comment"),
-            options=options,
-            foreign_key=foreign_keys.get(name),
+            name,
+            type_,
+            bool(column.get("nullable", True)) and not (autoincrement and sqlite),
+            name in primary_key,
+            autoincrement,
+            str(default) if default is not None else None,
+            "computed" in column,
+            column.get("comment"),
+            options,
+            foreign_keys.get(name),
         )
     return columns
 
