@@ -35,13 +35,23 @@ def free_port() -> int:
 
 def ask(port: int, timeout: float = 2.0) -> bytes | None:
     """The body of a get_action_list answer, or None when the server does not answer 200."""
+    answer = ask_full(port, timeout)
+    return None if answer is None else answer[1]
+
+
+def ask_full(port: int, timeout: float = 2.0) -> tuple[list[tuple[str, str]], bytes] | None:
+    """The headers (sorted) and body of a get_action_list answer, or None when not 200."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/messages/", data=b'{"name": "get_action_list"}',
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.read() if response.status == 200 else None
+            if response.status != 200:
+                return None
+            headers = sorted((k.lower(), v) for k, v in response.getheaders()
+                             if k.lower() not in ("date", "server"))
+            return headers, response.read()
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return None
 
@@ -143,7 +153,8 @@ def throughput(url: str, repeat: int, requests: int, concurrency: int,
             bare_port = free_port()
             with serve(uvicorn_command("bench.apps:bare_app", bare_port),
                        env | {"BENCH_BARE_BODY": str(body_file)}, bare_port) as bare:
-                assert ask(bare.port) == ask(flexorm.port), "the bare handler answers the same"
+                assert ask_full(bare.port) == ask_full(flexorm.port), \
+                    "the bare handler answers the same bytes, headers included"
                 for p in (port, bare_port):  # warm up
                     _load(p, min(requests, 500), concurrency, seconds)
                 for _ in range(repeat):
