@@ -61,4 +61,5 @@ def test_only_value_list_checks_are_read(pg_url: str) -> None:
     assert schema["lines"].columns["qty"].options is None
     assert schema["other.elsewhere"].columns["flag"].options == ("y", "n")
     assert schema["lines"].primary_key == ("position", "item")
-    assert schema["plain"].primary_key == ("n",) and not schema["plain"].has_primary_key
+    assert schema["plain"].primary_key == ("n",)
+    assert not schema["plain"].has_primary_key
