@@ -10,9 +10,10 @@ from litestar.types import Message, Scope
 __all__ = ["ALLOW_HEADERS", "ALLOW_METHODS", "EXPOSE_HEADERS", "cors_headers", "cors_hook"]
 
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+# Jet Admin's own list, plus the two headers flexorm reads: a browser client may send them.
 ALLOW_HEADERS = (
     "Authorization, Content-Type, X-Requested-With, X-Application-Warning, "
-    "X-HTTP-Method-Override, X-Bridge-Settings, X-Stick-Session"
+    "X-HTTP-Method-Override, X-Bridge-Settings, X-Stick-Session, Idempotency-Key, X-Request-ID"
 )
 EXPOSE_HEADERS = (
     "Content-Length, Content-Range, Content-Disposition, Content-Type, X-Application-Warning"

@@ -124,7 +124,8 @@ def _assert_cors(response, origin="*"):
     assert response.headers["access-control-expose-headers"] == EXPOSE_HEADERS
     assert response.headers["access-control-allow-credentials"] == "true"
     for header in ("Authorization", "Content-Type", "X-Requested-With", "X-Application-Warning",
-                   "X-HTTP-Method-Override", "X-Bridge-Settings", "X-Stick-Session"):
+                   "X-HTTP-Method-Override", "X-Bridge-Settings", "X-Stick-Session",
+                   "Idempotency-Key", "X-Request-ID"):
         assert header in ALLOW_HEADERS
 
 
