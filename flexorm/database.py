@@ -8,6 +8,7 @@ sync engine (pysqlite, psycopg), so a slow body never stalls other requests.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL
@@ -20,8 +21,28 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from flexorm._url import async_url, parse_url, sync_url
+from flexorm.exceptions import DatabaseError
 
-__all__ = ["Database"]
+__all__ = ["Database", "require_sqlite_file"]
+
+
+def require_sqlite_file(url: str | URL) -> None:
+    """Refuse a SQLite path that does not exist: connecting would create an empty database.
+
+    flexorm serves existing databases, so a missing file is a typo in the path, not a wish.
+    In-memory and ``file:`` URI databases pass.
+
+    Raises:
+        DatabaseError: the URL names a SQLite file that does not exist.
+    """
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    if not Path(database).is_file():
+        raise DatabaseError(f"no SQLite database at {database}")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flexorm.actions.service import ActionService
-from flexorm.database import Database
+from flexorm.database import Database, require_sqlite_file
 from flexorm.exceptions import ConfigurationError, MigrationError
 from flexorm.journal import Journal
 from flexorm.migrations.startup import ensure_current
@@ -135,6 +135,7 @@ async def open_runtime(flex: Flex, *, progress: Progress | None = None) -> Async
         raise ConfigurationError(
             "no database URL: pass one to Flex(...) or set FLEXORM_DATABASE_URL"
         )
+    require_sqlite_file(settings.database_url)
     database = Database.connect(settings.database_url)
     journal: Journal | None = None
     try:

@@ -15,8 +15,8 @@ from typing import Any
 
 from litestar import Litestar
 
-from flexorm._url import parse_url
-from flexorm.exceptions import ConfigurationError, DatabaseError
+from flexorm.database import require_sqlite_file
+from flexorm.exceptions import ConfigurationError
 from flexorm.flex import Flex
 from flexorm.settings import Settings
 
@@ -82,18 +82,6 @@ def _flex_of(value: Any, path: str) -> tuple[Flex, Litestar | None]:
                              f"not a {type(value).__name__}")
 
 
-def _check_sqlite_file(url: str) -> None:
-    """Refuse a SQLite path that does not exist: connecting would create an empty database."""
-    parsed = parse_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return
-    database = parsed.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
-        return
-    if not Path(database).is_file():
-        raise DatabaseError(f"no SQLite database at {database}")
-
-
 def load_target(
     url: str | None,
     app_path: str | None,
@@ -134,5 +122,5 @@ def load_target(
     if changes:
         flex.settings = flex.settings.with_(**changes)
     if not demo and flex.settings.database_url:
-        _check_sqlite_file(flex.settings.database_url)
+        require_sqlite_file(flex.settings.database_url)
     return Target(flex=flex, app=app, demo=demo)

@@ -7,17 +7,15 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
 from flexorm._url import parse_url, redact_url
 from flexorm.cli._errors import one_line_errors
-from flexorm.database import Database
-from flexorm.exceptions import ConfigurationError, DatabaseError
+from flexorm.database import Database, require_sqlite_file
+from flexorm.exceptions import ConfigurationError
 from flexorm.reflection import Progress as ProgressCallback
 from flexorm.reflection import field_types, model_descriptions
 from flexorm.reflection.cache import reflect_cached
@@ -30,21 +28,10 @@ if TYPE_CHECKING:  # rich is imported when rendering, not at every CLI start
 __all__ = ["inspect_command"]
 
 
-def _check_sqlite_file(url: URL) -> None:
-    """Refuse a SQLite path that does not exist (connecting would create an empty file)."""
-    if url.get_backend_name() != "sqlite":
-        return
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
-        return
-    if not Path(database).is_file():
-        raise DatabaseError(f"no SQLite database at {database}")
-
-
 async def _reflect(settings: Settings, progress: ProgressCallback | None,
                    refresh: bool = False) -> SchemaInfo:
     url = parse_url(settings.database_url or "")
-    _check_sqlite_file(url)
+    require_sqlite_file(url)
     try:
         database = Database.connect(url)
     except (ArgumentError, ImportError) as exc:
