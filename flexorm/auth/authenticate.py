@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from flexorm.auth.caller import Caller
 from flexorm.auth.header import Credential, parse_authorization, select_credential
-from flexorm.auth.shared_key import SharedKeys
+from flexorm.auth.shared_key import AcceptedHeaders, SharedKeys
 from flexorm.exceptions import ConfigurationError, NotAuthenticated
 from flexorm.settings import Settings
 
@@ -61,7 +61,7 @@ class Authenticator:
         ('Bearer <key>',)
     """
 
-    __slots__ = ("_insecure", "_jwt", "_keys", "_project_tokens")
+    __slots__ = ("_accepted", "_insecure", "_jwt", "_keys", "_project_tokens")
 
     def __init__(
         self,
@@ -72,6 +72,7 @@ class Authenticator:
         insecure: bool = False,
     ) -> None:
         self._keys = SharedKeys(tokens)
+        self._accepted = AcceptedHeaders()
         self._jwt = jwt
         self._project_tokens = project_tokens
         self._insecure = insecure
@@ -142,6 +143,10 @@ class Authenticator:
         """
         if self._insecure:
             return INSECURE_CALLER
+        if header and self._keys:
+            known = self._accepted.get(header)
+            if known is not None:
+                return known
         credential = select_credential(parse_authorization(header))
         if credential is None:
             raise NotAuthenticated(f"authentication required: send {self._hint()}")
@@ -158,6 +163,8 @@ class Authenticator:
                 f"{_shown_type(credential)} authorization type is not accepted: "
                 f"send {self._hint()}"
             )
+        if header and caller.kind == "key":  # a shared key's verdict holds while running
+            self._accepted.remember(header, caller)
         return caller
 
     async def _check(self, credential: Credential) -> Caller | None:

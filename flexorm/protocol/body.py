@@ -93,8 +93,19 @@ def _loads(body: bytes) -> Any:
         raise _incorrect(f"nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
         raise _incorrect(str(exc).split(";", 1)[0]) from None
-    _check(data)
+    if _may_need_check(body):
+        _check(data)
     return data
+
+
+def _may_need_check(body: bytes) -> bool:
+    """Whether the decoded body could hold what :func:`_check` refuses.
+
+    A NUL character can only arrive escaped (the decoder refuses raw control characters in
+    strings), and nesting deeper than :data:`MAX_DEPTH` needs more than that many ``[``/``{``:
+    a body without either (every real message) skips the walk over its values.
+    """
+    return b"\\u0000" in body or body.count(b"[") + body.count(b"{") > MAX_DEPTH
 
 
 def _reject_constant(name: str) -> Any:

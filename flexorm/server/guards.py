@@ -31,9 +31,14 @@ def running_state(connection: ASGIConnection[Any, Any, Any, Any]) -> ServerState
 
 
 async def authenticated(
-    connection: ASGIConnection[Any, Any, Any, Any],
+    connection: ASGIConnection[Any, Any, Any, Any], authorization: str | None,
 ) -> tuple[ServerState, Caller]:
-    """The running server state and the caller its ``Authorization`` header proves.
+    """The running server state and the caller the ``Authorization`` header proves.
+
+    Args:
+        connection: the request.
+        authorization: its ``Authorization`` header (the route reads the headers it needs in
+            one pass).
 
     The state is read once, here: a request keeps the runtime it started with even when a
     ``reload_schema`` swaps in a new one meanwhile.
@@ -44,5 +49,5 @@ async def authenticated(
             :mod:`flexorm.server.errors`).
     """
     state = running_state(connection)
-    caller = await state.authenticator.authenticate(connection.headers.get("authorization"))
+    caller = await state.authenticator.authenticate(authorization)
     return state, caller

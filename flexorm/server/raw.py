@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from litestar.background_tasks import BackgroundTask, BackgroundTasks
     from litestar.datastructures import Cookie
     from litestar.enums import MediaType
-    from litestar.types import TypeEncodersMap
+    from litestar.types import Receive, Scope, Send, TypeEncodersMap
     from litestar.types.asgi_types import HeaderScope
 
 __all__ = ["JSON", "JsonBytes"]
@@ -42,8 +42,15 @@ class JsonBytes(Response[bytes]):
 
     __slots__ = ()
 
-    def __init__(self, body: bytes) -> None:
-        super().__init__(body, media_type=JSON, status_code=HTTP_200_OK)
+    def __init__(self, body: bytes) -> None:  # no super().__init__: its checks cost more
+        self.content = body
+        self.background = None
+        self.cookies = []
+        self.encoding = "utf-8"
+        self.headers = {}
+        self.media_type = JSON
+        self.status_code = HTTP_200_OK
+        self.response_type_encoders = {}
 
     def to_asgi_response(
         self,
@@ -72,18 +79,48 @@ class JsonBytes(Response[bytes]):
 
 
 class _Encoded(ASGIResponse):
-    """An ``ASGIResponse`` of ``200 application/json`` whose two headers are encoded at once."""
+    """An ``ASGIResponse`` of ``200 application/json`` whose two headers are encoded at once.
 
-    __slots__ = ()
+    Its ``headers`` are built only if something asks for them (an ``after_request`` hook);
+    otherwise the start message gets a new list of the two encoded headers (a ``before_send``
+    hook may change that list in place).
+    """
+
+    __slots__ = ("_built",)
 
     def __init__(self, body: bytes) -> None:  # no super().__init__: it re-parses the headers
+        self._built: MutableScopeHeaders | None = None
         self.body = body
         self.content_length = len(body)
-        scope = {"headers": [(b"content-type", JSON.encode()),
-                             (b"content-length", str(len(body)).encode())]}
-        self.headers = MutableScopeHeaders(cast("HeaderScope", scope))
         self.status_code = HTTP_200_OK
         self.background = None
         self.encoding = "utf-8"
         self.is_head_response = False
         self._encoded_cookies = ()
+
+    def _raw_headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"content-type", _JSON_BYTES), (b"content-length", b"%d" % self.content_length)]
+
+    @property  # over the parent's slot: built on demand
+    def headers(self) -> MutableScopeHeaders:
+        if self._built is None:
+            scope = {"headers": self._raw_headers()}
+            self._built = MutableScopeHeaders(cast("HeaderScope", scope))
+        return self._built
+
+    @headers.setter
+    def headers(self, value: MutableScopeHeaders) -> None:
+        self._built = value
+
+    def encode_headers(self) -> list[tuple[bytes, bytes]]:
+        if self._built is None:
+            return self._raw_headers()
+        return super().encode_headers()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.encode_headers()})
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+
+
+_JSON_BYTES = JSON.encode()

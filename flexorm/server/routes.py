@@ -13,6 +13,7 @@ from flexorm.protocol.encoding import encode_json
 from flexorm.reflection import model_descriptions
 from flexorm.server.errors import exception_handlers
 from flexorm.server.guards import authenticated
+from flexorm.server.incoming import read_body, request_headers
 from flexorm.server.messages import JSON, MessageContext, MessageHandler, answer
 from flexorm.server.state import server_state
 
@@ -44,8 +45,11 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
         tags=["flexorm"],
     )
     async def messages(request: Request[Any, Any, Any]) -> Response[bytes]:
-        state, caller = await authenticated(request)
-        message = parse_message(await request.body(), request.headers.get("content-type"))
+        authorization, content_type, length = request_headers(
+            request.scope, b"authorization", b"content-type", b"content-length")
+        state, caller = await authenticated(request, authorization)
+        body = await read_body(request, max_body_size, length)
+        message = parse_message(body, content_type)
         context = MessageContext(message=message, runtime=state.runtime, caller=caller,
                                  request=request)
         return await answer(context, handlers)
@@ -57,7 +61,7 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
         tags=["flexorm"],
     )
     async def descriptions(request: Request[Any, Any, Any]) -> Response[bytes]:
-        state, _ = await authenticated(request)
+        state, _ = await authenticated(request, request.headers.get("authorization"))
         encoded = state.model_descriptions
         if encoded is None:
             encoded = encode_json(model_descriptions(state.runtime.schema))

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from flexorm.auth import INSECURE_CALLER, Authenticator, Caller, SharedKeys
+from flexorm.auth.shared_key import AcceptedHeaders
 from flexorm.exceptions import ConfigurationError, NotAuthenticated
 from flexorm.settings import Settings
 
@@ -139,3 +140,32 @@ def test_jwt_key_without_project_refuses_to_build():
 
     with pytest.raises(ConfigurationError, match="FLEXORM_PROJECT"):
         Authenticator.from_settings(Settings(jwt_public_key=key_pair().public_pem))
+
+
+# -- accepted shared keys are remembered -------------------------------------------------------
+
+
+def test_an_accepted_header_is_answered_alike_again(auth):
+    first = auth.authenticate("Bearer first-key")
+    assert auth.authenticate("Bearer first-key") == first == Caller(kind="key", key_name="key-1")
+    assert auth.authenticate("Bearer second-key").key_name == "key-2"
+
+
+def test_a_refused_header_stays_refused_after_good_ones(auth):
+    auth.authenticate("Bearer first-key")
+    for _ in range(2):
+        with pytest.raises(NotAuthenticated, match="invalid key"):
+            auth.authenticate("Bearer first-ke")
+        with pytest.raises(NotAuthenticated, match="invalid key"):
+            auth.authenticate("Bearer wrong")
+
+
+def test_remembered_headers_hold_no_secret_and_are_bounded():
+    accepted = AcceptedHeaders(size=2)
+    for number in (1, 2, 3):
+        accepted.remember(f"Bearer key{number}", Caller(kind="key", key_name=f"key-{number}"))
+    assert len(accepted) == 2
+    assert accepted.get("Bearer key1") is None  # the oldest went first
+    assert accepted.get("Bearer key3") == Caller(kind="key", key_name="key-3")
+    assert "key3" not in repr(accepted)
+    assert not any(b"key3" in digest for digest in accepted._callers)

@@ -123,3 +123,11 @@ def test_pathological_nesting_does_not_blow_the_stack():
 def test_huge_integer_is_a_clean_error():
     body = b'{"name": "x", "params": {"id": ' + b"9" * 5000 + b"}}"
     assert _error(body)[1].startswith("Incorrect JSON body: ")
+
+
+def test_bodies_that_only_look_suspicious_are_accepted():
+    # An escaped backslash before "u0000" is text, not NUL; many flat brackets are not depth.
+    assert parse_message(b'{"name": "x", "params": {"v": "\\\\u0000"}}').params == {
+        "v": "\\u0000"}
+    flat = b'{"name": "x", "params": {"v": [' + b",".join([b"[]"] * MAX_DEPTH) + b"]}}"
+    assert len(parse_message(flat).params["v"]) == MAX_DEPTH
