@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flexorm._url import redact_url
 from flexorm.exceptions import ConfigurationError, DatabaseError
-from flexorm.reflection import pg_catalog, sqlite_sql
+from flexorm.reflection import pg_catalog, pg_types, sqlite_sql
 from flexorm.reflection._gc import gc_paused
 from flexorm.reflection.checks import parse_check_list
 from flexorm.reflection.naming import collection_name, is_selected
@@ -98,9 +98,10 @@ def reflect_sync(
 ) -> SchemaInfo:
     """Reflect the database of a blocking connection (see :func:`reflect`)."""
     try:
-        with _warnings_logged(), gc_paused():
+        with _warnings_logged(), gc_paused(), contextlib.ExitStack() as stack:
             if connection.dialect.name == "postgresql":
                 pg_catalog.name_missing_types(connection.dialect)
+                stack.enter_context(pg_types.types_shared(connection.dialect))
             inspector = sa.inspect(connection)
             default_schema = inspector.default_schema_name
             listed = [
