@@ -160,4 +160,12 @@ def id_coercer(column: ColumnInfo) -> IdCoercer:
             raise ValueError("is too long")
         return base(value)
 
+    if base is _to_int:
+        def coerce_int(value: Any) -> Any:
+            # the usual id, a JSON integer, without the general checks
+            if type(value) is int and -_INT64 <= value < _INT64:
+                return value
+            return coerce(value)
+
+        return coerce_int
     return coerce

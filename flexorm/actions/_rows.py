@@ -69,6 +69,9 @@ class RowClass:
     """Whether ``order`` identifies a row (a declared key), so keyset pagination is safe."""
     match_key: Callable[[Any], Any] = field(default=lambda value: value)
     """How an id and a row's key are compared in Python (as the database compares them)."""
+    exact_ids: bool = False
+    """Each id names at most one row, and only when equal to its key in Python (a one-column
+    declared key that is not ``CHAR``): loading needs no blank trimming nor row grouping."""
 
 
 def _class_name(name: str) -> str:
@@ -86,12 +89,16 @@ def _padded_match(value: Any) -> Any:
     return value.rstrip(" ") if isinstance(value, str) else value
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def _match_key(type_: sa.types.TypeEngine[Any]) -> Callable[[Any], Any]:
     """``CHAR(n)`` compares without trailing blanks (PostgreSQL pads stored values)."""
     kind = base_type(type_)
     if isinstance(kind, sa.CHAR) and not isinstance(kind, sa.Enum):
         return _padded_match
-    return lambda value: value
+    return _same
 
 
 _VERBS = {"before_insert": ("INSERT", 8, "insert"), "before_update": ("UPDATE", 4, "update"),
@@ -190,12 +197,15 @@ class RowClasses:
         columns = {c.name: c for c in mapper.local_table.columns}
         id_column = columns[collection.primary_key_field]
         order = tuple(columns[name] for name in collection.primary_key)
+        match_key = _match_key(id_column.type)
         return RowClass(
             collection=collection, cls=cls, id_column=id_column,
             id_key=mapper.get_property_by_column(id_column).key,
             order=order, order_keys=tuple(mapper.get_property_by_column(c).key for c in order),
             unique_order=collection.has_primary_key,
-            match_key=_match_key(id_column.type),
+            match_key=match_key,
+            exact_ids=(collection.has_primary_key and len(order) == 1
+                       and match_key is _same),
         )
 
 
@@ -212,6 +222,8 @@ def load_by_ids(
     One ``SELECT ... WHERE id IN (...)`` per chunk of ``chunk_size`` ids. When the id column is
     not unique (the first column of a composite key), every matching row is returned.
     """
+    if rows.exact_ids:
+        return _load_exact(session, rows, ids, chunk_size)
     found: dict[Any, list[Any]] = {}
     seen: set[int] = set()  # a row matched again by a later chunk ("AB" then "AB   ")
     match = rows.match_key
@@ -233,6 +245,24 @@ def load_by_ids(
         else:
             missing.append(value)
     return loaded, missing
+
+
+def _load_exact(
+    session: Session, rows: RowClass, ids: Sequence[Any], chunk_size: int
+) -> tuple[list[Any], list[Any]]:
+    """:func:`load_by_ids` when each id names at most one row, equal to its key: one dict
+    entry per row (large selections keep fewer objects alive, so the collector has less to
+    walk)."""
+    found: dict[Any, Any] = {}
+    key = rows.id_key
+    for chunk in _chunks(ids, chunk_size):
+        statement = sa.select(rows.cls).where(rows.id_column.in_(chunk))
+        for row in session.scalars(statement):
+            found[getattr(row, key)] = row
+    if len(found) == len(ids):  # every id found once: no id missing, none repeated
+        return [found[value] for value in ids], []
+    return ([found[value] for value in dict.fromkeys(ids) if value in found],
+            [value for value in ids if value not in found])
 
 
 Cursor = tuple[Any, ...] | int | None

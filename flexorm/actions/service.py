@@ -199,6 +199,10 @@ class ActionService:
 
     def _coerce_ids(self, collection: CollectionInfo, raw: Sequence[Any]) -> tuple[Any, ...]:
         coerce = id_coercer(collection.columns[collection.primary_key_field])
+        try:
+            return tuple(dict.fromkeys(map(coerce, raw)))
+        except ValueError:
+            pass  # again, one by one, to name the bad ids
         ids: dict[Any, None] = {}
         bad: list[str] = []
         for value in raw:

@@ -45,6 +45,10 @@ def redact(params: Mapping[str, Any], secret: Collection[str]) -> dict[str, Any]
     return {name: REDACTED if name in secret else value for name, value in params.items()}
 
 
+_PLAIN = frozenset({type(None), bool, int, float, str})
+"""Types ``jsonable`` returns as they are (exactly these: subclasses such as enums are not)."""
+
+
 def jsonable(value: Any) -> Any:
     """``value`` made of JSON types only: dates as ISO text, decimals and UUIDs as text, enums as
     their value, anything else unknown as ``str(value)``.
@@ -56,7 +60,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(key): jsonable(item) for key, item in value.items()}
     if isinstance(value, Sequence | set | frozenset) and not isinstance(value, bytes | bytearray):
-        return [jsonable(item) for item in value]
+        # plain items (10,000 integer ids) are kept without a call each
+        return [item if type(item) in _PLAIN else jsonable(item) for item in value]
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
