@@ -15,22 +15,14 @@ def main() -> None:
 
 def _register() -> None:
     # Each command lives in its own module; they are added here, in help order.
-    import importlib
+    from flexorm.cli.actions import actions_command, call_command
+    from flexorm.cli.db import db_command
+    from flexorm.cli.inspect import inspect_command
+    from flexorm.cli.runs import runs_command
+    from flexorm.cli.serve import serve_command
 
-    for module, attribute in [
-        ("flexorm.cli.inspect", "inspect_command"),
-        ("flexorm.cli.serve", "serve_command"),
-        ("flexorm.cli.actions", "actions_command"),
-        ("flexorm.cli.actions", "call_command"),
-        ("flexorm.cli.runs", "runs_command"),
-        ("flexorm.cli.db", "db_command"),
-    ]:
-        try:
-            command = getattr(importlib.import_module(module), attribute)
-        except ModuleNotFoundError as exc:  # a command still being written
-            if exc.name != module:
-                raise
-            continue
+    for command in (inspect_command, serve_command, actions_command, call_command, runs_command,
+                    db_command):
         main.add_command(command)
 
 
