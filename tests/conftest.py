@@ -20,6 +20,10 @@ import sqlalchemy as sa
 
 from tests._postgres import PostgresUnavailable, running_server
 
+NO_DATA_SOURCE = dict.fromkeys(("data_source_field", "data_source_name", "data_source_params",
+                                "data_source_order_after", "data_source_hidden"))
+"""The ``data_source_*`` keys of a field whose column has no Jet Admin JSON comment."""
+
 _counter = itertools.count()
 
 

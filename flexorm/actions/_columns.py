@@ -23,6 +23,7 @@ from flexorm.actions._signature import MISSING
 from flexorm.actions._spec import Choice, ParamSpec
 from flexorm.exceptions import ConfigurationError
 from flexorm.reflection import param_field
+from flexorm.reflection.comments import plain_comment
 from flexorm.reflection.defaults import describe_default
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
 from flexorm.reflection.typemap import base_type
@@ -159,6 +160,6 @@ def column_param(
         default = None
     return ParamSpec(
         name=name, field=field, required=required, annotation=annotation, default=default,
-        label=label, description=description or column.comment, choices=choices,
+        label=label, description=description or plain_comment(column.comment), choices=choices,
         related=related, related_field=related_field, extra_params=extra_params,
     )

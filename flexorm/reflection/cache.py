@@ -54,7 +54,7 @@ __all__ = [
 
 logger = logging.getLogger("flexorm.reflection")
 
-FORMAT = 1
+FORMAT = 2
 """Bumped whenever the records or this file's layout change."""
 
 

@@ -26,7 +26,8 @@ class DefaultInfo:
 
     type: DefaultType
     value: Any = None
-    """The literal, for ``type == "value"``."""
+    """The literal, for ``type == "value"``; for a ``sequence`` named by ``nextval(...)``, its
+    argument as the database shows it (``'t_id_seq'::regclass``), as the reference bridge sends."""
 
 
 _NOW = re.compile(
@@ -36,6 +37,7 @@ _NOW = re.compile(
     r"(\s+at\s+time\s+zone\s+.+)?$",
     re.IGNORECASE,
 )
+_NEXTVAL = re.compile(r"^nextval\((.+)\)$", re.IGNORECASE)
 _UUID = re.compile(r"^(gen_random_uuid|uuid_generate_v[14]|uuidv[47]|newid)\(\)$", re.IGNORECASE)
 _CAST = re.compile(r"::[A-Za-z_][\w ]*(\(\d+(,\s*\d+)?\))?(\[\])*$")
 _STRING = re.compile(r"^[eEnN]?'((?:[^']|'')*)'$")
@@ -110,18 +112,20 @@ def describe_default(
     Examples:
         >>> describe_default("'new'::character varying")
         DefaultInfo(type='value', value='new')
-        >>> describe_default("nextval('t_id_seq'::regclass)").type
-        'sequence'
+        >>> describe_default("nextval('t_id_seq'::regclass)")
+        DefaultInfo(type='sequence', value="'t_id_seq'::regclass")
         >>> describe_default("CURRENT_TIMESTAMP").type
         'datetime_now'
     """
+    if server_default is not None:
+        sequence = _NEXTVAL.match(server_default.strip())
+        if sequence is not None:
+            return DefaultInfo("sequence", sequence.group(1))
     if autoincrement:
         return DefaultInfo("sequence")
     if server_default is None:
         return None
     text = _unwrap(server_default)
-    if text.lower().startswith("nextval("):
-        return DefaultInfo("sequence")
     if _NOW.match(text):
         return DefaultInfo("datetime_now")
     if _UUID.match(text):

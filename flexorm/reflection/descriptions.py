@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flexorm.reflection.comments import COLLECTION_KEYS, FIELD_KEYS, data_source
 from flexorm.reflection.defaults import describe_default
 from flexorm.reflection.naming import is_own_table
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, RelationInfo, SchemaInfo
@@ -48,12 +49,13 @@ def field_description(column: ColumnInfo, dialect: str | None = None) -> dict[st
         "editable": not column.computed,
         "required": not optional,
         "params": _params(column, dialect),
+        **data_source(column.comment, FIELD_KEYS),
     }
     default = describe_default(column.server_default, autoincrement=column.autoincrement,
                                type_=base_type(column.type))
     if default is not None:
         description["default_type"] = default.type
-        if default.type == "value":
+        if default.type == "value" or default.value is not None:
             description["default_value"] = default.value
     return description
 
@@ -71,11 +73,17 @@ def _relation(relation: RelationInfo) -> dict[str, Any]:
 def model_description(collection: CollectionInfo, dialect: str | None = None) -> dict[str, Any]:
     """The description of one collection.
 
-    ``primary_key_auto`` is true for a table without a declared key (its first column stands in),
-    as the reference bridge answers; a serial key is shown by its field's ``default_type``.
-    flexorm's own journal (``flexorm_*``) is read-only: none of its fields is editable.
+    ``primary_key_auto`` is true for a table without a declared key (its first column stands in,
+    and is ``required``), as the reference bridge answers; a serial key is shown by its field's
+    ``default_type``. flexorm's own journal (``flexorm_*``) is read-only: none of its fields is
+    editable. The ``data_source_*`` keys come from Jet Admin's JSON in the table's comment.
     """
     fields = [field_description(column, dialect) for column in collection.columns.values()]
+    if not collection.has_primary_key:
+        key = collection.primary_key_field
+        for field in fields:
+            if field["name"] == key:
+                field["required"] = True
     if is_own_table(collection.table):
         for field in fields:
             field["editable"] = False
@@ -89,6 +97,7 @@ def model_description(collection: CollectionInfo, dialect: str | None = None) ->
         "fields": fields,
         "relations": [_relation(relation) for relation in collection.relations],
         "relation_overrides": [],
+        **data_source(collection.comment, COLLECTION_KEYS),
     }
 
 

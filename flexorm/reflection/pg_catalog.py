@@ -19,8 +19,10 @@ __all__ = ["list_relations", "name_missing_types", "primary_keys", "single_colum
 
 # SQLAlchemy's own filter: the default schema means "visible on the search path"
 _RELATIONS = sa.text(
-    "SELECT c.relname, c.relkind IN ('v', 'm') FROM pg_catalog.pg_class c "
+    "SELECT c.relname, c.relkind IN ('v', 'm'), d.description FROM pg_catalog.pg_class c "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid "
+    "AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0 "
     "WHERE ((CAST(:schema AS text) IS NULL AND pg_catalog.pg_table_is_visible(c.oid) "
     "AND n.nspname != 'pg_catalog') OR n.nspname = CAST(:schema AS name)) "
     "AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relpersistence != 't' "
@@ -66,12 +68,15 @@ def name_missing_types(dialect: sa.Dialect) -> None:
         dialect.ischema_names = {**names, "bpchar": postgresql.CHAR}  # type: ignore[attr-defined]
 
 
-def list_relations(connection: Connection, schema: str | None) -> dict[str, bool]:
-    """Tables (``False``) and views or materialized views (``True``) by name, without
+def list_relations(
+    connection: Connection, schema: str | None
+) -> dict[str, tuple[bool, str | None]]:
+    """Whether each relation is a view or materialized view, and its comment, by name, without
     partitions and temporary relations: SQLAlchemy's ``get_table_names`` + ``get_view_names`` +
-    ``get_materialized_view_names`` minus partitions, in one query."""
-    return {name: bool(is_view)
-            for name, is_view in connection.execute(_RELATIONS, {"schema": schema}).all()}
+    ``get_materialized_view_names`` + ``get_multi_table_comment`` minus partitions, in one
+    query."""
+    return {name: (bool(is_view), comment) for name, is_view, comment
+            in connection.execute(_RELATIONS, {"schema": schema}).all()}
 
 
 def primary_keys(connection: Connection, schema: str | None) -> dict[str, tuple[str, ...]]:

@@ -88,7 +88,9 @@ class RelationInfo:
     """A relation between two collections through one foreign key column."""
 
     name: str
-    """``"<local_field>__to__<related_model>__<related_field>"``."""
+    """``"<local_field>__to__<related table>__<related_field>"`` (many-to-one) or
+    ``"<related table>__<related_field>__to__<local_field>"`` (one-to-many), as the reference
+    bridge names them."""
     direction: Literal["MANYTOONE", "ONETOMANY"]
     local_field: str
     related_model: str

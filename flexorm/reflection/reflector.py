@@ -64,6 +64,7 @@ class _Table:
     table: str
     name: str
     is_view: bool
+    comment: str | None = None
     columns: list[Any] = field(default_factory=list)
     primary_key: tuple[str, ...] = ()
     foreign_keys: list[Any] = field(default_factory=list)
@@ -169,20 +170,21 @@ def _list_schema(
 ) -> tuple[list[_Table], bool]:
     """The selected tables and views of a schema, and whether to reflect the whole schema
     (and drop what was not selected) rather than ask for the selected names."""
+    objects: dict[str, tuple[bool, str | None]]
     if connection.dialect.name == "postgresql":
         objects = pg_catalog.list_relations(connection, schema)
     else:
-        objects = dict.fromkeys(inspector.get_table_names(schema), False)
-        objects.update((name, True) for name in inspector.get_view_names(schema))
+        objects = dict.fromkeys(inspector.get_table_names(schema), (False, None))
+        objects.update((name, (True, None)) for name in inspector.get_view_names(schema))
         objects.update(
-            (name, True)
+            (name, (True, None))
             for name in _optional(partial(inspector.get_materialized_view_names, schema), [])
         )
     selected = []
-    for table, is_view in objects.items():
+    for table, (is_view, comment) in objects.items():
         name = collection_name(schema, table, settings.rename)
         if is_selected(name, settings.include, settings.exclude):
-            selected.append(_Table(schema, table, name, is_view))
+            selected.append(_Table(schema, table, name, is_view, comment))
     # Naming the selected tables costs more than reflecting a few extra ones: SQLAlchemy
     # renders every name into each of its queries. Only a small selection is named.
     return selected, len(selected) * 2 > len(objects)
@@ -235,6 +237,11 @@ def _reflect_schema(
         for key, fks in inspector.get_multi_foreign_keys(**options).items():
             if key in by_key:
                 by_key[key].foreign_keys = list(fks)
+        if pg_keys is None and inspector.dialect.supports_comments:
+            comments = _optional(partial(inspector.get_multi_table_comment, **options), {})
+            for key, comment in comments.items():
+                if key in by_key:
+                    by_key[key].comment = comment.get("text")
         if sqlite_texts is not None:
             _sqlite_checks(inspector, chunk, sqlite_texts)
         elif pg_checks is not None:
@@ -348,13 +355,11 @@ def _build(dialect: str, default_schema: str | None, tables: list[_Table]) -> Sc
             if len(local) != 1:
                 continue
             column_fks[key].setdefault(local[0], info)  # the first one per column
+            many_to_one, one_to_many = _relation_names(table, target, local[0], remote[0])
             relations[key].append(RelationInfo(
-                f"{local[0]}__to__{target.name}__{remote[0]}", "MANYTOONE",
-                local[0], target.name, remote[0]))
-            target_key = (target.schema, target.table)
-            relations[target_key].append(RelationInfo(
-                f"{remote[0]}__to__{table.name}__{local[0]}", "ONETOMANY",
-                remote[0], table.name, local[0]))
+                many_to_one, "MANYTOONE", local[0], target.name, remote[0]))
+            relations[(target.schema, target.table)].append(RelationInfo(
+                one_to_many, "ONETOMANY", remote[0], table.name, local[0]))
     columns = {key: _columns(table, dialect, column_fks[key]) for key, table in by_key.items()}
 
     collections: dict[str, CollectionInfo] = {}
@@ -377,8 +382,21 @@ def _build(dialect: str, default_schema: str | None, tables: list[_Table]) -> Sc
             has_primary_key=bool(declared),
             foreign_keys=tuple(foreign_keys[key]),
             relations=tuple(sorted(relations[key], key=lambda r: r.name)),
+            comment=table.comment,
         )
     return SchemaInfo(dialect=dialect, default_schema=default_schema, collections=collections)
+
+
+def _relation_names(table: _Table, target: _Table, local: str, remote: str) -> tuple[str, str]:
+    """The names of a foreign key's two relations, as the reference bridge gives them (Jet Admin
+    keeps them in its own settings): ``<column>__to__<target table>__<target column>`` for the
+    many-to-one side, ``<table>__<column>__to__<target column>`` for the one-to-many side, with
+    ``_relation`` appended to a name that is also a column of the referencing table. Table names
+    here are the database's, without a schema, whatever the collection is called."""
+    taken = {column["name"] for column in table.columns}
+    names = (f"{local}__to__{target.table}__{remote}", f"{table.table}__{local}__to__{remote}")
+    many_to_one, one_to_many = (f"{name}_relation" if name in taken else name for name in names)
+    return many_to_one, one_to_many
 
 
 def _log_unknown_types(schema: SchemaInfo) -> None:

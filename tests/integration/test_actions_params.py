@@ -266,3 +266,25 @@ async def test_uuid_primary_keys(pg_url):
                                                  params={"label": "b"}), caller=CALLER)
     assert answer == {"result": "12345678-1234-5678-1234-567812345678"}
     assert snapshot(pg_url, "tags")[0][1] == "b"
+
+
+@pytest.mark.postgres
+async def test_column_comments_describe_generated_parameters(pg_url):
+    engine = sync_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE notes (id serial PRIMARY KEY, body text, tag text)")
+        conn.exec_driver_sql("COMMENT ON COLUMN notes.body IS 'what the note says'")
+        # Jet Admin's display settings are not a description
+        conn.exec_driver_sql("""COMMENT ON COLUMN notes.tag IS '{"name": "Tag"}'""")
+    engine.dispose()
+    flex = make_flex(pg_url)
+
+    @flex.action(model="notes", for_instance=True, fields=["body", "tag"])
+    def edit(note, **values) -> None:
+        pass
+
+    async with service(flex) as actions:
+        [descriptor] = actions.action_list()
+    params = {p["name"]: p for p in descriptor["params"]}
+    assert params["body"].get("description") == "what the note says"
+    assert "description" not in params["tag"]

@@ -75,8 +75,8 @@ def test_foreign_keys_and_relations(db_url: str) -> None:
     ]
     assert [(r.name, r.direction, r.local_field, r.related_model, r.related_field)
             for r in schema["accounts"].relations] == [
-        ("code__to__orders__account_code", "ONETOMANY", "code", "orders", "account_code"),
-        ("id__to__orders__account_id", "ONETOMANY", "id", "orders", "account_id"),
+        ("orders__account_code__to__code", "ONETOMANY", "code", "orders", "account_code"),
+        ("orders__account_id__to__id", "ONETOMANY", "id", "orders", "account_id"),
     ]
 
 

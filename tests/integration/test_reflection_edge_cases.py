@@ -11,7 +11,7 @@ import pytest
 from flexorm.database import Database
 from flexorm.reflection import model_descriptions, reflect
 from flexorm.settings import Settings
-from tests.conftest import sync_engine
+from tests.conftest import NO_DATA_SOURCE, sync_engine
 
 PG_SCHEMA = [
     "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
@@ -47,6 +47,14 @@ PG_SCHEMA = [
     " PARTITION BY RANGE (at)",
     "CREATE TABLE measures_2024 PARTITION OF measures"
     " FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+    # Jet Admin keeps display settings as JSON in comments; other comments are just comments
+    """COMMENT ON TABLE pair IS '{"name": "Pair", "name_plural": "Pairs", "order_after": "nokey",
+        "hidden": true}'""",
+    """COMMENT ON COLUMN pair.note IS '{"field": "TextField", "name": "Note", "params":
+        {"rows": 3}, "order_after": "b", "hidden": false}'""",
+    "COMMENT ON TABLE nokey IS 'rows without a key'",
+    """COMMENT ON COLUMN nokey.w IS '{"name": "W", "params": 5}'""",
+    """COMMENT ON COLUMN nokey.v IS '["not", "an", "object"]'""",
 ]
 
 SQLITE_SCHEMA = [
@@ -70,6 +78,9 @@ SQLITE_SCHEMA = [
     "CREATE TABLE pair (a INTEGER, b INTEGER, note TEXT, PRIMARY KEY (a, b))",
     "CREATE TABLE nokey (v TEXT, w INTEGER)",
     "CREATE VIEW account_names AS SELECT id, name FROM accounts",
+    # a column named like the relation its foreign key would get
+    """CREATE TABLE clash (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES accounts (id),
+        "parent__to__accounts__id" TEXT)""",
 ]
 
 
@@ -98,7 +109,8 @@ def field(name: str, jet: str, db: str, *, null: bool = True, required: bool = F
           **params: Any) -> dict[str, Any]:
     extra = {k: params.pop(k) for k in ("default_type", "default_value") if k in params}
     return {"name": name, "db_column": name, "field": jet, "db_field": db, "filterable": True,
-            "null": null, "editable": True, "required": required, "params": params, **extra}
+            "null": null, "editable": True, "required": required, "params": params,
+            **NO_DATA_SOURCE, **extra}
 
 
 def options(*values: Any) -> list[dict[str, Any]]:
@@ -127,13 +139,37 @@ def test_postgres_collections(pg: dict[str, dict[str, Any]]) -> None:
     assert pg["measures"]["primary_key_field"] == "id"
     assert pg["other.things"]["db_table"] == "other.things"
     assert pg["accounts"]["relation_overrides"] == []
+    # the column that stands in for a missing key must be given, as the reference bridge says
+    assert [(f["name"], f["required"]) for f in pg["nokey"]["fields"]] == [
+        ("v", True), ("w", False)]
+
+
+@pytest.mark.postgres
+def test_postgres_data_source_comments(pg: dict[str, dict[str, Any]]) -> None:
+    def data_source(description: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in description.items() if k.startswith("data_source_")}
+
+    assert data_source(pg["pair"]) == {
+        "data_source_name": "Pair", "data_source_name_plural": "Pairs",
+        "data_source_order_after": "nokey", "data_source_hidden": True}
+    assert data_source(fields(pg["pair"])["note"]) == {
+        "data_source_field": "TextField", "data_source_name": "Note",
+        "data_source_params": {"rows": 3}, "data_source_order_after": "b",
+        "data_source_hidden": False}
+    # a plain comment, a non-object JSON comment and non-object params say nothing
+    assert set(data_source(pg["nokey"]).values()) == {None}
+    assert data_source(fields(pg["nokey"])["v"]) == NO_DATA_SOURCE
+    assert data_source(fields(pg["nokey"])["w"]) == {**NO_DATA_SOURCE, "data_source_name": "W"}
+    assert data_source(fields(pg["pair"])["a"]) == NO_DATA_SOURCE
 
 
 @pytest.mark.postgres
 def test_postgres_fields(pg: dict[str, dict[str, Any]]) -> None:
     accounts = fields(pg["accounts"])
+    # the sequence is named as the reference bridge names it: nextval's argument
     assert accounts["id"] == field("id", "IntegerField", "IntegerField", null=False,
-                                   db_internal_type="INTEGER", default_type="sequence")
+                                   db_internal_type="INTEGER", default_type="sequence",
+                                   default_value="'accounts_id_seq'::regclass")
     assert accounts["name"] == field("name", "CharField", "CharField", null=False, required=True,
                                      db_internal_type="VARCHAR(80)", length=80)
     assert accounts["status"] == field(
@@ -183,15 +219,16 @@ def test_postgres_fields(pg: dict[str, dict[str, Any]]) -> None:
 
 @pytest.mark.postgres
 def test_postgres_relations(pg: dict[str, dict[str, Any]]) -> None:
+    # named as the reference bridge names them: database table names, without the schema
     assert pg["accounts"]["relations"] == [
-        {"name": "code__to__other.things__account_code", "direction": "ONETOMANY",
-         "local_field": "code", "related_model": "other.things", "related_field": "account_code"},
-        {"name": "id__to__Customer Orders__Account", "direction": "ONETOMANY",
+        {"name": "Customer Orders__Account__to__id", "direction": "ONETOMANY",
          "local_field": "id", "related_model": "Customer Orders", "related_field": "Account"},
-        {"name": "id__to__accounts__parent_id", "direction": "ONETOMANY",
+        {"name": "accounts__parent_id__to__id", "direction": "ONETOMANY",
          "local_field": "id", "related_model": "accounts", "related_field": "parent_id"},
         {"name": "parent_id__to__accounts__id", "direction": "MANYTOONE",
          "local_field": "parent_id", "related_model": "accounts", "related_field": "id"},
+        {"name": "things__account_code__to__code", "direction": "ONETOMANY",
+         "local_field": "code", "related_model": "other.things", "related_field": "account_code"},
     ]
 
 
@@ -214,7 +251,8 @@ def test_postgres_unknown_types_log_one_line_each(
 
 
 def test_sqlite_collections(lite: dict[str, dict[str, Any]]) -> None:
-    assert list(lite) == ["Customer Orders", "account_names", "accounts", "nokey", "pair"]
+    assert list(lite) == ["Customer Orders", "account_names", "accounts", "clash", "nokey",
+                          "pair"]
     assert (lite["account_names"]["is_view"], lite["account_names"]["primary_key_auto"]) == (
         True, True)
     assert (lite["nokey"]["primary_key_field"], lite["nokey"]["primary_key_auto"]) == ("v", True)
@@ -223,6 +261,7 @@ def test_sqlite_collections(lite: dict[str, dict[str, Any]]) -> None:
 
 def test_sqlite_fields(lite: dict[str, dict[str, Any]]) -> None:
     accounts = fields(lite["accounts"])
+    # SQLite's integer key is the rowid: a sequence without a name
     assert accounts["id"] == field("id", "IntegerField", "IntegerField", null=False,
                                    db_internal_type="INTEGER", default_type="sequence")
     assert accounts["status"] == field(
@@ -255,3 +294,12 @@ def test_sqlite_fields(lite: dict[str, dict[str, Any]]) -> None:
                                      db_internal_type="INTEGER")
     assert [r["name"] for r in lite["Customer Orders"]["relations"]] == [
         "Account Code__to__accounts__code"]
+    assert [(f["name"], f["required"]) for f in lite["nokey"]["fields"]] == [
+        ("v", True), ("w", False)]
+
+
+def test_sqlite_relation_named_like_a_column_gets_a_suffix(
+        lite: dict[str, dict[str, Any]]) -> None:
+    assert [r["name"] for r in lite["clash"]["relations"]] == [
+        "parent__to__accounts__id_relation"]
+    assert "clash__parent__to__id" in [r["name"] for r in lite["accounts"]["relations"]]

@@ -11,7 +11,8 @@ from flexorm.reflection.defaults import DefaultInfo, describe_default
 
 
 @pytest.mark.parametrize(("text", "type_", "expected"), [
-    ("nextval('accounts_id_seq'::regclass)", None, DefaultInfo("sequence")),
+    ("nextval('accounts_id_seq'::regclass)", None,
+     DefaultInfo("sequence", "'accounts_id_seq'::regclass")),
     ("now()", None, DefaultInfo("datetime_now")),
     ("CURRENT_TIMESTAMP", None, DefaultInfo("datetime_now")),
     ("(datetime('now'))", None, DefaultInfo("datetime_now")),
