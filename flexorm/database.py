@@ -7,11 +7,14 @@ sync engine (pysqlite, psycopg), so a slow body never stalls other requests.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import URL
+from sqlalchemy import Engine, NullPool, create_engine
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,7 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from flexorm._url import async_url, parse_url, sync_url
 from flexorm.exceptions import DatabaseError
 
-__all__ = ["Database", "require_sqlite_file"]
+__all__ = ["Database", "require_sqlite_file", "run_blocking"]
+
+T = TypeVar("T")
 
 
 def require_sqlite_file(url: str | URL) -> None:
@@ -43,6 +48,35 @@ def require_sqlite_file(url: str | URL) -> None:
         return
     if not Path(database).is_file():
         raise DatabaseError(f"no SQLite database at {database}")
+
+
+def _sqlite_file(engine: AsyncEngine) -> bool:
+    database = engine.url.database or ""
+    return (engine.dialect.name == "sqlite" and database not in ("", ":memory:")
+            and engine.url.query.get("mode") != "memory")
+
+
+async def run_blocking(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` with a blocking connection to the engine's database, off the event loop.
+
+    For a SQLite file, the connection is pysqlite's, in a worker thread: SQLAlchemy reflects
+    SQLite with several ``PRAGMA`` queries per table, and through aiosqlite every one of them is
+    a round trip between the event loop and aiosqlite's thread (at 1,000 tables, about 2.4 s
+    instead of 0.35 s). Other databases use the async engine's own connection (``run_sync``).
+    """
+    if not _sqlite_file(engine):
+        async with engine.connect() as conn:
+            return await conn.run_sync(work)
+
+    def on_own_connection() -> T:
+        blocking = create_engine(sync_url(engine.url), poolclass=NullPool)
+        try:
+            with blocking.connect() as conn:
+                return work(conn)
+        finally:
+            blocking.dispose()
+
+    return await asyncio.to_thread(on_own_connection)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flexorm._url import parse_url, redact_url
+from flexorm.database import run_blocking
 from flexorm.exceptions import DatabaseError
 from flexorm.reflection._gc import gc_paused
 from flexorm.reflection.fingerprint import fingerprint
@@ -194,11 +195,8 @@ async def reflect_cached(
         ConfigurationError: two tables get the same collection name.
     """
     try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(
-                lambda sync_conn: reflect_cached_sync(sync_conn, settings, progress=progress,
-                                                      refresh=refresh)
-            )
+        return await run_blocking(engine, lambda conn: reflect_cached_sync(
+            conn, settings, progress=progress, refresh=refresh))
     except sa.exc.DBAPIError as exc:
         raise DatabaseError(_one_line(exc, engine.url)) from exc
 

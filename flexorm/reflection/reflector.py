@@ -28,6 +28,7 @@ from sqlalchemy.engine.reflection import ObjectKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flexorm._url import redact_url
+from flexorm.database import run_blocking
 from flexorm.exceptions import ConfigurationError, DatabaseError
 from flexorm.reflection import pg_catalog, pg_types, sqlite_sql
 from flexorm.reflection._gc import gc_paused
@@ -86,10 +87,8 @@ async def reflect(
         'id'
     """
     try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(
-                lambda sync_conn: reflect_sync(sync_conn, settings, progress=progress)
-            )
+        return await run_blocking(
+            engine, lambda conn: reflect_sync(conn, settings, progress=progress))
     except sa.exc.DBAPIError as exc:
         raise DatabaseError(_one_line(exc, redact_url(engine.url))) from exc
 
