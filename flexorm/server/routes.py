@@ -6,12 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_304_NOT_MODIFIED,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
 from flexorm.protocol.body import parse_message
 from flexorm.protocol.encoding import encode_json
 from flexorm.reflection import model_descriptions
 from flexorm.server.errors import exception_handlers
+from flexorm.server.etag import Tagged, matches
 from flexorm.server.guards import authenticated
 from flexorm.server.incoming import read_body, request_headers
 from flexorm.server.messages import JSON, MessageContext, MessageHandler, answer
@@ -61,12 +66,17 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
         tags=["flexorm"],
     )
     async def descriptions(request: Request[Any, Any, Any]) -> Response[bytes]:
-        state, _ = await authenticated(request, request.headers.get("authorization"))
-        encoded = state.model_descriptions
-        if encoded is None:
-            encoded = encode_json(model_descriptions(state.runtime.schema))
-            state.model_descriptions = encoded
-        return Response(content=encoded, media_type=JSON)
+        authorization, if_none_match = request_headers(
+            request.scope, b"authorization", b"if-none-match")
+        state, _ = await authenticated(request, authorization)
+        tagged = state.model_descriptions
+        if tagged is None:
+            tagged = Tagged.of(encode_json(model_descriptions(state.runtime.schema)))
+            state.model_descriptions = tagged
+        headers = {"ETag": tagged.etag, "Cache-Control": "no-cache"}
+        if matches(if_none_match, tagged.etag):
+            return Response(content=b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(content=tagged.body, media_type=JSON, headers=headers)
 
     @get(HEALTH_PATH, summary="Health check", tags=["flexorm"])
     async def health(request: Request[Any, Any, Any]) -> Response[bytes]:

@@ -8,6 +8,7 @@ from litestar.datastructures import State
 
 from flexorm.auth.authenticate import Authenticator
 from flexorm.runtime import Runtime
+from flexorm.server.etag import Tagged
 
 __all__ = ["STATE_KEY", "ServerState", "server_state"]
 
@@ -21,8 +22,8 @@ class ServerState:
 
     runtime: Runtime
     authenticator: Authenticator
-    model_descriptions: bytes | None = field(default=None)
-    """``GET /api/model_descriptions/``, encoded on first use and kept."""
+    model_descriptions: Tagged | None = field(default=None)
+    """``GET /api/model_descriptions/``, encoded (and tagged) on first use and kept."""
 
 
 def server_state(state: State) -> ServerState | None:

@@ -217,6 +217,22 @@ def test_model_descriptions(client):
     assert client.get("/api/model_descriptions/", headers=AUTH).content == response.content
 
 
+def test_model_descriptions_are_revalidated_by_etag(client):
+    response = client.get("/api/model_descriptions/", headers=AUTH)
+    etag = response.headers["etag"]
+    assert (response.headers["cache-control"], etag[0], etag[-1]) == ("no-cache", '"', '"')
+
+    for if_none_match in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        again = client.get("/api/model_descriptions/",
+                           headers={**AUTH, "If-None-Match": if_none_match})
+        assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    changed = client.get("/api/model_descriptions/", headers={**AUTH, "If-None-Match": '"x"'})
+    assert (changed.status_code, changed.content) == (200, response.content)
+    # a tag is no credential
+    refused = client.get("/api/model_descriptions/", headers={"If-None-Match": etag})
+    assert refused.status_code == 403
+
+
 def test_get_is_not_allowed_on_messages(client):
     response = client.get("/api/messages/", headers=AUTH)
     assert response.status_code in (404, 405)

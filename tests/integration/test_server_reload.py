@@ -47,6 +47,7 @@ def _add_column(url: str) -> None:
 
 def test_a_new_column_is_served_after_a_reload(client: TestClient[Any], db_url: str) -> None:
     assert "carrier" not in _order_fields(client)  # also caches the descriptions
+    etag = client.get("/api/model_descriptions/", headers=AUTH).headers["etag"]
     _add_column(db_url)
     assert "carrier" not in _order_fields(client)  # not yet: the running schema is kept
 
@@ -54,6 +55,10 @@ def test_a_new_column_is_served_after_a_reload(client: TestClient[Any], db_url: 
     assert response.status_code == 200, response.text
     assert response.json() == {"reloaded": True, "collections": 1}
     assert "carrier" in _order_fields(client)
+    # a client holding the old descriptions gets the new ones, not 304
+    revalidated = client.get("/api/model_descriptions/", headers={**AUTH, "If-None-Match": etag})
+    assert revalidated.status_code == 200
+    assert revalidated.headers["etag"] != etag
 
 
 def test_an_unchanged_schema_is_not_reloaded(client: TestClient[Any]) -> None:
