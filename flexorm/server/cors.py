@@ -10,10 +10,12 @@ from litestar.types import Message, Scope
 __all__ = ["ALLOW_HEADERS", "ALLOW_METHODS", "EXPOSE_HEADERS", "cors_headers", "cors_hook"]
 
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-# Jet Admin's own list, plus the two headers flexorm reads: a browser client may send them.
+# The reference bridge's list (a browser refuses to send a header a preflight did not allow),
+# plus the headers flexorm reads that a browser client may set itself.
 ALLOW_HEADERS = (
-    "Authorization, Content-Type, X-Requested-With, X-Application-Warning, "
-    "X-HTTP-Method-Override, X-Bridge-Settings, X-Stick-Session, Idempotency-Key, X-Request-ID"
+    "Authorization, DNT, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, "
+    "Content-Type, Range, X-Application-Warning, X-HTTP-Method-Override, X-Bridge-Settings, "
+    "X-Stick-Session, Idempotency-Key, X-Request-ID, If-None-Match"
 )
 EXPOSE_HEADERS = (
     "Content-Length, Content-Range, Content-Disposition, Content-Type, X-Application-Warning"
