@@ -73,7 +73,28 @@ def base_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     return type_
 
 
+def _kind_by_name(cls: type) -> str | None:
+    """``"text"`` or ``"binary"`` for dialect types that do not derive from SQLAlchemy's
+    generic ones: MySQL's ``TINYTEXT``/``MEDIUMTEXT``/``LONGTEXT`` are plain ``String`` classes,
+    its ``*BLOB`` types and Oracle's ``RAW`` are not ``LargeBinary``. Told by the name the type
+    renders as, so no dialect needs importing."""
+    name = str(getattr(cls, "__visit_name__", "")).upper()
+    if issubclass(cls, sa.String) and name.endswith(("TEXT", "CLOB")):
+        return "text"
+    if name.endswith("BLOB") or name in ("RAW", "LONG RAW", "BYTEA"):
+        return "binary"
+    return None
+
+
+def _is_decimal_number(type_: TypeEngine[Any]) -> bool:
+    """Oracle's ``NUMBER`` is both ``Integer`` and ``Numeric``: an integer without a scale."""
+    return (isinstance(type_, sa.Integer) and isinstance(type_, sa.Numeric)
+            and bool(type_.scale and type_.scale > 0))
+
+
 def _match(type_: TypeEngine[Any]) -> tuple[str, str] | None:
+    if _is_decimal_number(type_):
+        return "FloatField", "NumberField"
     cls: type = type(type_)
     return _match_class(cls)
 
@@ -81,6 +102,11 @@ def _match(type_: TypeEngine[Any]) -> tuple[str, str] | None:
 @functools.cache
 def _match_class(cls: type) -> tuple[str, str] | None:
     """The first rule matching a type class (rules test classes only, so it is kept)."""
+    kind = _kind_by_name(cls)
+    if kind == "text":
+        return "TextField", "TextField"
+    if kind == "binary":
+        return "BinaryField", "BinaryField"
     for sql_type, jet_field, db_field in FIELD_TYPES:
         if issubclass(cls, sql_type):
             return jet_field, db_field
@@ -179,6 +205,20 @@ def _options_param(values: tuple[Any, ...]) -> list[dict[str, Any]]:
     return [{"value": value, "name": str(value)} for value in values]
 
 
+def _param_type(type_: TypeEngine[Any]) -> tuple[str, Any]:
+    if _is_decimal_number(type_):
+        return "DecimalField", decimal.Decimal
+    kind = _kind_by_name(type(type_))
+    if kind == "text":
+        return "TextField", str
+    if kind == "binary":
+        return "CharField", bytes
+    for sql_type, candidate, candidate_type in PARAM_FIELDS:
+        if isinstance(type_, sql_type):
+            return candidate, candidate_type
+    return "CharField", str
+
+
 def param_field(column: ColumnInfo) -> ParamField:
     """The richer field of an action parameter typed by a column.
 
@@ -191,11 +231,7 @@ def param_field(column: ColumnInfo) -> ParamField:
         {'precision': 10, 'scale': 2}
     """
     type_ = base_type(column.type)
-    jet_field, python_type = "CharField", str
-    for sql_type, candidate, candidate_type in PARAM_FIELDS:
-        if isinstance(type_, sql_type):
-            jet_field, python_type = candidate, candidate_type
-            break
+    jet_field, python_type = _param_type(type_)
     fk = column.foreign_key
     if fk is not None:
         return ParamField("ForeignKey", {"related_model": {"model": fk.target}}, python_type,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import mssql, mysql, oracle, postgresql, sqlite
 
 from flexorm.reflection import ParamField, field_types, param_field
 from flexorm.reflection.records import ColumnInfo, ForeignKeyInfo
@@ -56,6 +56,18 @@ def column(type_: Any, **changes: Any) -> ColumnInfo:
     (sa.LargeBinary(), ("BinaryField", "BinaryField")),
     (postgresql.BYTEA(), ("BinaryField", "BinaryField")),
     (sa.VARBINARY(8), ("BinaryField", "BinaryField")),
+    # dialect types outside SQLAlchemy's generic hierarchy
+    (mysql.TINYTEXT(), ("TextField", "TextField")),
+    (mysql.MEDIUMTEXT(), ("TextField", "TextField")),
+    (mysql.LONGTEXT(), ("TextField", "TextField")),
+    (mysql.SET("a", "b"), ("CharField", "CharField")),
+    (mysql.TINYBLOB(), ("BinaryField", "BinaryField")),
+    (mysql.LONGBLOB(), ("BinaryField", "BinaryField")),
+    (oracle.RAW(16), ("BinaryField", "BinaryField")),
+    (mssql.NTEXT(), ("TextField", "TextField")),
+    # Oracle's NUMBER is Integer and Numeric: a scale makes it a decimal
+    (oracle.NUMBER(10, 2), ("FloatField", "NumberField")),
+    (oracle.NUMBER(10), ("IntegerField", "IntegerField")),
     # anything else degrades to CharField
     (sa.Time(), ("CharField", "CharField")),
     (sa.Interval(), ("CharField", "CharField")),
@@ -128,6 +140,10 @@ def test_db_internal_type_never_raises() -> None:
     (sa.Uuid(), "CharField", uuid.UUID),
     (sa.LargeBinary(), "CharField", bytes),
     (postgresql.TSVECTOR(), "CharField", str),
+    (mysql.LONGTEXT(), "TextField", str),
+    (mysql.MEDIUMBLOB(), "CharField", bytes),
+    (oracle.NUMBER(10, 2), "DecimalField", decimal.Decimal),
+    (oracle.NUMBER(10), "IntegerField", int),
 ])
 def test_param_field_types(type_: Any, jet: str, python_type: Any) -> None:
     result = param_field(column(type_))
