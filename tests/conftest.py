@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests import _mariadb
 from tests._postgres import PostgresUnavailable, running_server
 
 NO_DATA_SOURCE = dict.fromkeys(("data_source_field", "data_source_name", "data_source_params",
@@ -73,6 +74,33 @@ def pg_url(postgres_server: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[str]:
+    try:
+        with _mariadb.running_server() as url:
+            yield url
+    except _mariadb.MariaDBUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def mariadb_url(mariadb_server: str) -> Iterator[str]:
+    """A fresh database on the MariaDB server, as a plain ``mysql://`` URL."""
+    name = f"flexorm_test_{os.getpid()}_{next(_counter)}"
+    admin = sync_engine(mariadb_server)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE `{name}`")
+    try:
+        yield sa.make_url(mariadb_server).set(database=name).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.dispose()
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
@@ -84,9 +112,20 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(name))
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
+                        pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def any_url(request: pytest.FixtureRequest) -> str:
+    """``db_url``, and MariaDB too: for tests that hold on every SQLAlchemy database."""
+    name = {"sqlite": "sqlite_url", "postgresql": "pg_url", "mariadb": "mariadb_url"}
+    return str(request.getfixturevalue(name[request.param]))
+
+
 def sync_engine(url: str) -> sa.Engine:
-    """A plain blocking engine for setting up test schemas (psycopg 3 for PostgreSQL)."""
+    """A plain blocking engine for setting up test schemas (psycopg 3 for PostgreSQL, PyMySQL
+    for MariaDB)."""
     parsed = sa.make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername == "mysql":
+        parsed = parsed.set(drivername="mysql+pymysql")
     return sa.create_engine(parsed)

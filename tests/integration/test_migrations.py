@@ -1,4 +1,4 @@
-"""flexorm's migrations on real SQLite and PostgreSQL databases full of user tables."""
+"""flexorm's migrations on real SQLite, PostgreSQL and MariaDB databases full of user tables."""
 
 from __future__ import annotations
 
@@ -34,13 +34,13 @@ USER_TABLES = ["alembic_version", "customers", "orders"]
 
 
 @pytest.fixture
-def user_db(db_url: str) -> str:
-    engine = sync_engine(db_url)
+def user_db(any_url: str) -> str:
+    engine = sync_engine(any_url)
     with engine.begin() as conn:
         for statement in USER_SCHEMA:
             conn.exec_driver_sql(statement)
     engine.dispose()
-    return db_url
+    return any_url
 
 
 def user_metadata() -> sa.MetaData:
@@ -121,7 +121,7 @@ def test_upgrade_downgrade_upgrade_leaves_user_tables_untouched(user_db: str) ->
 
 def test_upgrade_is_idempotent_and_takes_async_urls(user_db: str) -> None:
     async_flavour = user_db.replace("sqlite://", "sqlite+aiosqlite://").replace(
-        "postgresql://", "postgresql+psycopg_async://")
+        "postgresql://", "postgresql+psycopg_async://").replace("mysql://", "mysql+aiomysql://")
     upgrade(async_flavour)
 
     assert upgrade(user_db) == (head(), head())
