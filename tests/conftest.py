@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -48,15 +49,21 @@ def _no_journal_by_default() -> Iterator[None]:
     patch.undo()
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
+def _started(server: Callable[[], AbstractContextManager[str]],
+             unavailable: type[Exception]) -> Iterator[str]:
+    """A test server's URL; without its binaries a skip, or a failure under CI."""
     try:
-        with running_server() as url:
+        with server() as url:
             yield url
-    except PostgresUnavailable as exc:
+    except unavailable as exc:
         if os.environ.get("CI"):
             pytest.fail(str(exc))
         pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    yield from _started(running_server, PostgresUnavailable)
 
 
 @pytest.fixture
@@ -76,13 +83,7 @@ def pg_url(postgres_server: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def mariadb_server() -> Iterator[str]:
-    try:
-        with _mariadb.running_server() as url:
-            yield url
-    except _mariadb.MariaDBUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
+    yield from _started(_mariadb.running_server, _mariadb.MariaDBUnavailable)
 
 
 @pytest.fixture
@@ -129,3 +130,12 @@ def sync_engine(url: str) -> sa.Engine:
     elif parsed.drivername == "mysql":
         parsed = parsed.set(drivername="mysql+pymysql")
     return sa.create_engine(parsed)
+
+
+def run_statements(url: str, statements: Iterable[str]) -> None:
+    """Run SQL statements in one transaction (a test's schema and rows)."""
+    engine = sync_engine(url)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    engine.dispose()

@@ -18,7 +18,7 @@ from litestar.testing import TestClient
 from flexorm import ActionError, Flex, Settings
 from flexorm.cli.inspect import inspect_command
 from flexorm.migrations import upgrade
-from tests.conftest import NO_DATA_SOURCE, sync_engine
+from tests.conftest import NO_DATA_SOURCE, run_statements, sync_engine
 
 pytestmark = pytest.mark.mariadb
 
@@ -41,11 +41,7 @@ SCHEMA = [
 
 @pytest.fixture
 def shop(mariadb_url: str) -> str:
-    engine = sync_engine(mariadb_url)
-    with engine.begin() as conn:
-        for statement in SCHEMA:
-            conn.exec_driver_sql(statement)
-    engine.dispose()
+    run_statements(mariadb_url, SCHEMA)
     return mariadb_url
 
 

@@ -15,7 +15,7 @@ from flexorm.journal.tables import metadata as flexorm_metadata
 from flexorm.migrations import current, downgrade, head, include_object, upgrade
 from flexorm.migrations.filters import VERSION_TABLE
 from flexorm.migrations.options import OPTIONS
-from tests.conftest import sync_engine
+from tests.conftest import run_statements, sync_engine
 
 USER_SCHEMA = [
     "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(80) NOT NULL UNIQUE, "
@@ -35,11 +35,7 @@ USER_TABLES = ["alembic_version", "customers", "orders"]
 
 @pytest.fixture
 def user_db(any_url: str) -> str:
-    engine = sync_engine(any_url)
-    with engine.begin() as conn:
-        for statement in USER_SCHEMA:
-            conn.exec_driver_sql(statement)
-    engine.dispose()
+    run_statements(any_url, USER_SCHEMA)
     return any_url
 
 

@@ -17,7 +17,7 @@ from flexorm.flex import Flex
 from flexorm.reflection import model_descriptions
 from flexorm.reflection.cache import CacheOutcome, reflect_cached
 from flexorm.settings import Settings
-from tests.conftest import sync_engine
+from tests.conftest import run_statements
 
 SCHEMA = [
     "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name VARCHAR(80) NOT NULL,"
@@ -35,11 +35,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def execute(url: str, *statements: str) -> None:
-    engine = sync_engine(url)
-    with engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
-    engine.dispose()
+    run_statements(url, statements)
 
 
 def dialect_of(url: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from flexorm.database import Database
 from flexorm.reflection import model_descriptions, reflect
 from flexorm.settings import Settings
-from tests.conftest import NO_DATA_SOURCE, sync_engine
+from tests.conftest import NO_DATA_SOURCE, run_statements
 
 PG_SCHEMA = [
     "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
@@ -85,11 +85,7 @@ SQLITE_SCHEMA = [
 
 
 def describe(url: str, statements: list[str], settings: Settings) -> dict[str, dict[str, Any]]:
-    engine = sync_engine(url)
-    with engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
-    engine.dispose()
+    run_statements(url, statements)
 
     async def go() -> list[dict[str, Any]]:
         database = Database.connect(url)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from flexorm.cli.inspect import inspect_command
-from tests.conftest import sync_engine
+from tests.conftest import run_statements
 
 SCHEMA = [
     "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)",
@@ -21,11 +21,7 @@ SCHEMA = [
 
 @pytest.fixture
 def filled_url(db_url: str) -> str:
-    engine = sync_engine(db_url)
-    with engine.begin() as conn:
-        for statement in SCHEMA:
-            conn.exec_driver_sql(statement)
-    engine.dispose()
+    run_statements(db_url, SCHEMA)
     return db_url
 
 
