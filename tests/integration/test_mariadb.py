@@ -27,7 +27,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 SCHEMA = [
     "CREATE TABLE customers (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(80) NOT NULL, "
-    "bio LONGTEXT, avatar MEDIUMBLOB, vip TINYINT(1) NOT NULL DEFAULT 0, born YEAR)",
+    "bio LONGTEXT, avatar MEDIUMBLOB, vip TINYINT(1) NOT NULL DEFAULT 0, born YEAR, "
+    "tier VARCHAR(10), CONSTRAINT tier_allowed CHECK (tier IN ('gold', 'silver')))",
     "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, "
     "customer_id INT NOT NULL, "
     "status ENUM('new', 'paid', 'shipped') NOT NULL DEFAULT 'new', "
@@ -102,6 +103,10 @@ def test_mysql_types_reflect_as_jet_fields(shop: str, client: TestClient[Any]) -
     assert brief("customers", "bio") == ("TextField", "TextField", False, None)
     assert brief("customers", "avatar") == ("BinaryField", "BinaryField", False, None)
     assert brief("customers", "vip") == ("IntegerField", "IntegerField", False, "value")
+    # a CHECK value list, as MariaDB reports it (backquoted), gives options as on SQLite
+    assert brief("customers", "tier") == ("SelectField", "CharField", False, None)
+    assert models["customers"]["tier"]["params"]["options"] == [
+        {"name": "gold", "value": "gold"}, {"name": "silver", "value": "silver"}]
     assert brief("orders", "customer_id") == ("ForeignKey", "IntegerField", True, None)
     assert brief("orders", "total") == ("FloatField", "DecimalField", True, None)
     assert brief("orders", "created") == ("DateTimeField", "DateTimeField", False,
