@@ -33,10 +33,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from flexorm._gc import gc_paused
 from flexorm._url import parse_url, redact_url
 from flexorm.database import run_blocking
 from flexorm.exceptions import DatabaseError
-from flexorm.reflection._gc import gc_paused
 from flexorm.reflection.fingerprint import fingerprint
 from flexorm.reflection.records import SchemaInfo
 from flexorm.reflection.reflector import Progress, reflect_sync

@@ -27,11 +27,11 @@ from sqlalchemy.engine import Connection, Inspector
 from sqlalchemy.engine.reflection import ObjectKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from flexorm._gc import gc_paused
 from flexorm._url import redact_url
 from flexorm.database import run_blocking
 from flexorm.exceptions import ConfigurationError, DatabaseError
 from flexorm.reflection import pg_catalog, pg_types, sqlite_sql
-from flexorm.reflection._gc import gc_paused
 from flexorm.reflection.checks import parse_check_list
 from flexorm.reflection.naming import collection_name, is_selected
 from flexorm.reflection.records import (

@@ -8,10 +8,12 @@ answers the records themselves, and the counts must not grow with the number of 
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from flexorm.protocol.requests import ExecuteRequest
 from tests.integration._actions_shop import (
@@ -105,3 +107,50 @@ async def test_counts_do_not_grow_with_the_number_of_ids(db_url):
     _, many = await run(db_url, ship, bulk=True, ids=ORDERS, carrier="b")
     assert (few["SELECT"], many["SELECT"]) == (1, CHUNKS)
     assert many["UPDATE"] <= CHUNKS
+
+
+@pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
+async def test_the_collector_pauses_while_many_rows_load_and_flush_but_not_in_the_body(
+        sqlite_url, sync):
+    create_shop(sqlite_url, orders=ORDERS)
+    in_body: list[bool] = []
+
+    def ship(orders, carrier: str) -> int:
+        in_body.append(gc.isenabled())
+        for order in orders:
+            order.carrier = carrier
+        return len(orders)
+
+    async def ship_async(orders, carrier: str) -> int:
+        return ship(orders, carrier)
+
+    flex = make_flex(sqlite_url, chunk_size=CHUNK)
+    flex.action(model="orders", for_instance=True, bulk=True, name="act")(
+        ship if sync else ship_async)
+    collecting: list[tuple[str, bool]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        collecting.append((verbs([statement]).most_common(1)[0][0], gc.isenabled()))
+
+    assert gc.isenabled()
+    async with running(flex) as runtime:
+        engines = [runtime.database.engine.sync_engine, runtime.database.sync_engine]
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", record)
+        answer = await runtime.actions.execute(ExecuteRequest(
+            "act", model="orders", ids=tuple(str(i) for i in range(1, ORDERS + 1)),
+            params={"carrier": "post"}), caller=CALLER)
+        split = len(collecting)
+        small = await runtime.actions.execute(ExecuteRequest(
+            "act", model="orders", ids=("1", "2"), params={"carrier": "van"}), caller=CALLER)
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", record)
+    assert (answer, small) == ({"result": ORDERS}, {"result": 2})
+    assert in_body == [True, True]
+    assert gc.isenabled()
+    many, few = collecting[:split], collecting[split:]
+    assert [verb for verb, _ in many][:CHUNKS + 1] == ["SELECT"] * CHUNKS + ["UPDATE"]
+    # the chunks and the UPDATEs (the journal's INSERT comes after, with the collector on)
+    assert not any(enabled for verb, enabled in many if verb in ("SELECT", "UPDATE"))
+    assert [verb for verb, _ in few][:2] == ["SELECT", "UPDATE"]
+    assert all(enabled for _, enabled in few)  # one chunk: nothing to pause for
