@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flexorm.auth.caller import Caller
+from flexorm.cli._console import data_console
 from flexorm.cli._errors import one_line_errors
 from flexorm.cli._target import Target, load_target
 from flexorm.protocol.encoding import encode_json
@@ -85,9 +86,7 @@ def actions_command(database_url: str | None, app_path: str | None, as_json: boo
     if isinstance(listing, bytes):
         click.echo(listing.decode("utf-8"))
     else:
-        from rich.console import Console
-
-        Console().print(_table(listing))
+        data_console().print(_table(listing))
 
 
 def _param_value(text: str) -> tuple[str, Any]:

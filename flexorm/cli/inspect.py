@@ -13,6 +13,7 @@ import click
 from sqlalchemy.exc import ArgumentError
 
 from flexorm._url import parse_url, redact_url
+from flexorm.cli._console import data_console
 from flexorm.cli._errors import one_line_errors
 from flexorm.database import Database, require_sqlite_file
 from flexorm.exceptions import ConfigurationError
@@ -140,6 +141,4 @@ def inspect_command(
     if as_json:
         click.echo(json.dumps(model_descriptions(schema), indent=2, default=_json_default))
     else:
-        from rich.console import Console
-
-        _render(schema, Console())
+        _render(schema, data_console())

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from flexorm._url import async_url, parse_url
+from flexorm.cli._console import data_console
 from flexorm.cli.db import one_line_errors, state_url
 from flexorm.exceptions import ConfigurationError, MigrationError
 from flexorm.journal.entry import RunEntry, RunStatus
@@ -126,6 +127,4 @@ def runs_command(database_url: str | None, app_path: str | None, action: str | N
         click.echo(json.dumps([entry.as_json() for entry in entries], indent=2,
                               ensure_ascii=False))
     else:
-        from rich.console import Console
-
-        _render(entries, Console())
+        _render(entries, data_console())

@@ -85,6 +85,17 @@ def test_runs_reads_the_journal_of_an_app(app_module: str, sqlite_url: str) -> N
     assert "succeeded" in table.stdout
 
 
+def test_runs_prints_what_clients_sent_as_text(app_module: str, sqlite_url: str) -> None:
+    # ids and messages come from clients: rich must not read them as markup
+    assert invoke("db", "upgrade", sqlite_url).exit_code == 0
+    refused = invoke("call", "cancel", "--app", app_module, "--id", "[/red]")
+    assert refused.exit_code != 0
+    table = invoke("runs", "--app", app_module)
+    assert table.exit_code == 0, table.output
+    assert "[/red]" in table.stdout
+    assert "rejected" in table.stdout
+
+
 def test_runs_takes_a_url_or_an_app_not_both(app_module: str, sqlite_url: str) -> None:
     result = invoke("runs", sqlite_url, "--app", app_module)
     assert result.exit_code == 2

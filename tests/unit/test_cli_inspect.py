@@ -56,6 +56,16 @@ def test_table_lists_collections_fields_and_keys(filled_url: str) -> None:
     assert "3 collections" in out
 
 
+def test_table_prints_names_that_look_like_markup_as_they_are(sqlite_url: str) -> None:
+    run_statements(sqlite_url, ['CREATE TABLE "a[/b]" (id INTEGER PRIMARY KEY, "[bold]x" TEXT)',
+                                'CREATE TABLE "[red]t" ("c[/]" INTEGER)'])
+    result = invoke(sqlite_url)
+
+    assert result.exit_code == 0, result.output
+    for name in ("a[/b] (table)", "[bold]x", "[red]t (table)", "c[/]"):
+        assert name in result.stdout
+
+
 def test_filters_and_url_from_the_environment(filled_url: str) -> None:
     result = invoke("--include", "a*", "--exclude", "audit", "--json",
                     env={"FLEXORM_DATABASE_URL": filled_url})
