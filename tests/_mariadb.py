@@ -13,12 +13,13 @@ import getpass
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests._net import free_port
 
 __all__ = ["MariaDBUnavailable", "running_server"]
 
@@ -40,12 +41,6 @@ def _binary(*names: str) -> str:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_server() -> Iterator[str]:
     """Start a server and yield a URL without a database (``mysql://user:pw@host:port/``)."""
@@ -64,7 +59,7 @@ def running_server() -> Iterator[str]:
         entry = pwd.getpwnam(as_user)
         os.chown(workdir, entry.pw_uid, entry.pw_gid)
     user_option = [f"--user={as_user}"] if as_user else []
-    port = _free_port()
+    port = free_port()
     log = workdir / "server.log"
     try:
         subprocess.run([install, "--no-defaults", *user_option, f"--datadir={data}",

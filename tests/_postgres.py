@@ -13,11 +13,12 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests._net import free_port
 
 __all__ = ["PostgresUnavailable", "running_server"]
 
@@ -40,12 +41,6 @@ def _bindir() -> Path:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _run(args: list[str], as_user: str | None) -> None:
     command = ["runuser", "-u", as_user, "--", *args] if as_user else args
     subprocess.run(command, check=True, capture_output=True, text=True)
@@ -64,7 +59,7 @@ def running_server() -> Iterator[str]:
     if as_user:
         entry = pwd.getpwnam(as_user)
         os.chown(workdir, entry.pw_uid, entry.pw_gid)
-    port = _free_port()
+    port = free_port()
     try:
         _run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
               "-E", "UTF8", "--no-sync", "--locale=C"], as_user)

@@ -236,7 +236,8 @@ def _reflect_schema(
         for key, fks in inspector.get_multi_foreign_keys(**options).items():
             if key in by_key:
                 by_key[key].foreign_keys = list(fks)
-        if pg_keys is None and inspector.dialect.supports_comments:
+        # PostgreSQL's table comments came with the listing
+        if inspector.dialect.name != "postgresql" and inspector.dialect.supports_comments:
             comments = _optional(partial(inspector.get_multi_table_comment, **options), {})
             for key, comment in comments.items():
                 if key in by_key:

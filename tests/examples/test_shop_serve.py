@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import queue
 import shlex
-import socket
 import subprocess
 import sys
 import threading
@@ -16,13 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests._net import free_port
+
 _WAIT = 60.0  # seconds: a bound on waiting for startup, not a performance claim
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _command() -> list[str]:
@@ -34,7 +29,7 @@ def _command() -> list[str]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[int, queue.Queue[str]]]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLEXORM_")}
     with (tmp_path / "server.log").open("w") as log:
         process = subprocess.Popen(

@@ -8,7 +8,6 @@ them create flexorm's tables while the other waits.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._net import free_port
 from tests.integration._journal_shop import create_tables, hits, runs, status_of
 
 pytestmark = pytest.mark.postgres
@@ -54,15 +54,9 @@ uvicorn.run(flex.app, host="127.0.0.1", port=port, log_level="warning")
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _server(url: str, log: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLEXORM_")}
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port), TOKEN],
