@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from flexorm.exceptions import ConfigurationError
 
 __all__ = ["async_url", "parse_url", "redact_url", "sync_url"]
+
+# ``scheme://user:PASSWORD@``: what stands between the user's colon and the last ``@``
+_PASSWORD = re.compile(r"(://[^/@:]*:)[^/]*@")
 
 # backend name -> (async driver, sync driver). A URL naming another driver keeps it.
 _DRIVERS: dict[str, tuple[str, str]] = {
@@ -37,7 +42,7 @@ def parse_url(url: str | URL) -> URL:
         text = "postgresql://" + text[len("postgres://"):]
     try:
         return make_url(text)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise ConfigurationError(f"not a database URL: {redact_url(text)!r}") from exc
 
 
@@ -69,10 +74,20 @@ def sync_url(url: str | URL) -> URL:
 
 
 def redact_url(url: str | URL) -> str:
-    """The URL as text with its password hidden, safe for logs and error messages."""
+    """The URL as text with its password hidden, safe for logs and error messages.
+
+    Text that does not parse is shown as typed, with anything in a password's place hidden, so
+    that a message about it still says what was wrong with it.
+
+    Examples:
+        >>> redact_url("postgresql://app:s3cret@db/shop")
+        'postgresql://app:***@db/shop'
+        >>> redact_url("not-a-url")
+        'not-a-url'
+    """
     if isinstance(url, URL):
         return url.render_as_string(hide_password=True)
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
+    except (ArgumentError, ValueError):
+        return _PASSWORD.sub(r"\1***@", url)

@@ -94,6 +94,22 @@ def test_bad_url_is_one_line_and_exit_code_2(url: str) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("not-a-url", "'not-a-url'"),
+        ("postgresql://me:s3cret@db:notaport/shop", "'postgresql://me:***@db:notaport/shop'"),
+    ],
+)
+def test_a_url_that_does_not_parse_is_repeated_without_its_password(url: str,
+                                                                     shown: str) -> None:
+    result = invoke(url)
+
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: not a database URL: {shown}\n"
+    assert "s3cret" not in result.output
+
+
 def test_unreachable_server_hides_the_password() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
