@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import secrets
 import shlex
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -31,10 +33,30 @@ _STARTUP_FAILED = 3  # uvicorn's own status when the app does not start
 _ENV_TOKEN = "$FLEXORM_TOKEN"  # noqa: S105 - a shell variable for the curl, not a secret
 
 
-async def _serve(flex: Flex, config: uvicorn.Config, ready: Callable[[int], None]) -> bool:
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is printed, so that a port in use is one
+    line and exit 2 rather than a banner followed by uvicorn's traceback-free failure.
+
+    Raises:
+        SystemExit: the address cannot be bound.
+    """
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        where = f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"{where} is already in use: stop what listens there, or pass --port", 2)
+        fail(f"cannot listen on {where}: {exc.strerror or exc}", 2)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _serve(flex: Flex, config: uvicorn.Config, ready: Callable[[int, int], None]) -> bool:
     """Open the runtime, so that a bad URL or action fails here in one line rather than in
-    uvicorn; call ``ready`` with the number of actions; then serve on the same event loop, where
-    the app's lifespan shares the runtime already open instead of opening it a second time.
+    uvicorn; bind the port; call ``ready`` with the number of actions and the bound port; then
+    serve on the same event loop, where the app's lifespan shares the runtime already open
+    instead of opening it a second time.
 
     Returns:
         Whether the server started.
@@ -44,9 +66,10 @@ async def _serve(flex: Flex, config: uvicorn.Config, ready: Callable[[int], None
     async with contextlib.AsyncExitStack() as stack:
         with one_line_errors(_LOAD_FAILED):
             runtime = await stack.enter_async_context(flex.runtime())
-        ready(len(runtime.actions.action_list()))
+        sock = stack.enter_context(_bind(config.host, config.port))
+        ready(len(runtime.actions.action_list()), int(sock.getsockname()[1]))
         server = uvicorn.Server(config)
-        await server.serve()
+        await server.serve(sockets=[sock])
         return server.started
 
 
@@ -93,8 +116,10 @@ def curl_command(url: str, token: str | None) -> str:
                            '"Authorization: Bearer $FLEXORM_TOKEN"')
 
 
-def _authorize(target: Target) -> str | None:
-    """The token to print: generated for the demo when none is configured.
+def _authorize(target: Target, given: tuple[str, ...]) -> str | None:
+    """The token to print: one given with ``--token`` (the user may never have seen it, as
+    with ``--token "$(...)"``), or one generated for the demo when none is configured;
+    ``$FLEXORM_TOKEN`` for keys from the environment or the code; ``None`` when insecure.
 
     Raises:
         ConfigurationError: a user's database with neither a token nor ``--insecure``.
@@ -107,7 +132,11 @@ def _authorize(target: Target) -> str | None:
         target.flex.settings = settings.with_(tokens=(token,))
         return token
     Authenticator.from_settings(settings)  # refuses to start without a token
-    return _ENV_TOKEN
+    return given[0] if given else _ENV_TOKEN
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 @click.command("serve")
@@ -152,31 +181,33 @@ def serve_command(
             "exclude": exclude,
         })
         try:
-            token = _authorize(target)
+            token = _authorize(target, tokens)
         except ConfigurationError as exc:
             fail(exc.message, _LOAD_FAILED)
         target.prepare()
         app = target.server_app()
 
-    base = _base_url(host, port)
-
-    def ready(count: int) -> None:
+    def ready(count: int, bound: int) -> None:
+        base = _base_url(host, bound)
         what = "the demo shop" if target.demo else "flexorm"
         database = target.flex.settings.database_url or ""
-        click.echo(f"Serving {what}: {count} actions on {base}{MESSAGES_PATH}")
+        click.echo(f"Serving {what}: {_count(count, 'action')} on {base}{MESSAGES_PATH}")
         if target.demo:
             click.echo(f"  database: {database.removeprefix('sqlite:///')}")
         if token is None:
             click.secho("  WARNING: no authorization (--insecure): anyone who can reach this "
                         "server can run every action", fg="red", bold=True)
         elif token == _ENV_TOKEN:
-            click.echo("  token:    as configured (put it in FLEXORM_TOKEN for the curl below)")
+            click.echo("  token:    as configured (FLEXORM_TOKEN, or in the code; the curl below "
+                       "reads FLEXORM_TOKEN)")
         else:
             click.echo(f"  token:    {token}")
         click.echo("  try:")
         click.echo(f"    {curl_command(base + MESSAGES_PATH, token)}")
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=access_log)
+    # flexorm serves no websockets: not loading a websocket library saves startup time
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=access_log,
+                            ws="none")
     with _signals_after_cleanup(), asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
         started = runner.run(_serve(target.flex, config, ready))
     if not started:

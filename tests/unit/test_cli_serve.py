@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import shlex
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from litestar import Litestar
 from flexorm._demo import shop
 from flexorm.cli import main
 from flexorm.cli.serve import curl_command
+from tests._net import free_port
 from tests.conftest import sync_engine
 
 
@@ -43,11 +45,14 @@ def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]
 
 
 def _serve(*args: str) -> Any:
-    return CliRunner().invoke(main, ["serve", *args])
+    """``flexorm serve ARGS``, on a free port unless ARGS name one."""
+    port = [] if "--port" in args else ["--port", str(free_port())]
+    return CliRunner().invoke(main, ["serve", *port, *args])
 
 
 def test_demo_creates_its_database_and_prints_a_working_curl(runs, tmp_path):
-    result = _serve("--port", "8123")
+    port = free_port()
+    result = _serve("--port", str(port))
     assert result.exit_code == 0, result.output
     assert (tmp_path / "flexorm-demo.db").is_file()
     (token,) = shop.flex.settings.tokens
@@ -57,12 +62,12 @@ def test_demo_creates_its_database_and_prints_a_working_curl(runs, tmp_path):
     curl = next(line.strip() for line in result.output.splitlines()
                 if line.strip().startswith("curl "))
     words = shlex.split(curl)
-    assert "http://127.0.0.1:8123/api/messages/" in words
+    assert f"http://127.0.0.1:{port}/api/messages/" in words
     assert f"Authorization: Bearer {token}" in words
     assert words[words.index("-d") + 1] == '{"name": "get_action_list"}'
     (call,) = runs
     assert call["app"] is shop.app
-    assert (call["host"], call["port"]) == ("127.0.0.1", 8123)
+    assert (call["host"], call["port"]) == ("127.0.0.1", port)
     assert call["access_log"] is False
 
 
@@ -71,12 +76,42 @@ def test_access_log_is_off_unless_asked_for(runs):
     assert runs[0]["access_log"] is True
 
 
-def test_demo_keeps_a_configured_token_out_of_the_output(runs):
+def test_a_token_given_with_the_option_is_printed(runs):
+    """``--token "$(...)"`` hides the key from the user: the banner shows it, and the curl
+    works as printed."""
     result = _serve("--token", "my-own-secret-key")
     assert result.exit_code == 0, result.output
-    assert "my-own-secret-key" not in result.output
-    assert '"Authorization: Bearer $FLEXORM_TOKEN"' in result.output
+    assert "token:    my-own-secret-key" in result.output
+    assert "'Authorization: Bearer my-own-secret-key'" in result.output
     assert shop.flex.settings.tokens == ("my-own-secret-key",)
+
+
+def test_a_token_from_the_environment_stays_out_of_the_output(runs, monkeypatch, tmp_path):
+    monkeypatch.setenv("FLEXORM_TOKEN", "env-secret-key")
+    result = _serve(_user_database(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "env-secret-key" not in result.output
+    assert '"Authorization: Bearer $FLEXORM_TOKEN"' in result.output
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(runs):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _serve("--port", str(port))
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        f"Error: 127.0.0.1:{port} is already in use: stop what listens there, or pass --port")
+    assert "Serving" not in result.output
+    assert runs == []
+
+
+def test_port_0_serves_on_a_free_port_and_says_which(runs):
+    result = _serve("--port", "0", "--insecure")
+    assert result.exit_code == 0, result.output
+    url = next(w for w in result.output.split() if w.startswith("http://127.0.0.1:"))
+    assert int(url.split(":")[2].split("/")[0]) > 0
 
 
 def test_insecure_warns_and_curls_without_a_header(runs):
@@ -84,7 +119,8 @@ def test_insecure_warns_and_curls_without_a_header(runs):
     assert result.exit_code == 0, result.output
     assert "WARNING: no authorization" in result.output
     assert "Authorization" not in result.output
-    assert "http://127.0.0.1:8000/api/messages/" in result.output
+    assert "http://127.0.0.1:" in result.output
+    assert "http://0.0.0.0" not in result.output
     assert runs[0]["host"] == "0.0.0.0"
 
 
@@ -153,7 +189,7 @@ def test_app_option_takes_a_flex_or_its_app(runs, tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, module, raising=False)
     result = _serve("--app", f"{module}:flex", "--token", "k")
     assert result.exit_code == 0, result.output
-    assert "1 actions" in result.output
+    assert "Serving flexorm: 1 action on http://127.0.0.1:" in result.output
     result = _serve("--app", f"{module}:app", "--token", "k")
     assert result.exit_code == 0, result.output
     assert runs[0]["app"] is runs[1]["app"] is sys.modules[module].app
