@@ -18,14 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from flexorm._gc import gc_paused
-from flexorm.actions._binding import BoundAction
-from flexorm.actions._encode import encode
-from flexorm.actions._permissions import PolicyChecker, denied
 from flexorm.actions._rows import Cursor, RowClasses, load_by_ids, load_inverse_chunk
+from flexorm.actions.binding import BoundAction
 from flexorm.actions.context import ActionContext
+from flexorm.actions.policies import PolicyChecker, denied
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
 from flexorm.exceptions import ValidationError
+from flexorm.protocol.encoding import encode
 
 __all__ = ["Invocation", "OnSuccess", "Runner"]
 

@@ -9,25 +9,21 @@ reflected schema once, at startup, by :class:`~flexorm.actions.service.ActionSer
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
-from flexorm.actions._signature import Signature, caller_namespace, parse_signature
-from flexorm.actions.context import ActionContext
+from flexorm.actions.context import Policy
+from flexorm.actions.params.signature import Signature, caller_namespace, parse_signature
 from flexorm.exceptions import ConfigurationError
 
 __all__ = [
     "ActionDeclaration",
     "OptionsHook",
-    "Policy",
     "action",
     "collect_model_actions",
     "declare",
 ]
-
-Policy = Callable[[ActionContext], bool | Awaitable[bool]]
-"""Who may run an action: ``(ctx) -> bool`` (or an awaitable of it)."""
 
 OptionsHook = Callable[..., Any]
 """``(query, form) -> options`` for one parameter's ``get_field_options``, sync or async.
@@ -62,7 +58,7 @@ class ActionDeclaration:
     label: str | None = None
     icon: str | None = None
     allow: Policy | None = None
-    """Who may run it (see :mod:`flexorm.auth.policies`); ``None``: every verified caller."""
+    """Who may run it (see :mod:`flexorm.actions.policies`); ``None``: every verified caller."""
     writes: bool = True
     """Whether the body may write. A ``read_only`` caller never runs (nor sees) an action that
     writes, whatever its policy; declare ``writes=False`` for one that only reads (a report)."""

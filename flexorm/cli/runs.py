@@ -97,7 +97,7 @@ def _journal_url(database_url: str | None, app_path: str | None) -> str:
         raise ConfigurationError("give either DATABASE_URL or --app, not both")
     from flexorm.cli._target import load_target
 
-    url = load_target(None, app_path).flex.settings.journal_url
+    url = load_target(None, app_path).settings.journal_url
     if not url:
         raise ConfigurationError(f"{app_path} has no database URL: pass DATABASE_URL instead")
     return url

@@ -17,7 +17,6 @@ from flexorm.auth.authenticate import Authenticator
 from flexorm.cli._errors import fail, one_line_errors
 from flexorm.cli._target import Target, load_target
 from flexorm.exceptions import ConfigurationError
-from flexorm.flex import Flex
 from flexorm.protocol.names import GET_ACTION_LIST
 from flexorm.server.routes import MESSAGES_PATH
 
@@ -31,7 +30,7 @@ _STARTUP_FAILED = 3  # uvicorn's own status when the app does not start
 _ENV_TOKEN = "$FLEXORM_TOKEN"  # noqa: S105 - a shell variable for the curl, not a secret
 
 
-async def _serve(flex: Flex, config: uvicorn.Config, ready: Callable[[int], None]) -> bool:
+async def _serve(target: Target, config: uvicorn.Config, ready: Callable[[int], None]) -> bool:
     """Open the runtime, so that a bad URL or action fails here in one line rather than in
     uvicorn; call ``ready`` with the number of actions; then serve on the same event loop, where
     the app's lifespan shares the runtime already open instead of opening it a second time.
@@ -43,7 +42,7 @@ async def _serve(flex: Flex, config: uvicorn.Config, ready: Callable[[int], None
 
     async with contextlib.AsyncExitStack() as stack:
         with one_line_errors(_LOAD_FAILED):
-            runtime = await stack.enter_async_context(flex.runtime())
+            runtime = await stack.enter_async_context(target.runtime())
         ready(len(runtime.actions.action_list()))
         server = uvicorn.Server(config)
         await server.serve()
@@ -93,21 +92,21 @@ def curl_command(url: str, token: str | None) -> str:
                            '"Authorization: Bearer $FLEXORM_TOKEN"')
 
 
-def _authorize(target: Target) -> str | None:
-    """The token to print: generated for the demo when none is configured.
+def _authorize(target: Target) -> tuple[Target, str | None]:
+    """The target to serve and the token to print: a token is generated for the demo when none
+    is configured.
 
     Raises:
         ConfigurationError: a user's database with neither a token nor ``--insecure``.
     """
-    settings = target.flex.settings
+    settings = target.settings
     if settings.insecure:
-        return None
+        return target, None
     if not settings.tokens and target.demo:
         token = secrets.token_urlsafe(24)
-        target.flex.settings = settings.with_(tokens=(token,))
-        return token
+        return target.with_overrides(tokens=(token,)), token
     Authenticator.from_settings(settings)  # refuses to start without a token
-    return _ENV_TOKEN
+    return target, _ENV_TOKEN
 
 
 @click.command("serve")
@@ -152,7 +151,7 @@ def serve_command(
             "exclude": exclude,
         })
         try:
-            token = _authorize(target)
+            target, token = _authorize(target)
         except ConfigurationError as exc:
             fail(exc.message, _LOAD_FAILED)
         target.prepare()
@@ -162,7 +161,7 @@ def serve_command(
 
     def ready(count: int) -> None:
         what = "the demo shop" if target.demo else "flexorm"
-        database = target.flex.settings.database_url or ""
+        database = target.settings.database_url or ""
         click.echo(f"Serving {what}: {count} actions on {base}{MESSAGES_PATH}")
         if target.demo:
             click.echo(f"  database: {database.removeprefix('sqlite:///')}")
@@ -178,6 +177,6 @@ def serve_command(
 
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=access_log)
     with _signals_after_cleanup(), asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        started = runner.run(_serve(target.flex, config, ready))
+        started = runner.run(_serve(target, config, ready))
     if not started:
         raise SystemExit(_STARTUP_FAILED)

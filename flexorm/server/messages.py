@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -11,20 +10,27 @@ from typing import Any, cast
 import anyio.to_thread
 from litestar import Request, Response
 
+from flexorm.actions.policies import may_reload_schema
 from flexorm.auth.caller import Caller
-from flexorm.exceptions import PermissionDenied, RequestError
+from flexorm.exceptions import PermissionDenied
 from flexorm.protocol import names
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.execute import parse_execute
 from flexorm.protocol.field_options import parse_field_options
-from flexorm.protocol.requests import ExecuteRequest, Message
+from flexorm.protocol.headers import (
+    IDEMPOTENCY_HEADER,
+    REQUEST_ID_HEADER,
+    idempotency_key,
+    request_id,
+)
+from flexorm.protocol.requests import Message
 from flexorm.runtime import Runtime
 from flexorm.server.guards import running_state
+from flexorm.server.incoming import request_headers
 from flexorm.server.raw import JsonBytes
 
 __all__ = [
     "BUILTIN_HANDLERS",
-    "RELOAD_SCHEMA",
     "MessageContext",
     "MessageHandler",
     "answer",
@@ -47,9 +53,6 @@ class MessageContext:
 
 MessageHandler = Callable[[MessageContext], Awaitable[Any]]
 """Answers one message: a :class:`Response`, or a value encoded as the JSON answer."""
-
-RELOAD_SCHEMA = "reload_schema"
-"""flexorm's own message (not Jet Admin's): take a changed schema without a restart."""
 
 
 def as_message_handler(function: Callable[[MessageContext], Any]) -> MessageHandler:
@@ -74,45 +77,13 @@ async def _get_action_list(ctx: MessageContext) -> JsonBytes:
     return JsonBytes(await ctx.runtime.actions.action_list_json_for(ctx.caller))
 
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_PARAM = "idempotency_key"
-REQUEST_ID_HEADER = "X-Request-ID"
-_REQUEST_ID_LENGTH = 255
-
-
-def _text(value: Any, field: str) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise RequestError("must be a string", field=field)
-    return value
-
-
-def _idempotency_key(ctx: MessageContext, request: ExecuteRequest) -> tuple[str | None,
-                                                                             ExecuteRequest]:
-    """The request's idempotency key: the ``Idempotency-Key`` header, else ``idempotency_key``
-    in the message's params or in the action's own params (taken out of them before they are
-    validated). Two different keys in one request are refused."""
-    keys = {key for key in (
-        _text(ctx.request.headers.get(IDEMPOTENCY_HEADER), IDEMPOTENCY_PARAM),
-        _text(ctx.message.params.get(IDEMPOTENCY_PARAM), IDEMPOTENCY_PARAM),
-        _text(request.params.get(IDEMPOTENCY_PARAM), IDEMPOTENCY_PARAM),
-    ) if key is not None}
-    if IDEMPOTENCY_PARAM in request.params:
-        params = {k: v for k, v in request.params.items() if k != IDEMPOTENCY_PARAM}
-        request = dataclasses.replace(request, params=params)
-    if len(keys) > 1:
-        raise RequestError("the request carries two different idempotency keys",
-                           field=IDEMPOTENCY_PARAM)
-    return next(iter(keys), None), request
-
-
 async def _execute_action(ctx: MessageContext) -> Response[bytes]:
     request = parse_execute(ctx.message.params)
-    key, request = _idempotency_key(ctx, request)
-    request_id = (ctx.request.headers.get(REQUEST_ID_HEADER) or "")[:_REQUEST_ID_LENGTH]
+    key_header, id_header = request_headers(
+        ctx.request.scope, IDEMPOTENCY_HEADER.lower().encode(), REQUEST_ID_HEADER.lower().encode())
+    key, request = idempotency_key(key_header, ctx.message.params, request)
     answer = await ctx.runtime.actions.execute(
-        request, caller=ctx.caller, raw_request=ctx.request, request_id=request_id or None,
+        request, caller=ctx.caller, raw_request=ctx.request, request_id=request_id(id_header),
         idempotency_key=key)
     return json_response(answer)
 
@@ -120,13 +91,6 @@ async def _execute_action(ctx: MessageContext) -> Response[bytes]:
 async def _get_field_options(ctx: MessageContext) -> Response[bytes]:
     request = parse_field_options(ctx.message.params)
     return json_response(await ctx.runtime.actions.field_options(request, caller=ctx.caller))
-
-
-def may_reload(caller: Caller) -> bool:
-    """Whether ``caller`` may send ``reload_schema``: a machine (a shared key, or every caller of
-    an ``insecure`` server) or a project owner. A reload changes what every user sees, so it
-    is not for every Jet Admin user."""
-    return caller.kind in ("key", "insecure") or caller.owner
 
 
 async def _reload_schema(ctx: MessageContext) -> dict[str, Any]:
@@ -138,7 +102,7 @@ async def _reload_schema(ctx: MessageContext) -> dict[str, Any]:
     Raises:
         PermissionDenied: the caller is neither a shared key nor an owner.
     """
-    if not may_reload(ctx.caller):
+    if not may_reload_schema(ctx.caller):
         raise PermissionDenied("only a shared key or a project owner may reload the schema")
     state = running_state(ctx.request)
     new = await state.runtime.reload()
@@ -153,7 +117,7 @@ BUILTIN_HANDLERS: Mapping[str, MessageHandler] = {
     names.GET_ACTION_LIST: _get_action_list,
     names.EXECUTE_ACTION: _execute_action,
     names.GET_FIELD_OPTIONS: _get_field_options,
-    RELOAD_SCHEMA: _reload_schema,
+    names.RELOAD_SCHEMA: _reload_schema,
 }
 
 

@@ -17,7 +17,7 @@ from flexorm.protocol.encoding import encode_json
 from flexorm.reflection import model_descriptions
 from flexorm.server.errors import exception_handlers
 from flexorm.server.etag import Tagged, matches
-from flexorm.server.guards import authenticated
+from flexorm.server.guards import authenticate_request
 from flexorm.server.incoming import read_body, request_headers
 from flexorm.server.messages import JSON, MessageContext, MessageHandler, answer
 from flexorm.server.state import server_state
@@ -32,7 +32,7 @@ HEALTH_PATH = "/health"
 def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int) -> Router:
     """A router holding flexorm's routes and their error handlers.
 
-    The protected routes authenticate inline (:func:`~flexorm.server.guards.authenticated`)
+    The protected routes authenticate inline (:func:`~flexorm.server.guards.authenticate_request`)
     rather than through a guard or dependencies: ``get_action_list`` is a cached answer, and
     Litestar's per-request dependency resolution would cost more than the answer itself.
 
@@ -52,7 +52,7 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
     async def messages(request: Request[Any, Any, Any]) -> Response[bytes]:
         authorization, content_type, length = request_headers(
             request.scope, b"authorization", b"content-type", b"content-length")
-        state, caller = await authenticated(request, authorization)
+        state, caller = await authenticate_request(request, authorization)
         body = await read_body(request, max_body_size, length)
         message = parse_message(body, content_type)
         context = MessageContext(message=message, runtime=state.runtime, caller=caller,
@@ -68,7 +68,7 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
     async def descriptions(request: Request[Any, Any, Any]) -> Response[bytes]:
         authorization, if_none_match = request_headers(
             request.scope, b"authorization", b"if-none-match")
-        state, _ = await authenticated(request, authorization)
+        state, _ = await authenticate_request(request, authorization)
         tagged = state.model_descriptions
         if tagged is None:
             tagged = Tagged.of(encode_json(model_descriptions(state.runtime.schema)))

@@ -75,7 +75,7 @@ def test_a_registered_handler_answers_its_message(sqlite_url):
         seen.append((ctx.caller.kind, dict(ctx.message.params)))
         return {"status": "green"}
 
-    config = configure_app(flex, AppConfig(), handlers={"get_element_status": element_status})
+    config = configure_app(flex.host, AppConfig(), handlers={"get_element_status": element_status})
     with TestClient(Litestar.from_config(config)) as client:
         response = client.post("/api/messages/", json={"name": "get_element_status",
                                                        "params": {"id": 1}}, headers=AUTH)

@@ -20,9 +20,8 @@ RELOAD = {"name": "reload_schema"}
 @pytest.fixture
 def flex(db_url: str) -> Flex:
     create_schema(db_url)
-    flex = build_flex(db_url)
-    flex.settings = flex.settings.with_(jwt_public_key=key_pair().public_pem, project=PROJECT)
-    return flex
+    return build_flex(db_url, changes={"jwt_public_key": key_pair().public_pem,
+                                       "project": PROJECT})
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from litestar import Litestar
 from flexorm._demo import shop
 from flexorm.cli import main
 from flexorm.cli.serve import curl_command
+from flexorm.server.plugin import FlexormPlugin
 from tests.conftest import sync_engine
 
 
@@ -29,8 +30,12 @@ def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]
 
     async def serve(server: uvicorn.Server, sockets: Any = None) -> None:
         config = server.config
+        # what the app's lifespan gets: the runtime the command opened, shared
+        plugin = next(p for p in config.app.plugins if isinstance(p, FlexormPlugin))
+        async with plugin.host.runtime() as runtime:
+            tokens = runtime.settings.tokens
         calls.append({"app": config.app, "host": config.host, "port": config.port,
-                      "access_log": config.access_log})
+                      "access_log": config.access_log, "tokens": tokens})
         server.started = True
 
     monkeypatch.setattr(uvicorn.Server, "serve", serve)
@@ -38,7 +43,6 @@ def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]
     monkeypatch.delenv("FLEXORM_TOKEN", raising=False)
     monkeypatch.delenv("FLEXORM_DATABASE_URL", raising=False)
     monkeypatch.delenv("FLEXORM_INSECURE", raising=False)
-    monkeypatch.setattr(shop.flex, "settings", shop.flex.settings)  # restored afterwards
     return calls
 
 
@@ -50,7 +54,7 @@ def test_demo_creates_its_database_and_prints_a_working_curl(runs, tmp_path):
     result = _serve("--port", "8123")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "flexorm-demo.db").is_file()
-    (token,) = shop.flex.settings.tokens
+    (token,) = runs[0]["tokens"]
     assert len(token) >= 32
     assert f"token:    {token}" in result.output
     assert str(tmp_path / "flexorm-demo.db") in result.output
@@ -76,7 +80,8 @@ def test_demo_keeps_a_configured_token_out_of_the_output(runs):
     assert result.exit_code == 0, result.output
     assert "my-own-secret-key" not in result.output
     assert '"Authorization: Bearer $FLEXORM_TOKEN"' in result.output
-    assert shop.flex.settings.tokens == ("my-own-secret-key",)
+    assert runs[0]["tokens"] == ("my-own-secret-key",)
+    assert shop.flex.settings.tokens != ("my-own-secret-key",)  # the user's object unchanged
 
 
 def test_insecure_warns_and_curls_without_a_header(runs):
