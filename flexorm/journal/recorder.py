@@ -47,12 +47,12 @@ class Journal:
     """
 
     def __init__(self, engine: AsyncEngine, *, shared: bool,
-                 keys: IdempotencyStore | None = None) -> None:
+                 keys: IdempotencyStore | None = None, owns_engine: bool = False) -> None:
         self.engine = engine
         self.shared = shared
         self.runs = JournalStore()
         self.keys = keys if keys is not None else IdempotencyStore()
-        self._owns_engine = False
+        self._owns_engine = owns_engine
 
     @classmethod
     def open(cls, settings: Settings, main: AsyncEngine) -> Journal:
@@ -61,10 +61,8 @@ class Journal:
         keys = IdempotencyStore(ttl=dt.timedelta(seconds=settings.idempotency_ttl_seconds))
         if not settings.state_url:
             return cls(main, shared=True, keys=keys)
-        journal = cls(create_async_engine(async_url(settings.state_url), pool_pre_ping=True),
-                      shared=False, keys=keys)
-        journal._owns_engine = True
-        return journal
+        return cls(create_async_engine(async_url(settings.state_url), pool_pre_ping=True),
+                   shared=False, keys=keys, owns_engine=True)
 
     async def dispose(self) -> None:
         """Close the state database's engine, when the journal opened one."""

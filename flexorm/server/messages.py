@@ -27,19 +27,16 @@ from flexorm.protocol.requests import Message
 from flexorm.runtime import Runtime
 from flexorm.server.guards import running_state
 from flexorm.server.incoming import request_headers
-from flexorm.server.raw import JsonBytes
+from flexorm.server.raw import JSON, RawJson, json_answer
 
 __all__ = [
     "BUILTIN_HANDLERS",
+    "Encoded",
     "MessageContext",
     "MessageHandler",
     "answer",
     "as_message_handler",
-    "json_response",
 ]
-
-JSON = "application/json"
-
 
 @dataclass(frozen=True, slots=True)
 class MessageContext:
@@ -51,8 +48,16 @@ class MessageContext:
     request: Request[Any, Any, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """An answer already encoded as JSON bytes."""
+
+    body: bytes
+
+
 MessageHandler = Callable[[MessageContext], Awaitable[Any]]
-"""Answers one message: a :class:`Response`, or a value encoded as the JSON answer."""
+"""Answers one message: a :class:`Response`, :class:`Encoded` bytes, or a value encoded as the
+JSON answer."""
 
 
 def as_message_handler(function: Callable[[MessageContext], Any]) -> MessageHandler:
@@ -67,30 +72,25 @@ def as_message_handler(function: Callable[[MessageContext], Any]) -> MessageHand
     return handler
 
 
-def json_response(value: Any) -> Response[bytes]:
-    return Response(content=encode_json(value), media_type=JSON)
-
-
-async def _get_action_list(ctx: MessageContext) -> JsonBytes:
+async def _get_action_list(ctx: MessageContext) -> Encoded:
     # The action layer keeps the encoded list, filtered per caller: for a caller that sees
     # every action, answering costs about as much as static bytes (sent as a raw ASGI answer).
-    return JsonBytes(await ctx.runtime.actions.action_list_json_for(ctx.caller))
+    return Encoded(await ctx.runtime.actions.action_list_json_for(ctx.caller))
 
 
-async def _execute_action(ctx: MessageContext) -> Response[bytes]:
+async def _execute_action(ctx: MessageContext) -> Any:
     request = parse_execute(ctx.message.params)
     key_header, id_header = request_headers(
         ctx.request.scope, IDEMPOTENCY_HEADER.lower().encode(), REQUEST_ID_HEADER.lower().encode())
     key, request = idempotency_key(key_header, ctx.message.params, request)
-    answer = await ctx.runtime.actions.execute(
+    return await ctx.runtime.actions.execute(
         request, caller=ctx.caller, raw_request=ctx.request, request_id=request_id(id_header),
         idempotency_key=key)
-    return json_response(answer)
 
 
-async def _get_field_options(ctx: MessageContext) -> Response[bytes]:
+async def _get_field_options(ctx: MessageContext) -> Any:
     request = parse_field_options(ctx.message.params)
-    return json_response(await ctx.runtime.actions.field_options(request, caller=ctx.caller))
+    return await ctx.runtime.actions.field_options(request, caller=ctx.caller)
 
 
 async def _reload_schema(ctx: MessageContext) -> dict[str, Any]:
@@ -121,12 +121,22 @@ BUILTIN_HANDLERS: Mapping[str, MessageHandler] = {
 }
 
 
-async def answer(ctx: MessageContext, handlers: Mapping[str, MessageHandler]) -> Response[bytes]:
-    """Answer a message with its handler; an unknown name gets 200 with an empty JSON body."""
+async def answer(ctx: MessageContext, handlers: Mapping[str, MessageHandler], *,
+                 raw: bool) -> Response[bytes] | RawJson:
+    """Answer a message with its handler; an unknown name gets 200 with an empty JSON body.
+
+    Args:
+        ctx: the message and who sent it.
+        handlers: message name to handler.
+        raw: JSON answers may be sent as :class:`~flexorm.server.raw.RawJson` (the app asks
+            nothing more of responses).
+    """
     handler = handlers.get(ctx.message.name)
     if handler is None:
         return Response(content=b"", media_type=JSON)
     result = await handler(ctx)
     if isinstance(result, Response):
         return result
-    return json_response(result)
+    if isinstance(result, Encoded):
+        return json_answer(result.body, raw=raw)
+    return json_answer(encode_json(result), raw=raw)

@@ -87,7 +87,10 @@ def configure_app(
     standalone = not app_config.route_handlers
     user_handlers = {name: as_message_handler(h) for name, h in host.message_handlers.items()}
     all_handlers = {**BUILTIN_HANDLERS, **user_handlers, **(handlers or {})}
-    app_config.route_handlers.append(flexorm_router(all_handlers, max_body_size=max_body_size))
+    raw = not (app_config.after_request or app_config.response_headers
+               or app_config.response_cookies)
+    app_config.route_handlers.append(flexorm_router(all_handlers, max_body_size=max_body_size,
+                                                    raw=raw))
     app_config.lifespan.append(flexorm_lifespan(host))
 
     def allow_origin(scope: Scope) -> str:
