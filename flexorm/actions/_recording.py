@@ -14,7 +14,6 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.exc import StatementError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from flexorm.auth.caller import Caller
@@ -101,13 +100,10 @@ class Recording:
             secret=secret, result=result, error=error, request_id=self.request_id,
             idempotency_key=self.idempotency_key)
 
-    async def write(self, session: AsyncSession, result: Any) -> None:
+    def write(self, session: Session, result: Any) -> None:
+        """In the action's transaction, on its blocking session: the success's row."""
         self.entry = self._entry("succeeded", result=result)
-        await self.journal.succeeded(session, self.entry, {"result": result})
-
-    def write_sync(self, session: Session, result: Any) -> None:
-        self.entry = self._entry("succeeded", result=result)
-        self.journal.succeeded_sync(session, self.entry, {"result": result})
+        self.journal.succeeded(session, self.entry, {"result": result})
 
     async def committed(self, result: Any) -> None:
         """After the commit: the row in a separate state database (nothing otherwise)."""

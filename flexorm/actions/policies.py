@@ -39,11 +39,11 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal
 
-import anyio.from_thread
 import anyio.to_thread
 
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.context import ActionContext, Policy
+from flexorm.actions.steps import Settle, Steps, run, run_blocking
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
 from flexorm.exceptions import ConfigurationError, PermissionDenied
@@ -302,10 +302,6 @@ def denied(bound: BoundAction) -> PermissionDenied:
     return PermissionDenied(f"you may not run the action {bound.name!r}")
 
 
-async def _await(awaitable: Awaitable[Any]) -> Any:
-    return await awaitable
-
-
 class PolicyChecker:
     """Runs ``allow`` policies; only ``True`` allows, and a policy that raises refuses."""
 
@@ -313,8 +309,10 @@ class PolicyChecker:
         self._logged: set[tuple[str, str | None]] = set()
         self._lock = threading.Lock()  # policies of sync bodies run in worker threads
 
-    async def check(self, bound: BoundAction, ctx: ActionContext) -> bool:
-        """The verdict of ``bound``'s policy, on the event loop (``True`` without a policy).
+    def steps(self, bound: BoundAction, ctx: ActionContext) -> Steps[bool]:
+        """The verdict of ``bound``'s policy (``True`` without a policy), as steps
+        (:mod:`flexorm.actions.steps`): an async policy is awaited on the event loop, from a
+        worker thread too.
 
         Raises:
             PermissionDenied: raised by the policy itself, with its own message.
@@ -323,9 +321,7 @@ class PolicyChecker:
         if allow is None:
             return True
         try:
-            verdict = allow(ctx)
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
+            verdict = yield Settle(allow(ctx))
         except PermissionDenied:
             raise
         except Exception as error:
@@ -333,21 +329,13 @@ class PolicyChecker:
             return False
         return verdict is True
 
+    async def check(self, bound: BoundAction, ctx: ActionContext) -> bool:
+        """:meth:`steps`, on the event loop."""
+        return await run(self.steps(bound, ctx))
+
     def check_blocking(self, bound: BoundAction, ctx: ActionContext) -> bool:
-        """:meth:`check` from a worker thread (an async policy runs on the event loop)."""
-        allow = bound.declaration.allow
-        if allow is None:
-            return True
-        try:
-            verdict = allow(ctx)
-            if inspect.isawaitable(verdict):
-                verdict = anyio.from_thread.run(_await, verdict)
-        except PermissionDenied:
-            raise
-        except Exception as error:
-            self._log(bound, error)
-            return False
-        return verdict is True
+        """:meth:`steps`, from a worker thread."""
+        return run_blocking(self.steps(bound, ctx))
 
     def _log(self, bound: BoundAction, error: Exception) -> None:
         key = (bound.name, bound.collection.name if bound.collection else None)
