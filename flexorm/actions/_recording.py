@@ -25,6 +25,7 @@ from flexorm.exceptions import (
     RequestError,
     UnknownCollectionError,
     ValidationError,
+    first_line,
 )
 from flexorm.journal import Journal, RunEntry, RunStatus
 from flexorm.protocol.requests import ExecuteRequest
@@ -44,11 +45,6 @@ def run_status(exc: BaseException) -> RunStatus:
     return "rejected" if isinstance(exc, _REJECTIONS) else "failed"
 
 
-def _first_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[0] if lines else ""
-
-
 def error_text(exc: BaseException) -> str:
     """What the journal keeps of an error: the message the caller saw for flexorm's errors,
     one line with the error's type otherwise (a database error's DETAIL lines, which can hold
@@ -59,9 +55,9 @@ def error_text(exc: BaseException) -> str:
     elif isinstance(exc, FlexormError):
         text = exc.message
     elif isinstance(exc, StatementError) and exc.orig is not None:
-        text = f"{type(exc.orig).__name__}: {_first_line(str(exc.orig))}"
+        text = f"{type(exc.orig).__name__}: {first_line(exc.orig)}"
     else:
-        text = f"{type(exc).__name__}: {_first_line(str(exc))}".rstrip(": ")
+        text = f"{type(exc).__name__}: {first_line(exc)}".rstrip(": ")
     return text[:_ERROR_LENGTH]
 
 

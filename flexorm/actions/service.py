@@ -62,7 +62,7 @@ from flexorm.exceptions import (
 )
 from flexorm.journal import Journal
 from flexorm.journal.entry import utcnow
-from flexorm.journal.tables import PREFIX
+from flexorm.journal.tables import is_own_table
 from flexorm.protocol.requests import ExecuteRequest, FieldOptionsRequest
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.settings import Settings
@@ -124,7 +124,7 @@ class ActionService:
                 continue
             for target in declaration.models:
                 collection = resolve_collection(schema, target, action=declaration.name)
-                if collection.table.startswith(PREFIX):
+                if is_own_table(collection.table):
                     raise ConfigurationError(
                         f"action {declaration.name!r}: {collection.name!r} is one of flexorm's "
                         "own tables; actions cannot run on them")

@@ -19,8 +19,9 @@ from flexorm.journal.store import JournalStore
 
 if TYPE_CHECKING:  # rich is imported when rendering, not at every CLI start
     from rich.console import Console
+from flexorm.database import require_sqlite_file
 from flexorm.journal.tables import RUN_STATUSES
-from flexorm.migrations.commands import database_errors, require_sqlite_file
+from flexorm.migrations.commands import database_errors
 from flexorm.migrations.startup import check_revision
 
 __all__ = ["runs_command"]

@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import IntegrityError
 
-from flexorm.exceptions import FlexormError
+from flexorm.exceptions import FlexormError, first_line
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.errors import (
     INTERNAL_ERROR,
@@ -60,9 +60,7 @@ def _on_constraint(request: Request[Any, Any, Any], exc: Exception) -> Response[
     action wrote: the transaction is rolled back, and the user is told which constraint. Only
     the first line of the database's message is shown (the DETAIL line can hold row values)."""
     assert isinstance(exc, IntegrityError)
-    origin = exc.orig if exc.orig is not None else exc
-    lines = str(origin).strip().splitlines()
-    detail = lines[0] if lines else "a constraint failed"
+    detail = first_line(exc.orig if exc.orig is not None else exc, "a constraint failed")
     logger.info("%s %s: the database refused the change: %s", request.method, request.url.path,
                 detail)
     return _json(HTTP_400_BAD_REQUEST, constraint_body(detail))
