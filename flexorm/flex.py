@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
-from flexorm.actions.context import Policy
 from flexorm.actions.declaration import (
     ActionDeclaration,
-    OptionsHook,
+    ActionOptions,
+    check_options,
     collect_model_actions,
     declare,
 )
@@ -101,23 +101,9 @@ class Flex(FlexormPlugin):
     def action(self, func: F, /) -> F: ...
 
     @overload
-    def action(
-        self,
-        /,
-        *,
-        model: str | type[Any] | Sequence[str | type[Any]] | None = None,
-        for_instance: bool = False,
-        bulk: bool = False,
-        fields: Sequence[str] | None = None,
-        name: str | None = None,
-        label: str | None = None,
-        icon: str | None = None,
-        allow: Policy | None = None,
-        writes: bool = True,
-        options: Mapping[str, OptionsHook] | None = None,
-    ) -> Callable[[F], F]: ...
+    def action(self, /, **options: Unpack[ActionOptions]) -> Callable[[F], F]: ...
 
-    def action(self, func: Any = None, /, **kwargs: Any) -> Any:
+    def action(self, func: Any = None, /, **options: Unpack[ActionOptions]) -> Any:
         """Declare an action; the decorated function is its body and is returned unchanged.
 
         Args:
@@ -135,8 +121,10 @@ class Flex(FlexormPlugin):
             options: per-parameter hooks answering ``get_field_options``.
         """
 
+        check_options("action", options)
+
         def register(body: Any) -> Any:
-            self.host.add(declare(body, **kwargs))
+            self.host.add(declare(body, **options))
             return body
 
         return register(func) if func is not None else register

@@ -7,7 +7,6 @@ caller vouched for by a fake ``project_auth`` server.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -105,9 +104,8 @@ def url(db_url: str) -> str:
 
 
 @pytest.fixture
-def client(url: str) -> Iterator[TestClient[Any]]:
-    with TestClient(_flex(url).app) as test_client:
-        yield test_client
+def flex(url: str) -> Flex:
+    return _flex(url)
 
 
 def _names(client: TestClient[Any], headers: dict[str, str]) -> list[str]:

@@ -59,9 +59,8 @@ def url(db_url: str) -> str:
 
 
 @pytest.fixture
-def client(url: str) -> Iterator[TestClient[Any]]:
-    with TestClient(_flex(url, **_jwt_settings()).app) as test_client:
-        yield test_client
+def flex(url: str) -> Flex:
+    return _flex(url, **_jwt_settings())
 
 
 def _post(client: TestClient[Any], header: str | None, body: dict[str, Any] = MARK) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,12 +21,6 @@ def flex(db_url: str) -> Flex:
     create_schema(db_url)
     return build_flex(db_url, changes={"jwt_public_key": key_pair().public_pem,
                                        "project": PROJECT})
-
-
-@pytest.fixture
-def client(flex: Flex) -> Iterator[TestClient[Any]]:
-    with TestClient(flex.app) as test_client:
-        yield test_client
 
 
 def _order_fields(client: TestClient[Any]) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from litestar.testing import TestClient
@@ -22,20 +21,6 @@ from tests.integration.server_app import (
 )
 
 LIST = {"name": "get_action_list"}
-
-
-@pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    create_schema(db_url)
-    with TestClient(build_flex(db_url).app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def sqlite_client(sqlite_url: str) -> Iterator[TestClient]:
-    create_schema(sqlite_url)
-    with TestClient(build_flex(sqlite_url).app) as test_client:
-        yield test_client
 
 
 # -- auth ------------------------------------------------------------------------------------
