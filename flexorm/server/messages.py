@@ -38,6 +38,10 @@ __all__ = [
     "as_message_handler",
 ]
 
+_KEY_HEADER = IDEMPOTENCY_HEADER.lower().encode()
+_ID_HEADER = REQUEST_ID_HEADER.lower().encode()
+
+
 @dataclass(frozen=True, slots=True)
 class MessageContext:
     """What a message handler gets."""
@@ -80,8 +84,7 @@ async def _get_action_list(ctx: MessageContext) -> Encoded:
 
 async def _execute_action(ctx: MessageContext) -> Any:
     request = parse_execute(ctx.message.params)
-    key_header, id_header = request_headers(
-        ctx.request.scope, IDEMPOTENCY_HEADER.lower().encode(), REQUEST_ID_HEADER.lower().encode())
+    key_header, id_header = request_headers(ctx.request.scope, _KEY_HEADER, _ID_HEADER)
     key, request = idempotency_key(key_header, ctx.message.params, request)
     return await ctx.runtime.actions.execute(
         request, caller=ctx.caller, raw_request=ctx.request, request_id=request_id(id_header),
