@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import anyio.to_thread
@@ -26,7 +27,7 @@ from flexorm.protocol.headers import (
 from flexorm.protocol.requests import Message
 from flexorm.runtime import Runtime
 from flexorm.server.guards import running_state
-from flexorm.server.incoming import request_headers
+from flexorm.server.incoming import replaying, request_headers
 from flexorm.server.raw import JSON, RawJson, json_answer
 
 __all__ = [
@@ -42,14 +43,22 @@ _KEY_HEADER = IDEMPOTENCY_HEADER.lower().encode()
 _ID_HEADER = REQUEST_ID_HEADER.lower().encode()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MessageContext:
     """What a message handler gets."""
 
     message: Message
     runtime: Runtime
     caller: Caller
-    request: Request[Any, Any, Any]
+    received: Request[Any, Any, Any] = field(repr=False)
+    """The request as the route got it; its body was read into ``body``."""
+    body: bytes = field(repr=False)
+
+    @functools.cached_property
+    def request(self) -> Request[Any, Any, Any]:
+        """The request, whose ``body()`` reads the body again (an action's ``raw_request``):
+        built over the same scope when first asked for."""
+        return Request(self.received.scope, replaying(self.body), self.received.send)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +93,7 @@ async def _get_action_list(ctx: MessageContext) -> Encoded:
 
 async def _execute_action(ctx: MessageContext) -> Any:
     request = parse_execute(ctx.message.params)
-    key_header, id_header = request_headers(ctx.request.scope, _KEY_HEADER, _ID_HEADER)
+    key_header, id_header = request_headers(ctx.received.scope, _KEY_HEADER, _ID_HEADER)
     key, request = idempotency_key(key_header, ctx.message.params, request)
     return await ctx.runtime.actions.execute(
         request, caller=ctx.caller, raw_request=ctx.request, request_id=request_id(id_header),
@@ -107,7 +116,7 @@ async def _reload_schema(ctx: MessageContext) -> dict[str, Any]:
     """
     if not may_reload_schema(ctx.caller):
         raise PermissionDenied("only a shared key or a project owner may reload the schema")
-    state = running_state(ctx.request)
+    state = running_state(ctx.received)
     new = await state.runtime.reload()
     reloaded = new is not state.runtime
     if reloaded:  # both in one step: no request sees the new runtime with old descriptions

@@ -19,7 +19,7 @@ from flexorm.reflection import model_descriptions
 from flexorm.server.errors import exception_handlers
 from flexorm.server.etag import Tagged, matches
 from flexorm.server.guards import authenticate_request
-from flexorm.server.incoming import read_body, replaying, request_headers
+from flexorm.server.incoming import read_body, request_headers
 from flexorm.server.messages import MessageContext, MessageHandler, answer
 from flexorm.server.raw import JSON
 from flexorm.server.state import server_state
@@ -62,10 +62,8 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
         state, caller = await authenticate_request(request, authorization)
         body = await read_body(request.receive, max_body_size, length)
         message = parse_message(body, content_type)
-        # the request the handlers see reads the body again (an action's raw_request)
-        readable: Request[Any, Any, Any] = Request(request.scope, replaying(body), request.send)
         context = MessageContext(message=message, runtime=state.runtime, caller=caller,
-                                 request=readable)
+                                 received=request, body=body)
         return cast("ASGIApp", await answer(context, handlers, raw=raw))
 
     @get(
