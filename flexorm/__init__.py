@@ -8,8 +8,7 @@ Examples:
 from flexorm.actions.context import ActionContext
 from flexorm.actions.declaration import action
 from flexorm.actions.params import Param, Text
-from flexorm.auth.caller import Caller
-from flexorm.auth.policies import (
+from flexorm.actions.policies import (
     all_of,
     any_of,
     authenticated,
@@ -19,6 +18,7 @@ from flexorm.auth.policies import (
     super_group,
     users,
 )
+from flexorm.auth.caller import Caller
 from flexorm.exceptions import (
     ActionError,
     ConfigurationError,

@@ -37,10 +37,28 @@ __all__ = [
     "UnknownActionError",
     "UnknownCollectionError",
     "ValidationError",
+    "first_line",
 ]
 
 NON_FIELD_ERRORS = "non_field_errors"
 """The key under which errors that belong to no single field are reported."""
+
+
+def first_line(error: BaseException | str | None, fallback: str = "") -> str:
+    """The first line of an error's message, or ``fallback`` when it has none.
+
+    What flexorm shows of a database error: its DETAIL lines can hold row values. An error
+    whose message is empty (some drivers raise those) gives ``fallback``, never an
+    ``IndexError``.
+
+    Examples:
+        >>> first_line(ValueError("value too long\nDETAIL: Key (name)=(x)"))
+        'value too long'
+        >>> first_line(ValueError(""), "ValueError")
+        'ValueError'
+    """
+    lines = str(error if error is not None else "").strip().splitlines()
+    return lines[0] if lines else fallback
 
 
 class FlexormError(Exception):

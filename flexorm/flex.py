@@ -1,42 +1,40 @@
-"""``Flex``: the one object a user creates. It declares actions and builds the server.
+"""``Flex``: the one object a user creates, the facade on top of flexorm.
 
-``Flex`` holds only declarations and settings; nothing connects until a runtime is opened (by the
-app's lifespan or a CLI command), so creating one at import time is free and safe.
+``Flex`` merges its settings and records declarations into a
+:class:`~flexorm.runtime.RuntimeHost`, and is the Litestar plugin that serves it
+(:class:`~flexorm.server.plugin.FlexormPlugin`). Nothing below imports this module. Nothing
+connects until a runtime is opened (by the app's lifespan or a CLI command), so creating one at
+import time is free and safe.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, overload
-
-from litestar.config.app import AppConfig
-from litestar.plugins import InitPluginProtocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
 from flexorm.actions.declaration import (
     ActionDeclaration,
-    OptionsHook,
-    Policy,
+    ActionOptions,
+    check_options,
     collect_model_actions,
     declare,
 )
 from flexorm.actions.params import ColumnRef, ModelRef
 from flexorm.exceptions import ConfigurationError
+from flexorm.runtime import Runtime, RuntimeHost
+from flexorm.server.plugin import FlexormPlugin
 from flexorm.settings import RenameHook, Settings
 
 if TYPE_CHECKING:
-    from litestar import Litestar
     from sqlalchemy.orm import DeclarativeBase
-
-    from flexorm.runtime import Runtime
 
 __all__ = ["Flex"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Flex(InitPluginProtocol):
+class Flex(FlexormPlugin):
     """FlexActions for one database.
 
     Args:
@@ -77,7 +75,7 @@ class Flex(InitPluginProtocol):
     ) -> None:
         tokens = (token,) if isinstance(token, str) else (tuple(token) if token else None)
         base_settings = settings if settings is not None else Settings.from_env()
-        self.settings = base_settings.with_(**{
+        merged = base_settings.with_(**{
             name: value for name, value in {
                 "database_url": url, "tokens": tokens, "insecure": insecure,
                 "schemas": tuple(schemas) if schemas is not None else None,
@@ -86,14 +84,16 @@ class Flex(InitPluginProtocol):
                 "rename": rename,
             }.items() if value is not None
         })
-        self._models: list[type[Any]] = list(models)
+        all_models: list[type[Any]] = list(models)
         if base is not None:
-            self._models.extend(m.class_ for m in base.registry.mappers)
-        self._declarations: list[ActionDeclaration] = collect_model_actions(self._models)
-        self._app: Litestar | None = None
-        self._running = 0
-        self._open: tuple[asyncio.AbstractEventLoop, Runtime] | None = None
-        self._message_handlers: dict[str, Callable[..., Any]] = {}
+            all_models.extend(m.class_ for m in base.registry.mappers)
+        super().__init__(RuntimeHost(merged, collect_model_actions(all_models), all_models))
+
+    @property
+    def settings(self) -> Settings:
+        """The settings this ``Flex`` runs with (read-only: build a new ``Flex``, or pass
+        ``settings=``, to change them)."""
+        return self.host.settings
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -101,23 +101,9 @@ class Flex(InitPluginProtocol):
     def action(self, func: F, /) -> F: ...
 
     @overload
-    def action(
-        self,
-        /,
-        *,
-        model: str | type[Any] | Sequence[str | type[Any]] | None = None,
-        for_instance: bool = False,
-        bulk: bool = False,
-        fields: Sequence[str] | None = None,
-        name: str | None = None,
-        label: str | None = None,
-        icon: str | None = None,
-        allow: Policy | None = None,
-        writes: bool = True,
-        options: Mapping[str, OptionsHook] | None = None,
-    ) -> Callable[[F], F]: ...
+    def action(self, /, **options: Unpack[ActionOptions]) -> Callable[[F], F]: ...
 
-    def action(self, func: Any = None, /, **kwargs: Any) -> Any:
+    def action(self, func: Any = None, /, **options: Unpack[ActionOptions]) -> Any:
         """Declare an action; the decorated function is its body and is returned unchanged.
 
         Args:
@@ -135,19 +121,13 @@ class Flex(InitPluginProtocol):
             options: per-parameter hooks answering ``get_field_options``.
         """
 
+        check_options("action", options)
+
         def register(body: Any) -> Any:
-            self._add(declare(body, **kwargs))
+            self.host.add(declare(body, **options))
             return body
 
         return register(func) if func is not None else register
-
-    def _add(self, declaration: ActionDeclaration) -> None:
-        if self._running:
-            raise ConfigurationError(
-                f"action {declaration.name!r} declared while flexorm is running; actions are "
-                "bound when the server starts, so declare every action before that"
-            )
-        self._declarations.append(declaration)
 
     def message(self, name: str) -> Callable[[F], F]:
         """Answer another message of the protocol (``get_element_status``...) with a function.
@@ -167,7 +147,7 @@ class Flex(InitPluginProtocol):
         def register(handler: F) -> F:
             if not callable(handler):
                 raise ConfigurationError(f"the handler of {name!r} is not callable")
-            self._message_handlers[name] = handler
+            self.host.add_message_handler(name, handler)
             return handler
 
         return register
@@ -175,7 +155,7 @@ class Flex(InitPluginProtocol):
     @property
     def message_handlers(self) -> Mapping[str, Callable[..., Any]]:
         """Handlers added with :meth:`message`, by message name."""
-        return dict(self._message_handlers)
+        return self.host.message_handlers
 
     def model(self, name: str) -> ModelRef:
         """A reference to a reflected collection, usable as a parameter type (a ForeignKey).
@@ -193,49 +173,18 @@ class Flex(InitPluginProtocol):
     @property
     def declarations(self) -> tuple[ActionDeclaration, ...]:
         """Every declared action, in declaration order."""
-        return tuple(self._declarations)
+        return self.host.declarations
 
     @property
     def models(self) -> tuple[type[Any], ...]:
-        return tuple(self._models)
+        return self.host.models
 
     # -- running ---------------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def runtime(self) -> AsyncIterator[Runtime]:
+    def runtime(self) -> AbstractAsyncContextManager[Runtime]:
         """Connect, reflect and bind every action; close the engines on exit.
 
         The app's lifespan and the CLI both run through this. Opened again while open, in the
         same event loop, it yields the runtime already open (closed by the outermost exit).
         """
-        from flexorm.runtime import open_runtime
-
-        loop = asyncio.get_running_loop()
-        if self._open is not None and self._open[0] is loop:
-            # Nested in an open runtime on the same loop (``flexorm serve`` checks the database,
-            # then the app's lifespan starts): share it rather than connect and load twice.
-            yield self._open[1]
-            return
-        async with open_runtime(self) as runtime:
-            self._running += 1
-            outer, self._open = self._open, (loop, runtime)
-            try:
-                yield runtime
-            finally:
-                self._running -= 1
-                self._open = outer
-
-    @property
-    def app(self) -> Litestar:
-        """A Litestar application serving this ``Flex`` (built once)."""
-        if self._app is None:
-            from litestar import Litestar
-
-            self._app = Litestar(plugins=[self])
-        return self._app
-
-    def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        """Wire flexorm into a Litestar app: ``Litestar(plugins=[flex])``."""
-        from flexorm.server.plugin import configure_app
-
-        return configure_app(self, app_config)
+        return self.host.runtime()

@@ -1,13 +1,20 @@
-"""A running flexorm: engines open, schema reflected, actions bound to it."""
+"""A running flexorm: engines open, schema reflected, actions bound to it.
+
+:func:`open_runtime` takes what the ``Flex`` facade hands down (settings, declarations,
+models); :class:`RuntimeHost` keeps those and opens one runtime per event loop, shared by
+nested openers (``flexorm serve`` checks the database, then the app's lifespan starts).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from flexorm.actions.declaration import ActionDeclaration
 from flexorm.actions.service import ActionService
 from flexorm.database import Database, require_sqlite_file
 from flexorm.exceptions import ConfigurationError, MigrationError
@@ -18,13 +25,17 @@ from flexorm.reflection.cache import current_fingerprint, reflect_cached
 from flexorm.reflection.records import SchemaInfo
 from flexorm.settings import Settings
 
-if TYPE_CHECKING:
-    from flexorm.actions.declaration import ActionDeclaration
-    from flexorm.flex import Flex
-
-__all__ = ["Runtime", "open_runtime"]
+__all__ = ["Declared", "Runtime", "RuntimeHost", "open_runtime"]
 
 logger = logging.getLogger("flexorm")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the actions of a runtime are bound from."""
+
+    declarations: Sequence[ActionDeclaration]
+    models: Sequence[type[Any]]
 
 
 @dataclass(frozen=True)
@@ -37,9 +48,8 @@ class Runtime:
     actions: ActionService
     fingerprint: str | None = field(default=None, repr=False)
     """The schema fingerprint ``schema`` was reflected under (``None``: no cache)."""
-    source: Any = field(default=None, repr=False)
-    """The declarations and models the actions were bound from, for :meth:`reload`. (Typed
-    ``Any`` on purpose: Litestar's signature parsing walks these annotations.)"""
+    source: Declared | None = field(default=None, repr=False)
+    """The declarations and models the actions were bound from, for :meth:`reload`."""
     journal: Journal | None = field(default=None, repr=False)
     """The action journal; ``None`` with ``journal=False``."""
 
@@ -59,18 +69,12 @@ class Runtime:
             current = await current_fingerprint(self.database.engine, self.settings)
             if current == self.fingerprint:
                 return self
-        source: _Source = self.source or _Source((), ())
+        source = self.source or Declared((), ())
         return await _build(self.settings, self.database, source, None, refresh=refresh,
                             journal=self.journal)
 
 
-@dataclass(frozen=True)
-class _Source:
-    declarations: Sequence[ActionDeclaration]
-    models: Sequence[type[Any]]
-
-
-async def _build(settings: Settings, database: Database, source: _Source,
+async def _build(settings: Settings, database: Database, source: Declared,
                  progress: Progress | None, *, refresh: bool = False,
                  journal: Journal | None = None) -> Runtime:
     outcome = await reflect_cached(database.engine, settings, progress=progress, refresh=refresh)
@@ -123,14 +127,22 @@ def _quiet_alembic() -> Iterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(flex: Flex, *, progress: Progress | None = None) -> AsyncIterator[Runtime]:
+async def open_runtime(settings: Settings, declarations: Sequence[ActionDeclaration] = (),
+                       models: Sequence[type[Any]] = (), *,
+                       progress: Progress | None = None) -> AsyncIterator[Runtime]:
     """Connect to the database, check flexorm's tables (unless ``journal=False``), reflect it
     (through the reflection cache), bind the actions; dispose of the engines on exit.
 
+    Args:
+        settings: the settings to run with.
+        declarations: the actions to bind.
+        models: declarative classes refining the reflected collections.
+        progress: called as reflection goes.
+
     Raises:
+        ConfigurationError: no database URL, or an action that does not fit the schema.
         MigrationError: flexorm's tables are missing or behind, and ``auto_upgrade`` is off.
     """
-    settings = flex.settings
     if not settings.database_url:
         raise ConfigurationError(
             "no database URL: pass one to Flex(...) or set FLEXORM_DATABASE_URL"
@@ -141,9 +153,95 @@ async def open_runtime(flex: Flex, *, progress: Progress | None = None) -> Async
     try:
         if settings.journal:
             journal = await _open_journal(settings, database)
-        source = _Source(flex.declarations, flex.models)
+        source = Declared(tuple(declarations), tuple(models))
         yield await _build(settings, database, source, progress, journal=journal)
     finally:
         if journal is not None:
             await journal.dispose()
         await database.dispose()
+
+
+class RuntimeHost:
+    """The settings, declarations, models and message handlers of one ``Flex``, and the
+    runtime they open (one per event loop).
+
+    The ``Flex`` facade fills it; the server's lifespan and the CLI open its runtime. Nothing
+    connects until then.
+
+    Args:
+        settings: the settings to run with (read-only: a command passes overrides to
+            :meth:`runtime` instead).
+        declarations: the declared actions so far.
+        models: declarative classes refining the reflected collections.
+    """
+
+    def __init__(self, settings: Settings, declarations: Sequence[ActionDeclaration] = (),
+                 models: Sequence[type[Any]] = ()) -> None:
+        self._settings = settings
+        self._declarations: list[ActionDeclaration] = list(declarations)
+        self._models = tuple(models)
+        self._message_handlers: dict[str, Callable[..., Any]] = {}
+        self._running = 0
+        self._open: tuple[asyncio.AbstractEventLoop, Runtime] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def declarations(self) -> tuple[ActionDeclaration, ...]:
+        """Every declared action, in declaration order."""
+        return tuple(self._declarations)
+
+    @property
+    def models(self) -> tuple[type[Any], ...]:
+        return self._models
+
+    @property
+    def message_handlers(self) -> Mapping[str, Callable[..., Any]]:
+        """Handlers of other messages, by message name."""
+        return dict(self._message_handlers)
+
+    def add(self, declaration: ActionDeclaration) -> None:
+        """Add an action.
+
+        Raises:
+            ConfigurationError: the runtime is open (actions are bound when it opens).
+        """
+        if self._running:
+            raise ConfigurationError(
+                f"action {declaration.name!r} declared while flexorm is running; actions are "
+                "bound when the server starts, so declare every action before that"
+            )
+        self._declarations.append(declaration)
+
+    def add_message_handler(self, name: str, handler: Callable[..., Any]) -> None:
+        self._message_handlers[name] = handler
+
+    @contextlib.asynccontextmanager
+    async def runtime(self, overrides: Mapping[str, Any] | None = None, *,
+                      progress: Progress | None = None) -> AsyncIterator[Runtime]:
+        """Connect, reflect and bind every action; close the engines on exit.
+
+        Opened again while open, in the same event loop, it yields the runtime already open
+        (closed by the outermost exit; ``overrides`` then change nothing).
+
+        Args:
+            overrides: settings that replace the host's for this runtime (a command's
+                options).
+            progress: called as reflection goes.
+        """
+        loop = asyncio.get_running_loop()
+        if self._open is not None and self._open[0] is loop:
+            yield self._open[1]
+            return
+        settings = self._settings.with_(**overrides) if overrides else self._settings
+        async with open_runtime(settings, self.declarations, self._models,
+                                progress=progress) as runtime:
+            self._running += 1
+            outer, self._open = self._open, (loop, runtime)
+            try:
+                yield runtime
+            finally:
+                self._running -= 1
+                self._open = outer

@@ -48,6 +48,10 @@ def _seconds(name: str, value: str) -> float:
     return number
 
 
+_AT_LEAST_ONE = ("auth_cache_seconds", "chunk_size", "field_options_limit",
+                 "idempotency_ttl_seconds")
+
+
 @dataclass(frozen=True)
 class Settings:
     """How flexorm connects, reflects, authorizes and serves.
@@ -109,6 +113,25 @@ class Settings:
     """Keep the reflected schema on disk and reuse it while the database's schema fingerprint is
     unchanged (``FLEXORM_REFLECTION_CACHE``; the folder is ``FLEXORM_CACHE_DIR``, by default
     ``~/.cache/flexorm``). See :mod:`flexorm.reflection.cache`."""
+
+    def __post_init__(self) -> None:
+        """Refuse values no run could use, however the settings were made (in code, from the
+        environment, by :meth:`with_`): a ``chunk_size`` of 0 would otherwise fail only at the
+        first bulk action.
+
+        Raises:
+            ConfigurationError: naming the setting and the value.
+        """
+        for name in _AT_LEAST_ONE:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigurationError(f"{name} must be a whole number, not {value!r}")
+            if value < 1:
+                raise ConfigurationError(f"{name} must be at least 1, not {value}")
+        timeout = self.auth_timeout
+        if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
+                or not timeout > 0 or timeout == float("inf")):
+            raise ConfigurationError(f"auth_timeout must be more than 0 seconds, not {timeout!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

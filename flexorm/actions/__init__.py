@@ -1,10 +1,9 @@
 """FlexActions: declaring actions, deriving their parameters, validating and running them."""
 
-from flexorm.actions.context import ActionContext
+from flexorm.actions.context import ActionContext, Policy
 from flexorm.actions.declaration import (
     ActionDeclaration,
     OptionsHook,
-    Policy,
     action,
     collect_model_actions,
     declare,

@@ -14,7 +14,6 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.exc import StatementError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from flexorm.auth.caller import Caller
@@ -26,6 +25,7 @@ from flexorm.exceptions import (
     RequestError,
     UnknownCollectionError,
     ValidationError,
+    first_line,
 )
 from flexorm.journal import Journal, RunEntry, RunStatus
 from flexorm.protocol.requests import ExecuteRequest
@@ -45,11 +45,6 @@ def run_status(exc: BaseException) -> RunStatus:
     return "rejected" if isinstance(exc, _REJECTIONS) else "failed"
 
 
-def _first_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[0] if lines else ""
-
-
 def error_text(exc: BaseException) -> str:
     """What the journal keeps of an error: the message the caller saw for flexorm's errors,
     one line with the error's type otherwise (a database error's DETAIL lines, which can hold
@@ -60,9 +55,9 @@ def error_text(exc: BaseException) -> str:
     elif isinstance(exc, FlexormError):
         text = exc.message
     elif isinstance(exc, StatementError) and exc.orig is not None:
-        text = f"{type(exc.orig).__name__}: {_first_line(str(exc.orig))}"
+        text = f"{type(exc.orig).__name__}: {first_line(exc.orig)}"
     else:
-        text = f"{type(exc).__name__}: {_first_line(str(exc))}".rstrip(": ")
+        text = f"{type(exc).__name__}: {first_line(exc)}".rstrip(": ")
     return text[:_ERROR_LENGTH]
 
 
@@ -101,13 +96,10 @@ class Recording:
             secret=secret, result=result, error=error, request_id=self.request_id,
             idempotency_key=self.idempotency_key)
 
-    async def write(self, session: AsyncSession, result: Any) -> None:
+    def write(self, session: Session, result: Any) -> None:
+        """In the action's transaction, on its blocking session: the success's row."""
         self.entry = self._entry("succeeded", result=result)
-        await self.journal.succeeded(session, self.entry, {"result": result})
-
-    def write_sync(self, session: Session, result: Any) -> None:
-        self.entry = self._entry("succeeded", result=result)
-        self.journal.succeeded_sync(session, self.entry, {"result": result})
+        self.journal.succeeded(session, self.entry, {"result": result})
 
     async def committed(self, result: Any) -> None:
         """After the commit: the row in a separate state database (nothing otherwise)."""

@@ -28,8 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapper, Session, registry
 
-from flexorm.actions._encode import row_to_dict
 from flexorm.exceptions import ActionError
+from flexorm.protocol.encoding import row_to_dict
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.reflection.typemap import base_type
 

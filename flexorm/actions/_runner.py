@@ -1,15 +1,15 @@
-"""Running a bound action in one transaction: load the records and related rows, call the
-body, flush, encode the result, commit. Any exception rolls everything back.
+"""Running a bound action in one transaction: load the records and related rows, check the
+policy, call the body, flush, encode the result, write the journal row, commit. Any exception
+rolls everything back.
 
 Sync bodies run in a worker thread with a blocking ``Session``; async bodies on the event loop
-with an ``AsyncSession``, whose loading goes through ``run_sync`` over the same loaders.
+with an ``AsyncSession``. Both run the very same steps (:meth:`Runner._steps`), driven by
+:mod:`flexorm.actions.steps`.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,15 +17,15 @@ import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from flexorm._gc import gc_paused
-from flexorm.actions._binding import BoundAction
-from flexorm.actions._encode import encode
-from flexorm.actions._permissions import PolicyChecker, denied
 from flexorm.actions._rows import Cursor, RowClasses, load_by_ids, load_inverse_chunk
+from flexorm.actions.binding import BoundAction
 from flexorm.actions.context import ActionContext
+from flexorm.actions.policies import PolicyChecker, denied
+from flexorm.actions.steps import Blocking, Settle, Steps, run, run_blocking
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
 from flexorm.exceptions import ValidationError
+from flexorm.protocol.encoding import encode
 
 __all__ = ["Invocation", "OnSuccess", "Runner"]
 
@@ -37,11 +37,8 @@ class OnSuccess(Protocol):
     commit (the journal row and the idempotency key's answer): it commits with the action's
     writes, or is rolled back with them."""
 
-    async def write(self, session: AsyncSession, result: Any) -> None:
-        """On an async body's session, on the event loop."""
-
-    def write_sync(self, session: Session, result: Any) -> None:
-        """On a sync body's session, in its worker thread."""
+    def write(self, session: Session, result: Any) -> None:
+        """On the action's blocking session (an async session's own, for an async body)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +65,21 @@ def _missing_message(collection: str, ids: list[Any]) -> str:
     return f"no {collection} record with id {shown}{more}"
 
 
-def _result(value: Any) -> Any:
-    return True if value is None else value
+def _encoded(_session: Session, value: Any) -> Any:
+    """A body's result, JSON-encoded inside the transaction (lazy attributes can still load);
+    ``None`` answers ``true``."""
+    return encode(True if value is None else value)
+
+
+def _flush(session: Session) -> None:
+    session.flush()
+
+
+def _flush_and_forget(session: Session, rows: list[Any]) -> None:
+    """Write a chunk's changes and let its rows go (an inverse selection, chunk by chunk)."""
+    session.flush()
+    for row in rows:
+        session.expunge(row)
 
 
 class Runner:
@@ -86,11 +96,52 @@ class Runner:
         """The encoded result of the action."""
         if invocation.bound.declaration.is_async:
             async with self._database.sessions() as session, session.begin():
-                result = await self._run_async(session, invocation)
-                if invocation.on_success is not None:
-                    await invocation.on_success.write(session, result)
-                return result
+                return await run(self._steps(session, invocation), session)
         return await anyio.to_thread.run_sync(self._run_blocking, invocation)
+
+    def _run_blocking(self, invocation: Invocation) -> Any:
+        with self._database.sync_sessions() as session, session.begin():
+            return run_blocking(self._steps(session, invocation), session)
+
+    def _steps(self, session: AsyncSession | Session, invocation: Invocation) -> Steps[Any]:
+        """Everything an action does in its transaction, for either kind of body."""
+        bound = invocation.bound
+        records, values = yield Blocking(self._prepare, (invocation,))
+        ctx = self._context(session, invocation, values)
+        if not (yield from self._policies.steps(bound, ctx)):
+            raise denied(bound)
+        body: Callable[..., Any] = bound.declaration.func
+        kwargs = self._kwargs(bound, values, ctx)
+
+        def call(*record: Any) -> Steps[Any]:
+            value = yield Settle(body(*record, **kwargs))
+            return (yield Blocking(_encoded, (value,)))
+
+        declaration = bound.declaration
+        result: Any
+        if not declaration.for_instance:
+            result = yield from call()
+        elif declaration.bulk:
+            if records is None:
+                records = yield Blocking(self._all_inverse, (invocation,))
+            result = yield from call(records)
+        elif records is not None:
+            result = []
+            for row in records:
+                result.append((yield from call(row)))
+        else:
+            result = []
+            after: Cursor = ()
+            while after is not None:
+                chunk, after = yield Blocking(self._inverse_chunk, (invocation, after))
+                for row in chunk:
+                    result.append((yield from call(row)))
+                yield Blocking(_flush_and_forget, (chunk,))
+        yield Blocking(_flush)
+        shaped = self._shape(invocation, result)
+        if invocation.on_success is not None:
+            yield Blocking(invocation.on_success.write, (shaped,))
+        return shaped
 
     # -- shared, on a blocking session --------------------------------------------------------
 
@@ -149,98 +200,6 @@ class Runner:
             chunk, after = self._inverse_chunk(session, invocation, after)
             rows.extend(chunk)
         return rows
-
-    def _collector_paused(self, invocation: Invocation) -> AbstractContextManager[None]:
-        """No cyclic garbage collection while a bulk action over more than a chunk of rows
-        loads or flushes them.
-
-        Every loaded row stays alive until the transaction ends, so each of the collector's
-        passes while thousands of rows are loaded or flushed walks all of them again (two full
-        passes for 10,000 rows, about a third of flexorm's time), and none of them is garbage
-        yet. The action's own body runs with the collector on, however long it takes.
-        """
-        declaration = invocation.bound.declaration
-        many = invocation.inverse or len(invocation.ids or ()) > self._chunk
-        if declaration.for_instance and declaration.bulk and many:
-            return gc_paused()
-        return contextlib.nullcontext()
-
-    # -- sync bodies, in a worker thread ------------------------------------------------------
-
-    def _run_blocking(self, invocation: Invocation) -> Any:
-        with self._database.sync_sessions() as session, session.begin():
-            with self._collector_paused(invocation):
-                records, values = self._prepare(session, invocation)
-            ctx = self._context(session, invocation, values)
-            if not self._policies.check_blocking(invocation.bound, ctx):
-                raise denied(invocation.bound)
-            body: Callable[..., Any] = invocation.bound.declaration.func
-            kwargs = self._kwargs(invocation.bound, values, ctx)
-            declaration = invocation.bound.declaration
-            if not declaration.for_instance:
-                result = encode(_result(body(**kwargs)))
-            elif declaration.bulk:
-                if records is None:
-                    with self._collector_paused(invocation):
-                        records = self._all_inverse(session, invocation)
-                result = encode(_result(body(records, **kwargs)))
-            elif records is not None:
-                result = [encode(_result(body(row, **kwargs))) for row in records]
-            else:
-                result = []
-                after: Cursor = ()
-                while after is not None:
-                    chunk, after = self._inverse_chunk(session, invocation, after)
-                    result.extend(encode(_result(body(row, **kwargs))) for row in chunk)
-                    session.flush()
-                    for row in chunk:
-                        session.expunge(row)
-            with self._collector_paused(invocation):
-                session.flush()
-            shaped = self._shape(invocation, result)
-            if invocation.on_success is not None:
-                invocation.on_success.write_sync(session, shaped)
-            return shaped
-
-    # -- async bodies, on the event loop ------------------------------------------------------
-
-    async def _run_async(self, session: AsyncSession, invocation: Invocation) -> Any:
-        with self._collector_paused(invocation):
-            records, values = await session.run_sync(self._prepare, invocation)
-        ctx = self._context(session, invocation, values)
-        if not await self._policies.check(invocation.bound, ctx):
-            raise denied(invocation.bound)
-        body: Callable[..., Any] = invocation.bound.declaration.func
-        kwargs = self._kwargs(invocation.bound, values, ctx)
-        declaration = invocation.bound.declaration
-
-        async def call(*record: Any) -> Any:
-            value = await body(*record, **kwargs)
-            with self._collector_paused(invocation):
-                await session.flush()
-            # encoded inside the transaction, where lazy attributes can still load
-            return await session.run_sync(lambda _s: encode(_result(value)))
-
-        if not declaration.for_instance:
-            return await call()
-        if declaration.bulk:
-            if records is None:
-                with self._collector_paused(invocation):
-                    records = await session.run_sync(self._all_inverse, invocation)
-            return await call(records)
-        results: list[Any] = []
-        if records is not None:
-            for row in records:
-                results.append(await call(row))
-            return self._shape(invocation, results)
-        after: Cursor = ()
-        while after is not None:
-            chunk, after = await session.run_sync(self._inverse_chunk, invocation, after)
-            for row in chunk:
-                results.append(await call(row))
-            for row in chunk:
-                session.expunge(row)
-        return self._shape(invocation, results)
 
     @staticmethod
     def _shape(invocation: Invocation, result: Any) -> Any:

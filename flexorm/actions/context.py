@@ -1,8 +1,9 @@
-"""``ActionContext``: what a body may ask for besides its parameters."""
+"""``ActionContext``: what a body may ask for besides its parameters; ``Policy``: a callable
+over it that says whether the caller may run the action (:mod:`flexorm.actions.policies`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from flexorm.auth.caller import Caller
 from flexorm.reflection.records import CollectionInfo
 
-__all__ = ["ActionContext"]
+__all__ = ["ActionContext", "Policy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +41,8 @@ class ActionContext:
     """The raw request object of the server (a Litestar ``Request``), when there is one."""
     params: Mapping[str, Any] = field(default_factory=dict)
     """The validated parameter values, by parameter name."""
+
+
+Policy = Callable[[ActionContext], bool | Awaitable[bool]]
+"""Whether the caller of an action may run it: ``(ctx) -> bool`` (or an awaitable of it); only
+``True`` allows."""

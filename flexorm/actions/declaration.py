@@ -9,25 +9,23 @@ reflected schema once, at startup, by :class:`~flexorm.actions.service.ActionSer
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from typing import Any, TypedDict, TypeVar, Unpack, overload
 
-from flexorm.actions._signature import Signature, caller_namespace, parse_signature
-from flexorm.actions.context import ActionContext
+from flexorm.actions.context import Policy
+from flexorm.actions.params.signature import Signature, caller_namespace, parse_signature
 from flexorm.exceptions import ConfigurationError
 
 __all__ = [
     "ActionDeclaration",
+    "ActionOptions",
     "OptionsHook",
-    "Policy",
     "action",
+    "check_options",
     "collect_model_actions",
     "declare",
 ]
-
-Policy = Callable[[ActionContext], bool | Awaitable[bool]]
-"""Who may run an action: ``(ctx) -> bool`` (or an awaitable of it)."""
 
 OptionsHook = Callable[..., Any]
 """``(query, form) -> options`` for one parameter's ``get_field_options``, sync or async.
@@ -41,6 +39,44 @@ ModelTarget = str | type[Any]
 """A collection name, or a mapped class whose table is the collection."""
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ActionOptions(TypedDict, total=False):
+    """The options of an action, as ``flex.action(...)``, ``@action(...)`` and :func:`declare`
+    all take them (spelled once, here)."""
+
+    model: ModelTarget | Sequence[ModelTarget] | None
+    """The collection(s) the action belongs to (names, or mapped classes); none for a common
+    action."""
+    for_instance: bool
+    """The action runs on selected records (the body's first argument)."""
+    bulk: bool
+    """With ``for_instance``, one call gets all selected records as a list."""
+    fields: Sequence[str] | None
+    """Columns of the collection that become parameters."""
+    name: str | None
+    """The action's unique name (default: the function's name)."""
+    label: str | None
+    """The text Jet Admin shows (default: from the name)."""
+    icon: str | None
+    """A Jet Admin icon name."""
+    allow: Policy | None
+    """A permission policy: ``(ctx) -> bool``, or one of flexorm's (``can_write``...)."""
+    writes: bool
+    """Whether the action writes; ``writes=False`` lets read-only Jet Admin users run it."""
+    options: Mapping[str, OptionsHook] | None
+    """Per-parameter hooks answering ``get_field_options``."""
+
+
+_OPTION_NAMES = frozenset(ActionOptions.__annotations__)
+
+
+def check_options(where: str, options: Mapping[str, Any]) -> None:
+    """Refuse an option :class:`ActionOptions` does not have, as Python refuses an unexpected
+    keyword argument (``TypeError``)."""
+    unknown = sorted(set(options) - _OPTION_NAMES)
+    if unknown:
+        raise TypeError(f"{where}() got an unexpected keyword argument {unknown[0]!r}")
 
 _MARK = "__flexorm_action__"
 
@@ -62,7 +98,7 @@ class ActionDeclaration:
     label: str | None = None
     icon: str | None = None
     allow: Policy | None = None
-    """Who may run it (see :mod:`flexorm.auth.policies`); ``None``: every verified caller."""
+    """Who may run it (see :mod:`flexorm.actions.policies`); ``None``: every verified caller."""
     writes: bool = True
     """Whether the body may write. A ``read_only`` caller never runs (nor sees) an action that
     writes, whatever its policy; declare ``writes=False`` for one that only reads (a report)."""
@@ -123,17 +159,8 @@ def _models(name: str, model: Any) -> tuple[ModelTarget, ...]:
 def declare(
     func: Callable[..., Any],
     *,
-    model: ModelTarget | Sequence[ModelTarget] | None = None,
-    for_instance: bool = False,
-    bulk: bool = False,
-    fields: Sequence[str] | None = None,
-    name: str | None = None,
-    label: str | None = None,
-    icon: str | None = None,
-    allow: Policy | None = None,
-    writes: bool = True,
-    options: Mapping[str, OptionsHook] | None = None,
     namespace: Mapping[str, Any] | None = None,
+    **options: Unpack[ActionOptions],
 ) -> ActionDeclaration:
     """Check and record one action.
 
@@ -160,8 +187,18 @@ def declare(
         >>> declare(refund, model="orders", for_instance=True).name
         'refund'
     """
+    check_options("declare", options)
     if not callable(func):
         raise ConfigurationError(f"an action body must be callable, not {func!r}")
+    model = options.get("model")
+    for_instance = options.get("for_instance", False)
+    bulk = options.get("bulk", False)
+    fields = options.get("fields")
+    name = options.get("name")
+    label = options.get("label")
+    icon = options.get("icon")
+    allow = options.get("allow")
+    writes = options.get("writes", True)
     action_name = name if name is not None else getattr(func, "__name__", "")
     if not isinstance(action_name, str) or not action_name or action_name == "<lambda>":
         raise ConfigurationError(f"action {func!r} needs a name: pass name='...'")
@@ -185,7 +222,7 @@ def declare(
         )
     if len(set(field_names)) != len(field_names):
         raise ConfigurationError(f"action {action_name!r}: a column is listed twice in fields")
-    hooks = dict(options or {})
+    hooks = dict(options.get("options") or {})
     for param, hook in hooks.items():
         if not callable(hook):
             raise ConfigurationError(
@@ -212,22 +249,10 @@ def action(func: F, /) -> F: ...
 
 
 @overload
-def action(
-    *,
-    for_instance: bool | None = None,
-    bulk: bool = False,
-    fields: Sequence[str] | None = None,
-    name: str | None = None,
-    label: str | None = None,
-    icon: str | None = None,
-    allow: Policy | None = None,
-    writes: bool = True,
-    options: Mapping[str, OptionsHook] | None = None,
-    model: ModelTarget | Sequence[ModelTarget] | None = None,
-) -> Callable[[F], F]: ...
+def action(**options: Unpack[ActionOptions]) -> Callable[[F], F]: ...
 
 
-def action(func: Any = None, /, **options: Any) -> Any:
+def action(func: Any = None, /, **options: Unpack[ActionOptions]) -> Any:
     """Mark a method of a mapped class as an action (found by ``collect_model_actions``).
 
     - an instance method is a per-record action on the class's table (``self`` is the row);
@@ -248,6 +273,8 @@ def action(func: Any = None, /, **options: Any) -> Any:
         ...     def ship(cls, orders: list["Order"], carrier: str) -> int:
         ...         return len(orders)
     """
+
+    check_options("action", options)
 
     def mark(target: Any) -> Any:
         inner = target.__func__ if isinstance(target, classmethod | staticmethod) else target

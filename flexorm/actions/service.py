@@ -9,7 +9,7 @@ Execution rules, in the order they apply:
 - the action is found by ``(name, model)``; a request without a model finds a common action of
   that name, or the one collection action of that name;
 - a ``read_only`` caller is refused an action declared ``writes=True`` (the default) before
-  anything else is looked at (:func:`~flexorm.auth.policies.is_write_allowed`);
+  anything else is looked at (:func:`~flexorm.actions.policies.is_write_allowed`);
 - parameters are validated (``""`` and ``null`` mean "not sent");
 - a ``for_instance`` action needs ids, or ``inverseIds``; ids are coerced to the key's type
   (``"5"`` → 5) and duplicates dropped; a collection or common action ignores ids;
@@ -21,7 +21,7 @@ Execution rules, in the order they apply:
 - the ``allow`` policy runs with the loaded records' context, before the body; anything but
   ``True`` (or an exception) refuses, and nothing is written;
 - ``None`` answers ``true``; the result is JSON-encoded inside the transaction (Decimals as
-  strings, see :mod:`flexorm.actions._encode`);
+  strings, see :mod:`flexorm.protocol.encoding`);
 - with a journal, every run leaves one row (:mod:`flexorm.actions._recording`): a success's in
   the action's own transaction, a failure's or rejection's after the rollback. An idempotency
   key is claimed after the write floor and before validation; a replay answers the stored
@@ -40,17 +40,17 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flexorm.actions._binding import BoundAction, bind, resolve_collection
-from flexorm.actions._columns import column_param
-from flexorm.actions._ids import id_coercer
 from flexorm.actions._listing import ActionListing
-from flexorm.actions._options import hook_options, related_options, select_options
-from flexorm.actions._permissions import PolicyChecker, denied, read_only_refusal, write_allowed
 from flexorm.actions._recording import Recording, run_status
 from flexorm.actions._rows import RowClasses
 from flexorm.actions._runner import Invocation, OnSuccess, Runner
-from flexorm.actions._spec import ParamSpec
+from flexorm.actions.binding import BoundAction, bind, resolve_collection
 from flexorm.actions.declaration import ActionDeclaration
+from flexorm.actions.params.columns import column_param
+from flexorm.actions.params.ids import id_coercer
+from flexorm.actions.params.options import hook_options, related_options, select_options
+from flexorm.actions.params.spec import ParamSpec
+from flexorm.actions.policies import PolicyChecker, denied, read_only_refusal, write_allowed
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
 from flexorm.exceptions import (
@@ -62,7 +62,7 @@ from flexorm.exceptions import (
 )
 from flexorm.journal import Journal
 from flexorm.journal.entry import utcnow
-from flexorm.journal.tables import PREFIX
+from flexorm.journal.tables import is_own_table
 from flexorm.protocol.requests import ExecuteRequest, FieldOptionsRequest
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.settings import Settings
@@ -124,7 +124,7 @@ class ActionService:
                 continue
             for target in declaration.models:
                 collection = resolve_collection(schema, target, action=declaration.name)
-                if collection.table.startswith(PREFIX):
+                if is_own_table(collection.table):
                     raise ConfigurationError(
                         f"action {declaration.name!r}: {collection.name!r} is one of flexorm's "
                         "own tables; actions cannot run on them")

@@ -1,25 +1,13 @@
-"""Who is calling: credentials from the ``Authorization`` header, checked; who may run what."""
+"""Who is calling: credentials from the ``Authorization`` header, checked, as a ``Caller``.
+
+What a caller may run is decided next to the actions (:mod:`flexorm.actions.policies`).
+"""
 
 from typing import TYPE_CHECKING, Any
 
 from flexorm.auth.authenticate import INSECURE_CALLER, Authenticator
 from flexorm.auth.caller import Caller
 from flexorm.auth.header import Credential, parse_authorization, select_credential
-from flexorm.auth.policies import (
-    MACHINE_KINDS,
-    Policy,
-    all_of,
-    any_of,
-    authenticated,
-    can_read,
-    can_write,
-    describe,
-    evaluate,
-    is_write_allowed,
-    owner,
-    super_group,
-    users,
-)
 from flexorm.auth.shared_key import SharedKeys
 
 if TYPE_CHECKING:
@@ -28,27 +16,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INSECURE_CALLER",
-    "MACHINE_KINDS",
     "Authenticator",
     "Caller",
     "Credential",
     "JwtVerifier",
-    "Policy",
     "ProjectTokenVerifier",
     "SharedKeys",
-    "all_of",
-    "any_of",
-    "authenticated",
-    "can_read",
-    "can_write",
-    "describe",
-    "evaluate",
-    "is_write_allowed",
-    "owner",
     "parse_authorization",
     "select_credential",
-    "super_group",
-    "users",
 ]
 
 

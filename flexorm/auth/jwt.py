@@ -8,7 +8,7 @@ Jet Admin signs a token per user session with its private RSA key. The payload c
                            "permissions": "<base64 of gzipped JSON list>"}}}
 
 ``permissions`` entries look like ``{"permission_type": "model", "permission_object":
-"<resource>.<collection>", "permission_actions": "rwd"}``; :mod:`flexorm.auth.policies` reads
+"<resource>.<collection>", "permission_actions": "rwd"}``; :mod:`flexorm.actions.policies` reads
 them.
 """
 

@@ -9,7 +9,7 @@ from typing import NoReturn
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from flexorm.exceptions import FlexormError, ValidationError
+from flexorm.exceptions import FlexormError, ValidationError, first_line
 
 __all__ = ["fail", "one_line_errors"]
 
@@ -17,11 +17,6 @@ __all__ = ["fail", "one_line_errors"]
 def fail(message: str, code: int) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     raise SystemExit(code)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 @contextmanager
@@ -44,10 +39,11 @@ def one_line_errors(code: int, *, failures_of: str | None = None) -> Iterator[No
     except FlexormError as exc:
         fail(exc.message, code)
     except SQLAlchemyError as exc:
-        fail(f"database error: {_first_line(exc)}", code)
+        fail(f"database error: {first_line(exc, type(exc).__name__)}", code)
     except (OSError, ImportError) as exc:
-        fail(_first_line(exc), code)
+        fail(first_line(exc, type(exc).__name__), code)
     except Exception as exc:
         if failures_of is None:
             raise
-        fail(f"{failures_of} failed: {type(exc).__name__}: {_first_line(exc)}", code)
+        name = type(exc).__name__
+        fail(f"{failures_of} failed: {name}: {first_line(exc, name)}", code)

@@ -1,15 +1,19 @@
-"""Which ``Flex`` a command works on: ``--app module:attr``, a database URL, or the demo.
+"""What a command works on: ``--app module:attr``, a database URL, or the demo.
 
-Shared by ``serve``, ``actions`` and ``call``, so all three resolve their target the same way.
+Shared by ``serve``, ``actions``, ``call`` and ``runs``, so all resolve their target the same
+way. The command's options never change the user's object: they travel as overrides to the
+runtime the command opens (the app's lifespan then shares that runtime).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,8 @@ from litestar import Litestar
 
 from flexorm.database import require_sqlite_file
 from flexorm.exceptions import ConfigurationError
-from flexorm.flex import Flex
+from flexorm.runtime import Runtime, RuntimeHost
+from flexorm.server.plugin import FlexormPlugin
 from flexorm.settings import Settings
 
 __all__ = ["DEMO_DATABASE", "Target", "load_target"]
@@ -25,26 +30,51 @@ __all__ = ["DEMO_DATABASE", "Target", "load_target"]
 DEMO_DATABASE = "flexorm-demo.db"
 """The demo's SQLite file, created in the current directory on first run."""
 
+_DEMO_APP = "flexorm._demo.shop:app"
+
 
 @dataclass(frozen=True)
 class Target:
     """What a command serves or runs."""
 
-    flex: Flex
+    plugin: FlexormPlugin
+    """The ``Flex`` (or, for a bare URL, a plugin of no actions) whose runtime is opened."""
     app: Litestar | None
-    """The Litestar app to serve, when ``--app`` named one (else ``flex.app`` is built)."""
+    """The Litestar app to serve, when ``--app`` named one (else ``plugin.app`` is built)."""
     demo: bool = False
     """The bundled demo shop (its database is created on first run)."""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    """Settings given on the command line, over the host's."""
+
+    @property
+    def host(self) -> RuntimeHost:
+        return self.plugin.host
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the command runs with: the host's, with the overrides."""
+        if not self.overrides:
+            return self.host.settings
+        return self.host.settings.with_(**self.overrides)
+
+    def with_overrides(self, **changes: Any) -> Target:
+        """The same target with more settings overridden."""
+        return dataclasses.replace(self, overrides={**self.overrides, **changes})
+
+    def runtime(self) -> AbstractAsyncContextManager[Runtime]:
+        """Open the runtime with the command's settings (shared with the app's lifespan when
+        it starts in the same event loop)."""
+        return self.host.runtime(self.overrides)
 
     def server_app(self) -> Litestar:
-        return self.app if self.app is not None else self.flex.app
+        return self.app if self.app is not None else self.plugin.app
 
     def prepare(self) -> None:
         """Create the demo's database on first run; nothing for a user's database."""
         if self.demo:
             from flexorm._demo.schema import create_database
 
-            create_database(self.flex.settings.database_url or "")
+            create_database(self.settings.database_url or "")
 
 
 def _import(path: str) -> Any:
@@ -69,12 +99,12 @@ def _import(path: str) -> Any:
     return value
 
 
-def _flex_of(value: Any, path: str) -> tuple[Flex, Litestar | None]:
-    if isinstance(value, Flex):
+def _plugin_of(value: Any, path: str) -> tuple[FlexormPlugin, Litestar | None]:
+    if isinstance(value, FlexormPlugin):
         return value, None
     if isinstance(value, Litestar):
         for plugin in value.plugins:
-            if isinstance(plugin, Flex):
+            if isinstance(plugin, FlexormPlugin):
                 return plugin, value
         raise ConfigurationError(f"{path} is a Litestar app without flexorm: add "
                                  "plugins=[flex], or name the Flex object")
@@ -107,20 +137,18 @@ def load_target(
     changes = {k: v for k, v in (overrides or {}).items() if v not in (None, (), [], False)}
     demo = False
     if app_path is not None:
-        flex, app = _flex_of(_import(app_path), app_path)
+        plugin, app = _plugin_of(_import(app_path), app_path)
     else:
         url = url or Settings.from_env().database_url
         if url:
-            flex, app = Flex(url), None
+            plugin, app = FlexormPlugin(RuntimeHost(Settings.from_env())), None
         else:
-            from flexorm._demo import shop
-
-            flex, app, demo = shop.flex, shop.app, True
+            plugin, app = _plugin_of(_import(_DEMO_APP), _DEMO_APP)
+            demo = True
             url = f"sqlite:///{Path.cwd() / DEMO_DATABASE}"
     if url:
         changes["database_url"] = url
-    if changes:
-        flex.settings = flex.settings.with_(**changes)
-    if not demo and flex.settings.database_url:
-        require_sqlite_file(flex.settings.database_url)
-    return Target(flex=flex, app=app, demo=demo)
+    target = Target(plugin=plugin, app=app, demo=demo, overrides=changes)
+    if not demo and target.settings.database_url:
+        require_sqlite_file(target.settings.database_url)
+    return target

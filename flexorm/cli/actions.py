@@ -36,8 +36,7 @@ _app_option = click.option(
 
 async def _action_list(target: Target, as_json: bool) -> bytes | list[dict[str, Any]]:
     # listing runs no action: it needs neither the journal nor flexorm's tables
-    target.flex.settings = target.flex.settings.with_(journal=False)
-    async with target.flex.runtime() as runtime:
+    async with target.with_overrides(journal=False).runtime() as runtime:
         if as_json:
             return runtime.actions.action_list_json(CLI_CALLER)
         return runtime.actions.action_list(CLI_CALLER)
@@ -105,7 +104,7 @@ def _param_value(text: str) -> tuple[str, Any]:
 
 async def _execute(target: Target, message: dict[str, Any]) -> dict[str, Any]:
     request = parse_execute(message)
-    async with target.flex.runtime() as runtime:
+    async with target.runtime() as runtime:
         return await runtime.actions.execute(request, caller=CLI_CALLER)
 
 

@@ -19,8 +19,9 @@ from flexorm.journal.store import JournalStore
 
 if TYPE_CHECKING:  # rich is imported when rendering, not at every CLI start
     from rich.console import Console
+from flexorm.database import require_sqlite_file
 from flexorm.journal.tables import RUN_STATUSES
-from flexorm.migrations.commands import database_errors, require_sqlite_file
+from flexorm.migrations.commands import database_errors
 from flexorm.migrations.startup import check_revision
 
 __all__ = ["runs_command"]
@@ -97,7 +98,7 @@ def _journal_url(database_url: str | None, app_path: str | None) -> str:
         raise ConfigurationError("give either DATABASE_URL or --app, not both")
     from flexorm.cli._target import load_target
 
-    url = load_target(None, app_path).flex.settings.journal_url
+    url = load_target(None, app_path).settings.journal_url
     if not url:
         raise ConfigurationError(f"{app_path} has no database URL: pass DATABASE_URL instead")
     return url

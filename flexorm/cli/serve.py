@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import gc
 import secrets
 import shlex
 import signal
@@ -19,7 +20,6 @@ from flexorm.auth.authenticate import Authenticator
 from flexorm.cli._errors import fail, one_line_errors
 from flexorm.cli._target import Target, load_target
 from flexorm.exceptions import ConfigurationError
-from flexorm.flex import Flex
 from flexorm.protocol.names import GET_ACTION_LIST
 from flexorm.server.routes import MESSAGES_PATH
 
@@ -52,7 +52,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def _serve(flex: Flex, config: uvicorn.Config, ready: Callable[[int, int], None]) -> bool:
+async def _serve(target: Target, config: uvicorn.Config, ready: Callable[[int, int], None]) -> bool:
     """Open the runtime, so that a bad URL or action fails here in one line rather than in
     uvicorn; bind the port; call ``ready`` with the number of actions and the bound port; then
     serve on the same event loop, where the app's lifespan shares the runtime already open
@@ -65,8 +65,11 @@ async def _serve(flex: Flex, config: uvicorn.Config, ready: Callable[[int, int],
 
     async with contextlib.AsyncExitStack() as stack:
         with one_line_errors(_LOAD_FAILED):
-            runtime = await stack.enter_async_context(flex.runtime())
+            runtime = await stack.enter_async_context(target.runtime())
         sock = stack.enter_context(_bind(config.host, config.port))
+        # Startup's objects (modules, the reflected schema, bound actions) live as long as the
+        # process: out of the collector's reach, its passes during requests stay short.
+        gc.freeze()
         ready(len(runtime.actions.action_list()), int(sock.getsockname()[1]))
         server = uvicorn.Server(config)
         await server.serve(sockets=[sock])
@@ -116,23 +119,23 @@ def curl_command(url: str, token: str | None) -> str:
                            '"Authorization: Bearer $FLEXORM_TOKEN"')
 
 
-def _authorize(target: Target, given: tuple[str, ...]) -> str | None:
-    """The token to print: one given with ``--token`` (the user may never have seen it, as
-    with ``--token "$(...)"``), or one generated for the demo when none is configured;
-    ``$FLEXORM_TOKEN`` for keys from the environment or the code; ``None`` when insecure.
+def _authorize(target: Target, given: tuple[str, ...]) -> tuple[Target, str | None]:
+    """The target to serve and the token to print: one given with ``--token`` (the user may
+    never have seen it, as with ``--token "$(...)"``), or one generated for the demo when none is
+    configured; ``$FLEXORM_TOKEN`` for keys from the environment or the code; ``None`` when
+    insecure.
 
     Raises:
         ConfigurationError: a user's database with neither a token nor ``--insecure``.
     """
-    settings = target.flex.settings
+    settings = target.settings
     if settings.insecure:
-        return None
+        return target, None
     if not settings.tokens and target.demo:
         token = secrets.token_urlsafe(24)
-        target.flex.settings = settings.with_(tokens=(token,))
-        return token
+        return target.with_overrides(tokens=(token,)), token
     Authenticator.from_settings(settings)  # refuses to start without a token
-    return given[0] if given else _ENV_TOKEN
+    return target, (given[0] if given else _ENV_TOKEN)
 
 
 def _count(number: int, noun: str) -> str:
@@ -181,7 +184,7 @@ def serve_command(
             "exclude": exclude,
         })
         try:
-            token = _authorize(target, tokens)
+            target, token = _authorize(target, tokens)
         except ConfigurationError as exc:
             fail(exc.message, _LOAD_FAILED)
         target.prepare()
@@ -190,7 +193,7 @@ def serve_command(
     def ready(count: int, bound: int) -> None:
         base = _base_url(host, bound)
         what = "the demo shop" if target.demo else "flexorm"
-        database = target.flex.settings.database_url or ""
+        database = target.settings.database_url or ""
         click.echo(f"Serving {what}: {_count(count, 'action')} on {base}{MESSAGES_PATH}")
         if target.demo:
             click.echo(f"  database: {database.removeprefix('sqlite:///')}")
@@ -209,6 +212,6 @@ def serve_command(
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=access_log,
                             ws="none")
     with _signals_after_cleanup(), asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        started = runner.run(_serve(target.flex, config, ready))
+        started = runner.run(_serve(target, config, ready))
     if not started:
         raise SystemExit(_STARTUP_FAILED)

@@ -6,8 +6,7 @@ One request with ``execute_action``::
     if not claim.owned: replay claim.response, or raise claim.conflict()
     -- the action's transaction --
         ... body ...
-        await journal.succeeded(session, entry, answer)          # async body's session
-        journal.succeeded_sync(session, entry, answer)           # sync body's session
+        journal.succeeded(session, entry, answer)      # the blocking session (run_sync)
     -- committed --
     await journal.committed(entry, answer)             # state database only; no-op otherwise
     -- or, on any failure or rejection, after the rollback --
@@ -29,7 +28,7 @@ from flexorm._url import async_url
 from flexorm.auth.caller import Caller
 from flexorm.journal.entry import RunEntry
 from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
-from flexorm.journal.store import AsyncExecutor, JournalStore, SyncExecutor
+from flexorm.journal.store import JournalStore, SyncExecutor
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.settings import Settings
 
@@ -47,12 +46,12 @@ class Journal:
     """
 
     def __init__(self, engine: AsyncEngine, *, shared: bool,
-                 keys: IdempotencyStore | None = None) -> None:
+                 keys: IdempotencyStore | None = None, owns_engine: bool = False) -> None:
         self.engine = engine
         self.shared = shared
         self.runs = JournalStore()
         self.keys = keys if keys is not None else IdempotencyStore()
-        self._owns_engine = False
+        self._owns_engine = owns_engine
 
     @classmethod
     def open(cls, settings: Settings, main: AsyncEngine) -> Journal:
@@ -61,10 +60,8 @@ class Journal:
         keys = IdempotencyStore(ttl=dt.timedelta(seconds=settings.idempotency_ttl_seconds))
         if not settings.state_url:
             return cls(main, shared=True, keys=keys)
-        journal = cls(create_async_engine(async_url(settings.state_url), pool_pre_ping=True),
-                      shared=False, keys=keys)
-        journal._owns_engine = True
-        return journal
+        return cls(create_async_engine(async_url(settings.state_url), pool_pre_ping=True),
+                   shared=False, keys=keys, owns_engine=True)
 
     async def dispose(self) -> None:
         """Close the state database's engine, when the journal opened one."""
@@ -84,16 +81,10 @@ class Journal:
         async with self.engine.begin() as conn:
             return await self.keys.claim(conn, key, request.action, print_)
 
-    async def succeeded(self, db: AsyncExecutor, entry: RunEntry, answer: Any) -> None:
-        """In the action's transaction (an async body's session): the row, and the key's
-        answer. Does nothing with a separate state database (see :meth:`committed`)."""
-        if self.shared:
-            await self.runs.record(db, entry)
-            if entry.idempotency_key is not None:
-                await self.keys.complete(db, entry.idempotency_key, answer)
-
-    def succeeded_sync(self, db: SyncExecutor, entry: RunEntry, answer: Any) -> None:
-        """:meth:`succeeded` on a sync body's session, in its worker thread."""
+    def succeeded(self, db: SyncExecutor, entry: RunEntry, answer: Any) -> None:
+        """In the action's transaction, on its blocking session (an ``AsyncSession``'s own,
+        through ``run_sync``): the row, and the key's answer. Does nothing with a separate
+        state database (see :meth:`committed`)."""
         if self.shared:
             self.runs.record_sync(db, entry)
             if entry.idempotency_key is not None:

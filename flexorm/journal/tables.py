@@ -1,7 +1,9 @@
-"""flexorm's own tables, as SQLAlchemy Core ``Table`` objects on a ``MetaData`` of their own.
+"""flexorm's own tables, as SQLAlchemy Core ``Table`` objects on a ``MetaData`` of their own,
+and the one place their names are spelled.
 
-Every table flexorm owns is named ``flexorm_*``; the migration environment and the
-:func:`~flexorm.migrations.filters.include_object` helper rely on that prefix. The migrations in
+Every table flexorm owns is named ``flexorm_*`` (:data:`PREFIX`, :func:`is_own_table`); the
+migration environment, the :func:`~flexorm.migrations.filters.include_object` helper and the
+action layer (no action on flexorm's tables) rely on that prefix. The migrations in
 ``flexorm/migrations/versions`` create these tables; a test checks that they match.
 """
 
@@ -10,15 +12,38 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "ACTION_RUNS",
+    "IDEMPOTENCY",
     "PREFIX",
     "RUN_STATUSES",
+    "VERSION_TABLE",
     "action_runs",
     "idempotency_keys",
+    "is_own_table",
     "metadata",
 ]
 
 PREFIX = "flexorm_"
 """The name prefix of every table flexorm owns."""
+
+ACTION_RUNS = f"{PREFIX}action_runs"
+"""The action journal."""
+
+IDEMPOTENCY = f"{PREFIX}idempotency"
+"""Idempotency keys and their stored answers."""
+
+VERSION_TABLE = f"{PREFIX}alembic_version"
+"""flexorm's Alembic version table: separate from the user's ``alembic_version``."""
+
+
+def is_own_table(name: str | None) -> bool:
+    """Whether a table of this name belongs to flexorm (``flexorm_*``).
+
+    Examples:
+        >>> is_own_table("flexorm_action_runs"), is_own_table("orders")
+        (True, False)
+    """
+    return name is not None and name.startswith(PREFIX)
 
 RUN_STATUSES = ("succeeded", "failed", "rejected")
 """A journal row's status: the body ran and committed; it raised; it never ran (bad input,
@@ -47,7 +72,7 @@ def _in(values: tuple[str, ...]) -> str:
 
 
 action_runs = sa.Table(
-    "flexorm_action_runs",
+    ACTION_RUNS,
     metadata,
     sa.Column("id", _Id, primary_key=True, autoincrement=True),
     sa.Column("action", _Name, nullable=False),
@@ -75,7 +100,7 @@ action_runs = sa.Table(
 """The action journal: one row per ``execute_action``."""
 
 idempotency_keys = sa.Table(
-    "flexorm_idempotency",
+    IDEMPOTENCY,
     metadata,
     sa.Column("key", _Name, primary_key=True),
     sa.Column("action", _Name, nullable=False),

@@ -18,7 +18,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from flexorm._url import parse_url, redact_url, sync_url
-from flexorm.exceptions import ConfigurationError, DatabaseError, MigrationError
+from flexorm.database import require_sqlite_file
+from flexorm.exceptions import ConfigurationError, DatabaseError, MigrationError, first_line
 from flexorm.migrations._lock import migration_connection
 from flexorm.migrations.filters import VERSION_TABLE
 
@@ -32,7 +33,6 @@ __all__ = [
     "display_url",
     "downgrade",
     "head",
-    "require_sqlite_file",
     "revision_on",
     "script_directory",
     "stored_revisions",
@@ -81,19 +81,6 @@ def revision_on(conn: Connection) -> str | None:
     return context.get_current_revision()
 
 
-def require_sqlite_file(url: URL) -> None:
-    """Refuse a SQLite path that does not exist (connecting would create an empty file).
-
-    Raises:
-        DatabaseError: naming the missing file.
-    """
-    database = url.database or ""
-    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
-        return
-    if not database.startswith("file:") and not Path(database).is_file():
-        raise DatabaseError(f"no SQLite database at {database}")
-
-
 def stored_revisions(conn: Connection) -> tuple[str, ...]:
     """The revisions in flexorm's version table, read without Alembic (the server's startup
     check); empty when the table is absent."""
@@ -115,7 +102,7 @@ def database_errors(url: str | URL) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        reason = first_line(exc.orig, type(exc).__name__)
         raise DatabaseError(f"cannot use {redact_url(url)}: {reason}") from exc
     except SQLAlchemyError as exc:
         raise DatabaseError(f"cannot use {redact_url(url)}: {exc}") from exc

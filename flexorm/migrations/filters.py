@@ -10,18 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flexorm.journal.tables import PREFIX
+from flexorm.journal.tables import VERSION_TABLE, is_own_table
 
 __all__ = ["VERSION_TABLE", "include_object", "is_flexorm_table", "own_include_name",
            "own_include_object"]
 
-VERSION_TABLE = "flexorm_alembic_version"
-"""flexorm's Alembic version table: separate from the user's ``alembic_version``."""
-
-
-def is_flexorm_table(name: str | None) -> bool:
-    """Whether a table of this name belongs to flexorm (``flexorm_*``)."""
-    return name is not None and name.startswith(PREFIX)
+is_flexorm_table = is_own_table
+"""Whether a table of this name belongs to flexorm (``flexorm_*``)."""
 
 
 def _table_name(obj: Any, name: str | None, type_: str) -> str | None:

@@ -2,22 +2,19 @@
 
 :func:`reflect` reads the schema once at startup into immutable records
 (:mod:`flexorm.reflection.records`); :func:`merge_models` refines them with user models;
-:func:`model_descriptions`, :func:`field_types` and :func:`param_field` turn them into what Jet
-Admin reads.
+:func:`model_descriptions` and :func:`field_types` turn them into what Jet Admin reads.
 """
 
 from flexorm.reflection.descriptions import model_descriptions
 from flexorm.reflection.models import merge_models
 from flexorm.reflection.reflector import Progress, reflect, reflect_sync
-from flexorm.reflection.typemap import ParamField, field_types, param_field
+from flexorm.reflection.typemap import field_types
 
 __all__ = [
-    "ParamField",
     "Progress",
     "field_types",
     "merge_models",
     "model_descriptions",
-    "param_field",
     "reflect",
     "reflect_sync",
 ]

@@ -1,4 +1,6 @@
-"""Column types to Jet Admin field types: two explicit, ordered tables.
+"""Column types to the Jet Admin field types of model descriptions: one explicit, ordered table.
+
+(Action parameters have their own field table, :mod:`flexorm.actions.params.fields`.)
 
 The first match wins, so subclasses come before their bases: ``Enum`` is a ``String``,
 ``BigInteger`` an ``Integer``, ``TIMESTAMP`` a ``DateTime``. ``python_type`` is never consulted (it
@@ -8,12 +10,7 @@ raises for many types and lies for others). Wrappers are looked through first: a
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import functools
-import uuid
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,12 +21,12 @@ from flexorm.reflection.records import ColumnInfo
 
 __all__ = [
     "FIELD_TYPES",
-    "ParamField",
     "base_type",
     "db_internal_type",
     "field_types",
+    "is_decimal_number",
     "is_known_type",
-    "param_field",
+    "kind_by_name",
 ]
 
 _Rule = tuple[type[TypeEngine[Any]] | tuple[type[TypeEngine[Any]], ...], str, str]
@@ -73,7 +70,7 @@ def base_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     return type_
 
 
-def _kind_by_name(cls: type) -> str | None:
+def kind_by_name(cls: type) -> str | None:
     """``"text"`` or ``"binary"`` for dialect types that do not derive from SQLAlchemy's
     generic ones: MySQL's ``TINYTEXT``/``MEDIUMTEXT``/``LONGTEXT`` are plain ``String`` classes,
     its ``*BLOB`` types and Oracle's ``RAW`` are not ``LargeBinary``. Told by the name the type
@@ -86,14 +83,14 @@ def _kind_by_name(cls: type) -> str | None:
     return None
 
 
-def _is_decimal_number(type_: TypeEngine[Any]) -> bool:
+def is_decimal_number(type_: TypeEngine[Any]) -> bool:
     """Oracle's ``NUMBER`` is both ``Integer`` and ``Numeric``: an integer without a scale."""
     return (isinstance(type_, sa.Integer) and isinstance(type_, sa.Numeric)
             and bool(type_.scale and type_.scale > 0))
 
 
 def _match(type_: TypeEngine[Any]) -> tuple[str, str] | None:
-    if _is_decimal_number(type_):
+    if is_decimal_number(type_):
         return "FloatField", "NumberField"
     cls: type = type(type_)
     return _match_class(cls)
@@ -102,7 +99,7 @@ def _match(type_: TypeEngine[Any]) -> tuple[str, str] | None:
 @functools.cache
 def _match_class(cls: type) -> tuple[str, str] | None:
     """The first rule matching a type class (rules test classes only, so it is kept)."""
-    kind = _kind_by_name(cls)
+    kind = kind_by_name(cls)
     if kind == "text":
         return "TextField", "TextField"
     if kind == "binary":
@@ -162,90 +159,3 @@ def db_internal_type(type_: TypeEngine[Any], dialect: str | None = None) -> str:
         return str(type_)
     except Exception:  # some types cannot render without a dialect
         return type(type_).__name__
-
-
-@dataclass(frozen=True, slots=True)
-class ParamField:
-    """How an action parameter of a column's type is described to Jet Admin and validated."""
-
-    field: str
-    """The Jet param field: ``CharField``, ``IntegerField``, ``SelectField``, ``ForeignKey``..."""
-    params: dict[str, Any] = dataclass_field(default_factory=dict)
-    """The descriptor's ``params``: ``options``, ``related_model``, ``precision``/``scale``."""
-    python_type: Any = str
-    """The Python type values are validated with (``Any`` for JSON)."""
-    options: tuple[Any, ...] | None = None
-    """The allowed values, for a ``SelectField``."""
-    related_model: str | None = None
-    """The referenced collection, for a ``ForeignKey``."""
-
-
-_ParamRule = tuple[type[TypeEngine[Any]] | tuple[type[TypeEngine[Any]], ...], str, Any]
-
-PARAM_FIELDS: tuple[_ParamRule, ...] = (
-    ((sa.Text, sa.UnicodeText, sa.CLOB), "TextField", str),
-    (sa.String, "CharField", str),
-    (sa.Boolean, "BooleanField", bool),
-    (sa.Integer, "IntegerField", int),
-    (sa.Float, "FloatField", float),
-    (sa.Numeric, "DecimalField", decimal.Decimal),
-    (sa.Date, "DateField", datetime.date),
-    (sa.TIMESTAMP, "TimestampField", datetime.datetime),
-    (sa.DateTime, "DateTimeField", datetime.datetime),
-    (sa.Time, "TimeField", datetime.time),
-    (sa.Interval, "CharField", datetime.timedelta),
-    ((sa.JSON, sa.ARRAY), "JSONField", Any),
-    (sa.Uuid, "CharField", uuid.UUID),
-    ((sa.LargeBinary, sa.BINARY, sa.VARBINARY), "CharField", bytes),
-)
-"""``(SQLAlchemy type, param field, Python type)`` in match order, for action parameters."""
-
-
-def _options_param(values: tuple[Any, ...]) -> list[dict[str, Any]]:
-    return [{"value": value, "name": str(value)} for value in values]
-
-
-def _param_type(type_: TypeEngine[Any]) -> tuple[str, Any]:
-    if _is_decimal_number(type_):
-        return "DecimalField", decimal.Decimal
-    kind = _kind_by_name(type(type_))
-    if kind == "text":
-        return "TextField", str
-    if kind == "binary":
-        return "CharField", bytes
-    for sql_type, candidate, candidate_type in PARAM_FIELDS:
-        if isinstance(type_, sql_type):
-            return candidate, candidate_type
-    return "CharField", str
-
-
-def param_field(column: ColumnInfo) -> ParamField:
-    """The richer field of an action parameter typed by a column.
-
-    Foreign keys win, then value lists, then the type table; an unknown type is a ``CharField``
-    validated as ``str``.
-
-    Examples:
-        >>> import sqlalchemy as sa
-        >>> param_field(ColumnInfo("price", sa.Numeric(10, 2), False, False, False)).params
-        {'precision': 10, 'scale': 2}
-    """
-    type_ = base_type(column.type)
-    jet_field, python_type = _param_type(type_)
-    fk = column.foreign_key
-    if fk is not None:
-        return ParamField("ForeignKey", {"related_model": {"model": fk.target}}, python_type,
-                          column.options, fk.target)
-    options = column.options
-    if options is None and isinstance(type_, sa.Enum):
-        options = tuple(type_.enums)
-    if options is not None:
-        return ParamField("SelectField", {"options": _options_param(options)}, python_type,
-                          options)
-    params: dict[str, Any] = {}
-    if jet_field == "DecimalField" and isinstance(type_, sa.Numeric):
-        if type_.precision is not None:
-            params["precision"] = type_.precision
-        if type_.scale is not None:
-            params["scale"] = type_.scale
-    return ParamField(jet_field, params, python_type)

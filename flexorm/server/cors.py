@@ -7,20 +7,9 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from litestar.types import Message, Scope
 
-__all__ = ["ALLOW_HEADERS", "ALLOW_METHODS", "EXPOSE_HEADERS", "cors_headers", "cors_hook"]
+from flexorm.protocol.headers import ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS
 
-ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-# The reference bridge's list (a browser refuses to send a header a preflight did not allow),
-# plus the headers flexorm reads that a browser client may set itself.
-ALLOW_HEADERS = (
-    "Authorization, DNT, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, "
-    "Content-Type, Range, X-Application-Warning, X-HTTP-Method-Override, X-Bridge-Settings, "
-    "X-Stick-Session, Idempotency-Key, X-Request-ID, If-None-Match"
-)
-EXPOSE_HEADERS = (
-    "Content-Length, Content-Range, Content-Disposition, Content-Type, X-Application-Warning"
-)
-
+__all__ = ["cors_headers", "cors_hook"]
 
 def cors_headers(allow_origin: str) -> list[tuple[bytes, bytes]]:
     """The CORS response headers, as raw ASGI header pairs."""
@@ -40,15 +29,15 @@ def _encoded(allow_origin: str) -> tuple[tuple[bytes, bytes], ...]:
 
 
 def cors_hook(
-    allow_origin: Callable[[], str], paths: Sequence[str] | None = None
+    allow_origin: Callable[[Scope], str], paths: Sequence[str] | None = None
 ) -> Callable[[Message, Scope], Awaitable[None]]:
     """A ``before_send`` hook adding the CORS headers to each response.
 
     A ``before_send`` hook sees every response, the router's own 404 and 405 included.
 
     Args:
-        allow_origin: returns the ``Access-Control-Allow-Origin`` value (read per response, so
-            it follows the settings the app started with).
+        allow_origin: returns the ``Access-Control-Allow-Origin`` value for a request's scope
+            (read per response, so it follows the settings the app started with).
         paths: answer only under these path prefixes (flexorm inside a user's app, which keeps
             its own CORS policy); ``None`` answers everywhere (the standalone ``flex.app``).
             Responses that already carry CORS headers are left alone.
@@ -66,6 +55,6 @@ def cors_hook(
         for name, _ in headers:
             if name.lower() == b"access-control-allow-origin":
                 return
-        message["headers"] = [*headers, *_encoded(allow_origin())]
+        message["headers"] = [*headers, *_encoded(allow_origin(scope))]
 
     return add_cors_headers

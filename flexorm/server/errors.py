@@ -1,19 +1,4 @@
-"""The one place where errors become HTTP answers in the protocol's shapes (section 1).
-
-=======================================  ======  =========================================
-error                                    status  body
-=======================================  ======  =========================================
-RequestError (UnknownActionError)        400     ``{field or "non_field_errors": [msg]}``
-ValidationError                          400     ``{param: [msgs], ...}``
-ActionError                              400     ``{"non_field_errors": [msg]}``
-UnknownCollectionError                   400     ``{"model": [msg]}``
-NotAuthenticated / PermissionDenied      403     ``{"error": msg, "error_code": ...}``
-IdempotencyConflict                      409     ``{"error": msg, "error_code": ...}``
-ConfigurationError / DatabaseError       500     ``{"error": msg, "error_code": ...}``
-a constraint the database enforces       400     ``{"non_field_errors": [its first line]}``
-Litestar's HTTPException (404, 413...)   its     ``{"error": detail, "error_code": ...}``
-anything else                            500     ``{"error": "internal server error", ...}``
-=======================================  ======  =========================================
+"""Exceptions become HTTP answers here, in the protocol's shapes (:mod:`flexorm.protocol.errors`).
 
 Nothing here ever puts a traceback in a body; unexpected errors are logged with one.
 """
@@ -21,67 +6,29 @@ Nothing here ever puts a traceback in a body; unexpected errors are logged with 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
-from litestar.status_codes import (
-    HTTP_400_BAD_REQUEST,
-    HTTP_403_FORBIDDEN,
-    HTTP_409_CONFLICT,
-    HTTP_500_INTERNAL_SERVER_ERROR,
-)
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import IntegrityError
 
-from flexorm.exceptions import (
-    NON_FIELD_ERRORS,
-    ActionError,
-    ConfigurationError,
-    DatabaseError,
-    FlexormError,
-    IdempotencyConflict,
-    NotAuthenticated,
-    PermissionDenied,
-    RequestError,
-    UnknownCollectionError,
-    ValidationError,
-)
+from flexorm.exceptions import FlexormError, first_line
 from flexorm.protocol.encoding import encode_json
+from flexorm.protocol.errors import (
+    INTERNAL_ERROR,
+    constraint_body,
+    error_body,
+    http_error_body,
+)
 
-__all__ = ["error_body", "exception_handlers", "http_exception_handlers"]
+__all__ = ["exception_handlers", "http_exception_handlers"]
 
 logger = logging.getLogger("flexorm.server")
 
 _JSON = "application/json"
-_INTERNAL = {"error": "internal server error", "error_code": "internal_error"}
-
-
-def error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
-    """The status and body a flexorm error answers with."""
-    if isinstance(exc, RequestError):
-        return HTTP_400_BAD_REQUEST, {exc.field or NON_FIELD_ERRORS: [exc.message]}
-    if isinstance(exc, ValidationError):
-        errors: Mapping[str, Sequence[str]] = exc.errors or {NON_FIELD_ERRORS: [exc.message]}
-        return HTTP_400_BAD_REQUEST, errors
-    if isinstance(exc, ActionError):
-        return HTTP_400_BAD_REQUEST, {NON_FIELD_ERRORS: [exc.message]}
-    if isinstance(exc, UnknownCollectionError):
-        return HTTP_400_BAD_REQUEST, {"model": [exc.message]}
-    if isinstance(exc, NotAuthenticated):
-        return HTTP_403_FORBIDDEN, {"error": exc.message, "error_code": "not_authenticated"}
-    if isinstance(exc, PermissionDenied):
-        return HTTP_403_FORBIDDEN, {"error": exc.message, "error_code": "permission_denied"}
-    if isinstance(exc, IdempotencyConflict):
-        return HTTP_409_CONFLICT, {"error": exc.message, "error_code": "idempotency_conflict"}
-    if isinstance(exc, ConfigurationError):
-        return HTTP_500_INTERNAL_SERVER_ERROR, {"error": exc.message,
-                                                "error_code": "configuration_error"}
-    if isinstance(exc, DatabaseError):
-        return HTTP_500_INTERNAL_SERVER_ERROR, {"error": exc.message,
-                                                "error_code": "database_error"}
-    return HTTP_500_INTERNAL_SERVER_ERROR, _INTERNAL
 
 
 def _json(status: int, body: Mapping[str, Any]) -> Response[bytes]:
@@ -102,10 +49,9 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: Exception) -> Respo
     status = exc.status_code
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
         logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-        return _json(status, _INTERNAL)
-    code = _slug(type(exc).__name__.removesuffix("Exception")) or "http_error"
+        return _json(status, INTERNAL_ERROR)
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
-    return Response(content=encode_json({"error": exc.detail, "error_code": code}),
+    return Response(content=encode_json(http_error_body(exc.detail, type(exc).__name__)),
                     status_code=status, media_type=_JSON, headers=headers)
 
 
@@ -114,24 +60,16 @@ def _on_constraint(request: Request[Any, Any, Any], exc: Exception) -> Response[
     action wrote: the transaction is rolled back, and the user is told which constraint. Only
     the first line of the database's message is shown (the DETAIL line can hold row values)."""
     assert isinstance(exc, IntegrityError)
-    origin = exc.orig if exc.orig is not None else exc
-    lines = str(origin).strip().splitlines()
-    detail = lines[0] if lines else "a constraint failed"
+    detail = first_line(exc.orig if exc.orig is not None else exc, "a constraint failed")
     logger.info("%s %s: the database refused the change: %s", request.method, request.url.path,
                 detail)
-    return _json(HTTP_400_BAD_REQUEST,
-                 {NON_FIELD_ERRORS: [f"The database refused the change: {detail}"]})
+    return _json(HTTP_400_BAD_REQUEST, constraint_body(detail))
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     logger.error("%s %s failed with an unexpected error", request.method, request.url.path,
                  exc_info=exc)
-    return _json(HTTP_500_INTERNAL_SERVER_ERROR, _INTERNAL)
-
-
-def _slug(name: str) -> str:
-    out = [f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name)]
-    return "".join(out)
+    return _json(HTTP_500_INTERNAL_SERVER_ERROR, INTERNAL_ERROR)
 
 
 def exception_handlers() -> ExceptionHandlersMap:

@@ -2,7 +2,7 @@
 
 Not a Litestar guard nor a dependency: both cost a noticeable share of a cached
 ``get_action_list`` answer (Litestar resolves dependencies in a task group per request), so the
-handlers call :func:`authenticated` first thing instead.
+handlers call :func:`authenticate_request` first thing instead.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from litestar.exceptions import ServiceUnavailableException
 from flexorm.auth.caller import Caller
 from flexorm.server.state import STATE_KEY, ServerState
 
-__all__ = ["authenticated", "running_state"]
+__all__ = ["authenticate_request", "running_state"]
 
 
 def running_state(connection: ASGIConnection[Any, Any, Any, Any]) -> ServerState:
@@ -30,7 +30,7 @@ def running_state(connection: ASGIConnection[Any, Any, Any, Any]) -> ServerState
     return state
 
 
-async def authenticated(
+async def authenticate_request(
     connection: ASGIConnection[Any, Any, Any, Any], authorization: str | None,
 ) -> tuple[ServerState, Caller]:
     """The running server state and the caller the ``Authorization`` header proves.

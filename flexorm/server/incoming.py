@@ -1,11 +1,12 @@
-"""Reading a request's headers and body straight from its ASGI scope.
+"""Reading a request's headers and body from the ASGI scope and ``receive``.
 
 Litestar's ``request.headers`` builds a case-insensitive multi-dict of every header, and
 ``request.body()`` streams through an async generator that builds it too (for
 ``Content-Length``): together more work than answering a cached ``get_action_list``. These read
-the two or three headers flexorm needs and the body in one pass each, keep Litestar's
-behaviour (413 past the size limit, the first of repeated headers) and leave the body where
-``request.body()`` finds it, so an action's ``raw_request`` can still read it.
+the two or three headers flexorm needs and the body in one pass each, with Litestar's answers
+(413 past the size limit, the first of repeated headers), using nothing but the ASGI interface.
+:func:`replaying` hands the body back to a ``Request`` built over the same scope, so an action's
+``raw_request`` can still read it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from litestar import Request
 from litestar.exceptions import ClientException, InternalServerException
-from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.types import HTTPReceiveMessage
-from litestar.utils.empty import value_or_default
-from litestar.utils.scope.state import ScopeState
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
+from litestar.types import HTTPReceiveMessage, Receive
 
-__all__ = ["read_body", "request_headers"]
+__all__ = ["RequestEntityTooLarge", "read_body", "replaying", "request_headers"]
+
+
+class RequestEntityTooLarge(ClientException):
+    """A body larger than the route accepts (413)."""
+
+    status_code = HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    detail = "Request Entity Too Large"
 
 
 def request_headers(scope: Any, *names: bytes) -> list[str | None]:
@@ -41,12 +46,11 @@ def request_headers(scope: Any, *names: bytes) -> list[str | None]:
     return found
 
 
-async def read_body(request: Request[Any, Any, Any], max_size: int,
-                    content_length: str | None) -> bytes:
-    """The request's body, at most ``max_size`` bytes.
+async def read_body(receive: Receive, max_size: int, content_length: str | None) -> bytes:
+    """The request's body, at most ``max_size`` bytes, read from ``receive`` (once).
 
     Args:
-        request: the request whose body is read (once: later ``request.body()`` calls get it).
+        receive: the request's ASGI ``receive``.
         max_size: the largest body accepted, in bytes.
         content_length: the ``Content-Length`` header, if any.
 
@@ -55,10 +59,6 @@ async def read_body(request: Request[Any, Any, Any], max_size: int,
         ClientException: a ``Content-Length`` that is not a number (400).
         InternalServerException: the client disconnected before the end of the body.
     """
-    state = ScopeState.from_scope(request.scope)
-    cached = value_or_default(state.body, None)
-    if cached is not None:
-        return cached
     if content_length is not None:
         try:
             announced = int(content_length)
@@ -69,7 +69,7 @@ async def read_body(request: Request[Any, Any, Any], max_size: int,
     chunks: list[bytes] = []
     total = 0
     while True:
-        event = cast("HTTPReceiveMessage", await request.receive())
+        event = cast("HTTPReceiveMessage", await receive())
         if event["type"] == "http.request":
             chunk = event["body"]
             if chunk:
@@ -81,7 +81,19 @@ async def read_body(request: Request[Any, Any, Any], max_size: int,
                 break
         elif event["type"] == "http.disconnect":
             raise InternalServerException("client disconnected prematurely")
-    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    state.body = body
-    request.is_connected = False
-    return body
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def replaying(body: bytes) -> Receive:
+    """An ASGI ``receive`` that sends ``body`` once, then a disconnect: for a ``Request`` built
+    over a scope whose body :func:`read_body` already read."""
+    sent = False
+
+    async def receive() -> Any:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive

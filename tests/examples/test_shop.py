@@ -12,21 +12,25 @@ from litestar.testing import TestClient
 
 from flexorm._demo import shop
 from flexorm._demo.schema import ACCOUNTS, INCOME, ORDERS, OUTCOME, USERS, create_database
+from flexorm.runtime import RuntimeHost
+from flexorm.server.plugin import FlexormPlugin
 from tests.conftest import sync_engine
 
 AUTH = {"Authorization": "Bearer demo-key"}
 
 
 @pytest.fixture
-def shop_url(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(shop.flex, "settings",
-                        shop.flex.settings.with_(database_url=db_url, tokens=("demo-key",)))
+def shop_url(db_url: str) -> str:
     return db_url
 
 
 @pytest.fixture
 def client(shop_url: str) -> Iterator[TestClient]:
-    with TestClient(shop.app) as test_client:  # its lifespan creates and seeds the database
+    # the demo's actions, served on this database (the demo's own settings are read-only)
+    settings = shop.flex.settings.with_(database_url=shop_url, tokens=("demo-key",))
+    host = RuntimeHost(settings, shop.flex.declarations, shop.flex.models)
+    create_database(shop_url)  # what the demo's lifespan does on first run
+    with TestClient(FlexormPlugin(host).app) as test_client:
         yield test_client
 
 

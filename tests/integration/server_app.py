@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flexorm import ActionContext, ActionError, Flex
+from flexorm import ActionContext, ActionError, Flex, Settings
 from tests.conftest import sync_engine
 
 TOKEN = "test-key-0123456789"
@@ -47,8 +47,11 @@ def snapshot(url: str) -> list[tuple[Any, ...]]:
     return rows
 
 
-def build_flex(url: str, **options: Any) -> Flex:
-    flex = Flex(url, token=TOKEN, **options)
+def build_flex(url: str, *, changes: dict[str, Any] | None = None, **options: Any) -> Flex:
+    """The test app's ``Flex``: ``changes`` are settings over the environment's (a shared key
+    ``TOKEN`` unless they say otherwise), ``options`` keyword arguments of ``Flex``."""
+    settings = Settings.from_env().with_(**{"tokens": (TOKEN,), **(changes or {})})
+    flex = Flex(url, settings=settings, **options)
 
     @flex.action(model="orders", for_instance=True, bulk=True)
     def ship(orders: list[Any], carrier: str) -> int:

@@ -7,15 +7,14 @@ caller vouched for by a fake ``project_auth`` server.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
 
-from flexorm import ActionContext, Flex
-from flexorm.auth.policies import any_of, authenticated, can_read, can_write, owner, users
+from flexorm import ActionContext, Flex, Settings
+from flexorm.actions.policies import any_of, authenticated, can_read, can_write, owner, users
 from tests._fake_auth_server import PROJECT_TOKEN, running_fake_auth_server
 from tests._jet_tokens import PROJECT, key_pair, model_permission
 from tests.integration.server_app import AUTH, ORDERS, TOKEN, create_schema, execute, snapshot
@@ -23,8 +22,14 @@ from tests.integration.server_app import AUTH, ORDERS, TOKEN, create_schema, exe
 LIST = {"name": "get_action_list"}
 
 
+def _jwt_flex(url: str, **settings: Any) -> Flex:
+    """A ``Flex`` accepting the shared key and Jet Admin's JWTs of the test project."""
+    return Flex(url, settings=Settings.from_env().with_(
+        tokens=(TOKEN,), jwt_public_key=key_pair().public_pem, project=PROJECT, **settings))
+
+
 def _flex(url: str, **settings: Any) -> Flex:
-    flex = Flex(url, token=TOKEN)
+    flex = _jwt_flex(url, **settings)
 
     @flex.action(model="orders", for_instance=True, allow=can_write)
     def refund(order: Any) -> None:
@@ -71,8 +76,6 @@ def _flex(url: str, **settings: Any) -> Flex:
     def inspect_order(order: Any) -> str:
         return str(order.status)
 
-    flex.settings = flex.settings.with_(jwt_public_key=key_pair().public_pem, project=PROJECT,
-                                        **settings)
     return flex
 
 
@@ -101,9 +104,8 @@ def url(db_url: str) -> str:
 
 
 @pytest.fixture
-def client(url: str) -> Iterator[TestClient[Any]]:
-    with TestClient(_flex(url).app) as test_client:
-        yield test_client
+def flex(url: str) -> Flex:
+    return _flex(url)
 
 
 def _names(client: TestClient[Any], headers: dict[str, str]) -> list[str]:
@@ -256,13 +258,12 @@ def test_each_caller_sees_the_actions_it_may_run(client: TestClient[Any], who: s
 
 
 def test_field_options_of_an_action_the_caller_may_not_run(url: str) -> None:
-    flex = Flex(url, token=TOKEN)
+    flex = _jwt_flex(url)
 
     @flex.action(model="orders", allow=owner, options={"carrier": lambda q, f: ["dhl", "ups"]})
     def pick(carrier: str) -> None:
         return None
 
-    flex.settings = flex.settings.with_(jwt_public_key=key_pair().public_pem, project=PROJECT)
     body = {"name": "get_field_options",
             "params": {"action": "pick", "model": "orders", "field": "carrier"}}
     with TestClient(flex.app) as client:
@@ -283,7 +284,7 @@ def test_token_callers_pass_authenticated_only(url: str) -> None:
 
 
 def test_without_policies_lists_are_the_prepared_ones(url: str) -> None:
-    flex = Flex(url, token=TOKEN)
+    flex = _jwt_flex(url)
 
     @flex.action(model="orders", for_instance=True)
     def cancel(order: Any) -> None:
@@ -293,7 +294,6 @@ def test_without_policies_lists_are_the_prepared_ones(url: str) -> None:
     def total() -> int:
         return 0
 
-    flex.settings = flex.settings.with_(jwt_public_key=key_pair().public_pem, project=PROJECT)
     with TestClient(flex.app) as client:
         full = client.post("/api/messages/", json=LIST, headers=AUTH).content
         assert client.post("/api/messages/", json=LIST, headers=_jwt()).content == full

@@ -126,11 +126,9 @@ def test_json_parameter_values(app_path):
 
 
 def test_demo_from_an_empty_directory(tmp_path, monkeypatch):
-    from flexorm._demo import shop
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FLEXORM_DATABASE_URL", raising=False)
-    monkeypatch.setattr(shop.flex, "settings", shop.flex.settings)  # restored afterwards
     result = run("actions", "--json")
     assert result.exit_code == 0, result.output
     assert "account_transfer" in {a["name"] for a in json.loads(result.output)}

@@ -68,7 +68,7 @@ async def execute(journal: Journal, main: AsyncEngine, *, fail: bool = False) ->
             await session.execute(sa.text("UPDATE orders SET status = 'refunded'"))
             if fail:
                 raise RuntimeError("provider down")
-            await journal.succeeded(session, entry("succeeded", result=answer), answer)
+            await session.run_sync(journal.succeeded, entry("succeeded", result=answer), answer)
     except RuntimeError as exc:
         await journal.failed(entry("failed", error=str(exc)))
         raise

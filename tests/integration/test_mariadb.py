@@ -7,7 +7,6 @@ through the endpoint with their transactions and journal, as on SQLite and Postg
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -75,9 +74,8 @@ def build_flex(url: str, **settings: Any) -> Flex:
 
 
 @pytest.fixture
-def client(shop: str) -> Iterator[TestClient[Any]]:
-    with TestClient(build_flex(shop).app) as test_client:
-        yield test_client
+def flex(shop: str) -> Flex:
+    return build_flex(shop)
 
 
 def execute(client: TestClient[Any], name: str, **params: Any) -> tuple[int, Any]:

@@ -8,9 +8,10 @@ import socket
 import pytest
 import sqlalchemy as sa
 
+from flexorm.actions.params.fields import param_field
 from flexorm.database import Database
 from flexorm.exceptions import DatabaseError
-from flexorm.reflection import merge_models, param_field, reflect, reflect_sync
+from flexorm.reflection import merge_models, reflect, reflect_sync
 from flexorm.reflection.records import SchemaInfo
 from flexorm.settings import Settings
 from tests.conftest import sync_engine

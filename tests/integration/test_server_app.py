@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.config.app import AppConfig
+from litestar.datastructures import ResponseHeader
 from litestar.testing import TestClient, create_test_client
 
+from flexorm import ActionContext
 from flexorm.exceptions import (
     ActionError,
     DatabaseError,
@@ -75,12 +78,45 @@ def test_a_registered_handler_answers_its_message(sqlite_url):
         seen.append((ctx.caller.kind, dict(ctx.message.params)))
         return {"status": "green"}
 
-    config = configure_app(flex, AppConfig(), handlers={"get_element_status": element_status})
+    config = configure_app(flex.host, AppConfig(), handlers={"get_element_status": element_status})
     with TestClient(Litestar.from_config(config)) as client:
         response = client.post("/api/messages/", json={"name": "get_element_status",
                                                        "params": {"id": 1}}, headers=AUTH)
     assert (response.status_code, response.json()) == (200, {"status": "green"})
     assert seen == [("key", {"id": 1})]
+
+
+def test_an_action_reads_its_raw_request_body(sqlite_url):
+    create_schema(sqlite_url)
+    flex = build_flex(sqlite_url)
+
+    @flex.action()
+    async def echo(ctx: ActionContext) -> str:
+        return (await ctx.request.body()).decode()
+
+    body = {"name": "execute_action", "params": {"name": "echo", "params": {}}}
+    with TestClient(flex.app) as client:
+        response = client.post("/api/messages/", json=body, headers=AUTH)
+    assert response.status_code == 200
+    assert json.loads(response.json()["result"]) == body
+
+
+def test_what_the_app_adds_to_responses_reaches_flexorm_answers(sqlite_url):
+    create_schema(sqlite_url)
+    flex = build_flex(sqlite_url)
+
+    async def stamp(response: Response[Any]) -> Response[Any]:
+        response.headers["X-Stamped"] = "yes"
+        return response
+
+    app = Litestar(plugins=[flex], after_request=stamp,
+                   response_headers=[ResponseHeader(name="X-App", value="on")])
+    with TestClient(app) as client:
+        for message in ({"name": "get_action_list"},
+                        {"name": "execute_action", "params": {"name": "ping"}}):
+            response = client.post("/api/messages/", json=message, headers=AUTH)
+            assert response.status_code == 200, response.text
+            assert (response.headers["x-stamped"], response.headers["x-app"]) == ("yes", "on")
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ MARK = execute({"model": "orders", "name": "mark", "id": 1, "params": {}})
 
 
 def _flex(url: str, **settings: Any) -> Flex:
-    flex = build_flex(url)
+    flex = build_flex(url, changes=settings)
 
     @flex.action(model="orders", for_instance=True)
     def mark(order: Any, ctx: ActionContext) -> dict[str, Any]:
@@ -45,7 +45,6 @@ def _flex(url: str, **settings: Any) -> Flex:
                 "key_name": caller.key_name, "read_only": caller.read_only,
                 "owner": caller.owner}
 
-    flex.settings = flex.settings.with_(**settings)
     return flex
 
 
@@ -60,9 +59,8 @@ def url(db_url: str) -> str:
 
 
 @pytest.fixture
-def client(url: str) -> Iterator[TestClient[Any]]:
-    with TestClient(_flex(url, **_jwt_settings()).app) as test_client:
-        yield test_client
+def flex(url: str) -> Flex:
+    return _flex(url, **_jwt_settings())
 
 
 def _post(client: TestClient[Any], header: str | None, body: dict[str, Any] = MARK) -> Any:

@@ -4,7 +4,6 @@ the protocol (sections 1 and 2)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -18,13 +17,6 @@ from tests.integration.server_app import (
     server_logs,
     snapshot,
 )
-
-
-@pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    create_schema(db_url)
-    with TestClient(build_flex(db_url).app) as test_client:
-        yield test_client
 
 
 def post(client: TestClient, body: object) -> tuple[int, object]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,15 +19,8 @@ RELOAD = {"name": "reload_schema"}
 @pytest.fixture
 def flex(db_url: str) -> Flex:
     create_schema(db_url)
-    flex = build_flex(db_url)
-    flex.settings = flex.settings.with_(jwt_public_key=key_pair().public_pem, project=PROJECT)
-    return flex
-
-
-@pytest.fixture
-def client(flex: Flex) -> Iterator[TestClient[Any]]:
-    with TestClient(flex.app) as test_client:
-        yield test_client
+    return build_flex(db_url, changes={"jwt_public_key": key_pair().public_pem,
+                                       "project": PROJECT})
 
 
 def _order_fields(client: TestClient[Any]) -> list[str]:

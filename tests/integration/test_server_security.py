@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from litestar.testing import TestClient
 
 from flexorm.exceptions import ConfigurationError
-from flexorm.server.cors import ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS
+from flexorm.protocol.headers import ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS
 from tests.integration.server_app import (
     AUTH,
     TOKEN,
@@ -22,20 +21,6 @@ from tests.integration.server_app import (
 )
 
 LIST = {"name": "get_action_list"}
-
-
-@pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    create_schema(db_url)
-    with TestClient(build_flex(db_url).app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def sqlite_client(sqlite_url: str) -> Iterator[TestClient]:
-    create_schema(sqlite_url)
-    with TestClient(build_flex(sqlite_url).app) as test_client:
-        yield test_client
 
 
 # -- auth ------------------------------------------------------------------------------------
@@ -72,8 +57,7 @@ def test_right_key(sqlite_client):
 
 def test_second_of_several_keys(sqlite_url):
     create_schema(sqlite_url)
-    flex = build_flex(sqlite_url)
-    flex.settings = flex.settings.with_(tokens=("one", "two"))
+    flex = build_flex(sqlite_url, changes={"tokens": ("one", "two")})
     with TestClient(flex.app) as client:
         response = client.post("/api/messages/", json=LIST,
                                headers={"Authorization": "Bearer two"})
@@ -96,8 +80,7 @@ def test_health_needs_no_auth(sqlite_client):
 
 def test_no_token_refuses_to_start(sqlite_url):
     create_schema(sqlite_url)
-    flex = build_flex(sqlite_url)
-    flex.settings = flex.settings.with_(tokens=())
+    flex = build_flex(sqlite_url, changes={"tokens": ()})
     with pytest.raises(BaseExceptionGroup) as info, TestClient(flex.app):
         pass
     assert info.group_contains(ConfigurationError,
@@ -106,8 +89,7 @@ def test_no_token_refuses_to_start(sqlite_url):
 
 def test_insecure_serves_anyone_and_warns(sqlite_url):
     create_schema(sqlite_url)
-    flex = build_flex(sqlite_url, insecure=True)
-    flex.settings = flex.settings.with_(tokens=())
+    flex = build_flex(sqlite_url, insecure=True, changes={"tokens": ()})
     with server_logs() as records, TestClient(flex.app) as client:
         assert client.post("/api/messages/", json=LIST).status_code == 200
     warnings = [r for r in records if r.levelno == logging.WARNING]
@@ -158,8 +140,7 @@ def test_every_response_carries_cors(sqlite_client):
 
 def test_allow_origin_is_configurable(sqlite_url):
     create_schema(sqlite_url)
-    flex = build_flex(sqlite_url)
-    flex.settings = flex.settings.with_(cors_allow_origin="https://app.jetadmin.io")
+    flex = build_flex(sqlite_url, changes={"cors_allow_origin": "https://app.jetadmin.io"})
     with TestClient(flex.app) as client:
         _assert_cors(client.post("/api/messages/", json=LIST, headers=AUTH),
                      "https://app.jetadmin.io")

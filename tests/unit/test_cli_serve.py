@@ -19,6 +19,7 @@ from litestar import Litestar
 from flexorm._demo import shop
 from flexorm.cli import main
 from flexorm.cli.serve import curl_command
+from flexorm.server.plugin import FlexormPlugin
 from tests._net import free_port
 from tests.conftest import sync_engine
 
@@ -31,8 +32,12 @@ def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]
 
     async def serve(server: uvicorn.Server, sockets: Any = None) -> None:
         config = server.config
+        # what the app's lifespan gets: the runtime the command opened, shared
+        plugin = next(p for p in config.app.plugins if isinstance(p, FlexormPlugin))
+        async with plugin.host.runtime() as runtime:
+            tokens = runtime.settings.tokens
         calls.append({"app": config.app, "host": config.host, "port": config.port,
-                      "access_log": config.access_log})
+                      "access_log": config.access_log, "tokens": tokens})
         server.started = True
 
     monkeypatch.setattr(uvicorn.Server, "serve", serve)
@@ -40,7 +45,6 @@ def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]
     monkeypatch.delenv("FLEXORM_TOKEN", raising=False)
     monkeypatch.delenv("FLEXORM_DATABASE_URL", raising=False)
     monkeypatch.delenv("FLEXORM_INSECURE", raising=False)
-    monkeypatch.setattr(shop.flex, "settings", shop.flex.settings)  # restored afterwards
     return calls
 
 
@@ -55,7 +59,7 @@ def test_demo_creates_its_database_and_prints_a_working_curl(runs, tmp_path):
     result = _serve("--port", str(port))
     assert result.exit_code == 0, result.output
     assert (tmp_path / "flexorm-demo.db").is_file()
-    (token,) = shop.flex.settings.tokens
+    (token,) = runs[0]["tokens"]
     assert len(token) >= 32
     assert f"token:    {token}" in result.output
     assert str(tmp_path / "flexorm-demo.db") in result.output
@@ -83,7 +87,8 @@ def test_a_token_given_with_the_option_is_printed(runs):
     assert result.exit_code == 0, result.output
     assert "token:    my-own-secret-key" in result.output
     assert "'Authorization: Bearer my-own-secret-key'" in result.output
-    assert shop.flex.settings.tokens == ("my-own-secret-key",)
+    assert runs[0]["tokens"] == ("my-own-secret-key",)
+    assert shop.flex.settings.tokens != ("my-own-secret-key",)  # the user's object unchanged
 
 
 def test_a_token_from_the_environment_stays_out_of_the_output(runs, monkeypatch, tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flexorm import ConfigurationError, Settings
+from flexorm import ConfigurationError, Flex, Settings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 CODE_ONLY = {"rename"}
@@ -51,3 +51,25 @@ def test_bad_values_name_the_variable(variable_name, value):
 def test_unknown_setting_is_refused():
     with pytest.raises(ConfigurationError, match="unknown setting 'tokenz'"):
         Settings.from_env({}, tokenz=("a",))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"chunk_size": 0}, "chunk_size must be at least 1, not 0"),
+        ({"field_options_limit": -5}, "field_options_limit must be at least 1, not -5"),
+        ({"idempotency_ttl_seconds": 0}, "idempotency_ttl_seconds must be at least 1"),
+        ({"auth_cache_seconds": 1.5}, "auth_cache_seconds must be a whole number"),
+        ({"chunk_size": True}, "chunk_size must be a whole number"),
+        ({"auth_timeout": 0}, "auth_timeout must be more than 0 seconds"),
+        ({"auth_timeout": float("nan")}, "auth_timeout must be more than 0 seconds"),
+    ],
+)
+def test_settings_refuse_values_no_run_could_use(changes, message):
+    # whatever builds them: the constructor, a copy, or a Flex given them
+    with pytest.raises(ConfigurationError, match=message):
+        Settings(**changes)
+    with pytest.raises(ConfigurationError, match=message):
+        Settings().with_(**changes)
+    with pytest.raises(ConfigurationError, match=message):
+        Flex("sqlite:///shop.db", settings=Settings.from_env({}, **changes))

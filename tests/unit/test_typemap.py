@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mssql, mysql, oracle, postgresql, sqlite
 
-from flexorm.reflection import ParamField, field_types, param_field
+from flexorm.actions.params.fields import ParamField, param_field
+from flexorm.reflection import field_types
 from flexorm.reflection.records import ColumnInfo, ForeignKeyInfo
 from flexorm.reflection.typemap import db_internal_type, is_known_type
 

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from flexorm.actions._encode import encode, encode_json
-from flexorm.actions._ids import id_coercer
+from flexorm.actions.params.ids import id_coercer
+from flexorm.protocol.encoding import encode, encode_json
 from tests.unit.actions._schema import column
 
 INT = id_coercer(column("id", sa.Integer()))

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from flexorm.actions._columns import column_param
-from flexorm.actions._ids import id_coercer
+from flexorm.actions.params.columns import column_param
+from flexorm.actions.params.ids import id_coercer
 from flexorm.reflection.records import SchemaInfo
 from tests.unit.actions._schema import collection, column
 

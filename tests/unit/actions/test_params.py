@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import pytest
 
 from flexorm.actions import ColumnRef, ModelRef, Param, Text, declare
-from flexorm.actions._binding import bind, resolve_collection
+from flexorm.actions.binding import bind, resolve_collection
 from flexorm.exceptions import ConfigurationError
 from tests.unit.actions._schema import SCHEMA
 

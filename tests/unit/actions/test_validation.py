@@ -11,7 +11,7 @@ import pytest
 from pydantic import Field
 
 from flexorm.actions import ModelRef, Text, declare
-from flexorm.actions._binding import bind
+from flexorm.actions.binding import bind
 from flexorm.exceptions import ValidationError
 from tests.unit.actions._schema import SCHEMA
 

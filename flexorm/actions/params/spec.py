@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from flexorm.actions._encode import encode
-from flexorm.actions._signature import MISSING
+from flexorm.actions.params.signature import MISSING
+from flexorm.protocol.encoding import encode
 from flexorm.reflection.records import CollectionInfo
 
 __all__ = ["Choice", "ParamSpec", "humanize"]

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator
 
-from flexorm.actions._spec import Choice
+from flexorm.actions.params.spec import Choice
 
 __all__ = [
     "choice_annotation",

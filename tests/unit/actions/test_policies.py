@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from flexorm.actions.context import ActionContext
-from flexorm.auth.caller import Caller
-from flexorm.auth.policies import (
+from flexorm.actions.policies import (
     all_of,
     any_of,
     authenticated,
@@ -22,6 +21,7 @@ from flexorm.auth.policies import (
     super_group,
     users,
 )
+from flexorm.auth.caller import Caller
 from flexorm.exceptions import ConfigurationError
 from flexorm.reflection.records import CollectionInfo
 
@@ -229,19 +229,3 @@ class TestIsWriteAllowed:
     def test_machines_and_token_callers(self) -> None:
         for caller in (KEY, CLI, INSECURE, TOKEN):
             assert is_write_allowed(caller, "orders"), caller.kind
-
-
-@pytest.mark.parametrize(
-    "order",
-    [
-        ("flexorm.auth.policies", "flexorm.actions.declaration"),
-        ("flexorm.actions.declaration", "flexorm.auth.policies"),
-    ],
-)
-def test_policies_and_action_layer_import_in_any_order(order: tuple[str, str]) -> None:
-    # A fresh interpreter: an import cycle between the two would fail here.
-    import subprocess
-    import sys
-
-    code = "import importlib; " + "; ".join(f"importlib.import_module({m!r})" for m in order)
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

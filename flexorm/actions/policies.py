@@ -1,4 +1,4 @@
-"""Who may run an action: small policies over the caller, usable as ``allow=``.
+"""Who may run an action: the policies a developer writes as ``allow=``, and their checks.
 
 A policy is any callable ``(ActionContext) -> bool`` (or an awaitable of one); only ``True``
 allows. The ready-made ones below read ``ctx.caller`` and ``ctx.collection`` only, combine with
@@ -19,43 +19,58 @@ collection and write none; anybody else needs an entry ``{"permission_type": "mo
 contain ``r`` to read, ``w`` to write.
 
 Examples:
-    >>> from flexorm.auth.policies import any_of, can_write, users
+    >>> from flexorm import any_of, can_write, users
     >>> @flex.action(model="orders", allow=any_of(can_write, users("42")))  # doctest: +SKIP
     ... async def refund(order, ctx): ...
+
+Checks (the same decide ``execute_action``, refused with :class:`PermissionDenied` before the
+body runs, and what ``get_action_list`` shows a caller, the action left out): the write floor
+first (:func:`write_allowed`), then the action's ``allow`` policy (:class:`PolicyChecker`).
+
+A policy that raises refuses: permissions fail closed. The first failure of each action is
+logged with its traceback; the caller only learns that the action is not theirs to run.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Literal
 
+import anyio.to_thread
+
+from flexorm.actions.binding import BoundAction
+from flexorm.actions.context import ActionContext, Policy
+from flexorm.actions.steps import Settle, Steps, run, run_blocking
 from flexorm.auth.caller import Caller
-from flexorm.exceptions import ConfigurationError
-
-if TYPE_CHECKING:
-    from flexorm.actions.context import ActionContext
+from flexorm.database import Database
+from flexorm.exceptions import ConfigurationError, PermissionDenied
 
 __all__ = [
     "MACHINE_KINDS",
     "Policy",
+    "PolicyChecker",
     "all_of",
     "any_of",
     "authenticated",
     "can_read",
     "can_write",
+    "denied",
     "describe",
     "evaluate",
     "has_collection_permission",
     "is_pure",
     "is_write_allowed",
+    "may_reload_schema",
     "owner",
+    "read_only_refusal",
     "super_group",
     "users",
+    "verdicts",
+    "write_allowed",
 ]
-
-Policy: TypeAlias = "Callable[[ActionContext], bool | Awaitable[bool]]"
-"""Whether the caller of an action may run it."""
 
 MACHINE_KINDS = frozenset({"key", "cli", "insecure"})
 """Caller kinds that are trusted machines rather than Jet Admin users."""
@@ -247,6 +262,13 @@ class _Combined:
         return f"<policy: {self.description}>"
 
 
+def may_reload_schema(caller: Caller) -> bool:
+    """Whether ``caller`` may send ``reload_schema``: a machine (a shared key, or every caller of
+    an ``insecure`` server) or a project owner. A reload changes what every user sees, so it
+    is not for every Jet Admin user."""
+    return caller.kind in ("key", "insecure") or caller.owner
+
+
 def all_of(*policies: Policy) -> Policy:
     """Allows when every policy allows (checked in order, stopping at the first refusal)."""
     return _Combined(policies, go_on=True, joiner="and")
@@ -255,3 +277,128 @@ def all_of(*policies: Policy) -> Policy:
 def any_of(*policies: Policy) -> Policy:
     """Allows when one policy allows (checked in order, stopping at the first that does)."""
     return _Combined(policies, go_on=False, joiner="or")
+
+
+# -- checks --------------------------------------------------------------------------------------
+
+logger = logging.getLogger("flexorm.actions")
+
+
+def write_allowed(bound: BoundAction, caller: Caller) -> bool:
+    """The write floor: an action declared ``writes=True`` needs a caller allowed to write."""
+    if not bound.declaration.writes:
+        return True
+    return is_write_allowed(caller, bound.collection.name if bound.collection else None)
+
+
+def read_only_refusal(bound: BoundAction) -> PermissionDenied:
+    return PermissionDenied(
+        f"you may not run the action {bound.name!r}: your Jet Admin access is read-only"
+    )
+
+
+def denied(bound: BoundAction) -> PermissionDenied:
+    # the refusal does not reveal what the policy requires
+    return PermissionDenied(f"you may not run the action {bound.name!r}")
+
+
+class PolicyChecker:
+    """Runs ``allow`` policies; only ``True`` allows, and a policy that raises refuses."""
+
+    def __init__(self) -> None:
+        self._logged: set[tuple[str, str | None]] = set()
+        self._lock = threading.Lock()  # policies of sync bodies run in worker threads
+
+    def steps(self, bound: BoundAction, ctx: ActionContext) -> Steps[bool]:
+        """The verdict of ``bound``'s policy (``True`` without a policy), as steps
+        (:mod:`flexorm.actions.steps`): an async policy is awaited on the event loop, from a
+        worker thread too.
+
+        Raises:
+            PermissionDenied: raised by the policy itself, with its own message.
+        """
+        allow = bound.declaration.allow
+        if allow is None:
+            return True
+        try:
+            verdict = yield Settle(allow(ctx))
+        except PermissionDenied:
+            raise
+        except Exception as error:
+            self._log(bound, error)
+            return False
+        return verdict is True
+
+    async def check(self, bound: BoundAction, ctx: ActionContext) -> bool:
+        """:meth:`steps`, on the event loop."""
+        return await run(self.steps(bound, ctx))
+
+    def check_blocking(self, bound: BoundAction, ctx: ActionContext) -> bool:
+        """:meth:`steps`, from a worker thread."""
+        return run_blocking(self.steps(bound, ctx))
+
+    def _log(self, bound: BoundAction, error: Exception) -> None:
+        key = (bound.name, bound.collection.name if bound.collection else None)
+        with self._lock:
+            if key in self._logged:
+                return
+            self._logged.add(key)
+        logger.error("the allow policy of action %r failed, so it refuses everyone (logged "
+                     "once)", bound.name, exc_info=error)
+
+
+def _list_context(session: Any, bound: BoundAction, caller: Caller) -> ActionContext:
+    """The context a policy sees when the action list is filtered: no records, no
+    parameters."""
+    return ActionContext(session=session, caller=caller, collection=bound.collection,
+                         action=bound.name)
+
+
+async def verdicts(actions: Sequence[BoundAction], caller: Caller, *, database: Database,
+                   policies: PolicyChecker) -> list[bool]:
+    """For each action, in order, whether ``caller`` may run it, as far as can be told without
+    records or parameters: the write floor, then each policy.
+
+    flexorm's own policies are evaluated on the event loop; other policies run as they would
+    for ``execute_action``: those of async bodies on the event loop with an ``AsyncSession``,
+    those of sync bodies in one worker thread with a ``Session`` (sessions connect only if
+    used). A policy raising :class:`PermissionDenied` refuses.
+    """
+    found = [write_allowed(bound, caller) for bound in actions]
+    on_loop: list[int] = []
+    in_thread: list[int] = []
+    for index, bound in enumerate(actions):
+        allow = bound.declaration.allow
+        if allow is None or not found[index]:
+            continue
+        if is_pure(allow) or bound.declaration.is_async:
+            on_loop.append(index)
+        else:
+            in_thread.append(index)
+    if on_loop:
+        async with database.sessions() as session:
+            for index in on_loop:
+                bound = actions[index]
+                try:
+                    found[index] = await policies.check(bound, _list_context(session, bound,
+                                                                             caller))
+                except PermissionDenied:
+                    found[index] = False
+    if in_thread:
+        chosen = [actions[index] for index in in_thread]
+
+        def check_in_thread() -> list[bool]:
+            answers: list[bool] = []
+            with database.sync_sessions() as session:
+                for bound in chosen:
+                    try:
+                        answers.append(policies.check_blocking(
+                            bound, _list_context(session, bound, caller)))
+                    except PermissionDenied:
+                        answers.append(False)
+            return answers
+
+        answers = await anyio.to_thread.run_sync(check_in_thread)
+        for index, verdict in zip(in_thread, answers, strict=True):
+            found[index] = verdict
+    return found

@@ -1,25 +1,23 @@
 """Reading an action body's signature into parameter drafts (no schema needed yet).
 
 A draft says what kind of parameter a type annotation asks for; binding to the schema turns it
-into a full parameter (:mod:`flexorm.actions._binding`).
+into a full parameter (:mod:`flexorm.actions.binding`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import inspect
 import sys
 import types
 import typing
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from flexorm.actions.context import ActionContext
-from flexorm.actions.params import ColumnRef, ModelRef, Param, Text
+from flexorm.actions.params.fields import scalar_types
+from flexorm.actions.params.markers import ColumnRef, ModelRef, Param, Text
 from flexorm.exceptions import ConfigurationError
 
 __all__ = [
@@ -44,8 +42,7 @@ MISSING = _Missing.MISSING
 
 DraftKind = Literal["scalar", "text", "json", "select", "model", "column", "field"]
 
-SCALARS: tuple[type[Any], ...] = (bool, int, float, Decimal, str, dt.datetime, dt.date, dt.time,
-                                  uuid.UUID)
+SCALARS: tuple[type[Any], ...] = scalar_types()
 """Types taken as they are (checked by identity: ``bool`` is an ``int``, a datetime a date)."""
 
 

@@ -10,11 +10,11 @@ from typing import Any
 import anyio.to_thread
 import sqlalchemy as sa
 
-from flexorm.actions._encode import encode
-from flexorm.actions._ids import id_coercer
-from flexorm.actions._spec import ParamSpec
 from flexorm.actions.declaration import OptionsHook
+from flexorm.actions.params.ids import id_coercer
+from flexorm.actions.params.spec import ParamSpec
 from flexorm.database import Database
+from flexorm.protocol.encoding import encode
 from flexorm.reflection.records import CollectionInfo
 from flexorm.reflection.typemap import base_type
 

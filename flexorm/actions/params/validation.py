@@ -15,8 +15,8 @@ from typing import Any
 import pydantic
 from pydantic import ConfigDict, Field, create_model
 
-from flexorm.actions._signature import MISSING
-from flexorm.actions._spec import ParamSpec
+from flexorm.actions.params.signature import MISSING
+from flexorm.actions.params.spec import ParamSpec
 from flexorm.exceptions import ValidationError
 
 __all__ = ["ParamValidator"]

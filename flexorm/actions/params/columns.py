@@ -1,9 +1,9 @@
 """Parameters typed by a column: ``fields=[...]`` and ``Annotated[T, flex.column(...)]``.
 
-The Jet field, options and related model come from reflection's parameter map
-(:func:`flexorm.reflection.param_field`); this module adds what validation needs: the Python
-annotation with the column's limits (string length, integer width, numeric precision), whether
-the parameter is required and its default. The body receives values ready to assign to the
+The Jet field, options and related model come from the param field table
+(:func:`flexorm.actions.params.fields.param_field`); this module adds what validation needs: the
+Python annotation with the column's limits (string length, integer width, numeric precision),
+whether the parameter is required and its default. The body receives values ready to assign to the
 column: a foreign key parameter gives the id, not the row.
 """
 
@@ -17,12 +17,12 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from pydantic import AfterValidator, Field
 
-from flexorm.actions import _types
-from flexorm.actions._ids import id_coercer
-from flexorm.actions._signature import MISSING
-from flexorm.actions._spec import Choice, ParamSpec
+from flexorm.actions.params import annotated
+from flexorm.actions.params.fields import param_field
+from flexorm.actions.params.ids import id_coercer
+from flexorm.actions.params.signature import MISSING
+from flexorm.actions.params.spec import Choice, ParamSpec
 from flexorm.exceptions import ConfigurationError
-from flexorm.reflection import param_field
 from flexorm.reflection.comments import plain_comment
 from flexorm.reflection.defaults import describe_default
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
@@ -49,27 +49,27 @@ def _item_annotation(item: sa.types.TypeEngine[Any]) -> Any:
     kind = base_type(item)
     if isinstance(kind, sa.String):
         length = getattr(kind, "length", None)
-        return _types.str_annotation(*([Field(max_length=length)] if length else []))
+        return annotated.str_annotation(*([Field(max_length=length)] if length else []))
     if isinstance(kind, sa.Boolean):
         return bool
     if isinstance(kind, sa.Integer):
-        return _types.int_annotation()
+        return annotated.int_annotation()
     if isinstance(kind, sa.Float):
-        return _types.float_annotation()
+        return annotated.float_annotation()
     if isinstance(kind, sa.Numeric):
-        return _types.decimal_annotation()
+        return annotated.decimal_annotation()
     for python_type in (dt.datetime, dt.date, dt.time, uuid.UUID):
         if isinstance(kind, _TEMPORAL[python_type]):
             return python_type
-    return Annotated[Any, AfterValidator(_types.json_check)]
+    return Annotated[Any, AfterValidator(annotated.json_check)]
 
 
 def _array_annotation(type_: sa.ARRAY[Any]) -> Any:
     """A list (or the JSON text of one): a string is never split into its characters nor a
     dict into its keys. A one-dimensional array's items are validated as its item type."""
     if type_.dimensions not in (None, 1):
-        return _types.json_annotation(list[Any])
-    return _types.json_annotation(list[_item_annotation(type_.item_type)])  # type: ignore[misc]
+        return annotated.json_annotation(list[Any])
+    return annotated.json_annotation(list[_item_annotation(type_.item_type)])  # type: ignore[misc]
 
 
 def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
@@ -78,23 +78,23 @@ def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
         return _array_annotation(type_)
     if python_type is str:
         length = getattr(type_, "length", None)
-        return _types.str_annotation(*([Field(max_length=length)] if length else []))
+        return annotated.str_annotation(*([Field(max_length=length)] if length else []))
     if python_type is int:
         low, high = _int_bounds(type_, dialect)
-        return _types.int_annotation(low=low, high=high)
+        return annotated.int_annotation(low=low, high=high)
     if python_type is float:
-        return _types.float_annotation()
+        return annotated.float_annotation()
     if python_type is Decimal:
         extra: list[Any] = []
         if isinstance(type_, sa.Numeric) and type_.precision is not None:
             extra.append(Field(max_digits=type_.precision, decimal_places=type_.scale))
-        return _types.decimal_annotation(*extra)
+        return annotated.decimal_annotation(*extra)
     if python_type in (bool, dt.date, dt.datetime, dt.time, dt.timedelta, uuid.UUID):
         return python_type
     if python_type is bytes:
-        return _types.str_annotation()
+        return annotated.str_annotation()
     # JSON: any JSON value as sent (a string is a JSON value too)
-    return Annotated[Any, AfterValidator(_types.json_check)]
+    return Annotated[Any, AfterValidator(annotated.json_check)]
 
 
 def column_param(
@@ -138,10 +138,10 @@ def column_param(
     field = mapped.field
     if related is not None and column.foreign_key is not None:
         related_field = column.foreign_key.target_columns[0]
-        annotation = _types.coercer_annotation(id_coercer(column))
+        annotation = annotated.coercer_annotation(id_coercer(column))
     elif mapped.options is not None:
         choices = tuple(Choice(value, str(value)) for value in mapped.options)
-        annotation = _types.choice_annotation(choices)
+        annotation = annotated.choice_annotation(choices)
         field = "SelectField"
     else:
         # a foreign key to a collection that is not served is a plain value

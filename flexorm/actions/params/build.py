@@ -1,0 +1,98 @@
+"""A parameter draft (from a body's signature) → a :class:`ParamSpec`, against the reflected
+schema: its Jet field, the annotation its values are validated with, its choices or related
+collection."""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+from typing import Annotated, Any, get_args
+
+import sqlalchemy as sa
+
+from flexorm.actions._rows import find_collection
+from flexorm.actions.declaration import ModelTarget
+from flexorm.actions.params import annotated
+from flexorm.actions.params.columns import column_param
+from flexorm.actions.params.fields import annotation_field
+from flexorm.actions.params.ids import id_coercer
+from flexorm.actions.params.markers import ModelRef
+from flexorm.actions.params.signature import MISSING, ParamDraft
+from flexorm.actions.params.spec import Choice, ParamSpec, humanize
+from flexorm.exceptions import ConfigurationError, UnknownCollectionError
+from flexorm.reflection.records import CollectionInfo, SchemaInfo
+
+__all__ = ["param_spec", "resolve_collection"]
+
+
+def resolve_collection(schema: SchemaInfo, target: ModelTarget, *, action: str) -> CollectionInfo:
+    """The collection a name or mapped class stands for."""
+    if isinstance(target, str):
+        try:
+            return schema[target]
+        except UnknownCollectionError as exc:
+            raise ConfigurationError(f"action {action!r}: {exc.message}") from None
+    table = getattr(target, "__table__", None)
+    found = find_collection(schema, table) if isinstance(table, sa.Table) else None
+    if found is None:
+        raise ConfigurationError(
+            f"action {action!r}: the table of {target.__name__} is not a served collection"
+        )
+    return found
+
+
+def _scalar_annotation(core: Any, metadata: tuple[Any, ...]) -> Any:
+    if core is str:
+        return annotated.str_annotation(*metadata)
+    if core is int:
+        return annotated.int_annotation(*metadata)
+    if core is float:
+        return annotated.float_annotation(*metadata)
+    if core is Decimal:
+        return annotated.decimal_annotation(*metadata)
+    return Annotated[core, *metadata] if metadata else core
+
+
+def _choices(core: Any) -> tuple[Choice, ...]:
+    if isinstance(core, type) and issubclass(core, enum.Enum):
+        return tuple(Choice(member, humanize(member.name)) for member in core)
+    # a Literal shows its values as written, like a column's CHECK list
+    return tuple(Choice(v, str(v)) for v in get_args(core))
+
+
+def param_spec(draft: ParamDraft, collection: CollectionInfo | None, schema: SchemaInfo,
+           action: str) -> ParamSpec:
+    if draft.kind in ("field", "column"):
+        if draft.kind == "field":
+            assert collection is not None  # declare() refuses fields without a model
+            owner, column = collection, draft.name
+        else:
+            assert draft.column is not None
+            owner = resolve_collection(schema, draft.column.collection, action=action)
+            column = draft.column.column
+        return column_param(draft.name, owner, column, schema, action=action,
+                            default=draft.default, optional=draft.optional, label=draft.label,
+                            description=draft.description)
+    required = not draft.optional and draft.default is MISSING
+    default = None if draft.default is MISSING and not required else draft.default
+    common: dict[str, Any] = {"name": draft.name, "required": required, "default": default,
+                              "label": draft.label, "description": draft.description}
+    if draft.kind == "scalar":
+        return ParamSpec(field=annotation_field(draft.type),
+                         annotation=_scalar_annotation(draft.type, draft.metadata), **common)
+    if draft.kind == "text":
+        return ParamSpec(field="TextField", annotation=annotated.str_annotation(*draft.metadata),
+                         **common)
+    if draft.kind == "json":
+        return ParamSpec(field="JSONField",
+                         annotation=annotated.json_annotation(draft.type, *draft.metadata),
+                         **common)
+    if draft.kind == "select":
+        choices = _choices(draft.type)
+        return ParamSpec(field="SelectField", annotation=annotated.choice_annotation(choices),
+                         choices=choices, **common)
+    target = draft.type.name if isinstance(draft.type, ModelRef) else draft.type
+    related = resolve_collection(schema, target, action=action)
+    key = related.columns[related.primary_key_field]
+    return ParamSpec(field="ForeignKey", annotation=annotated.coercer_annotation(id_coercer(key)),
+                     related=related, related_field=key.name, load_row=True, **common)

@@ -1,0 +1,100 @@
+"""Error answers in the protocol's shapes (section 1): which status and body each error gets.
+
+=======================================  ======  =========================================
+error                                    status  body
+=======================================  ======  =========================================
+RequestError (UnknownActionError)        400     ``{field or "non_field_errors": [msg]}``
+ValidationError                          400     ``{param: [msgs], ...}``
+ActionError                              400     ``{"non_field_errors": [msg]}``
+UnknownCollectionError                   400     ``{"model": [msg]}``
+NotAuthenticated / PermissionDenied      403     ``{"error": msg, "error_code": ...}``
+IdempotencyConflict                      409     ``{"error": msg, "error_code": ...}``
+ConfigurationError / DatabaseError       500     ``{"error": msg, "error_code": ...}``
+a constraint the database enforces       400     ``{"non_field_errors": [its first line]}``
+an HTTP error of the framework           its     ``{"error": detail, "error_code": ...}``
+anything else                            500     ``{"error": "internal server error", ...}``
+=======================================  ======  =========================================
+
+The server maps exceptions with these (:mod:`flexorm.server.errors`); nothing here ever puts
+a traceback in a body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flexorm.exceptions import (
+    NON_FIELD_ERRORS,
+    ActionError,
+    ConfigurationError,
+    DatabaseError,
+    FlexormError,
+    IdempotencyConflict,
+    NotAuthenticated,
+    PermissionDenied,
+    RequestError,
+    UnknownCollectionError,
+    ValidationError,
+)
+
+__all__ = ["INTERNAL_ERROR", "constraint_body", "error_body", "http_error_body"]
+
+_BAD_REQUEST, _FORBIDDEN, _CONFLICT, _INTERNAL = 400, 403, 409, 500
+
+INTERNAL_ERROR: Mapping[str, str] = {"error": "internal server error",
+                                     "error_code": "internal_error"}
+"""The body of every unexpected failure (the log has the traceback)."""
+
+
+def error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
+    """The status and body a flexorm error answers with.
+
+    Examples:
+        >>> error_body(ActionError("out of stock"))
+        (400, {'non_field_errors': ['out of stock']})
+    """
+    if isinstance(exc, RequestError):
+        return _BAD_REQUEST, {exc.field or NON_FIELD_ERRORS: [exc.message]}
+    if isinstance(exc, ValidationError):
+        errors: Mapping[str, Sequence[str]] = exc.errors or {NON_FIELD_ERRORS: [exc.message]}
+        return _BAD_REQUEST, errors
+    if isinstance(exc, ActionError):
+        return _BAD_REQUEST, {NON_FIELD_ERRORS: [exc.message]}
+    if isinstance(exc, UnknownCollectionError):
+        return _BAD_REQUEST, {"model": [exc.message]}
+    if isinstance(exc, NotAuthenticated):
+        return _FORBIDDEN, {"error": exc.message, "error_code": "not_authenticated"}
+    if isinstance(exc, PermissionDenied):
+        return _FORBIDDEN, {"error": exc.message, "error_code": "permission_denied"}
+    if isinstance(exc, IdempotencyConflict):
+        return _CONFLICT, {"error": exc.message, "error_code": "idempotency_conflict"}
+    if isinstance(exc, ConfigurationError):
+        return _INTERNAL, {"error": exc.message,
+                                                  "error_code": "configuration_error"}
+    if isinstance(exc, DatabaseError):
+        return _INTERNAL, {"error": exc.message,
+                                                  "error_code": "database_error"}
+    return _INTERNAL, INTERNAL_ERROR
+
+
+def constraint_body(detail: str) -> Mapping[str, Any]:
+    """A constraint the database enforces refused a change: ``detail`` is the first line of
+    the database's message (its DETAIL line can hold row values)."""
+    return {NON_FIELD_ERRORS: [f"The database refused the change: {detail}"]}
+
+
+def _slug(name: str) -> str:
+    out = [f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name)]
+    return "".join(out)
+
+
+def http_error_body(detail: str, exception_name: str) -> Mapping[str, Any]:
+    """The body of an HTTP error the framework raised (404, 405, 413...).
+
+    Examples:
+        >>> http_error_body("Not Found", "NotFoundException")
+        {'error': 'Not Found', 'error_code': 'not_found'}
+    """
+    code = _slug(exception_name.removesuffix("Exception")) or "http_error"
+    return {"error": detail, "error_code": code}

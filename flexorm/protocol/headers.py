@@ -1,0 +1,93 @@
+"""The headers of the wire: what flexorm reads from a request and what it adds to every answer.
+
+- ``Idempotency-Key`` (or ``idempotency_key`` in the message's params, or in the action's own
+  params): one run per key (:func:`idempotency_key`);
+- ``X-Request-ID``: kept in the journal, at most 255 characters (:func:`request_id`);
+- CORS (protocol section 1): Jet Admin calls from the browser, so every answer carries these.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from flexorm.exceptions import RequestError
+from flexorm.protocol.requests import ExecuteRequest
+
+__all__ = [
+    "ALLOW_HEADERS",
+    "ALLOW_METHODS",
+    "EXPOSE_HEADERS",
+    "IDEMPOTENCY_HEADER",
+    "IDEMPOTENCY_PARAM",
+    "REQUEST_ID_HEADER",
+    "REQUEST_ID_LENGTH",
+    "idempotency_key",
+    "request_id",
+]
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_PARAM = "idempotency_key"
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_LENGTH = 255
+"""The longest request id kept; longer ones are cut."""
+
+ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+# The reference bridge's list (a browser refuses to send a header a preflight did not allow),
+# plus the headers flexorm reads that a browser client may set itself.
+ALLOW_HEADERS = (
+    "Authorization, DNT, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, "
+    "Content-Type, Range, X-Application-Warning, X-HTTP-Method-Override, X-Bridge-Settings, "
+    "X-Stick-Session, Idempotency-Key, X-Request-ID, If-None-Match"
+)
+EXPOSE_HEADERS = (
+    "Content-Length, Content-Range, Content-Disposition, Content-Type, X-Application-Warning"
+)
+
+
+def _text(value: Any, field: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RequestError("must be a string", field=field)
+    return value
+
+
+def idempotency_key(header: str | None, message_params: Mapping[str, Any],
+                    request: ExecuteRequest) -> tuple[str | None, ExecuteRequest]:
+    """The request's idempotency key, and the request without it.
+
+    The key is the ``Idempotency-Key`` header, else ``idempotency_key`` in the message's params
+    or in the action's own params (taken out of them before they are validated).
+
+    Raises:
+        RequestError: two different keys in one request, or a key that is not a string.
+
+    Examples:
+        >>> idempotency_key("k1", {}, ExecuteRequest(action="ship"))[0]
+        'k1'
+    """
+    keys = {key for key in (
+        _text(header, IDEMPOTENCY_PARAM),
+        _text(message_params.get(IDEMPOTENCY_PARAM), IDEMPOTENCY_PARAM),
+        _text(request.params.get(IDEMPOTENCY_PARAM), IDEMPOTENCY_PARAM),
+    ) if key is not None}
+    if IDEMPOTENCY_PARAM in request.params:
+        params = {k: v for k, v in request.params.items() if k != IDEMPOTENCY_PARAM}
+        request = dataclasses.replace(request, params=params)
+    if len(keys) > 1:
+        raise RequestError("the request carries two different idempotency keys",
+                           field=IDEMPOTENCY_PARAM)
+    return next(iter(keys), None), request
+
+
+def request_id(header: str | None) -> str | None:
+    """The ``X-Request-ID`` kept for the journal: cut to :data:`REQUEST_ID_LENGTH`; ``None``
+    when absent or empty.
+
+    Examples:
+        >>> request_id("abc"), request_id("")
+        ('abc', None)
+    """
+    return (header or "")[:REQUEST_ID_LENGTH] or None
