@@ -48,8 +48,15 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Result
-from sqlalchemy.orm import InstanceState, Mapper, ORMExecuteState, Session, UOWTransaction
-from sqlalchemy.orm.base import NO_VALUE
+from sqlalchemy.orm import (
+    InstanceState,
+    Mapper,
+    ORMExecuteState,
+    PassiveFlag,
+    Session,
+    UOWTransaction,
+)
+from sqlalchemy.orm.attributes import get_history, instance_state
 
 __all__ = ["ChangeCollector", "Changes", "RowChange", "TableChanges"]
 
@@ -136,6 +143,21 @@ class _Column:
     table: str
 
 
+class _Mapped:
+    """A mapped class's column attributes, by table."""
+
+    __slots__ = ("keys", "tables")
+
+    def __init__(self, mapper: Mapper[Any]) -> None:
+        self.tables: dict[str, list[_Column]] = {}
+        for prop in mapper.column_attrs:
+            column = prop.columns[0]
+            if isinstance(column, sa.Column) and isinstance(column.table, sa.Table):
+                name = _name(column.table)
+                self.tables.setdefault(name, []).append(_Column(prop.key, column.name, name))
+        self.keys = frozenset(c.key for columns in self.tables.values() for c in columns)
+
+
 class _Table:
     """What the collector knows of one table so far."""
 
@@ -197,12 +219,12 @@ def _in_key_order(states: Iterable[InstanceState[Any]]) -> list[InstanceState[An
     """Persistent objects by class, then key: the session keeps modified objects unordered."""
     by_class: dict[Mapper[Any], list[InstanceState[Any]]] = {}
     for state in states:
-        if state.identity is not None:
+        if state.key is not None:
             by_class.setdefault(state.mapper, []).append(state)
     ordered: list[InstanceState[Any]] = []
     for group in by_class.values():
         with contextlib.suppress(TypeError):  # keys that do not compare: left as they are
-            group.sort(key=lambda state: state.identity)  # type: ignore[arg-type,return-value]
+            group.sort(key=lambda state: state.key[1])  # type: ignore[index]
         ordered.extend(group)
     return ordered
 
@@ -220,7 +242,7 @@ class ChangeCollector:
         self._session = session
         self._shown = max(0, shown)
         self._tables: dict[str, _Table] = {}
-        self._columns: dict[Mapper[Any], tuple[_Column, ...]] = {}
+        self._columns: dict[Mapper[Any], _Mapped] = {}
         self._listening = False
 
     # -- listening ----------------------------------------------------------------------------
@@ -255,38 +277,27 @@ class ChangeCollector:
 
     # -- ORM flushes --------------------------------------------------------------------------
 
-    def _mapped_columns(self, mapper: Mapper[Any]) -> tuple[_Column, ...]:
+    def _mapped_columns(self, mapper: Mapper[Any]) -> _Mapped:
         found = self._columns.get(mapper)
         if found is None:
-            found = tuple(
-                _Column(prop.key, column.name, _name(column.table))
-                for prop in mapper.column_attrs
-                for column in prop.columns[:1]
-                if isinstance(column, sa.Column) and isinstance(column.table, sa.Table))
-            self._columns[mapper] = found
+            found = self._columns[mapper] = _Mapped(mapper)
         return found
 
     def _after_flush(self, session: Session, flush_context: UOWTransaction) -> None:
         # Still the flush's "before" view: new, dirty and deleted hold what this flush wrote,
         # and attribute history is reset only after this event.
         for obj in session.new:
-            self._flushed_insert(sa.inspect(obj))
-        for state in _in_key_order(sa.inspect(obj) for obj in session.dirty):
+            self._flushed_insert(instance_state(obj))
+        for state in _in_key_order(instance_state(obj) for obj in session.dirty):
             self._flushed_update(state)
         for obj in session.deleted:
-            self._flushed_delete(sa.inspect(obj))
-
-    @staticmethod
-    def _tables_of(columns: Iterable[_Column]) -> dict[str, list[_Column]]:
-        tables: dict[str, list[_Column]] = {}
-        for column in columns:
-            tables.setdefault(column.table, []).append(column)
-        return tables
+            self._flushed_delete(instance_state(obj))
 
     def _flushed_insert(self, state: InstanceState[Any]) -> None:
-        mapper = state.mapper
-        key = _key_value(mapper.primary_key_from_instance(state.obj()))
-        for name, columns in self._tables_of(self._mapped_columns(mapper)).items():
+        mapped = self._mapped_columns(state.mapper)
+        key = _key_value(state.mapper.primary_key_from_instance(state.obj()))
+        values = state.dict
+        for name, columns in mapped.tables.items():
             table = self._table(name)
             previous = table.orm.get(key)
             if previous is None:
@@ -296,37 +307,40 @@ class ChangeCollector:
                 table.orm[key] = "updated"
                 table.changes.deleted -= 1
                 table.changes.updated += 1
-            values = {c.name: [None, value] for c in columns
-                      if (value := state.attrs[c.key].loaded_value) is not NO_VALUE}
-            self._show(table, key, table.orm[key], values)
+            if table.spare or key in table.shown:
+                self._show(table, key, table.orm[key], {
+                    c.name: [None, values[c.key]] for c in columns if c.key in values})
 
     def _flushed_update(self, state: InstanceState[Any]) -> None:
-        unmodified = state.unmodified
-        changed: list[tuple[_Column, list[Any]]] = []
-        for column in self._mapped_columns(state.mapper):
-            if column.key in unmodified:
-                continue
-            history = state.attrs[column.key].history
-            if not history.has_changes():
-                continue
-            before = history.deleted[0] if history.deleted else None
-            after = history.added[0] if history.added else None
-            changed.append((column, [before, after]))
+        mapped = self._mapped_columns(state.mapper)
+        modified = mapped.keys.difference(state.unmodified_intersection(mapped.keys))
+        if not modified:
+            return
+        obj = state.obj()
+        changed: dict[str, list[Any]] = {}
+        for attribute in modified:
+            history = get_history(obj, attribute, PassiveFlag.PASSIVE_NO_INITIALIZE)
+            if history.has_changes():
+                changed[attribute] = [history.deleted[0] if history.deleted else None,
+                                      history.added[0] if history.added else None]
         if not changed:
             return
         key = _key_value(state.identity or ())
-        for name, columns in self._tables_of(column for column, _ in changed).items():
+        for name, columns in mapped.tables.items():
+            mine = [c for c in columns if c.key in changed]
+            if not mine:
+                continue
             table = self._table(name)
             if key not in table.orm:
                 table.orm[key] = "updated"
                 table.changes.updated += 1
-            names = {c.name for c in columns}
-            self._show(table, key, table.orm[key],
-                       {c.name: values for c, values in changed if c.name in names})
+            if table.spare or key in table.shown:
+                self._show(table, key, table.orm[key], {c.name: changed[c.key] for c in mine})
 
     def _flushed_delete(self, state: InstanceState[Any]) -> None:
         key = _key_value(state.identity or ())
-        for name, columns in self._tables_of(self._mapped_columns(state.mapper)).items():
+        values = state.dict
+        for name, columns in self._mapped_columns(state.mapper).tables.items():
             table = self._table(name)
             previous = table.orm.get(key)
             if previous == "inserted":  # inserted and deleted in this transaction: no change
@@ -341,9 +355,9 @@ class ChangeCollector:
                 table.changes.updated -= 1
             table.orm[key] = "deleted"
             table.changes.deleted += 1
-            values = {c.name: [value, None] for c in columns
-                      if (value := state.attrs[c.key].loaded_value) is not NO_VALUE}
-            self._show(table, key, "deleted", values)
+            if table.spare or key in table.shown:
+                self._show(table, key, "deleted", {
+                    c.name: [values[c.key], None] for c in columns if c.key in values})
 
     @staticmethod
     def _show(table: _Table, key: Any, kind: Kind, values: dict[str, list[Any]]) -> None:
