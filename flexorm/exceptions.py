@@ -14,7 +14,9 @@ The hierarchy::
     │   └── UnknownActionError    execute_action names no registered action
     ├── ValidationError           action parameters or ids that do not validate (400, per field)
     ├── ActionError               raised by an action body for its user (400, non_field_errors)
+    │   └── TooManyChanges        a run changed more rows than its max_affected (400)
     ├── IdempotencyConflict       an idempotency key reused for another payload, or in use (409)
+    ├── PreviewMismatch           a preview_token whose dry run changed other counts (409)
     ├── PermissionDenied          the caller may not do this (403)
     └── NotAuthenticated          no valid credentials (403, as the reference bridge answers)
 """
@@ -33,7 +35,9 @@ __all__ = [
     "MigrationError",
     "NotAuthenticated",
     "PermissionDenied",
+    "PreviewMismatch",
     "RequestError",
+    "TooManyChanges",
     "UnknownActionError",
     "UnknownCollectionError",
     "ValidationError",
@@ -134,6 +138,29 @@ class ActionError(FlexormError):
     Examples:
         >>> raise ActionError("order 5 was already refunded")  # doctest: +SKIP
     """
+
+
+class TooManyChanges(ActionError):
+    """A run changed more rows of a table than its action's ``max_affected`` allows; it was
+    rolled back.
+
+    Examples:
+        >>> TooManyChanges("orders", 1234, 500).message
+        'would change 1,234 rows of orders; this action may change at most 500'
+    """
+
+    def __init__(self, table: str, rows: int, limit: int) -> None:
+        super().__init__(f"would change {rows:,} rows of {table}; this action may change at "
+                         f"most {limit:,}")
+        self.table = table
+        self.rows = rows
+        self.limit = limit
+
+
+class PreviewMismatch(FlexormError):
+    """A ``preview_token`` that does not match the run it came with: made for another action,
+    selection, parameters or caller, or the run changed other row counts than the dry run
+    showed. Nothing was committed."""
 
 
 class IdempotencyConflict(FlexormError):

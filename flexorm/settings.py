@@ -38,6 +38,16 @@ def _int(name: str, value: str) -> int:
     return number
 
 
+def _count(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigurationError(f"{name} must be 0 or more, not {number}")
+    return number
+
+
 def _seconds(name: str, value: str) -> float:
     try:
         number = float(value)
@@ -93,6 +103,9 @@ class Settings:
     """How many records one query loads for a bulk or inverse selection."""
     field_options_limit: int = 50
     """How many options ``get_field_options`` answers at most."""
+    dry_run_rows: int = 20
+    """How many changed rows of each table a dry run lists with their columns
+    (``FLEXORM_DRY_RUN_ROWS``); 0 answers the counts only."""
     rename: RenameHook | None = field(default=None, compare=False)
     """A hook naming collections: ``(schema, table) -> name``."""
     state_url: str | None = None
@@ -159,6 +172,7 @@ class Settings:
             "cors_allow_origin": lambda _n, v: v,
             "chunk_size": _int,
             "field_options_limit": _int,
+            "dry_run_rows": _count,
             "state_url": lambda _n, v: v or None,
             "idempotency_ttl_seconds": _int,
             "auto_upgrade": _flag,

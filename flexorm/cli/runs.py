@@ -83,7 +83,8 @@ def _render(entries: list[RunEntry], console: Console) -> None:
         table.add_row(
             str(entry.id), entry.started_at.strftime("%Y-%m-%d %H:%M:%S"), entry.action,
             entry.collection or "", _records(entry), _caller(entry),
-            Text(entry.status, style=_STYLES[entry.status]), str(entry.duration_ms),
+            Text(entry.status + (" (dry run)" if entry.dry_run else ""),
+                 style=_STYLES[entry.status]), str(entry.duration_ms),
             _short(outcome or ""),
         )
     console.print(table)

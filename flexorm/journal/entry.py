@@ -103,6 +103,11 @@ class RunEntry:
     """Why it failed or was rejected."""
     request_id: str | None = None
     idempotency_key: str | None = None
+    dry_run: bool = False
+    """The run was rolled back on purpose, to show what it would change."""
+    changes: Mapping[str, Mapping[str, int]] | None = None
+    """Per table, the rows inserted, updated and deleted (dry runs, and runs whose action
+    counts them); ``None`` when not counted."""
     id: int | None = None
     """The row's id, once stored."""
 
@@ -125,6 +130,7 @@ class RunEntry:
         error: str | None = None,
         request_id: str | None = None,
         idempotency_key: str | None = None,
+        changes: Mapping[str, Mapping[str, int]] | None = None,
     ) -> RunEntry:
         """The entry of one ``execute_action``.
 
@@ -139,6 +145,7 @@ class RunEntry:
             error: the message, for a failure or a rejection.
             request_id: the server's request id, to match logs.
             idempotency_key: the request's idempotency key.
+            changes: the row counts the run changed, per table, when counted.
 
         Examples:
             >>> entry = RunEntry.for_request(
@@ -165,6 +172,8 @@ class RunEntry:
             finished_at=finished_at if finished_at is not None else utcnow(),
             request_id=request_id,
             idempotency_key=idempotency_key,
+            dry_run=request.dry_run,
+            changes=changes,
         )
 
     def row(self) -> dict[str, Any]:
@@ -186,6 +195,8 @@ class RunEntry:
             "duration_ms": self.duration_ms,
             "request_id": self.request_id,
             "idempotency_key": self.idempotency_key,
+            "dry_run": self.dry_run,
+            "changes": jsonable(self.changes) if self.changes is not None else None,
         }
 
     @classmethod
@@ -209,6 +220,8 @@ class RunEntry:
             finished_at=as_utc(row["finished_at"]),
             request_id=row["request_id"],
             idempotency_key=row["idempotency_key"],
+            dry_run=bool(row["dry_run"]),
+            changes=row["changes"],
         )
 
     def as_json(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ ActionError                              400     ``{"non_field_errors": [msg]}``
 UnknownCollectionError                   400     ``{"model": [msg]}``
 NotAuthenticated / PermissionDenied      403     ``{"error": msg, "error_code": ...}``
 IdempotencyConflict                      409     ``{"error": msg, "error_code": ...}``
+PreviewMismatch                          409     ``{"error": msg, "error_code": ...}``
 ConfigurationError / DatabaseError       500     ``{"error": msg, "error_code": ...}``
 a constraint the database enforces       400     ``{"non_field_errors": [its first line]}``
 an HTTP error of the framework           its     ``{"error": detail, "error_code": ...}``
@@ -33,6 +34,7 @@ from flexorm.exceptions import (
     IdempotencyConflict,
     NotAuthenticated,
     PermissionDenied,
+    PreviewMismatch,
     RequestError,
     UnknownCollectionError,
     ValidationError,
@@ -69,6 +71,8 @@ def error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
         return _FORBIDDEN, {"error": exc.message, "error_code": "permission_denied"}
     if isinstance(exc, IdempotencyConflict):
         return _CONFLICT, {"error": exc.message, "error_code": "idempotency_conflict"}
+    if isinstance(exc, PreviewMismatch):
+        return _CONFLICT, {"error": exc.message, "error_code": "preview_mismatch"}
     if isinstance(exc, ConfigurationError):
         return _INTERNAL, {"error": exc.message,
                                                   "error_code": "configuration_error"}

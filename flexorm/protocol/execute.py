@@ -9,6 +9,10 @@ whose ``name`` is the action's::
 Shapes (protocol section 2): a single ``id``; a list of ``ids`` with ``inverseIds``; legacy
 ``"ids": "1,2,3"``; ids inside the inner params (``{"name": "ship", "params": {"ids": [1]}}``);
 no ids at all for collection and common actions.
+
+flexorm's own keys, beside ``model``, ``name`` and ``ids``: ``"dry_run": true`` runs the action
+and rolls it back, answering what it would change; ``"preview_token"`` (from a dry run's answer)
+commits only if the run changes what the dry run showed.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ __all__ = ["parse_execute"]
 
 _IDS = "ids"
 _INVERSE = "inverseIds"
+_DRY_RUN = "dry_run"
+_PREVIEW = "preview_token"
+_TOKEN_LENGTH = 4096
 
 
 def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
@@ -38,7 +45,7 @@ def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
 
     Examples:
         >>> parse_execute({"model": "orders", "name": "ship", "ids": "1,2"})
-        ExecuteRequest(action='ship', model='orders', ids=('1', '2'), inverse=False, single=False, params={})
+        ExecuteRequest(action='ship', model='orders', ids=('1', '2'), inverse=False, single=False, params={}, dry_run=False, preview_token=None)
         >>> parse_execute({"name": "ship", "params": {"ids": [1, 2], "carrier": "UPS"}}).params
         {'carrier': 'UPS'}
     """  # noqa: E501
@@ -54,6 +61,12 @@ def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
         raise RequestError("must be a string", field="model")
     values = decode_object(params.get("params"), field="params")
 
+    dry_run = _flag(params.get(_DRY_RUN), _DRY_RUN)
+    token = _token(params.get(_PREVIEW))
+    if dry_run and token is not None:
+        raise RequestError("a preview_token is for the real run, not for another dry run",
+                           field=_PREVIEW)
+
     record_id = params.get("id")
     has_ids = params.get(_IDS) is not None
     if record_id is not None and has_ids:
@@ -62,7 +75,8 @@ def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
         if params.get(_INVERSE) is not None and params.get(_INVERSE) is not False:
             raise RequestError("inverseIds needs ids, not id", field=_INVERSE)
         return ExecuteRequest(action=action, model=model, ids=(_scalar_id(record_id, "id"),),
-                              single=True, params=values)
+                              single=True, params=values, dry_run=dry_run,
+                              preview_token=token)
 
     source: Mapping[str, Any] = params
     if not has_ids and values.get(_IDS) is not None:
@@ -73,7 +87,8 @@ def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
     inverse = _inverse(source.get(_INVERSE))
     if inverse and ids is None:
         ids = ()
-    return ExecuteRequest(action=action, model=model, ids=ids, inverse=inverse, params=values)
+    return ExecuteRequest(action=action, model=model, ids=ids, inverse=inverse, params=values,
+                          dry_run=dry_run, preview_token=token)
 
 
 def _scalar_id(value: Any, field: str) -> JsonScalar:
@@ -98,8 +113,20 @@ def _ids(value: Any) -> tuple[JsonScalar, ...] | None:
 
 
 def _inverse(value: Any) -> bool:
+    return _flag(value, _INVERSE)
+
+
+def _flag(value: Any, field: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise RequestError("must be true or false (a JSON boolean)", field=_INVERSE)
+        raise RequestError("must be true or false (a JSON boolean)", field=field)
+    return value
+
+
+def _token(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > _TOKEN_LENGTH:
+        raise RequestError("must be the preview_token of a dry run's answer", field=_PREVIEW)
     return value

@@ -36,6 +36,10 @@ class ExecuteRequest:
     single: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
     """The action's parameter values, with protocol keys (``ids``...) taken out."""
+    dry_run: bool = False
+    """Run the action, answer what it would change, and roll everything back."""
+    preview_token: str | None = None
+    """The token of a dry run: commit only if this run changes the same row counts."""
 
 
 @dataclass(frozen=True, slots=True)
