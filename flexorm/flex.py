@@ -119,6 +119,10 @@ class Flex(FlexormPlugin):
             writes: whether the action writes; ``writes=False`` lets read-only Jet Admin users
                 run it.
             options: per-parameter hooks answering ``get_field_options``.
+            preview: add a "Preview only: nothing is saved" checkbox (checked by default) that
+                makes the run a dry run, showing what it would change.
+            max_affected: the most rows of any one table a run may change; more is rolled back
+                and answered with a 400.
         """
 
         check_options("action", options)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flexorm.actions._dry_run import PREVIEW_DESCRIPTOR
 from flexorm.actions.declaration import ActionDeclaration
 from flexorm.actions.params.build import param_spec, resolve_collection
 from flexorm.actions.params.signature import Signature, parse_signature
@@ -49,8 +50,11 @@ def _descriptor(declaration: ActionDeclaration, collection: CollectionInfo | Non
         if declaration.bulk:
             scope["bulk"] = True
         described["model_action"] = scope
-    if params:
-        described["params"] = [p.descriptor() for p in params]
+    shown = [p.descriptor() for p in params]
+    if declaration.preview:
+        shown.append(dict(PREVIEW_DESCRIPTOR))
+    if shown:
+        described["params"] = shown
     if declaration.label:
         described["label"] = declaration.label
     if declaration.icon:

@@ -18,6 +18,7 @@ from flexorm.actions.params.signature import Signature, caller_namespace, parse_
 from flexorm.exceptions import ConfigurationError
 
 __all__ = [
+    "PREVIEW_PARAM",
     "ActionDeclaration",
     "ActionOptions",
     "OptionsHook",
@@ -66,6 +67,12 @@ class ActionOptions(TypedDict, total=False):
     """Whether the action writes; ``writes=False`` lets read-only Jet Admin users run it."""
     options: Mapping[str, OptionsHook] | None
     """Per-parameter hooks answering ``get_field_options``."""
+    preview: bool
+    """Add a "Preview only: nothing is saved" checkbox, checked by default, that makes the run a
+    dry run showing what it would change."""
+    max_affected: int | None
+    """The most rows of any one table a run may change; a run that changes more is rolled back
+    and answered with a 400."""
 
 
 _OPTION_NAMES = frozenset(ActionOptions.__annotations__)
@@ -79,6 +86,9 @@ def check_options(where: str, options: Mapping[str, Any]) -> None:
         raise TypeError(f"{where}() got an unexpected keyword argument {unknown[0]!r}")
 
 _MARK = "__flexorm_action__"
+
+PREVIEW_PARAM = "preview"
+"""The parameter ``preview=True`` adds."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,11 @@ class ActionDeclaration:
     writes, whatever its policy; declare ``writes=False`` for one that only reads (a report)."""
     options: Mapping[str, OptionsHook] = field(default_factory=dict)
     """Per-parameter ``get_field_options`` hooks."""
+    preview: bool = False
+    """Add the ``preview`` parameter: checked (the default), the run is a dry run."""
+    max_affected: int | None = None
+    """The most rows of any one table a run may change; a run that changes more is rolled
+    back and answered with a 400. ``None``: no cap."""
     signature: Signature | None = field(default=None, compare=False)
     """The parsed signature; ``None`` when an annotation could only be resolved later."""
     namespace: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -173,6 +188,11 @@ def declare(
     ``allow`` is a policy deciding who may run the action; ``writes=False`` declares that the
     body only reads, so that ``read_only`` Jet Admin users may run it too.
 
+    ``preview=True`` adds a ``preview`` parameter (a checkbox, checked by default) that makes
+    the run a dry run: what it would change is shown and nothing is saved. ``max_affected``
+    caps how many rows of any one table a run may change (see :mod:`flexorm.actions.changes`
+    for how rows are counted).
+
     ``options`` maps a parameter name to an :data:`OptionsHook` answering its
     ``get_field_options`` instead of flexorm's own search.
 
@@ -199,6 +219,8 @@ def declare(
     icon = options.get("icon")
     allow = options.get("allow")
     writes = options.get("writes", True)
+    preview = options.get("preview", False)
+    max_affected = options.get("max_affected")
     action_name = name if name is not None else getattr(func, "__name__", "")
     if not isinstance(action_name, str) or not action_name or action_name == "<lambda>":
         raise ConfigurationError(f"action {func!r} needs a name: pass name='...'")
@@ -232,15 +254,27 @@ def declare(
         raise ConfigurationError(f"action {action_name!r}: allow must be callable")
     if not isinstance(writes, bool):
         raise ConfigurationError(f"action {action_name!r}: writes must be True or False")
+    if not isinstance(preview, bool):
+        raise ConfigurationError(f"action {action_name!r}: preview must be True or False")
+    if max_affected is not None and (isinstance(max_affected, bool)
+                                     or not isinstance(max_affected, int) or max_affected < 0):
+        raise ConfigurationError(
+            f"action {action_name!r}: max_affected must be a number of rows (0 or more), not "
+            f"{max_affected!r}")
     localns = dict(namespace) if namespace is not None else caller_namespace()
     signature = parse_signature(
         func, action=action_name, for_instance=for_instance, fields=field_names, strict=False,
         localns=localns,
     )
+    if preview and signature is not None and any(
+            draft.name == PREVIEW_PARAM for draft in signature.params):
+        raise ConfigurationError(
+            f"action {action_name!r}: preview=True adds a parameter named {PREVIEW_PARAM!r}, "
+            "and the action already has one")
     return ActionDeclaration(
         name=action_name, func=func, models=models, for_instance=for_instance, bulk=bulk,
         fields=field_names, label=label, icon=icon, allow=allow, writes=writes, options=hooks,
-        signature=signature, namespace=localns,
+        preview=preview, max_affected=max_affected, signature=signature, namespace=localns,
     )
 
 
