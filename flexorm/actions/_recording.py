@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy.exc import StatementError
@@ -87,19 +87,33 @@ class Recording:
     """This request holds its idempotency key (a failure releases it)."""
     entry: RunEntry | None = None
     """The success entry, once written."""
+    dry_run: bool = False
+    """The run is a dry run (asked with ``dry_run`` or the ``preview`` parameter)."""
+    changes: Mapping[str, Mapping[str, int]] | None = None
+    """The row counts it changed, per table, when they were counted."""
 
     def _entry(self, status: RunStatus, *, result: Any = None,
                error: str | None = None) -> RunEntry:
         secret = self.secret if self.secret is not None else tuple(self.request.params)
-        return RunEntry.for_request(
+        entry = RunEntry.for_request(
             self.request, self.caller, status=status, started_at=self.started_at,
             secret=secret, result=result, error=error, request_id=self.request_id,
-            idempotency_key=self.idempotency_key)
+            idempotency_key=self.idempotency_key, changes=self.changes)
+        return dataclasses.replace(entry, dry_run=True) if self.dry_run else entry
 
-    def write(self, session: Session, result: Any) -> None:
-        """In the action's transaction, on its blocking session: the success's row."""
+    def write(self, session: Session, result: Any,
+              changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
+        """In the action's transaction, on its blocking session: the success's row, with the
+        row counts the run changed when they were counted."""
+        self.changes = changes
         self.entry = self._entry("succeeded", result=result)
         self.journal.succeeded(session, self.entry, {"result": result})
+
+    async def rolled_back(self, result: Any) -> None:
+        """After a dry run's rollback: its row, in a transaction of its own; the key given
+        back (a dry run's answer is never replayed)."""
+        await self.journal.failed(self._entry("succeeded", result=result),
+                                  release=self.claimed)
 
     async def committed(self, result: Any) -> None:
         """After the commit: the row in a separate state database (nothing otherwise)."""

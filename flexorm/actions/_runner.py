@@ -5,20 +5,29 @@ rolls everything back.
 Sync bodies run in a worker thread with a blocking ``Session``; async bodies on the event loop
 with an ``AsyncSession``. Both run the very same steps (:meth:`Runner._steps`), driven by
 :mod:`flexorm.actions.steps`.
+
+Around the body, a :class:`~flexorm.actions._dry_run.Watch` collects what it changes when the
+run needs it, and settles the run after its last flush, before the journal row: a cap, a
+preview token, a dry run's rollback. Work a body hands to ``ctx.after_commit`` runs once the
+transaction committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import inspect
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from flexorm.actions._dry_run import DryRunEnded, Safeguards, Watch
 from flexorm.actions._rows import Cursor, RowClasses, load_by_ids, load_inverse_chunk
 from flexorm.actions.binding import BoundAction
+from flexorm.actions.changes import Changes
 from flexorm.actions.context import ActionContext
 from flexorm.actions.policies import PolicyChecker, denied
 from flexorm.actions.steps import Blocking, Settle, Steps, run, run_blocking
@@ -27,7 +36,12 @@ from flexorm.database import Database
 from flexorm.exceptions import ValidationError
 from flexorm.protocol.encoding import encode
 
-__all__ = ["Invocation", "OnSuccess", "Runner"]
+__all__ = ["Invocation", "OnSuccess", "Outcome", "Runner"]
+
+logger = logging.getLogger("flexorm.actions")
+
+Hooks = list[Callable[[], Any]]
+"""What a body registered with ``ctx.after_commit``."""
 
 _SHOWN_MISSING = 20
 
@@ -37,8 +51,10 @@ class OnSuccess(Protocol):
     commit (the journal row and the idempotency key's answer): it commits with the action's
     writes, or is rolled back with them."""
 
-    def write(self, session: Session, result: Any) -> None:
-        """On the action's blocking session (an async session's own, for an async body)."""
+    def write(self, session: Session, result: Any,
+              changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
+        """On the action's blocking session (an async session's own, for an async body);
+        ``changes``: the row counts the run changed, per table, when they were counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +73,20 @@ class Invocation:
     raw_request: Any
     on_success: OnSuccess | None = None
     """Written in the action's transaction after the body returned (the journal)."""
+    guards: Safeguards = field(default_factory=Safeguards)
+    """Dry run, cap and preview token of this run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a run answered and changed."""
+
+    result: Any
+    """The encoded result."""
+    changes: Changes | None = None
+    """What it changed, when it was watched."""
+    dry_run: bool = False
+    """Everything it wrote was rolled back."""
 
 
 def _missing_message(collection: str, ids: list[Any]) -> str:
@@ -92,22 +122,50 @@ class Runner:
         self._chunk = chunk_size
         self._policies = policies if policies is not None else PolicyChecker()
 
-    async def run(self, invocation: Invocation) -> Any:
-        """The encoded result of the action."""
-        if invocation.bound.declaration.is_async:
-            async with self._database.sessions() as session, session.begin():
-                return await run(self._steps(session, invocation), session)
-        return await anyio.to_thread.run_sync(self._run_blocking, invocation)
+    async def run(self, invocation: Invocation) -> Outcome:
+        """Run the action: its encoded result, and what it changed when watched.
 
-    def _run_blocking(self, invocation: Invocation) -> Any:
+        Raises:
+            TooManyChanges: more rows of a table changed than the action's ``max_affected``.
+            PreviewMismatch: the request's preview token is not this run's.
+        """
+        hooks: Hooks = []
+        try:
+            if invocation.bound.declaration.is_async:
+                async with self._database.sessions() as session, session.begin():
+                    outcome = await run(self._watched(session, invocation, hooks), session)
+            else:
+                outcome = await anyio.to_thread.run_sync(self._run_blocking, invocation, hooks)
+        except DryRunEnded as ended:  # raised inside the transaction: rolled back
+            return Outcome(ended.result, ended.changes, dry_run=True)
+        await _after_commit(invocation, hooks)
+        return outcome
+
+    def _run_blocking(self, invocation: Invocation, hooks: Hooks) -> Outcome:
         with self._database.sync_sessions() as session, session.begin():
-            return run_blocking(self._steps(session, invocation), session)
+            return run_blocking(self._watched(session, invocation, hooks), session)
 
-    def _steps(self, session: AsyncSession | Session, invocation: Invocation) -> Steps[Any]:
+    def _watched(self, session: AsyncSession | Session, invocation: Invocation,
+                 hooks: Hooks) -> Steps[Outcome]:
+        """The action's steps with its watch around them, then the journal row."""
+        blocking = session.sync_session if isinstance(session, AsyncSession) else session
+        watch = Watch(blocking, invocation.guards)
+        try:
+            shaped = yield from self._steps(session, invocation, hooks)
+            changes = watch.settle(shaped)
+        finally:
+            watch.close()
+        if invocation.on_success is not None:
+            counts = changes.counts() if changes is not None else None
+            yield Blocking(invocation.on_success.write, (shaped, counts))
+        return Outcome(shaped, changes)
+
+    def _steps(self, session: AsyncSession | Session, invocation: Invocation,
+               hooks: Hooks) -> Steps[Any]:
         """Everything an action does in its transaction, for either kind of body."""
         bound = invocation.bound
         records, values = yield Blocking(self._prepare, (invocation,))
-        ctx = self._context(session, invocation, values)
+        ctx = self._context(session, invocation, values, hooks)
         if not (yield from self._policies.steps(bound, ctx)):
             raise denied(bound)
         body: Callable[..., Any] = bound.declaration.func
@@ -138,10 +196,7 @@ class Runner:
                     result.append((yield from call(row)))
                 yield Blocking(_flush_and_forget, (chunk,))
         yield Blocking(_flush)
-        shaped = self._shape(invocation, result)
-        if invocation.on_success is not None:
-            yield Blocking(invocation.on_success.write, (shaped,))
-        return shaped
+        return self._shape(invocation, result)
 
     # -- shared, on a blocking session --------------------------------------------------------
 
@@ -173,11 +228,12 @@ class Runner:
         return records, values
 
     def _context(self, session: AsyncSession | Session, invocation: Invocation,
-                 values: Mapping[str, Any]) -> ActionContext:
+                 values: Mapping[str, Any], hooks: Hooks) -> ActionContext:
         bound = invocation.bound
         return ActionContext(session=session, caller=invocation.caller,
                              collection=bound.collection, action=bound.name,
-                             request=invocation.raw_request, params=dict(values))
+                             request=invocation.raw_request, params=dict(values),
+                             dry_run=invocation.guards.dry_run, commit_hooks=hooks)
 
     @staticmethod
     def _kwargs(bound: BoundAction, values: Mapping[str, Any],
@@ -208,3 +264,18 @@ class Runner:
                 and isinstance(result, list) and len(result) == 1):
             return result[0]
         return result
+
+
+async def _after_commit(invocation: Invocation, hooks: Sequence[Callable[[], Any]]) -> None:
+    """Call what the body registered with ``ctx.after_commit``, in order; log a failure."""
+    for hook in hooks:
+        try:
+            if inspect.iscoroutinefunction(hook):
+                value = await hook()
+            else:
+                value = await anyio.to_thread.run_sync(hook)
+            if inspect.isawaitable(value):
+                await value
+        except Exception:
+            logger.exception("action %r committed, but a callback it registered with "
+                             "after_commit failed", invocation.bound.name)

@@ -41,6 +41,33 @@ class ActionContext:
     """The raw request object of the server (a Litestar ``Request``), when there is one."""
     params: Mapping[str, Any] = field(default_factory=dict)
     """The validated parameter values, by parameter name."""
+    dry_run: bool = False
+    """This run is a dry run: it runs for real, then everything it wrote is rolled back and
+    what it would change is answered. A body that does something outside the database should
+    do it through :meth:`after_commit`, which a dry run never calls."""
+    commit_hooks: list[Callable[[], Any]] = field(default_factory=list, repr=False,
+                                                  compare=False)
+    """What :meth:`after_commit` registered, in order."""
+
+    def after_commit(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback()`` once the action's transaction has committed: never in a dry run,
+        never when the run fails or is rolled back. The way to send mails, call other
+        services or start background work from an action: they happen only if what they
+        announce was saved.
+
+        ``callback`` takes no arguments and may be sync (run in a worker thread) or async;
+        callbacks run in the order they were registered, before the answer is sent. One that
+        raises is logged and the others still run: the action has committed, so its answer
+        stays a success.
+
+        Examples:
+            >>> def refund(order, ctx: ActionContext) -> None:  # doctest: +SKIP
+            ...     order.status = "refunded"
+            ...     ctx.after_commit(lambda: send_mail(order.email, "Refunded"))
+        """
+        if not callable(callback):
+            raise TypeError(f"after_commit needs a callable, not {callback!r}")
+        self.commit_hooks.append(callback)
 
 
 Policy = Callable[[ActionContext], bool | Awaitable[bool]]

@@ -25,7 +25,13 @@ Execution rules, in the order they apply:
 - with a journal, every run leaves one row (:mod:`flexorm.actions._recording`): a success's in
   the action's own transaction, a failure's or rejection's after the rollback. An idempotency
   key is claimed after the write floor and before validation; a replay answers the stored
-  answer without running anything.
+  answer without running anything;
+- a dry run (``"dry_run": true``, or an action declared ``preview=True`` whose ``preview``
+  box is checked) runs exactly as a real one, then rolls back and answers what it would
+  change and a ``preview_token``; its journal row, marked as a dry run, is written after the
+  rollback. A request with that token commits only if it changes the same counts (else 409);
+  an action's ``max_affected`` refuses a run that changes more rows of a table (400). Work a
+  body registered with ``ctx.after_commit`` runs after a real commit only.
 
 Limitations: with a composite primary key, Jet Admin's id is the first key column, so an id
 selects every row sharing that value; a table without a declared key pages its inverse
@@ -40,10 +46,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flexorm.actions._dry_run import Safeguards, split_preview, summary
 from flexorm.actions._listing import ActionListing
 from flexorm.actions._recording import Recording, run_status
 from flexorm.actions._rows import RowClasses
-from flexorm.actions._runner import Invocation, OnSuccess, Runner
+from flexorm.actions._runner import Invocation, Runner
 from flexorm.actions.binding import BoundAction, bind, resolve_collection
 from flexorm.actions.declaration import ActionDeclaration
 from flexorm.actions.params.columns import column_param
@@ -51,6 +58,7 @@ from flexorm.actions.params.ids import id_coercer
 from flexorm.actions.params.options import hook_options, related_options, select_options
 from flexorm.actions.params.spec import ParamSpec
 from flexorm.actions.policies import PolicyChecker, denied, read_only_refusal, write_allowed
+from flexorm.actions.preview import Preview, binding, issue, read
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
 from flexorm.exceptions import (
@@ -63,6 +71,7 @@ from flexorm.exceptions import (
 from flexorm.journal import Journal
 from flexorm.journal.entry import utcnow
 from flexorm.journal.tables import is_own_table
+from flexorm.protocol.encoding import encode
 from flexorm.protocol.requests import ExecuteRequest, FieldOptionsRequest
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.settings import Settings
@@ -264,7 +273,12 @@ class ActionService:
                 logger.exception("could not record the %s run of action %r in the journal",
                                  run_status(exc), request.action)
             raise
-        if ran:
+        if ran and answer.get("dry_run"):
+            try:
+                await recording.rolled_back(answer["result"])
+            except Exception:
+                logger.exception("could not record the dry run of action %r", request.action)
+        elif ran:
             try:
                 await recording.committed(answer["result"])
             except Exception:
@@ -282,6 +296,10 @@ class ActionService:
             raise RequestError(f"an idempotency key has at most {_KEY_LENGTH} characters",
                                field="idempotency_key")
         request = recording.request
+        if key is not None and request.dry_run:
+            recording.idempotency_key = None  # never claimed
+            raise RequestError("a dry run saves nothing, so it takes no idempotency key",
+                               field="idempotency_key")
         bound = self.find(request.action, request.model)
         if bound.collection is not None and request.model != bound.collection.name:
             request = dataclasses.replace(request, model=bound.collection.name)
@@ -303,7 +321,7 @@ class ActionService:
         return answer, True
 
     async def _execute(self, request: ExecuteRequest, caller: Caller, raw_request: Any,
-                       on_success: OnSuccess | None, *,
+                       recording: Recording | None, *,
                        bound: BoundAction | None = None) -> dict[str, Any]:
         if bound is None:
             bound = self.find(request.action, request.model)
@@ -311,8 +329,15 @@ class ActionService:
                 raise read_only_refusal(bound)
         errors: dict[str, list[str]] = {}
         values: dict[str, Any] = {}
+        params = dict(request.params)
+        previewing = False
+        if bound.declaration.preview:
+            try:
+                previewing, params = split_preview(params)
+            except ValidationError as exc:
+                errors.update(exc.errors)
         try:
-            values = bound.validator.validate(request.params)
+            values = bound.validator.validate(params)
         except ValidationError as exc:
             errors.update(exc.errors)
         ids: tuple[Any, ...] | None = None
@@ -330,13 +355,43 @@ class ActionService:
                 errors.update(exc.errors)
         if errors:
             raise ValidationError(errors)
+        dry_run = request.dry_run or previewing
+        if recording is not None and dry_run:
+            recording.dry_run = True
+        preview = self._preview(request, dry_run=dry_run)
+        bound_to = binding(dataclasses.replace(
+            request, model=bound.collection.name if bound.collection else None), caller, params)
         invocation = Invocation(
             bound=bound, values=values, ids=ids, inverse=request.inverse,
             one_result=request.single or (not request.inverse and ids is not None
                                           and len(ids) == 1),
-            caller=caller, raw_request=raw_request, on_success=on_success,
+            caller=caller, raw_request=raw_request, on_success=recording,
+            guards=Safeguards(dry_run=dry_run, max_affected=bound.declaration.max_affected,
+                              preview=preview, binding=bound_to,
+                              shown=self._settings.dry_run_rows),
         )
-        return {"result": await self._runner.run(invocation)}
+        outcome = await self._runner.run(invocation)
+        if not outcome.dry_run:
+            return {"result": outcome.result}
+        assert outcome.changes is not None
+        changes = outcome.changes
+        if recording is not None:
+            recording.changes = changes.counts()
+        return {
+            "result": summary(outcome.result, changes) if previewing else outcome.result,
+            "dry_run": True,
+            "changes": changes.as_json(encode),
+            "preview_token": issue(bound_to, changes.counts()),
+        }
+
+    @staticmethod
+    def _preview(request: ExecuteRequest, *, dry_run: bool) -> Preview | None:
+        if request.preview_token is None:
+            return None
+        if dry_run:
+            raise RequestError("a preview_token is for the real run: uncheck preview",
+                               field="preview_token")
+        return read(request.preview_token)
 
     # -- get_field_options --------------------------------------------------------------------
 
