@@ -30,6 +30,7 @@ __all__ = [
     "DryRunEnded",
     "Safeguards",
     "Watch",
+    "previewing",
     "split_preview",
     "summary",
 ]
@@ -46,21 +47,24 @@ _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 
 
-def split_preview(params: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
-    """The ``preview`` parameter's value (checked unless sent unchecked) and the other
-    parameters.
+def split_preview(params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The ``preview`` parameter's value as sent (``None``: not sent), and the others."""
+    rest = dict(params)
+    return rest.pop(PREVIEW_PARAM, None), rest
+
+
+def previewing(value: Any) -> bool:
+    """Whether the ``preview`` box is checked: it is unless sent unchecked.
 
     Raises:
         ValidationError: a value that is not a boolean.
     """
-    rest = dict(params)
-    value = rest.pop(PREVIEW_PARAM, None)
     if value is None or value == "":
-        return True, rest
+        return True
     if isinstance(value, bool):
-        return value, rest
+        return value
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE, rest
+        return value.strip().lower() in _TRUE
     raise ValidationError({PREVIEW_PARAM: ["must be true or false"]})
 
 

@@ -46,7 +46,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flexorm.actions._dry_run import Safeguards, split_preview, summary
+from flexorm.actions._dry_run import Safeguards, previewing, split_preview, summary
 from flexorm.actions._listing import ActionListing
 from flexorm.actions._recording import Recording, run_status
 from flexorm.actions._rows import RowClasses
@@ -330,10 +330,11 @@ class ActionService:
         errors: dict[str, list[str]] = {}
         values: dict[str, Any] = {}
         params = dict(request.params)
-        previewing = False
+        preview_on = False
         if bound.declaration.preview:
+            sent, params = split_preview(params)
             try:
-                previewing, params = split_preview(params)
+                preview_on = previewing(sent)
             except ValidationError as exc:
                 errors.update(exc.errors)
         try:
@@ -355,7 +356,7 @@ class ActionService:
                 errors.update(exc.errors)
         if errors:
             raise ValidationError(errors)
-        dry_run = request.dry_run or previewing
+        dry_run = request.dry_run or preview_on
         if recording is not None and dry_run:
             recording.dry_run = True
         preview = self._preview(request, dry_run=dry_run)
@@ -378,7 +379,7 @@ class ActionService:
         if recording is not None:
             recording.changes = changes.counts()
         return {
-            "result": summary(outcome.result, changes) if previewing else outcome.result,
+            "result": summary(outcome.result, changes) if preview_on else outcome.result,
             "dry_run": True,
             "changes": changes.as_json(encode),
             "preview_token": issue(bound_to, changes.counts()),
