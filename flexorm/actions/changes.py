@@ -146,7 +146,7 @@ class _Column:
 class _Mapped:
     """A mapped class's column attributes, by table."""
 
-    __slots__ = ("keys", "tables")
+    __slots__ = ("keys", "ordered", "tables")
 
     def __init__(self, mapper: Mapper[Any]) -> None:
         self.tables: dict[str, list[_Column]] = {}
@@ -155,7 +155,8 @@ class _Mapped:
             if isinstance(column, sa.Column) and isinstance(column.table, sa.Table):
                 name = _name(column.table)
                 self.tables.setdefault(name, []).append(_Column(prop.key, column.name, name))
-        self.keys = frozenset(c.key for columns in self.tables.values() for c in columns)
+        self.ordered = tuple(c.key for columns in self.tables.values() for c in columns)
+        self.keys = frozenset(self.ordered)
 
 
 class _Table:
@@ -318,7 +319,9 @@ class ChangeCollector:
             return
         obj = state.obj()
         changed: dict[str, list[Any]] = {}
-        for attribute in modified:
+        for attribute in mapped.ordered:
+            if attribute not in modified:
+                continue
             history = get_history(obj, attribute, PassiveFlag.PASSIVE_NO_INITIALIZE)
             if history.has_changes():
                 changed[attribute] = [history.deleted[0] if history.deleted else None,
