@@ -167,6 +167,12 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
             ratio = flex_t.median / bare_t.median
             rows.append(Row(f"execute_action bulk, {ids} ids", dialect, ms(flex_t), ms(bare_t),
                             ratio, "≤ 1.5x bare", ratio <= 1.5, noise(flex_t, bare_t)))
+            dry_t = result["dry_run"]
+            raw[f"bulk/{dialect}"]["dry_run"] = dry_t.as_json()
+            dry_ratio = dry_t.median / flex_t.median
+            rows.append(Row("  dry run of it (vs the real run)", dialect, ms(dry_t),
+                            ms(flex_t), dry_ratio, "≤ 1.5x real", dry_ratio <= 1.5,
+                            noise(dry_t, flex_t)))
             stmts = result["statements"]
             rows.append(Row("  statements", dialect, _verbs(stmts["flexorm"]),
                             _verbs(stmts["bare"]), None, "1 SELECT per 1,000 ids",

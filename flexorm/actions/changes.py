@@ -289,14 +289,20 @@ class ChangeCollector:
         # and attribute history is reset only after this event.
         for obj in session.new:
             self._flushed_insert(instance_state(obj))
+        mapper: Mapper[Any] | None = None
+        mapped: _Mapped | None = None
         for state in _in_key_order(instance_state(obj) for obj in session.dirty):
-            self._flushed_update(state)
+            if state.mapper is not mapper:
+                mapper = state.mapper
+                mapped = self._mapped_columns(mapper)
+            assert mapped is not None
+            self._flushed_update(state, mapped)
         for obj in session.deleted:
             self._flushed_delete(instance_state(obj))
 
     def _flushed_insert(self, state: InstanceState[Any]) -> None:
         mapped = self._mapped_columns(state.mapper)
-        key = _key_value(state.mapper.primary_key_from_instance(state.obj()))
+        key = tuple(state.mapper.primary_key_from_instance(state.obj()))
         values = state.dict
         for name, columns in mapped.tables.items():
             table = self._table(name)
@@ -312,36 +318,36 @@ class ChangeCollector:
                 self._show(table, key, table.orm[key], {
                     c.name: [None, values[c.key]] for c in columns if c.key in values})
 
-    def _flushed_update(self, state: InstanceState[Any]) -> None:
-        mapped = self._mapped_columns(state.mapper)
-        modified = mapped.keys.difference(state.unmodified_intersection(mapped.keys))
-        if not modified:
+    def _flushed_update(self, state: InstanceState[Any], mapped: _Mapped) -> None:
+        unmodified = state.unmodified_intersection(mapped.keys)
+        if len(unmodified) == len(mapped.keys):
             return
         obj = state.obj()
         changed: dict[str, list[Any]] = {}
         for attribute in mapped.ordered:
-            if attribute not in modified:
+            if attribute in unmodified:
                 continue
             history = get_history(obj, attribute, PassiveFlag.PASSIVE_NO_INITIALIZE)
-            if history.has_changes():
+            if history.added or history.deleted:  # has_changes(), without the call
                 changed[attribute] = [history.deleted[0] if history.deleted else None,
                                       history.added[0] if history.added else None]
         if not changed:
             return
-        key = _key_value(state.identity or ())
+        key = state.identity or ()
         for name, columns in mapped.tables.items():
-            mine = [c for c in columns if c.key in changed]
-            if not mine:
+            if len(mapped.tables) > 1 and not any(c.key in changed for c in columns):
                 continue
             table = self._table(name)
-            if key not in table.orm:
-                table.orm[key] = "updated"
+            kind = table.orm.get(key)
+            if kind is None:
+                kind = table.orm[key] = "updated"
                 table.changes.updated += 1
             if table.spare or key in table.shown:
-                self._show(table, key, table.orm[key], {c.name: changed[c.key] for c in mine})
+                self._show(table, key, kind, {c.name: changed[c.key] for c in columns
+                                              if c.key in changed})
 
     def _flushed_delete(self, state: InstanceState[Any]) -> None:
-        key = _key_value(state.identity or ())
+        key = state.identity or ()
         values = state.dict
         for name, columns in self._mapped_columns(state.mapper).tables.items():
             table = self._table(name)
@@ -363,12 +369,13 @@ class ChangeCollector:
                     c.name: [values[c.key], None] for c in columns if c.key in values})
 
     @staticmethod
-    def _show(table: _Table, key: Any, kind: Kind, values: dict[str, list[Any]]) -> None:
+    def _show(table: _Table, key: tuple[Any, ...], kind: Kind,
+              values: dict[str, list[Any]]) -> None:
         """List a flushed row, or merge this flush into its listing: the first ``before``
         stays, the last ``after`` wins; a column back at its first value is left out."""
         shown = table.shown.get(key)
         if shown is None:
-            row = RowChange(key, kind, values)
+            row = RowChange(_key_value(key), kind, values)
             if table.list_row(row):
                 table.shown[key] = row
             return

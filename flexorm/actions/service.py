@@ -360,8 +360,11 @@ class ActionService:
         if recording is not None and dry_run:
             recording.dry_run = True
         preview = self._preview(request, dry_run=dry_run)
-        bound_to = binding(dataclasses.replace(
-            request, model=bound.collection.name if bound.collection else None), caller, params)
+        bound_to = ""  # what a preview token binds: only digested when one is made or read
+        if dry_run or preview is not None:
+            bound_to = binding(dataclasses.replace(
+                request, model=bound.collection.name if bound.collection else None), caller,
+                params)
         invocation = Invocation(
             bound=bound, values=values, ids=ids, inverse=request.inverse,
             one_result=request.single or (not request.inverse and ids is not None

@@ -32,6 +32,10 @@ pairs = sa.Table(
     sa.Column("n", sa.Integer, nullable=False),
 )
 
+class Pair(Base):
+    __table__ = pairs
+
+
 loose = sa.Table("loose", Base.metadata, sa.Column("n", sa.Integer), sa.Column("s", sa.String(5)))
 
 ITEMS = 300
@@ -228,3 +232,20 @@ def test_collector_stops_listening_and_json_encodes(engine):
     assert answer == {"items": {"inserted": 0, "updated": 1, "deleted": 0, "rows": [
         {"key": 1, "change": "updated", "columns": {"price": ["1.00", "0.50"]}}]}}
     assert collector.changes.total == 1
+
+
+def test_orm_rows_with_a_composite_key(engine):
+    def work(session: Session) -> None:
+        pair = session.get(Pair, (1, "b2"))
+        assert pair is not None
+        pair.n = 99
+        session.delete(session.get(Pair, (0, "b0")))
+        session.add(Pair(a=100, b="new", n=1))
+
+    changes = collected(engine, work)
+    assert changes.counts() == {"pairs": {"inserted": 1, "updated": 1, "deleted": 1}}
+    assert rows_of(changes, "pairs") == [  # the second get() flushed the update first
+        ([1, "b2"], "updated", {"n": [5, 99]}),
+        ([100, "new"], "inserted", {"a": [None, 100], "b": [None, "new"], "n": [None, 1]}),
+        ([0, "b0"], "deleted", {"a": [0, None], "b": ["b0", None], "n": [0, None]}),
+    ]
