@@ -141,6 +141,10 @@ class Settings:
                 raise ConfigurationError(f"{name} must be a whole number, not {value!r}")
             if value < 1:
                 raise ConfigurationError(f"{name} must be at least 1, not {value}")
+        rows = self.dry_run_rows
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+            raise ConfigurationError(f"dry_run_rows must be a whole number, 0 or more, not "
+                                     f"{rows!r}")
         timeout = self.auth_timeout
         if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
                 or not timeout > 0 or timeout == float("inf")):

@@ -63,6 +63,7 @@ def test_unknown_setting_is_refused():
         ({"chunk_size": True}, "chunk_size must be a whole number"),
         ({"auth_timeout": 0}, "auth_timeout must be more than 0 seconds"),
         ({"auth_timeout": float("nan")}, "auth_timeout must be more than 0 seconds"),
+        ({"dry_run_rows": -1}, "dry_run_rows must be a whole number, 0 or more, not -1"),
     ],
 )
 def test_settings_refuse_values_no_run_could_use(changes, message):
@@ -73,3 +74,10 @@ def test_settings_refuse_values_no_run_could_use(changes, message):
         Settings().with_(**changes)
     with pytest.raises(ConfigurationError, match=message):
         Flex("sqlite:///shop.db", settings=Settings.from_env({}, **changes))
+
+
+def test_a_dry_run_may_list_no_rows():
+    assert Settings(dry_run_rows=0).dry_run_rows == 0
+    assert Settings.from_env({"FLEXORM_DRY_RUN_ROWS": "0"}).dry_run_rows == 0
+    with pytest.raises(ConfigurationError, match="FLEXORM_DRY_RUN_ROWS must be 0 or more"):
+        Settings.from_env({"FLEXORM_DRY_RUN_ROWS": "-3"})
