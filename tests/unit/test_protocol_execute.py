@@ -128,3 +128,25 @@ def test_sql_fragments_are_just_ids():
     # They reach the action layer as opaque strings, to be coerced to the key's type there.
     request = parse_execute({"name": "x", "ids": "1; DROP TABLE orders,2 OR 1=1"})
     assert request.ids == ("1; DROP TABLE orders", "2 OR 1=1")
+
+
+def test_dry_run_and_preview_token_are_read_beside_the_selection():
+    assert parse_execute({"name": "ship", "id": 3, "dry_run": True}).dry_run is True
+    request = parse_execute({"name": "ship", "ids": [1], "preview_token": "abc"})
+    assert (request.dry_run, request.preview_token) == (False, "abc")
+    assert parse_execute({"name": "ship", "preview_token": ""}).preview_token is None
+    # inside the action's own params they are parameters like any other
+    assert parse_execute({"name": "ship", "params": {"dry_run": True}}).dry_run is False
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"dry_run": "true"}, "dry_run"),
+    ({"dry_run": 1}, "dry_run"),
+    ({"preview_token": 5}, "preview_token"),
+    ({"preview_token": "x" * 5000}, "preview_token"),
+    ({"dry_run": True, "preview_token": "abc"}, "preview_token"),
+])
+def test_bad_dry_run_keys_are_refused_under_their_name(params, field):
+    with pytest.raises(RequestError) as refused:
+        parse_execute({"name": "ship", **params})
+    assert refused.value.field == field
