@@ -119,6 +119,10 @@ async def _execute(target: Target, message: dict[str, Any]) -> dict[str, Any]:
 @click.option("--inverse", is_flag=True, help="Run on every record except --ids.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="A parameter value (repeatable); JSON for objects and lists.")
+@click.option("--dry-run", is_flag=True,
+              help="Run, print what it would change, and roll everything back.")
+@click.option("--preview-token", metavar="TOKEN",
+              help="A dry run's token: save only if the run changes what it showed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 def call_command(
     action: str,
@@ -129,9 +133,12 @@ def call_command(
     ids: str | None,
     inverse: bool,
     params: tuple[str, ...],
+    dry_run: bool,
+    preview_token: str | None,
     as_json: bool,
 ) -> None:
-    """Run ACTION through the same path as execute_action, and print its result."""
+    """Run ACTION through the same path as execute_action, and print its result (with
+    --dry-run, the whole answer: result, changes and preview token)."""
     if record_id is not None and (ids is not None or inverse):
         raise click.UsageError("--id cannot be combined with --ids or --inverse")
     values = dict(_param_value(p) for p in params)
@@ -142,6 +149,10 @@ def call_command(
         message["ids"] = ids
     if inverse:
         message["inverseIds"] = True
+    if dry_run:
+        message["dry_run"] = True
+    if preview_token is not None:
+        message["preview_token"] = preview_token
     with one_line_errors(_LOAD_FAILED):
         target = load_target(database_url, app_path)
         target.prepare()
@@ -152,4 +163,5 @@ def call_command(
     else:
         from rich.console import Console
 
-        Console(file=sys.stdout).print_json(encode_json(answer["result"]).decode("utf-8"))
+        shown = answer if answer.get("dry_run") else answer["result"]
+        Console(file=sys.stdout).print_json(encode_json(shown).decode("utf-8"))

@@ -137,3 +137,21 @@ def test_demo_from_an_empty_directory(tmp_path, monkeypatch):
                  "--param", "amount_to=25", "--json")
     assert (result.exit_code, result.output.strip()) == (0, '{"result":true}')
     assert (tmp_path / "flexorm-demo.db").is_file()
+
+
+def test_call_dry_run_prints_the_changes_and_a_token_that_saves(app_path, db_url):
+    before = snapshot(db_url)
+    result = run("call", "ship", "--app", app_path, "--ids", "1,2", "--param", "carrier=UPS",
+                 "--dry-run")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert (answer["result"], answer["dry_run"]) == (2, True)
+    assert answer["changes"]["orders"]["updated"] == 2
+    assert snapshot(db_url) == before
+    saved = run("call", "ship", "--app", app_path, "--ids", "1,2", "--param", "carrier=UPS",
+                "--preview-token", answer["preview_token"], "--json")
+    assert json.loads(saved.output) == {"result": 2}
+    stale = run("call", "ship", "--app", app_path, "--ids", "1,2", "--param", "carrier=DHL",
+                "--preview-token", answer["preview_token"])
+    assert stale.exit_code == 1
+    assert "made for another action" in stale.output
