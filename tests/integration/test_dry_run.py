@@ -436,6 +436,39 @@ def server_url(request: pytest.FixtureRequest) -> str:
     return found
 
 
+async def test_a_failed_dry_run_is_journaled_as_one_and_a_preview_releases_its_key(url):
+    flex = make(url, journal=True)
+
+    @flex.action(model="orders", for_instance=True, preview=True)
+    def refuse(order: Any) -> None:
+        order.status = "refused"
+        if order.id == 2:
+            raise ActionError("order 2 may not be refused")
+
+    async with flex.runtime() as runtime:
+        actions = runtime.actions
+        with pytest.raises(ActionError):
+            await actions.execute(ExecuteRequest("refuse", model="orders", ids=(1, 2)),
+                                  caller=CALLER)
+        previewed = await actions.execute(ExecuteRequest("refuse", model="orders", ids=(1,)),
+                                          caller=CALLER, idempotency_key="key-1")
+        assert previewed["dry_run"] is True
+        # the key was given back: the same key runs the real request
+        saved = await actions.execute(
+            ExecuteRequest("refuse", model="orders", ids=(1,), params={"preview": False}),
+            caller=CALLER, idempotency_key="key-1")
+        assert saved == {"result": True}
+        assert runtime.journal is not None
+        async with runtime.journal.engine.connect() as conn:
+            real, preview, failed = await JournalStore().recent(conn, limit=3)
+    assert (failed.status, failed.dry_run, failed.error) == (
+        "failed", True, "order 2 may not be refused")
+    assert (preview.status, preview.dry_run, preview.idempotency_key) == (
+        "succeeded", True, "key-1")
+    assert preview.changes == {"orders": {"deleted": 0, "inserted": 0, "updated": 1}}
+    assert (real.status, real.dry_run, real.idempotency_key) == ("succeeded", False, "key-1")
+
+
 async def test_concurrent_dry_runs_each_see_only_their_own_changes(server_url):
     flex = make(server_url)
     declare_shop(flex, [])
