@@ -6,7 +6,7 @@
 Admin reads.
 """
 
-from flexorm.reflection.descriptions import model_descriptions
+from flexorm.reflection.descriptions import iter_model_descriptions, model_descriptions
 from flexorm.reflection.models import merge_models
 from flexorm.reflection.reflector import Progress, reflect, reflect_sync
 from flexorm.reflection.typemap import ParamField, field_types, param_field
@@ -15,6 +15,7 @@ __all__ = [
     "ParamField",
     "Progress",
     "field_types",
+    "iter_model_descriptions",
     "merge_models",
     "model_descriptions",
     "param_field",
