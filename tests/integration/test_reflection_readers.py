@@ -156,6 +156,21 @@ def test_postgresql_edge_cases_and_a_generated_schema(pg_url: str) -> None:
 
 @pytest.mark.mariadb
 def test_mariadb_schemas(mariadb_url: str) -> None:
-    run_statements(mariadb_url, [*test_mariadb.SCHEMA, *_generated("mysql")])
+    run_statements(mariadb_url, [
+        *test_mariadb.SCHEMA,
+        *_generated("mysql"),
+        "CREATE TABLE odd (a INT UNSIGNED ZEROFILL, b VARCHAR(10) CHARACTER SET latin1 "
+        "COLLATE latin1_bin COMMENT 'it''s', c TIMESTAMP(3) NULL DEFAULT NULL, d BIT(3), "
+        "e POINT, f DOUBLE(8,2), g INT AS (a + 1) VIRTUAL, h TEXT DEFAULT 'x', "
+        "i CHAR(2) CHARACTER SET utf8mb4 DEFAULT 'ab', j DECIMAL(5,0) DEFAULT 1.5, "
+        "k DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), "
+        "l FLOAT, m MEDIUMINT, n TINYINT(1) DEFAULT 1, o BINARY(4), p VARBINARY(5), "
+        "q ENUM('a','b''c') DEFAULT 'a', r SET('x','', 'y'), "
+        "s VARCHAR(5) CHECK (s IN ('p', 'q')), fa INT, fb INT, "
+        "PRIMARY KEY (m, a), CONSTRAINT z_fk FOREIGN KEY (fa) REFERENCES t0 (id), "
+        "CONSTRAINT a_fk FOREIGN KEY (fb) REFERENCES t1 (id), "
+        "CONSTRAINT two CHECK (b IN ('u', 'v'))) COMMENT 'odd ones'",
+        "CREATE VIEW customer_emails AS SELECT id, email, vip FROM customers",
+    ])
     _compare(mariadb_url, Settings())
     _compare(mariadb_url, Settings(include=["t1", "t2*"]))

@@ -29,9 +29,17 @@ def _postgresql() -> CatalogReader:
     return PostgreSQLReader()
 
 
+def _mysql() -> CatalogReader:
+    from flexorm.reflection.dialects.mysql import MySQLReader
+
+    return MySQLReader()
+
+
 _READERS: dict[str, Callable[[], CatalogReader]] = {
     "sqlite": _sqlite,
     "postgresql": _postgresql,
+    "mysql": _mysql,
+    "mariadb": _mysql,
 }
 
 
