@@ -299,6 +299,13 @@ class PostgreSQLReader:
         return {name: (bool(is_view), comment) for name, is_view, comment
                 in connection.execute(_RELATIONS, {"schema": schema}).all()}
 
+    def fetch_only(self, connection: Connection, schema: str | None) -> int:
+        """The catalog queries of a whole schema alone, their rows fetched and dropped (the floor
+        the benchmarks set reflection against); the number of rows."""
+        params = {"schema": schema, "names": None}
+        return sum(len(connection.execute(query, params).all()) for query in (
+            _RELATIONS, _COLUMNS, _PRIMARY_KEYS, _FOREIGN_KEYS, _CHECKS))
+
     def read(self, connection: Connection, schema: str | None, tables: Sequence[TableFacts],
              everything: bool, tick: Tick | None) -> None:
         if connection.dialect.server_version_info < (12,):  # type: ignore[operator]

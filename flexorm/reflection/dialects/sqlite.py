@@ -190,6 +190,16 @@ class SQLiteReader:
             "ORDER BY type, name")
         return {name: (kind == "view", None) for name, kind in rows}
 
+    def fetch_only(self, connection: Connection, schema: str | None) -> int:
+        """The catalog queries of a whole schema alone, their rows fetched and dropped (the floor
+        the benchmarks set reflection against); the number of rows."""
+        master = _master(connection, schema)
+        params = {"schema": schema or "main"}
+        where = "m.type IN ('table', 'view')"
+        return sum(len(connection.execute(sa.text(sql), params).all()) for sql in (
+            _sql_query(master, where), _columns_query(master, where),
+            _foreign_keys_query(master, where)))
+
     def read(self, connection: Connection, schema: str | None, tables: Sequence[TableFacts],
              everything: bool, tick: Tick | None) -> None:
         master = _master(connection, schema)
@@ -200,9 +210,7 @@ class SQLiteReader:
             params["names"] = json.dumps([t.table for t in tables])
         by_name = {t.table: t for t in tables}
         sql: dict[str, str | None] = {}
-        for name, text in connection.execute(sa.text(
-                f"SELECT m.name, m.sql FROM {master} AS m WHERE {where}"),  # noqa: S608
-                params):
+        for name, text in connection.execute(sa.text(_sql_query(master, where)), params):
             sql[name] = text
         self._columns(connection, master, where, params, by_name, tick)
         keys = {t.table: t.primary_key for t in tables}
@@ -215,10 +223,8 @@ class SQLiteReader:
                  params: dict[str, Any], by_name: dict[str, TableFacts],
                  tick: Tick | None) -> None:
         types = _Types(connection.dialect.ischema_names)  # type: ignore[attr-defined]
-        rows = connection.execute(sa.text(
-            "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden "  # noqa: S608 - quoted
-            f"FROM {master} AS m JOIN pragma_table_xinfo(m.name, :schema) AS p "
-            f"WHERE {where}"), params)  # each table's columns in order, together
+        # each table's columns together, in order
+        rows = connection.execute(sa.text(_columns_query(master, where)), params)
         current: TableFacts | None = None
         keys: list[tuple[int, str]] = []
         done = ticked = 0
@@ -251,10 +257,8 @@ class SQLiteReader:
     def _foreign_keys(self, connection: Connection, master: str, where: str,
                       params: dict[str, Any], by_name: dict[str, TableFacts],
                       sql: dict[str, str | None], keys: dict[str, tuple[str, ...]]) -> None:
-        rows = connection.execute(sa.text(
-            'SELECT m.name, f.id, f."table", f."from", f."to" '  # noqa: S608 - quoted
-            f"FROM {master} AS m JOIN pragma_foreign_key_list(m.name, :schema) AS f "
-            f"WHERE {where}"), params)  # in the pragma's order, as SQLAlchemy reads it
+        # in the pragma's order, as SQLAlchemy reads it
+        rows = connection.execute(sa.text(_foreign_keys_query(master, where)), params)
         found: dict[str, dict[int, tuple[str, list[str], list[str]]]] = {}
         for table_name, number, target, local, remote in rows:
             fks = found.setdefault(table_name, {})
@@ -277,6 +281,21 @@ class SQLiteReader:
                     ordered.append(fk._replace(name=name))
             ordered.extend(unnamed.values())
             table.foreign_keys = ordered
+
+
+def _sql_query(master: str, where: str) -> str:
+    return f"SELECT m.name, m.sql FROM {master} AS m WHERE {where}"  # noqa: S608 - quoted
+
+
+def _columns_query(master: str, where: str) -> str:
+    return ('SELECT m.name, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden '  # noqa: S608 - quoted
+            f"FROM {master} AS m JOIN pragma_table_xinfo(m.name, :schema) AS p WHERE {where}")
+
+
+def _foreign_keys_query(master: str, where: str) -> str:
+    return ('SELECT m.name, f.id, f."table", f."from", f."to" '  # noqa: S608 - quoted
+            f"FROM {master} AS m JOIN pragma_foreign_key_list(m.name, :schema) AS f "
+            f"WHERE {where}")
 
 
 def _master(connection: Connection, schema: str | None) -> str:
