@@ -86,6 +86,21 @@ def _kind_by_name(cls: type) -> str | None:
     return None
 
 
+def _is_mysql_boolean(type_: TypeEngine[Any]) -> bool:
+    """MySQL's ``BOOLEAN``/``BOOL``: stored, and reflected, as ``TINYINT(1)``. Any other
+    display width is an integer."""
+    return (isinstance(type_, sa.Integer) and type_.__visit_name__ == "TINYINT"
+            and getattr(type_, "display_width", None) == 1)
+
+
+def _mysql_name(cls: type) -> str | None:
+    """The name of a MySQL type that derives from no generic SQLAlchemy type (``YEAR``,
+    ``BIT``), told by its module so no dialect needs importing."""
+    if cls.__module__.startswith("sqlalchemy.dialects.mysql."):
+        return str(getattr(cls, "__visit_name__", "")).upper()
+    return None
+
+
 def _is_decimal_number(type_: TypeEngine[Any]) -> bool:
     """Oracle's ``NUMBER`` is both ``Integer`` and ``Numeric``: an integer without a scale."""
     return (isinstance(type_, sa.Integer) and isinstance(type_, sa.Numeric)
@@ -95,6 +110,8 @@ def _is_decimal_number(type_: TypeEngine[Any]) -> bool:
 def _match(type_: TypeEngine[Any]) -> tuple[str, str] | None:
     if _is_decimal_number(type_):
         return "FloatField", "NumberField"
+    if _is_mysql_boolean(type_):
+        return "BooleanField", "BooleanField"
     cls: type = type(type_)
     return _match_class(cls)
 
@@ -107,6 +124,8 @@ def _match_class(cls: type) -> tuple[str, str] | None:
         return "TextField", "TextField"
     if kind == "binary":
         return "BinaryField", "BinaryField"
+    if _mysql_name(cls) in ("YEAR", "BIT"):  # a year; BIT(n) reads as an integer
+        return "IntegerField", "IntegerField"
     for sql_type, jet_field, db_field in FIELD_TYPES:
         if issubclass(cls, sql_type):
             return jet_field, db_field
@@ -208,6 +227,10 @@ def _options_param(values: tuple[Any, ...]) -> list[dict[str, Any]]:
 def _param_type(type_: TypeEngine[Any]) -> tuple[str, Any]:
     if _is_decimal_number(type_):
         return "DecimalField", decimal.Decimal
+    if _is_mysql_boolean(type_):
+        return "BooleanField", bool
+    if _mysql_name(type(type_)) in ("YEAR", "BIT"):
+        return "IntegerField", int
     kind = _kind_by_name(type(type_))
     if kind == "text":
         return "TextField", str

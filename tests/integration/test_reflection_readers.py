@@ -64,14 +64,22 @@ def _facts(schema: SchemaInfo) -> dict[str, Any]:
     }
 
 
-def _bpchar_as_char(mine: Any, theirs: Any) -> Any:
-    """The one known difference: PostgreSQL's ``bpchar`` (``character`` without a length),
-    which SQLAlchemy leaves unrecognised (``NullType``), is read as ``CHAR``."""
+def _known_differences(dialect: str, mine: Any, theirs: Any) -> Any:
+    """The two facts flexorm reads on purpose where SQLAlchemy's inspector does not: PostgreSQL's
+    ``bpchar`` (``character`` without a length), which SQLAlchemy leaves unrecognised
+    (``NullType``), is read as ``CHAR``; MariaDB's JSON, a ``LONGTEXT`` with a ``json_valid``
+    check to SQLAlchemy, is read as ``JSON``."""
+    def known(own: Any, other: Any) -> bool:
+        if own[0] != other[0]:
+            return False
+        if dialect == "postgresql":
+            return own[1:] == (sa.CHAR, "CHAR()") and other[1] is sa.types.NullType
+        return (dialect == "mysql" and own[2] == "JSON()"
+                and other[2].startswith("LONGTEXT(charset='utf8mb4'"))
+
     collection, columns = theirs
-    return collection, [
-        own if (own[1:] == (sa.CHAR, "CHAR()") and other[1] is sa.types.NullType
-                and own[0] == other[0]) else other
-        for own, other in zip(mine[1], columns, strict=False)]
+    return collection, [own if known(own, other) else other
+                        for own, other in zip(mine[1], columns, strict=False)]
 
 
 def _compare(url: str, settings: Settings) -> SchemaInfo:
@@ -88,8 +96,7 @@ def _compare(url: str, settings: Settings) -> SchemaInfo:
     assert list(own.collections) == list(reference.collections)
     mine, theirs = _facts(own), _facts(reference)
     for name in mine:
-        if engine.dialect.name == "postgresql":
-            theirs[name] = _bpchar_as_char(mine[name], theirs[name])
+        theirs[name] = _known_differences(engine.dialect.name, mine[name], theirs[name])
         assert mine[name] == theirs[name], name
     assert len(own) > 0
     return own

@@ -6,7 +6,9 @@ text; here ``information_schema`` answers for all tables at once (``TABLES``, ``
 ``SHOW CREATE TABLE`` gives: a column's type is read from ``COLUMN_TYPE`` with the dialect's
 public ``ischema_names`` and type constructors, its character set and collation kept
 only where ``SHOW CREATE TABLE`` would print them, its default as printed there. Views are read
-by the inspector (SQLAlchemy describes them column by column; they are few).
+by the inspector (SQLAlchemy describes them column by column; they are few). One fact differs on
+purpose: MariaDB keeps JSON as a ``LONGTEXT`` with a ``json_valid`` check, which SQLAlchemy reads
+as text; here it is ``JSON``.
 
 Verified against SQLAlchemy's own reflection on MariaDB; on MySQL 8 the defaults are quoted as its
 ``SHOW CREATE TABLE`` quotes them.
@@ -65,14 +67,16 @@ _KEYS = (
 )
 
 # MariaDB prints a column's own CHECK inside the column's definition, where SQLAlchemy does not
-# read it: only table-level checks count, as in SQLAlchemy
+# read it: only table-level checks count, as in SQLAlchemy; a column's json_valid check says
+# the column is MariaDB's JSON (a LONGTEXT so checked)
 _MARIADB_CHECKS = (
-    "SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "  # noqa: S608 - constant text
-    f"WHERE CONSTRAINT_SCHEMA = {_SCHEMA}{_NAMED.format(column='TABLE_NAME')} "
-    "AND LEVEL = 'Table'"
+    "SELECT TABLE_NAME, CHECK_CLAUSE, LEVEL, CONSTRAINT_NAME "  # noqa: S608 - constant text
+    "FROM information_schema.CHECK_CONSTRAINTS "
+    f"WHERE CONSTRAINT_SCHEMA = {_SCHEMA}{_NAMED.format(column='TABLE_NAME')}"
 )
 _MYSQL_CHECKS = (
-    "SELECT t.TABLE_NAME, c.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS t "  # noqa: S608 - constant text
+    "SELECT t.TABLE_NAME, c.CHECK_CLAUSE, 'Table', c.CONSTRAINT_NAME "  # noqa: S608 - constant
+    "FROM information_schema.TABLE_CONSTRAINTS t "
     "JOIN information_schema.CHECK_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA "
     "AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME "
     f"WHERE t.CONSTRAINT_SCHEMA = {_SCHEMA}{_NAMED.format(column='t.TABLE_NAME')} "
@@ -90,6 +94,7 @@ _COLUMN_TYPE = re.compile(
 _QUOTED = re.compile(r"'(?:''|[^'])*'")
 _NUMBER = re.compile(r"\d+")
 _ON_UPDATE = re.compile(r"on update (.+)", re.IGNORECASE)
+_JSON_VALID = re.compile(r"json_valid\(`((?:``|[^`])+)`\)", re.IGNORECASE)
 
 
 class _Types:
@@ -221,7 +226,18 @@ class MySQLReader:
             if name in by_name:
                 by_name[name].comment = comment or None
                 collations[name] = collation
-        self._columns(connection, query(_COLUMNS), by_name, collations, tick)
+        mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
+        json_columns: set[tuple[str, str]] = set()
+        for table_name, clause, level, constraint in query(
+                _MARIADB_CHECKS if mariadb else _MYSQL_CHECKS):
+            if table_name not in by_name or not clause:
+                continue
+            if level == "Table":
+                by_name[table_name].checks.append(clause)
+            valid = _JSON_VALID.fullmatch(clause)
+            if valid is not None and valid.group(1).replace("``", "`") == constraint:
+                json_columns.add((table_name, constraint))
+        self._columns(connection, query(_COLUMNS), by_name, collations, json_columns, tick)
         home = params["schema"]
         foreign: dict[tuple[str, str], ForeignKeyFacts] = {}
         for table_name, constraint, column, target_schema, target, target_column in query(_KEYS):
@@ -240,14 +256,12 @@ class MySQLReader:
                                   referred_columns=(*fk.referred_columns, target_column))
             table.foreign_keys[table.foreign_keys.index(fk)] = updated
             foreign[(table_name, constraint)] = updated
-        mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
-        for table_name, clause in query(_MARIADB_CHECKS if mariadb else _MYSQL_CHECKS):
-            if table_name in by_name and clause:
-                by_name[table_name].checks.append(clause)
 
     def _columns(self, connection: Connection, rows: Any, by_name: dict[str, TableFacts],
-                 collations: dict[str, str | None], tick: Tick | None) -> None:
+                 collations: dict[str, str | None], json_columns: set[tuple[str, str]],
+                 tick: Tick | None) -> None:
         types = _Types(connection.dialect)
+        json_type = types.names["json"]
         mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
         current: TableFacts | None = None
         current_name = table_collation = None
@@ -272,6 +286,9 @@ class MySQLReader:
             other = collation is not None and collation != table_collation
             type_ = types(column_type, name, charset if other else None,
                           collation if other else None)
+            if (table_name, name) in json_columns and column_type == "longtext":
+                # what MariaDB makes of JSON: SQLAlchemy reads a LONGTEXT, its users mean JSON
+                type_ = json_type()
             current.columns.append(ColumnFacts(
                 name, type_, nullable == "YES",
                 None if computed else _default(default, extra, mariadb),
