@@ -58,15 +58,21 @@ def ddl(tables: int, dialect: str, seed: int = 13) -> Iterator[str]:
         yield _table(i, rng, types, dialect)
 
 
+_BATCH = 500
+"""Statements per transaction (PostgreSQL locks every table it creates until the commit)."""
+
+
 def create(url: str, tables: int) -> None:
     """Create the schema at ``url`` (an empty database)."""
     engine = sa.create_engine(url)
     dialect = engine.dialect.name
-    with engine.begin() as conn:
-        if dialect == "mysql":
-            conn.exec_driver_sql("SET foreign_key_checks = 0")
-        for statement in ddl(tables, dialect):
-            conn.exec_driver_sql(statement)
+    statements = list(ddl(tables, dialect))
+    for start in range(0, len(statements), _BATCH):
+        with engine.begin() as conn:
+            if dialect == "mysql":
+                conn.exec_driver_sql("SET foreign_key_checks = 0")
+            for statement in statements[start:start + _BATCH]:
+                conn.exec_driver_sql(statement)
     engine.dispose()
 
 

@@ -40,6 +40,7 @@ from bench import bigschema, schemas, server
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1000, 3000, 10000)
+PARTIAL = ROOT / "bench" / "results" / "scale.partial.json"
 
 
 def _peak_rss(kind: str, url: str, env: dict[str, str], limit: float | None) -> dict[str, Any]:
@@ -155,6 +156,9 @@ def measure(dialects: list[str], sizes: list[int], bare_limit: float,
                 if size == max(sizes):
                     row["serve"] = _serve(url, cache)
                 results[f"{dialect}/{size}"] = row
+                console.log(f"scale: {dialect} {size:,}: {json.dumps(row)}")
+                PARTIAL.parent.mkdir(exist_ok=True)
+                PARTIAL.write_text(json.dumps(results, indent=2))
                 if dialect == "sqlite":
                     Path(sa.make_url(url).database or "").unlink(missing_ok=True)
     return results

@@ -25,12 +25,26 @@ from flexorm.reflection.records import ColumnInfo
 __all__ = [
     "FIELD_TYPES",
     "ParamField",
+    "Spatial",
     "base_type",
     "db_internal_type",
     "field_types",
     "is_known_type",
     "param_field",
 ]
+
+class Spatial(sa.types.UserDefinedType[Any]):
+    """A spatial column (MySQL's ``GEOMETRY``, ``POINT``...), for which SQLAlchemy has no type:
+    shown as a ``CharField`` under its own name, where an unknown type would warn."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name.upper()
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
+
 
 _Rule = tuple[type[TypeEngine[Any]] | tuple[type[TypeEngine[Any]], ...], str, str]
 
@@ -52,6 +66,7 @@ FIELD_TYPES: tuple[_Rule, ...] = (
     ((sa.JSON, sa.ARRAY), "JSONField", "JSONField"),
     (sa.Uuid, "UUIDField", "UUIDField"),
     ((sa.LargeBinary, sa.BINARY, sa.VARBINARY), "BinaryField", "BinaryField"),
+    (Spatial, "CharField", "CharField"),
 )
 """``(SQLAlchemy type, field, db_field)`` in match order (protocol section 4)."""
 

@@ -7,6 +7,7 @@ from it, with good and bad values sent through the messages endpoint.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from litestar.testing import TestClient
 
 from flexorm import Flex
+from flexorm.reflection import reflect_sync
 from flexorm.settings import Settings
 from tests.conftest import NO_DATA_SOURCE, run_statements, sync_engine
 
@@ -24,7 +26,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 SCHEMA = [
     "CREATE TABLE things (id INT AUTO_INCREMENT PRIMARY KEY, active BOOLEAN NOT NULL DEFAULT TRUE, "
-    "flag BOOL, level TINYINT, tiny TINYINT(4), made YEAR, doc JSON, bits BIT(4))",
+    "flag BOOL, level TINYINT, tiny TINYINT(4), made YEAR, doc JSON, bits BIT(4), at POINT, "
+    "area POLYGON)",
     "INSERT INTO things (id, level) VALUES (1, 3)",
 ]
 
@@ -81,6 +84,19 @@ def test_descriptions(client: TestClient[Any]) -> None:
     assert brief["made"] == ("IntegerField", "IntegerField", "YEAR(4)")
     assert brief["doc"] == ("JSONField", "JSONField", "JSON")
     assert brief["bits"] == ("IntegerField", "IntegerField", "BIT(4)")
+    assert brief["at"] == ("CharField", "CharField", "POINT")
+    assert brief["area"] == ("CharField", "CharField", "POLYGON")
+
+
+def test_spatial_columns_are_one_log_line(
+    client: TestClient[Any], mariadb_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = sync_engine(mariadb_url)
+    with caplog.at_level(logging.INFO, logger="flexorm.reflection"), engine.connect() as conn:
+        reflect_sync(conn, Settings(include=["things"]))
+    engine.dispose()
+    lines = [r.getMessage() for r in caplog.records if r.name == "flexorm.reflection"]
+    assert lines == ["spatial columns are shown as CharField: things.at, things.area"]
 
 
 def test_derived_parameters(client: TestClient[Any]) -> None:

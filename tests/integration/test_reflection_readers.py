@@ -24,6 +24,7 @@ from flexorm.reflection.dialects.base import Relations, Tick
 from flexorm.reflection.dialects.generic import InspectorReader
 from flexorm.reflection.dialects.sqlite import adjust_rowid
 from flexorm.reflection.records import SchemaInfo
+from flexorm.reflection.typemap import Spatial
 from flexorm.settings import Settings
 from tests.conftest import run_statements, sync_engine
 from tests.integration import (
@@ -68,12 +69,15 @@ def _known_differences(dialect: str, mine: Any, theirs: Any) -> Any:
     """The two facts flexorm reads on purpose where SQLAlchemy's inspector does not: PostgreSQL's
     ``bpchar`` (``character`` without a length), which SQLAlchemy leaves unrecognised
     (``NullType``), is read as ``CHAR``; MariaDB's JSON, a ``LONGTEXT`` with a ``json_valid``
-    check to SQLAlchemy, is read as ``JSON``."""
+    check to SQLAlchemy, is read as ``JSON``; spatial columns, unrecognised by SQLAlchemy,
+    are read as :class:`Spatial`."""
     def known(own: Any, other: Any) -> bool:
         if own[0] != other[0]:
             return False
         if dialect == "postgresql":
             return own[1:] == (sa.CHAR, "CHAR()") and other[1] is sa.types.NullType
+        if dialect == "mysql" and own[1] is Spatial:
+            return other[1] is sa.types.NullType
         return (dialect == "mysql" and own[2] == "JSON()"
                 and other[2].startswith("LONGTEXT(charset='utf8mb4'"))
 

@@ -8,7 +8,8 @@ public ``ischema_names`` and type constructors, its character set and collation 
 only where ``SHOW CREATE TABLE`` would print them, its default as printed there. Views are read
 by the inspector (SQLAlchemy describes them column by column; they are few). One fact differs on
 purpose: MariaDB keeps JSON as a ``LONGTEXT`` with a ``json_valid`` check, which SQLAlchemy reads
-as text; here it is ``JSON``.
+as text; here it is ``JSON``. And spatial columns, which SQLAlchemy does not recognise (a warning
+per column), are :class:`~flexorm.reflection.typemap.Spatial`, named in one log line.
 
 Verified against SQLAlchemy's own reflection on MariaDB; on MySQL 8 the defaults are quoted as its
 ``SHOW CREATE TABLE`` quotes them.
@@ -16,6 +17,7 @@ Verified against SQLAlchemy's own reflection on MariaDB; on MySQL 8 the defaults
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -34,8 +36,14 @@ from flexorm.reflection.dialects.base import (
     Tick,
 )
 from flexorm.reflection.dialects.generic import InspectorReader
+from flexorm.reflection.typemap import Spatial
 
 __all__ = ["MySQLReader"]
+
+logger = logging.getLogger("flexorm.reflection")
+
+_SPATIAL = frozenset({"geometry", "point", "linestring", "polygon", "multipoint",
+                      "multilinestring", "multipolygon", "geometrycollection", "geomcollection"})
 
 _SCHEMA = ":schema"  # a literal: MariaDB then opens only that schema's tables
 _NAMED = " AND (:all_tables OR {column} IN :names)"
@@ -129,6 +137,8 @@ class _Types:
             return sa.types.NULLTYPE
         name, args = match["coltype"], match["arg"]
         cls = self.names.get(name)
+        if cls is None and name.lower() in _SPATIAL:
+            return Spatial(name)
         if cls is None:
             warnings.warn(f"Did not recognize type '{name}' of column '{column}'",
                           sa.exc.SAWarning, stacklevel=2)
@@ -262,6 +272,7 @@ class MySQLReader:
                  tick: Tick | None) -> None:
         types = _Types(connection.dialect)
         json_type = types.names["json"]
+        spatial: list[str] = []
         mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
         current: TableFacts | None = None
         current_name = table_collation = None
@@ -286,6 +297,8 @@ class MySQLReader:
             other = collation is not None and collation != table_collation
             type_ = types(column_type, name, charset if other else None,
                           collation if other else None)
+            if isinstance(type_, Spatial):
+                spatial.append(f"{table_name}.{name}")
             if (table_name, name) in json_columns and column_type == "longtext":
                 # what MariaDB makes of JSON: SQLAlchemy reads a LONGTEXT, its users mean JSON
                 type_ = json_type()
@@ -293,5 +306,9 @@ class MySQLReader:
                 name, type_, nullable == "YES",
                 None if computed else _default(default, extra, mariadb),
                 "auto_increment" in extra.lower(), computed, comment or None))
+        if spatial:
+            more = f" and {len(spatial) - 3} more" if len(spatial) > 3 else ""
+            logger.info("spatial columns are shown as CharField: %s%s",
+                        ", ".join(spatial[:3]), more)
         if tick is not None:
             tick(len(by_name) - ticked)
