@@ -3,9 +3,10 @@
 For each database and size (schemas from :mod:`bench.bigschema`: 12-26 columns and 0-3 foreign
 keys per table), each figure in a fresh process, with its time and peak RSS:
 
-- **cold**: reflect the schema and encode the model descriptions answer (what a start without
-  a cache does before it can answer Jet Admin);
-- **warm**: the same through a current reflection cache;
+- **cold**: reflect the schema (what a start without a cache does before it answers); then,
+  timed apart, encode the model descriptions answer (what the first request for it costs);
+- **warm**: the same through a current reflection cache (one fingerprint query, the cached
+  schema loaded);
 - **bare**: SQLAlchemy's batched inspector alone (``get_multi_columns``, ``_pk_constraint``,
   ``_foreign_keys``), stopped at ``--bare-limit`` seconds ("over N s");
 - **floor**: flexorm's catalog queries alone, rows fetched and dropped: what the database
@@ -150,7 +151,7 @@ def measure(dialects: list[str], sizes: list[int], bare_limit: float,
                     file.unlink()
                 row["floor"] = _peak_rss("floor", url, env, None)
                 row["cold"] = _peak_rss("cold", url, env, None)
-                _peak_rss("warm", url, env, None)  # fills the cache
+                _peak_rss("fill", url, env, None)
                 row["warm"] = _peak_rss("warm", url, env, None)
                 row["bare"] = _peak_rss("bare", url, env, bare_limit)
                 if size == max(sizes):
@@ -178,8 +179,9 @@ def _mib(figure: dict[str, Any] | None) -> str:
 
 def render(results: dict[str, Any], console: Console) -> None:
     table = Table(title="reflection at scale (time; peak RSS in MiB)", title_justify="left")
-    for heading in ("database", "tables", "cold", "RSS", "warm", "RSS", "bare inspector", "RSS",
-                    "floor", "cold / floor", "cold / cold 1k", "bare / cold"):
+    for heading in ("database", "tables", "cold", "RSS", "warm", "RSS", "descriptions",
+                    "bare inspector", "RSS", "floor", "cold / floor", "cold / cold 1k",
+                    "bare / cold"):
         table.add_column(heading, justify="right")
     first: dict[str, float] = {}
     for key, row in results.items():
@@ -189,7 +191,8 @@ def render(results: dict[str, Any], console: Console) -> None:
         bare_ratio = (f"{bare['seconds'] / cold:.1f}x" if bare["seconds"] is not None
                       else f"> {bare['limit'] / cold:.0f}x")
         table.add_row(dialect, f"{int(size):,}", _seconds(row["cold"]), _mib(row["cold"]),
-                      _seconds(row["warm"]), _mib(row["warm"]), _seconds(bare), _mib(bare),
+                      _seconds(row["warm"]), _mib(row["warm"]),
+                      f"{row['cold']['encode_seconds']:.2f} s", _seconds(bare), _mib(bare),
                       _seconds(row["floor"]), f"{cold / floor:.1f}x",
                       f"{cold / first[dialect]:.1f}x", bare_ratio)
     console.print(table)

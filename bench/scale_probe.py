@@ -1,10 +1,13 @@
 """One measurement of :mod:`bench.scale`, in a process of its own (so its peak RSS is its own).
 
 ``python -m bench.scale_probe KIND URL`` prints ``{"seconds": ..., "rows": ...}``; KIND is
-``cold`` (reflect, then encode the model descriptions answer as the server does), ``warm`` (the
-same start through a current reflection cache), ``bare`` (SQLAlchemy's batched inspector:
-columns, primary keys, foreign keys) or ``floor`` (the reader's catalog queries alone). The time
-counts from the first query, not the interpreter's start.
+``cold`` (reflect, what a start does before it answers; then, timed apart as
+``encode_seconds``, encode the model descriptions answer as the server does on its first
+request), ``warm`` (the same through a current reflection cache: the fingerprint query and
+loading the cached schema), ``bare`` (SQLAlchemy's batched inspector: columns, primary keys,
+foreign keys), ``floor`` (the reader's catalog queries alone) or ``fill`` (store the schema in the
+reflection cache, for ``warm``). The time counts from the first
+query, not the interpreter's start.
 """
 
 from __future__ import annotations
@@ -31,14 +34,23 @@ def _encode(schema: object) -> int:
 def main() -> None:
     kind, url = sys.argv[1], sys.argv[2]
     engine = sa.create_engine(url)
+    encode = None
     with engine.connect() as conn:
         conn.exec_driver_sql("SELECT 1")  # connected before the clock starts
         started = time.perf_counter()
-        if kind == "cold":
-            rows = _encode(reflect_sync(conn, Settings(reflection_cache=False)))
-        elif kind == "warm":
-            outcome = reflect_cached_sync(conn, Settings())
-            rows = _encode(outcome.schema) if outcome.hit else -1
+        if kind == "fill":  # store the schema in the reflection cache
+            rows = len(reflect_cached_sync(conn, Settings()).schema)
+        elif kind in ("cold", "warm"):
+            if kind == "cold":
+                schema = reflect_sync(conn, Settings(reflection_cache=False))
+            else:
+                outcome = reflect_cached_sync(conn, Settings())
+                if not outcome.hit:
+                    raise SystemExit("the reflection cache missed")
+                schema = outcome.schema
+            seconds = time.perf_counter() - started
+            rows = _encode(schema)
+            encode = time.perf_counter() - started - seconds
         elif kind == "bare":
             inspector = sa.inspect(conn)
             rows = len(inspector.get_multi_columns(kind=ObjectKind.ANY))
@@ -47,9 +59,10 @@ def main() -> None:
         else:
             reader = reader_for(conn.dialect)
             rows = reader.fetch_only(conn, None)  # type: ignore[attr-defined]
-        seconds = time.perf_counter() - started
+        if kind not in ("cold", "warm"):
+            seconds = time.perf_counter() - started
     engine.dispose()
-    print(json.dumps({"seconds": seconds, "rows": rows}))
+    print(json.dumps({"seconds": seconds, "encode_seconds": encode, "rows": rows}))
 
 
 if __name__ == "__main__":
