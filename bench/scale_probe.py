@@ -19,16 +19,17 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine.reflection import ObjectKind
 
-from flexorm.reflection import iter_model_descriptions, reflect_sync
+from flexorm.protocol.encoding import encode_json
+from flexorm.reflection import encoded_model_descriptions, reflect_sync
 from flexorm.reflection.cache import reflect_cached_sync
 from flexorm.reflection.dialects import reader_for
+from flexorm.reflection.records import SchemaInfo
 from flexorm.settings import Settings
 
 
-def _encode(schema: object) -> int:
-    body = b"[" + b",".join(json.dumps(d, separators=(",", ":"), default=str).encode()
-                            for d in iter_model_descriptions(schema)) + b"]"  # type: ignore[arg-type]
-    return len(body)
+def _encode(schema: SchemaInfo) -> int:
+    """The model descriptions answer, encoded as the server encodes it."""
+    return len(encoded_model_descriptions(schema, encode_json))
 
 
 def main() -> None:

@@ -6,7 +6,11 @@
 Admin reads.
 """
 
-from flexorm.reflection.descriptions import iter_model_descriptions, model_descriptions
+from flexorm.reflection.descriptions import (
+    encoded_model_descriptions,
+    iter_model_descriptions,
+    model_descriptions,
+)
 from flexorm.reflection.models import merge_models
 from flexorm.reflection.reflector import Progress, reflect, reflect_sync
 from flexorm.reflection.typemap import ParamField, field_types, param_field
@@ -14,6 +18,7 @@ from flexorm.reflection.typemap import ParamField, field_types, param_field
 __all__ = [
     "ParamField",
     "Progress",
+    "encoded_model_descriptions",
     "field_types",
     "iter_model_descriptions",
     "merge_models",

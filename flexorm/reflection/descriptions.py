@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from flexorm.reflection.records import CollectionInfo, ColumnInfo, RelationInfo,
 from flexorm.reflection.typemap import base_type, db_internal_type, field_types
 
 __all__ = [
+    "encoded_model_descriptions",
     "field_description",
     "iter_model_descriptions",
     "model_description",
@@ -130,6 +132,20 @@ def iter_model_descriptions(schema: SchemaInfo) -> Iterator[dict[str, Any]]:
     memo: _TypeMemo = {}
     for collection in sorted(schema, key=lambda c: c.name):
         yield model_description(collection, schema.dialect, memo)
+
+
+def encoded_model_descriptions(schema: SchemaInfo, encode: Callable[[Any], bytes]) -> bytes:
+    """The ``/api/model_descriptions/`` array as JSON bytes, each description encoded by
+    ``encode`` as soon as it is built: neither the array's objects nor a list of its encoded
+    pieces are ever held whole, only the growing answer (at 10,000 tables, tens of MiB)."""
+    buffer = io.BytesIO()
+    buffer.write(b"[")
+    for index, description in enumerate(iter_model_descriptions(schema)):
+        if index:
+            buffer.write(b",")
+        buffer.write(encode(description))
+    buffer.write(b"]")
+    return buffer.getvalue()
 
 
 def model_descriptions(schema: SchemaInfo) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from litestar.status_codes import (
 
 from flexorm.protocol.body import parse_message
 from flexorm.protocol.encoding import encode_json
-from flexorm.reflection import iter_model_descriptions
+from flexorm.reflection import encoded_model_descriptions
 from flexorm.server.errors import exception_handlers
 from flexorm.server.etag import Tagged, matches
 from flexorm.server.guards import authenticated
@@ -71,9 +71,7 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
         state, _ = await authenticated(request, authorization)
         tagged = state.model_descriptions
         if tagged is None:
-            # encoded one description at a time: the array is never held whole as objects
-            tagged = Tagged.of(b"[" + b",".join(
-                map(encode_json, iter_model_descriptions(state.runtime.schema))) + b"]")
+            tagged = Tagged.of(encoded_model_descriptions(state.runtime.schema, encode_json))
             state.model_descriptions = tagged
         headers = {"ETag": tagged.etag, "Cache-Control": "no-cache"}
         if matches(if_none_match, tagged.etag):
