@@ -203,9 +203,10 @@ def scale_rows(results: dict[str, Any]) -> list[Row]:
                         f"{cold['seconds']:.2f} s", f"{floor['seconds']:.2f} s",
                         cold["seconds"] / floor["seconds"], "≤ 4x" if largest else "",
                         cold["seconds"] / floor["seconds"] <= 4 if largest else None))
-        rows.append(Row("scale: warm (cache)", f"{dialect} {int(size):,}",
-                        f"{figures['warm']['seconds']:.2f} s, "
-                        f"{figures['warm']['rss_mib']:.0f} MiB", "", None, "", None))
+        if "warm" in figures:
+            rows.append(Row("scale: warm (cache)", f"{dialect} {int(size):,}",
+                            f"{figures['warm']['seconds']:.2f} s, "
+                            f"{figures['warm']['rss_mib']:.0f} MiB", "", None, "", None))
         if largest:
             growth = cold["seconds"] / smallest[dialect]
             rows.append(Row("scale: cold 10,000 vs 1,000 tables", dialect,

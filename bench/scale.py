@@ -151,8 +151,9 @@ def measure(dialects: list[str], sizes: list[int], bare_limit: float,
                     file.unlink()
                 row["floor"] = _peak_rss("floor", url, env, None)
                 row["cold"] = _peak_rss("cold", url, env, None)
-                _peak_rss("fill", url, env, None)
-                row["warm"] = _peak_rss("warm", url, env, None)
+                if dialect != "mariadb":  # MySQL and MariaDB have no fingerprint: no cache
+                    _peak_rss("fill", url, env, None)
+                    row["warm"] = _peak_rss("warm", url, env, None)
                 row["bare"] = _peak_rss("bare", url, env, bare_limit)
                 if size == max(sizes):
                     row["serve"] = _serve(url, cache)
@@ -167,7 +168,7 @@ def measure(dialects: list[str], sizes: list[int], bare_limit: float,
 
 def _seconds(figure: dict[str, Any] | None) -> str:
     if figure is None:
-        return ""
+        return "no cache"
     if figure["seconds"] is None:
         return f"over {figure['limit']:.0f} s"
     return f"{figure['seconds']:.2f} s"
@@ -191,7 +192,7 @@ def render(results: dict[str, Any], console: Console) -> None:
         bare_ratio = (f"{bare['seconds'] / cold:.1f}x" if bare["seconds"] is not None
                       else f"> {bare['limit'] / cold:.0f}x")
         table.add_row(dialect, f"{int(size):,}", _seconds(row["cold"]), _mib(row["cold"]),
-                      _seconds(row["warm"]), _mib(row["warm"]),
+                      _seconds(row.get("warm")), _mib(row.get("warm")),
                       f"{row['cold']['encode_seconds']:.2f} s", _seconds(bare), _mib(bare),
                       _seconds(row["floor"]), f"{cold / floor:.1f}x",
                       f"{cold / first[dialect]:.1f}x", bare_ratio)
