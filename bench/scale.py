@@ -64,7 +64,10 @@ def _peak_rss(kind: str, url: str, env: dict[str, str], limit: float | None) -> 
     out = process.stdout.read() if process.stdout else b""
     if process.returncode:
         raise RuntimeError(f"probe {kind} failed on {url}")
-    return {**json.loads(out), "rss_mib": usage.ru_maxrss / 1024}
+    measured = json.loads(out)
+    if measured.get("rss_mib") is None:  # no /proc: the child's rusage, less exact
+        measured["rss_mib"] = usage.ru_maxrss / 1024
+    return dict(measured)
 
 
 def _serve(url: str, cache: str) -> dict[str, Any]:

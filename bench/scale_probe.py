@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine.reflection import ObjectKind
@@ -63,7 +64,20 @@ def main() -> None:
         if kind not in ("cold", "warm"):
             seconds = time.perf_counter() - started
     engine.dispose()
-    print(json.dumps({"seconds": seconds, "encode_seconds": encode, "rows": rows}))
+    print(json.dumps({"seconds": seconds, "encode_seconds": encode, "rows": rows,
+                      "rss_mib": _peak_mib()}))
+
+
+def _peak_mib() -> float | None:
+    """This process's peak RSS (VmHWM): the parent's rusage would count the memory of the
+    process it was forked from, before the new program started."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 if __name__ == "__main__":
