@@ -1,10 +1,12 @@
-"""Every benchmark in one run: ``python -m bench [--postgres URL] [--quick]``.
+"""Every benchmark in one run: ``python -m bench [--postgres URL] [--quick] [--no-scale]``.
 
 Generates schemas of 10, 200 and 1,000 tables (mixed types, foreign keys, CHECK lists) on SQLite
 and on PostgreSQL (``--postgres`` names a server whose user may create databases; without it a
 throwaway server is started as the test suite does, when PostgreSQL's binaries are installed).
 Each flexorm figure is set against a bare baseline measured in the same run, in alternation;
-figures are medians of several runs. Prints a table and writes ``bench/results/latest.json``.
+figures are medians of several runs. Then reflection at scale (:mod:`bench.scale`: 1,000, 3,000
+and 10,000 tables on SQLite, PostgreSQL and MariaDB; left out by ``--quick`` and ``--no-scale``).
+Prints a table and writes ``bench/results/latest.json``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from bench import bulk, reflection, schemas, server
+from bench import bulk, reflection, scale, schemas, server
 from bench.stats import Sample
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -177,7 +179,51 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
             rows.append(Row("  statements", dialect, _verbs(stmts["flexorm"]),
                             _verbs(stmts["bare"]), None, "1 SELECT per 1,000 ids",
                             stmts["flexorm"].get("SELECT", 0) <= -(-ids // bulk.CHUNK)))
+    if not args.quick and not args.no_scale:
+        results = scale.measure(["sqlite", "postgresql", "mariadb"], list(scale.SIZES),
+                                args.bare_limit, console)
+        raw["scale"] = results
+        rows.extend(scale_rows(results))
     return rows, raw
+
+
+def scale_rows(results: dict[str, Any]) -> list[Row]:
+    """The lines of :mod:`bench.scale`'s figures, with the targets of large schemas."""
+    rows: list[Row] = []
+    smallest: dict[str, float] = {}
+    for key, figures in results.items():
+        dialect, size = key.split("/")
+        cold, floor, bare = figures["cold"], figures["floor"], figures["bare"]
+        smallest.setdefault(dialect, cold["seconds"])
+        largest = int(size) == max(scale.SIZES)
+        bare_text = (f"over {bare['limit']:.0f} s" if bare["seconds"] is None
+                     else f"{bare['seconds']:.2f} s")
+        bare_ratio = (bare["limit"] if bare["seconds"] is None else bare["seconds"]) / cold[
+            "seconds"]
+        wanted = largest and dialect == "sqlite"
+        rows.append(Row("scale: cold (bare inspector)", f"{dialect} {int(size):,}",
+                        f"{cold['seconds']:.2f} s, {cold['rss_mib']:.0f} MiB", bare_text,
+                        1 / bare_ratio, "≥ 10x faster" if wanted else "",
+                        bare_ratio >= 10 if wanted else None))
+        rows.append(Row("scale: cold vs the catalog queries", f"{dialect} {int(size):,}",
+                        f"{cold['seconds']:.2f} s", f"{floor['seconds']:.2f} s",
+                        cold["seconds"] / floor["seconds"], "≤ 4x" if largest else "",
+                        cold["seconds"] / floor["seconds"] <= 4 if largest else None))
+        if "warm" in figures:
+            rows.append(Row("scale: warm (cache)", f"{dialect} {int(size):,}",
+                            f"{figures['warm']['seconds']:.2f} s, "
+                            f"{figures['warm']['rss_mib']:.0f} MiB", "", None, "", None))
+        if largest:
+            growth = cold["seconds"] / smallest[dialect]
+            rows.append(Row("scale: cold 10,000 vs 1,000 tables", dialect,
+                            f"{cold['seconds']:.2f} s", f"{smallest[dialect]:.2f} s", growth,
+                            "≤ 12x", growth <= 12))
+        if "serve" in figures:
+            serve = figures["serve"]
+            rows.append(Row("scale: flexorm serve peak RSS", f"{dialect} {int(size):,}",
+                            f"{serve['rss_mib']:.0f} MiB (ready {serve['seconds']:.1f} s)", "",
+                            None, "< 400 MiB", serve["rss_mib"] < 400))
+    return rows
 
 
 def _verbs(counts: dict[str, int]) -> str:
@@ -211,6 +257,10 @@ def main() -> None:
                         help="a PostgreSQL server whose user may create databases")
     parser.add_argument("--quick", action="store_true", help="small sizes, fewer runs")
     parser.add_argument("--repeat", type=int, default=7, help="runs per figure (default 7)")
+    parser.add_argument("--no-scale", action="store_true",
+                        help="leave out reflection at 1,000-10,000 tables (about 20 minutes)")
+    parser.add_argument("--bare-limit", type=float, default=120.0,
+                        help="seconds after which the bare inspector is stopped at scale")
     args = parser.parse_args()
     console = Console(width=None if Console().is_terminal else 150)
     started = time.time()

@@ -18,7 +18,7 @@ from flexorm.cli._errors import one_line_errors
 from flexorm.database import Database, require_sqlite_file
 from flexorm.exceptions import ConfigurationError
 from flexorm.reflection import Progress as ProgressCallback
-from flexorm.reflection import field_types, model_descriptions
+from flexorm.reflection import field_types, iter_model_descriptions
 from flexorm.reflection.cache import reflect_cached
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
 from flexorm.settings import Settings
@@ -47,22 +47,33 @@ async def _reflect(settings: Settings, progress: ProgressCallback | None,
 
 @contextlib.contextmanager
 def _progress_bar() -> Iterator[ProgressCallback | None]:
-    """A progress bar on stderr, when stderr is a terminal."""
+    """A progress bar on stderr, when stderr is a terminal: the collections reflected so far and
+    the time spent, then one line with the total and the elapsed time."""
     if not sys.stderr.isatty():
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    import time
 
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
     bar = Progress(TextColumn("reflecting"), BarColumn(), MofNCompleteColumn(),
-                   console=Console(stderr=True), transient=True)
+                   TimeElapsedColumn(), console=console, transient=True)
     task = bar.add_task("reflect", total=None)
+    counted = [0]
 
     def update(done: int, total: int) -> None:
+        counted[0] = total
         bar.update(task, completed=done, total=total)
 
+    started = time.perf_counter()
     with bar:
         yield update
+    if counted[0]:
+        noun = "collection" if counted[0] == 1 else "collections"
+        console.print(f"reflected {counted[0]:,} {noun} in "
+                      f"{time.perf_counter() - started:.1f} s", highlight=False)
 
 
 def _key(collection: CollectionInfo, column: ColumnInfo) -> str:
@@ -98,6 +109,19 @@ def _render(schema: SchemaInfo, console: Console) -> None:
 
 def _json_default(value: Any) -> Any:
     return str(value)
+
+
+def _echo_json(schema: SchemaInfo) -> None:
+    """The model descriptions as ``json.dumps(..., indent=2)`` prints the array, written one
+    description at a time (a large schema's array is never held whole)."""
+    write = sys.stdout.write
+    first = True
+    for description in iter_model_descriptions(schema):
+        text = json.dumps(description, indent=2, default=_json_default)
+        write(("[\n  " if first else ",\n  ") + text.replace("\n", "\n  "))
+        first = False
+    write("[]\n" if first else "\n]\n")
+    sys.stdout.flush()
 
 
 @click.command("inspect")
@@ -139,6 +163,6 @@ def inspect_command(
         with _progress_bar() as progress:
             schema = asyncio.run(_reflect(settings, progress, refresh))
     if as_json:
-        click.echo(json.dumps(model_descriptions(schema), indent=2, default=_json_default))
+        _echo_json(schema)
     else:
         _render(schema, data_console())

@@ -106,9 +106,10 @@ def load_cached(path: Path, fingerprint_: str) -> SchemaInfo | None:
         if not _trusted(path):
             logger.warning("reflection cache %s is writable by others: ignored", path)
             return None
-        data = path.read_bytes()
-        with gc_paused():  # tens of thousands of objects: collecting would double the time
-            stored = pickle.loads(data)  # noqa: S301 - our own file, checked above
+        with path.open("rb") as file, gc_paused():
+            # tens of thousands of objects: collecting would double the time; read from the
+            # file, so its bytes are never held beside the objects they become
+            stored = pickle.load(file)  # noqa: S301 - our own file, checked above
         if (not isinstance(stored, dict) or stored.get("environment") != _environment()
                 or stored.get("fingerprint") != fingerprint_):
             return None
@@ -124,12 +125,11 @@ def store_cached(path: Path, fingerprint_: str, schema: SchemaInfo) -> None:
     """Store ``schema`` under ``fingerprint_``, atomically; failures are logged, not raised."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        data = pickle.dumps({"environment": _environment(), "fingerprint": fingerprint_,
-                             "schema": schema}, protocol=pickle.HIGHEST_PROTOCOL)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".schema-")
         try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
+            with os.fdopen(handle, "wb") as file:  # written as pickled, never whole in memory
+                pickle.dump({"environment": _environment(), "fingerprint": fingerprint_,
+                             "schema": schema}, file, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

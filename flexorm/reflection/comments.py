@@ -52,6 +52,8 @@ def data_source(comment: str | None, keys: dict[str, str]) -> dict[str, Any]:
         >>> data_source("the orders", COLLECTION_KEYS)["data_source_hidden"] is None
         True
     """
+    if not comment:
+        return dict.fromkeys(keys.values())
     meta = _meta(comment) or {}
     found = {target: meta.get(key) for key, target in keys.items()}
     if "data_source_params" in found and not isinstance(found["data_source_params"], dict):

@@ -85,9 +85,17 @@ def _literal(text: str) -> tuple[bool, Any]:
     return False, None
 
 
+def _is_boolean(type_: TypeEngine[Any] | None) -> bool:
+    """A boolean, or MySQL's (``TINYINT(1)``)."""
+    if isinstance(type_, sa.Boolean):
+        return True
+    return (isinstance(type_, sa.Integer) and type_.__visit_name__ == "TINYINT"
+            and getattr(type_, "display_width", None) == 1)
+
+
 def _coerce(value: Any, type_: TypeEngine[Any] | None) -> Any:
     """Read a literal as the column's type: ``'1'`` for a boolean, ``'42'`` for an integer."""
-    if isinstance(type_, sa.Boolean):
+    if _is_boolean(type_):
         if isinstance(value, str) and value.lower() in ("t", "true", "1", "y", "yes", "on"):
             return True
         if isinstance(value, str) and value.lower() in ("f", "false", "0", "n", "no", "off"):

@@ -1,12 +1,10 @@
-"""Reflect a database into a :class:`SchemaInfo` with SQLAlchemy 2's batched Inspector API.
+"""Reflect a database into a :class:`SchemaInfo`, each dialect's catalog read by its reader.
 
-Per schema: list tables, views and materialized views (cheap), name and filter them, then one
-``get_multi_*`` call each for columns, primary keys, foreign keys and check constraints: for the
-whole schema when most of it is selected (what was not is dropped), else for the selected names
-(naming a thousand tables costs SQLAlchemy more than reflecting a few extra ones). On PostgreSQL
-the primary keys and value-list checks come from flexorm's own catalog queries
-(:mod:`~flexorm.reflection.pg_catalog`), cheaper than the inspector's. Nothing is reflected table
-by table and no ``MetaData`` is built.
+Per schema: list tables, views and materialized views (one query), name and filter them, then
+let the dialect's catalog reader (:mod:`flexorm.reflection.dialects`) read columns, primary keys,
+foreign keys, checks and comments in one or a few queries per kind of fact: for the whole schema
+when most of it is selected (what was not is dropped), else for the selected names. Nothing is
+reflected table by table and no ``MetaData`` is built: one small record per column is kept.
 
 PostgreSQL partitions are left out: the partitioned parent is the collection (rows of every
 partition are reached through it), and listing each partition would only duplicate it.
@@ -18,21 +16,18 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Inspector
-from sqlalchemy.engine.reflection import ObjectKind
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flexorm._gc import gc_paused
 from flexorm._url import redact_url
 from flexorm.database import run_blocking
 from flexorm.exceptions import ConfigurationError, DatabaseError
-from flexorm.reflection import pg_catalog, pg_types, sqlite_sql
 from flexorm.reflection.checks import parse_check_list
+from flexorm.reflection.dialects import CatalogReader, TableFacts, reader_for
+from flexorm.reflection.dialects.base import Tick
 from flexorm.reflection.naming import collection_name, is_selected
 from flexorm.reflection.records import (
     CollectionInfo,
@@ -51,25 +46,7 @@ logger = logging.getLogger("flexorm.reflection")
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` with counts of collections while reflecting."""
 
-_CHUNK = 250
-"""Tables per batch of inspector calls when progress is reported."""
-
 _Key = tuple[str | None, str]
-
-
-@dataclass
-class _Table:
-    """What the inspector said about one selected table or view."""
-
-    schema: str | None
-    table: str
-    name: str
-    is_view: bool
-    comment: str | None = None
-    columns: list[Any] = field(default_factory=list)
-    primary_key: tuple[str, ...] = ()
-    foreign_keys: list[Any] = field(default_factory=list)
-    checks: list[Any] = field(default_factory=list)
 
 
 async def reflect(
@@ -94,33 +71,51 @@ async def reflect(
 
 
 def reflect_sync(
-    connection: Connection, settings: Settings, *, progress: Progress | None = None
+    connection: Connection,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    reader: CatalogReader | None = None,
 ) -> SchemaInfo:
-    """Reflect the database of a blocking connection (see :func:`reflect`)."""
+    """Reflect the database of a blocking connection (see :func:`reflect`).
+
+    ``reader`` replaces the dialect's catalog reader (the tests compare readers with it).
+    """
+    reader = reader or reader_for(connection.dialect)
     try:
-        with _warnings_logged(), gc_paused(), contextlib.ExitStack() as stack:
-            if connection.dialect.name == "postgresql":
-                pg_catalog.name_missing_types(connection.dialect)
-                stack.enter_context(pg_types.types_shared(connection.dialect))
-            inspector = sa.inspect(connection)
-            default_schema = inspector.default_schema_name
+        with _warnings_logged(), gc_paused():
+            default_schema = sa.inspect(connection).default_schema_name
             listed = [
-                _list_schema(inspector, connection, schema, settings)
+                _list_schema(reader, connection, schema, settings)
                 for schema in _schemas(settings.schemas, default_schema)
             ]
             total = sum(len(selected) for selected, _ in listed)
-            tables: list[_Table] = []
-            if progress is not None:
-                progress(0, total)
+            tables: list[TableFacts] = []
+            tick = _counter(progress, total)
             for selected, everything in listed:
-                tables.extend(_reflect_schema(inspector, connection, selected, everything, progress,
-                                              len(tables), total))
+                if selected:
+                    reader.read(connection, selected[0].schema, selected, everything, tick)
+                    tables.extend(selected)
     except sa.exc.DBAPIError as exc:
         raise DatabaseError(_one_line(exc, redact_url(connection.engine.url))) from exc
     with gc_paused():
         schema = _build(connection.dialect.name, default_schema, tables)
     _log_unknown_types(schema)
     return schema
+
+
+def _counter(progress: Progress | None, total: int) -> Tick | None:
+    if progress is None:
+        return None
+    done = 0
+    progress(0, total)
+
+    def tick(count: int) -> None:
+        nonlocal done
+        done = min(total, done + count)
+        progress(done, total)
+
+    return tick
 
 
 def _one_line(exc: sa.exc.DBAPIError, url: str) -> str:
@@ -157,169 +152,59 @@ def _schemas(requested: Sequence[str], default_schema: str | None) -> list[str |
     return schemas
 
 
-def _optional(call: Callable[[], Any], empty: Any) -> Any:
-    try:
-        return call()
-    except NotImplementedError:
-        return empty
-
-
 def _list_schema(
-    inspector: Inspector, connection: Connection, schema: str | None, settings: Settings
-) -> tuple[list[_Table], bool]:
+    reader: CatalogReader, connection: Connection, schema: str | None, settings: Settings
+) -> tuple[list[TableFacts], bool]:
     """The selected tables and views of a schema, and whether to reflect the whole schema
     (and drop what was not selected) rather than ask for the selected names."""
-    objects: dict[str, tuple[bool, str | None]]
-    if connection.dialect.name == "postgresql":
-        objects = pg_catalog.list_relations(connection, schema)
-    else:
-        objects = dict.fromkeys(inspector.get_table_names(schema), (False, None))
-        objects.update((name, (True, None)) for name in inspector.get_view_names(schema))
-        objects.update(
-            (name, (True, None))
-            for name in _optional(partial(inspector.get_materialized_view_names, schema), [])
-        )
+    objects = reader.list_relations(connection, schema)
     selected = []
     for table, (is_view, comment) in objects.items():
         name = collection_name(schema, table, settings.rename)
         if is_selected(name, settings.include, settings.exclude):
-            selected.append(_Table(schema, table, name, is_view, comment))
-    # Naming the selected tables costs more than reflecting a few extra ones: SQLAlchemy
-    # renders every name into each of its queries. Only a small selection is named.
+            selected.append(TableFacts(schema, table, name, is_view, comment))
+    # Naming the selected tables costs more than reflecting a few extra ones: a small
+    # selection is named, a large one is read whole.
     return selected, len(selected) * 2 > len(objects)
 
 
-def _reflect_schema(
-    inspector: Inspector,
-    connection: Connection,
-    selected: list[_Table],
-    everything: bool,
-    progress: Progress | None,
-    done: int,
-    total: int,
-) -> list[_Table]:
-    """Fill in the selected tables of one schema with batched inspector calls."""
-    if not selected:
-        return []
-    sqlite_texts: dict[str, str | None] | None = None
-    if inspector.dialect.name == "sqlite":
-        sqlite_texts = sqlite_sql.table_sql(connection, selected[0].schema)
-        sqlite_sql.prime_inspector(inspector, selected[0].schema, sqlite_texts)
-    pg_checks: dict[str, list[str]] | None = None
-    pg_keys: dict[str, tuple[str, ...]] | None = None
-    if inspector.dialect.name == "postgresql":
-        pg_checks = pg_catalog.single_column_checks(connection, selected[0].schema)
-        pg_keys = pg_catalog.primary_keys(connection, selected[0].schema)
-    chunks = [selected]
-    if progress is not None and len(selected) > _CHUNK:
-        chunks = [selected[i:i + _CHUNK] for i in range(0, len(selected), _CHUNK)]
-    for chunk in chunks:
-        by_key: dict[_Key, _Table] = {(t.schema, t.table): t for t in chunk}
-        options: dict[str, Any] = {
-            "schema": chunk[0].schema,
-            "kind": ObjectKind.ANY,
-            # None for the whole schema; never an empty list (which means "everything" too)
-            "filter_names": None if everything and len(chunks) == 1 else [
-                t.table for t in chunk
-            ],
-        }
-        for key, columns in inspector.get_multi_columns(**options).items():
-            if key in by_key:
-                by_key[key].columns = list(columns)
-        if pg_keys is not None:
-            for table in chunk:
-                table.primary_key = pg_keys.get(table.table, ())
-        else:
-            for key, pk in inspector.get_multi_pk_constraint(**options).items():
-                if key in by_key:
-                    by_key[key].primary_key = tuple(pk.get("constrained_columns") or ())
-        for key, fks in inspector.get_multi_foreign_keys(**options).items():
-            if key in by_key:
-                by_key[key].foreign_keys = list(fks)
-        # PostgreSQL's table comments came with the listing
-        if inspector.dialect.name != "postgresql" and inspector.dialect.supports_comments:
-            comments = _optional(partial(inspector.get_multi_table_comment, **options), {})
-            for key, comment in comments.items():
-                if key in by_key:
-                    by_key[key].comment = comment.get("text")
-        if sqlite_texts is not None:
-            _sqlite_checks(inspector, chunk, sqlite_texts)
-        elif pg_checks is not None:
-            for table in chunk:
-                table.checks = [{"sqltext": text} for text in pg_checks.get(table.table, ())]
-        else:
-            checks = _optional(partial(inspector.get_multi_check_constraints, **options), {})
-            for key, constraints in checks.items():
-                if key in by_key:
-                    by_key[key].checks = list(constraints)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, total)
-    return selected
-
-
-def _sqlite_checks(inspector: Inspector, chunk: list[_Table],
-                   texts: dict[str, str | None]) -> None:
-    """SQLite's checks, asked only of tables whose SQL mentions one (parsed by SQLAlchemy)."""
-    for table in chunk:
-        if not table.is_view and sqlite_sql.may_have_checks(texts.get(table.table)):
-            table.checks = list(inspector.get_check_constraints(table.table, table.schema))
-
-
-def _is_autoincrement(column: Any, table: _Table, sqlite: bool) -> bool:
-    if column.get("autoincrement") is True or column.get("identity"):
-        return True
-    default = column.get("default")
-    if isinstance(default, str) and default.strip().lower().startswith("nextval("):
-        return True
-    # SQLite: a single-column INTEGER PRIMARY KEY is the rowid, filled in when not given
-    return (sqlite and table.primary_key == (column["name"],)
-            and type(column["type"]) is sa.INTEGER)
-
-
-def _check_options(table: _Table) -> dict[str, tuple[Any, ...]]:
-    options: dict[str, tuple[Any, ...]] = {}
-    for check in table.checks:
-        parsed = parse_check_list(str(check.get("sqltext") or ""))
+def _check_options(table: TableFacts) -> dict[str, tuple[object, ...]]:
+    options: dict[str, tuple[object, ...]] = {}
+    for text in table.checks:
+        parsed = parse_check_list(text)
         if parsed is not None:
             options.setdefault(parsed.column, parsed.values)
     return options
 
 
-def _columns(table: _Table, dialect: str,
-             foreign_keys: dict[str, ForeignKeyInfo]) -> dict[str, ColumnInfo]:
+def _columns(table: TableFacts, foreign_keys: dict[str, ForeignKeyInfo]) -> dict[str, ColumnInfo]:
     # Called for every column of the database: kept lean (positional ColumnInfo arguments,
     # in field order; lookups hoisted).
     from_checks = _check_options(table) if table.checks else {}
-    sqlite = dialect == "sqlite"
     primary_key = table.primary_key
     columns: dict[str, ColumnInfo] = {}
-    for column in table.columns:
-        name = column["name"]
-        type_ = column["type"]
+    for name, type_, nullable, default, autoincrement, computed, comment in table.columns:
         enum = base_type(type_)
-        autoincrement = _is_autoincrement(column, table, sqlite)
         options = (tuple(enum.enums) if isinstance(enum, sa.Enum) and enum.enums
                    else from_checks.get(name))
-        default = column.get("default")
         columns[name] = ColumnInfo(
             name,
             type_,
-            bool(column.get("nullable", True)) and not (autoincrement and sqlite),
+            nullable,
             name in primary_key,
             autoincrement,
-            str(default) if default is not None else None,
-            "computed" in column,
-            column.get("comment"),
+            default,
+            computed,
+            comment,
             options,
             foreign_keys.get(name),
         )
     return columns
 
 
-def _build(dialect: str, default_schema: str | None, tables: list[_Table]) -> SchemaInfo:
-    by_key: dict[_Key, _Table] = {}
-    names: dict[str, _Table] = {}
+def _build(dialect: str, default_schema: str | None, tables: list[TableFacts]) -> SchemaInfo:
+    by_key: dict[_Key, TableFacts] = {}
+    names: dict[str, TableFacts] = {}
     for table in tables:
         if table.name in names:
             other = names[table.name]
@@ -336,16 +221,16 @@ def _build(dialect: str, default_schema: str | None, tables: list[_Table]) -> Sc
     relations: dict[_Key, list[RelationInfo]] = {key: [] for key in by_key}
     for key, table in by_key.items():
         for fk in table.foreign_keys:
-            target_schema = fk.get("referred_schema")
+            target_schema = fk.referred_schema
             if target_schema == default_schema:
                 target_schema = None
-            target = by_key.get((target_schema, fk["referred_table"]))
+            target = by_key.get((target_schema, fk.referred_table))
             if target is None:  # a table that is not reflected: no relation to show
                 continue
-            local = tuple(fk["constrained_columns"])
-            remote = tuple(fk["referred_columns"])
+            local = fk.columns
+            remote = fk.referred_columns
             info = ForeignKeyInfo(
-                name=fk.get("name"),
+                name=fk.name,
                 columns=local,
                 target=target.name,
                 target_columns=remote,
@@ -360,7 +245,7 @@ def _build(dialect: str, default_schema: str | None, tables: list[_Table]) -> Sc
                 many_to_one, "MANYTOONE", local[0], target.name, remote[0]))
             relations[(target.schema, target.table)].append(RelationInfo(
                 one_to_many, "ONETOMANY", remote[0], table.name, local[0]))
-    columns = {key: _columns(table, dialect, column_fks[key]) for key, table in by_key.items()}
+    columns = {key: _columns(table, column_fks[key]) for key, table in by_key.items()}
 
     collections: dict[str, CollectionInfo] = {}
     for key, table in sorted(by_key.items(), key=lambda item: item[1].name):
@@ -387,13 +272,14 @@ def _build(dialect: str, default_schema: str | None, tables: list[_Table]) -> Sc
     return SchemaInfo(dialect=dialect, default_schema=default_schema, collections=collections)
 
 
-def _relation_names(table: _Table, target: _Table, local: str, remote: str) -> tuple[str, str]:
+def _relation_names(table: TableFacts, target: TableFacts, local: str,
+                    remote: str) -> tuple[str, str]:
     """The names of a foreign key's two relations, as the reference bridge gives them (Jet Admin
     keeps them in its own settings): ``<column>__to__<target table>__<target column>`` for the
     many-to-one side, ``<table>__<column>__to__<target column>`` for the one-to-many side, with
     ``_relation`` appended to a name that is also a column of the referencing table. Table names
     here are the database's, without a schema, whatever the collection is called."""
-    taken = {column["name"] for column in table.columns}
+    taken = {column.name for column in table.columns}
     names = (f"{local}__to__{target.table}__{remote}", f"{table.table}__{local}__to__{remote}")
     many_to_one, one_to_many = (f"{name}_relation" if name in taken else name for name in names)
     return many_to_one, one_to_many

@@ -21,13 +21,29 @@ from flexorm.reflection.records import ColumnInfo
 
 __all__ = [
     "FIELD_TYPES",
+    "Spatial",
     "base_type",
     "db_internal_type",
     "field_types",
     "is_decimal_number",
     "is_known_type",
+    "is_mysql_boolean",
     "kind_by_name",
+    "mysql_name",
 ]
+
+class Spatial(sa.types.UserDefinedType[Any]):
+    """A spatial column (MySQL's ``GEOMETRY``, ``POINT``...), for which SQLAlchemy has no type:
+    shown as a ``CharField`` under its own name, where an unknown type would warn."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name.upper()
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
+
 
 _Rule = tuple[type[TypeEngine[Any]] | tuple[type[TypeEngine[Any]], ...], str, str]
 
@@ -49,6 +65,7 @@ FIELD_TYPES: tuple[_Rule, ...] = (
     ((sa.JSON, sa.ARRAY), "JSONField", "JSONField"),
     (sa.Uuid, "UUIDField", "UUIDField"),
     ((sa.LargeBinary, sa.BINARY, sa.VARBINARY), "BinaryField", "BinaryField"),
+    (Spatial, "CharField", "CharField"),
 )
 """``(SQLAlchemy type, field, db_field)`` in match order (protocol section 4)."""
 
@@ -83,6 +100,21 @@ def kind_by_name(cls: type) -> str | None:
     return None
 
 
+def is_mysql_boolean(type_: TypeEngine[Any]) -> bool:
+    """MySQL's ``BOOLEAN``/``BOOL``: stored, and reflected, as ``TINYINT(1)``. Any other
+    display width is an integer."""
+    return (isinstance(type_, sa.Integer) and type_.__visit_name__ == "TINYINT"
+            and getattr(type_, "display_width", None) == 1)
+
+
+def mysql_name(cls: type) -> str | None:
+    """The name of a MySQL type that derives from no generic SQLAlchemy type (``YEAR``,
+    ``BIT``), told by its module so no dialect needs importing."""
+    if cls.__module__.startswith("sqlalchemy.dialects.mysql."):
+        return str(getattr(cls, "__visit_name__", "")).upper()
+    return None
+
+
 def is_decimal_number(type_: TypeEngine[Any]) -> bool:
     """Oracle's ``NUMBER`` is both ``Integer`` and ``Numeric``: an integer without a scale."""
     return (isinstance(type_, sa.Integer) and isinstance(type_, sa.Numeric)
@@ -92,6 +124,8 @@ def is_decimal_number(type_: TypeEngine[Any]) -> bool:
 def _match(type_: TypeEngine[Any]) -> tuple[str, str] | None:
     if is_decimal_number(type_):
         return "FloatField", "NumberField"
+    if is_mysql_boolean(type_):
+        return "BooleanField", "BooleanField"
     cls: type = type(type_)
     return _match_class(cls)
 
@@ -104,6 +138,8 @@ def _match_class(cls: type) -> tuple[str, str] | None:
         return "TextField", "TextField"
     if kind == "binary":
         return "BinaryField", "BinaryField"
+    if mysql_name(cls) in ("YEAR", "BIT"):  # a year; BIT(n) reads as an integer
+        return "IntegerField", "IntegerField"
     for sql_type, jet_field, db_field in FIELD_TYPES:
         if issubclass(cls, sql_type):
             return jet_field, db_field

@@ -15,7 +15,7 @@ from litestar.types import ASGIApp  # a handler return type, which Litestar read
 
 from flexorm.protocol.body import parse_message
 from flexorm.protocol.encoding import encode_json
-from flexorm.reflection import model_descriptions
+from flexorm.reflection import encoded_model_descriptions
 from flexorm.server.errors import exception_handlers
 from flexorm.server.etag import Tagged, matches
 from flexorm.server.guards import authenticate_request
@@ -78,7 +78,7 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
         state, _ = await authenticate_request(request, authorization)
         tagged = state.model_descriptions
         if tagged is None:
-            tagged = Tagged.of(encode_json(model_descriptions(state.runtime.schema)))
+            tagged = Tagged.of(encoded_model_descriptions(state.runtime.schema, encode_json))
             state.model_descriptions = tagged
         headers = {"ETag": tagged.etag, "Cache-Control": "no-cache"}
         if matches(if_none_match, tagged.etag):

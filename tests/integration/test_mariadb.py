@@ -100,7 +100,10 @@ def test_mysql_types_reflect_as_jet_fields(shop: str, client: TestClient[Any]) -
     assert brief("customers", "email") == ("CharField", "CharField", True, None)
     assert brief("customers", "bio") == ("TextField", "TextField", False, None)
     assert brief("customers", "avatar") == ("BinaryField", "BinaryField", False, None)
-    assert brief("customers", "vip") == ("IntegerField", "IntegerField", False, "value")
+    # BOOLEAN is TINYINT(1) to MySQL, a checkbox to its users; YEAR is a number
+    assert brief("customers", "vip") == ("BooleanField", "BooleanField", False, "value")
+    assert models["customers"]["vip"]["default_value"] is False
+    assert brief("customers", "born") == ("IntegerField", "IntegerField", False, None)
     # a CHECK value list, as MariaDB reports it (backquoted), gives options as on SQLite
     assert brief("customers", "tier") == ("SelectField", "CharField", False, None)
     assert models["customers"]["tier"]["params"]["options"] == [
@@ -109,8 +112,8 @@ def test_mysql_types_reflect_as_jet_fields(shop: str, client: TestClient[Any]) -
     assert brief("orders", "total") == ("FloatField", "DecimalField", True, None)
     assert brief("orders", "created") == ("DateTimeField", "DateTimeField", False,
                                           "datetime_now")
-    # MariaDB's JSON is LONGTEXT with a json_valid() check
-    assert brief("orders", "data")[:2] == ("TextField", "TextField")
+    # MariaDB's JSON is LONGTEXT with a json_valid() check: JSON all the same
+    assert brief("orders", "data")[:2] == ("JSONField", "JSONField")
     assert models["orders"]["status"] == {
         "name": "status", "db_column": "status", "field": "SelectField",
         "db_field": "SelectField", "filterable": True, "null": False, "editable": True,

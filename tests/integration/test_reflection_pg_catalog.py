@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine.reflection import ObjectKind
 
-from flexorm.reflection import pg_catalog, reflect_sync
+from flexorm.reflection import reflect_sync
+from flexorm.reflection.dialects import TableFacts
+from flexorm.reflection.dialects.postgresql import PostgreSQLReader
 from flexorm.settings import Settings
 from tests.conftest import sync_engine
 
@@ -20,6 +22,23 @@ SCHEMA = [
     "CREATE TABLE other.elsewhere (code TEXT PRIMARY KEY, flag TEXT)",
     "ALTER TABLE other.elsewhere ADD CONSTRAINT flag_yn CHECK (flag IN ('y', 'n')) NOT VALID",
 ]
+
+
+def _read(conn: sa.Connection, schema: str | None) -> dict[str, TableFacts]:
+    """Every relation of a schema, read whole by the PostgreSQL reader."""
+    reader = PostgreSQLReader()
+    tables = [TableFacts(schema, name, name, is_view, comment)
+              for name, (is_view, comment) in reader.list_relations(conn, schema).items()]
+    reader.read(conn, schema, tables, True, None)
+    return {t.table: t for t in tables}
+
+
+def primary_keys(conn: sa.Connection, schema: str | None) -> dict[str, tuple[str, ...]]:
+    return {name: t.primary_key for name, t in _read(conn, schema).items() if t.primary_key}
+
+
+def single_column_checks(conn: sa.Connection, schema: str | None) -> dict[str, list[str]]:
+    return {name: t.checks for name, t in _read(conn, schema).items() if t.checks}
 
 
 def _create(url: str) -> sa.Engine:
@@ -41,16 +60,16 @@ def test_primary_keys_match_the_inspector(pg_url: str) -> None:
                     schema=schema, kind=ObjectKind.ANY).items()
                 if pk["constrained_columns"]
             }
-            assert pg_catalog.primary_keys(conn, schema) == expected
-        assert pg_catalog.primary_keys(conn, None)["lines"] == ("position", "item")
+            assert primary_keys(conn, schema) == expected
+        assert primary_keys(conn, None)["lines"] == ("position", "item")
     engine.dispose()
 
 
 def test_only_value_list_checks_are_read(pg_url: str) -> None:
     engine = _create(pg_url)
     with engine.connect() as conn:
-        checks = pg_catalog.single_column_checks(conn, None)
-        other = pg_catalog.single_column_checks(conn, "other")
+        checks = single_column_checks(conn, None)
+        other = single_column_checks(conn, "other")
         schema = reflect_sync(conn, Settings(schemas=("public", "other")))
     engine.dispose()
     assert list(checks) == ["lines"]  # qty > 0 is not a list, so it is not even decompiled

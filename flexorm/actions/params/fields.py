@@ -24,7 +24,13 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeEngine
 
 from flexorm.reflection.records import ColumnInfo
-from flexorm.reflection.typemap import base_type, is_decimal_number, kind_by_name
+from flexorm.reflection.typemap import (
+    base_type,
+    is_decimal_number,
+    is_mysql_boolean,
+    kind_by_name,
+    mysql_name,
+)
 
 __all__ = [
     "PARAM_FIELDS",
@@ -110,6 +116,10 @@ def _options_param(values: tuple[Any, ...]) -> list[dict[str, Any]]:
 def _column_type(type_: TypeEngine[Any]) -> tuple[str, Any]:
     if is_decimal_number(type_):
         return "DecimalField", Decimal
+    if is_mysql_boolean(type_):
+        return "BooleanField", bool
+    if mysql_name(type(type_)) in ("YEAR", "BIT"):
+        return "IntegerField", int
     kind = kind_by_name(type(type_))
     if kind == "text":
         return "TextField", str

@@ -1,0 +1,375 @@
+"""PostgreSQL: the listing, columns, keys and value-list checks of a schema, one query each.
+
+Plain ``pg_catalog`` queries, each over every relation of the schema at once: the listing (tables,
+views and materialized views with their comments, without partitions and temporary relations),
+the columns (with defaults, identity, generation, collation and comments), primary keys, foreign
+keys, and the checks that could be a value list. A value list (``col IN (...)``) involves exactly
+one column, so checks over several columns are not read, and it is stored as a
+``ScalarArrayOpExpr``, so checks without one are not decompiled either.
+
+A column's type is read from ``format_type`` as SQLAlchemy's PostgreSQL dialect reads it: the
+dialect's public ``ischema_names`` and type constructors, enums and domains from the inspector's
+public ``get_enums``/``get_domains``; each distinct type text is parsed once. ``bpchar`` (what
+``character`` without a length is called in the catalog) is read as ``CHAR``, which SQLAlchemy
+leaves unrecognised.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.base import SchemaEventTarget
+from sqlalchemy.types import TypeEngine
+
+from flexorm.reflection.dialects.base import (
+    ColumnFacts,
+    ForeignKeyFacts,
+    Relations,
+    TableFacts,
+    Tick,
+)
+from flexorm.reflection.dialects.generic import InspectorReader
+
+__all__ = ["PostgreSQLReader"]
+
+# SQLAlchemy's own filter: the default schema means "visible on the search path"
+_IN_SCHEMA = (
+    "((CAST(:schema AS text) IS NULL AND pg_catalog.pg_table_is_visible(c.oid) "
+    "AND n.nspname != 'pg_catalog') OR n.nspname = CAST(:schema AS name))"
+)
+_NAMED = " AND (CAST(:names AS text[]) IS NULL OR c.relname = ANY (CAST(:names AS text[])))"
+
+_RELATIONS = sa.text(
+    "SELECT c.relname, c.relkind IN ('v', 'm'), d.description FROM pg_catalog.pg_class c "  # noqa: S608 - constant text
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid "
+    "AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0 "
+    f"WHERE {_IN_SCHEMA} "
+    "AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relpersistence != 't' "
+    "AND NOT c.relispartition ORDER BY c.relname"
+)
+
+# what SQLAlchemy's get_multi_columns asks, as plain SQL: the default only where there is one,
+# the collation only where it is not the type's own
+_COLUMNS = sa.text(
+    "SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "  # noqa: S608 - constant text
+    "CASE WHEN a.atthasdef THEN (SELECT pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) "
+    "FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) END, "
+    "a.attnotnull, d.description, a.attgenerated, a.attidentity != '', "
+    "CASE WHEN a.attcollation != 0 AND a.attcollation != "
+    "(SELECT t.typcollation FROM pg_catalog.pg_type t WHERE t.oid = a.atttypid) THEN "
+    "(SELECT ARRAY[co.collname::text, CASE WHEN pg_catalog.pg_collation_is_visible(co.oid) "
+    "THEN NULL ELSE cn.nspname::text END] FROM pg_catalog.pg_collation co "
+    "JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace "
+    "WHERE co.oid = a.attcollation) END "
+    "FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+    "AND NOT a.attisdropped "
+    "LEFT JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid "
+    "AND d.objsubid = a.attnum "
+    f"WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {_IN_SCHEMA}{_NAMED} "
+    "ORDER BY c.relname, a.attnum"
+)
+
+# a primary key's column names, in key order
+_PRIMARY_KEYS = sa.text(
+    "SELECT c.relname, ARRAY(SELECT a.attname "  # noqa: S608 - constant text
+    "FROM unnest(con.conkey) WITH ORDINALITY AS k(num, pos) "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num "
+    "ORDER BY k.pos) "
+    "FROM pg_catalog.pg_constraint con "
+    "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    f"WHERE con.contype = 'p' AND {_IN_SCHEMA}{_NAMED}"
+)
+
+# the referred schema as pg_get_constraintdef names it: only when not on the search path
+_FOREIGN_KEYS = sa.text(
+    "SELECT c.relname, con.conname, "  # noqa: S608 - constant text
+    "ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(num, pos) "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num "
+    "ORDER BY k.pos), "
+    "CASE WHEN pg_catalog.pg_table_is_visible(rc.oid) THEN NULL ELSE rn.nspname END, "
+    "rn.nspname, rc.relname, "
+    "ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(num, pos) "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num "
+    "ORDER BY k.pos) "
+    "FROM pg_catalog.pg_constraint con "
+    "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid "
+    "JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace "
+    f"WHERE con.contype = 'f' AND {_IN_SCHEMA}{_NAMED} "
+    "ORDER BY c.relname, con.conname"
+)
+
+_CHECKS = sa.text(
+    "SELECT c.relname, pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) "  # noqa: S608 - constant text
+    "FROM pg_catalog.pg_constraint con "
+    "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE con.contype = 'c' AND cardinality(con.conkey) = 1 "
+    # an IN list or = ANY (ARRAY[...]) is a ScalarArrayOpExpr node: decompile only those
+    "AND position('SCALARARRAYOPEXPR' in con.conbin::text) > 0 "
+    f"AND {_IN_SCHEMA}{_NAMED} "
+    "ORDER BY c.relname, con.conname"
+)
+
+_TICK_EVERY = 100
+
+
+# -- types ---------------------------------------------------------------------------------------
+
+_ARGS = re.compile(r"\((.*)\)")
+_ARGS_DELIMITER = re.compile(r"\s*,\s*")
+_ARRAY = re.compile(r"((?:\[\])*)$")
+_NEXTVAL = re.compile(r"""(nextval\(')([^']+)('.*$)""")
+_Key = tuple[str, ...]
+
+
+def _dotted(value: str) -> _Key:
+    """``schema.name`` or ``"Schema"."Name"`` as its parts, as SQLAlchemy splits a type name."""
+    if '"' not in value:
+        return tuple(value.split("."))
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    i = 0
+    while i < len(value):
+        char = value[i]
+        if char == '"':
+            if quoted and i + 1 < len(value) and value[i + 1] == '"':
+                current.append('"')
+                i += 1
+            else:
+                quoted = not quoted
+        elif char == "." and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    parts.append("".join(current))
+    return tuple(parts)
+
+
+class _Types:
+    """Column types from ``format_type`` texts, as SQLAlchemy's dialect builds them."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.names: dict[str, Any] = connection.dialect.ischema_names  # type: ignore[attr-defined]
+        self.built: dict[tuple[str, str | None, str | None], TypeEngine[Any]] = {}
+        self._enums: dict[_Key, Any] | None = None
+        self._domains: dict[_Key, Any] | None = None
+
+    @property
+    def enums(self) -> dict[_Key, Any]:
+        if self._enums is None:
+            inspector: Any = sa.inspect(self.connection)
+            self._enums = {((e["name"],) if e["visible"] else (e["schema"], e["name"])): e
+                           for e in inspector.get_enums(schema="*")}
+        return self._enums
+
+    @property
+    def domains(self) -> dict[_Key, Any]:
+        if self._domains is None:
+            inspector: Any = sa.inspect(self.connection)
+            self._domains = {((d["name"],) if d["visible"] else (d["schema"], d["name"])): d
+                             for d in inspector.get_domains(schema="*")}
+        return self._domains
+
+    def __call__(self, format_type: str | None, column: str, collation: str | None,
+                 collation_schema: str | None) -> TypeEngine[Any]:
+        key = (format_type or "", collation, collation_schema)
+        found = self.built.get(key)
+        if found is not None:
+            return found
+        type_ = self.parse(format_type, f"column '{column}'", collation, collation_schema)
+        # shared by every column of that text, unless it is unrecognised (its warning names
+        # each column) or attaches itself to a table (an enum, a domain, an array)
+        if type_ is not sa.types.NULLTYPE and not isinstance(type_, SchemaEventTarget):
+            self.built[key] = type_
+        return type_
+
+    def parse(self, format_type: str | None, description: str, collation: str | None,
+              collation_schema: str | None = None) -> TypeEngine[Any]:
+        """SQLAlchemy's reading of a ``format_type`` text."""
+        if format_type is None:
+            warnings.warn(f"PostgreSQL format_type() returned NULL for {description}",
+                          sa.exc.SAWarning, stacklevel=2)
+            return sa.types.NULLTYPE
+        found_args = _ARGS.search(format_type)
+        args_text: Sequence[str] = (_ARGS_DELIMITER.split(found_args.group(1))
+                                    if found_args and found_args.group(1) else ())
+        array = _ARRAY.search(format_type)
+        dimensions = len(array.group(1)) // 2 if array else 0
+        name = _ARRAY.sub("", _ARGS.sub("", format_type))
+        cls: Any = self.names.get(name.lower())
+        args: tuple[Any, ...] = ()
+        kwargs: dict[str, Any] = {}
+        if name == "numeric":
+            if len(args_text) == 2:
+                args = tuple(int(a) for a in args_text)
+        elif name == "double precision":
+            args = (53,)
+        elif name == "integer":
+            args = ()
+        elif name in ("timestamp with time zone", "time with time zone"):
+            kwargs["timezone"] = True
+            if len(args_text) == 1:
+                kwargs["precision"] = int(args_text[0])
+        elif name in ("timestamp without time zone", "time without time zone", "time"):
+            kwargs["timezone"] = False
+            if len(args_text) == 1:
+                kwargs["precision"] = int(args_text[0])
+        elif name == "bit varying":
+            kwargs["varying"] = True
+            if len(args_text) == 1:
+                args = (int(args_text[0]),)
+        elif name == "interval" or name.startswith("interval "):
+            cls = postgresql.INTERVAL
+            if name.startswith("interval "):
+                kwargs["fields"] = name[len("interval "):]
+            if len(args_text) == 1:
+                kwargs["precision"] = int(args_text[0])
+        else:
+            key = _dotted(name)
+            if cls is None and key in self.enums:
+                cls = postgresql.ENUM
+                enum = self.enums[key]
+                kwargs["name"] = enum["name"]
+                if not enum["visible"]:
+                    kwargs["schema"] = enum["schema"]
+                args = tuple(enum["labels"])
+            elif cls is None and key in self.domains:
+                cls = postgresql.DOMAIN
+                domain = self.domains[key]
+                data_type = self.parse(domain["type"], f"DOMAIN '{domain['name']}'",
+                                       domain["collation"], domain["collation_schema"])
+                args = (domain["name"], data_type)
+                kwargs.update(collation=domain["collation"],
+                              collation_schema=domain["collation_schema"],
+                              default=domain["default"], not_null=not domain["nullable"],
+                              create_type=False)
+                if domain["constraints"]:  # SQLAlchemy keeps the first
+                    kwargs["constraint_name"] = domain["constraints"][0]["name"]
+                    kwargs["check"] = domain["constraints"][0]["check"]
+                if not domain["visible"]:
+                    kwargs["schema"] = domain["schema"]
+            else:
+                if cls is None and name == "bpchar":
+                    cls = postgresql.CHAR
+                try:
+                    args = (int(args_text[0]), *args_text[1:])
+                except (ValueError, IndexError):
+                    args = tuple(args_text)
+        if not cls:
+            warnings.warn(f"Did not recognize type '{name}' of {description}", sa.exc.SAWarning,
+                          stacklevel=2)
+            return sa.types.NULLTYPE
+        if collation is not None:
+            kwargs["collation"] = collation
+            if collation_schema is not None:
+                kwargs["collation_schema"] = collation_schema
+        type_: TypeEngine[Any] = cls(*args, **kwargs)
+        if dimensions >= 1:
+            type_ = postgresql.ARRAY(type_)
+        return type_
+
+
+# -- the reader ----------------------------------------------------------------------------------
+
+
+class PostgreSQLReader:
+    """PostgreSQL's catalog, one query per kind of fact for a whole schema."""
+
+    def list_relations(self, connection: Connection, schema: str | None) -> Relations:
+        """Whether each relation is a view or materialized view, and its comment, by name, without
+        partitions and temporary relations: SQLAlchemy's ``get_table_names`` +
+        ``get_view_names`` + ``get_materialized_view_names`` + ``get_multi_table_comment`` minus
+        partitions, in one query."""
+        return {name: (bool(is_view), comment) for name, is_view, comment
+                in connection.execute(_RELATIONS, {"schema": schema}).all()}
+
+    def fetch_only(self, connection: Connection, schema: str | None) -> int:
+        """The catalog queries of a whole schema alone, their rows fetched and dropped (the floor
+        the benchmarks set reflection against); the number of rows."""
+        params = {"schema": schema, "names": None}
+        return sum(len(connection.execute(query, params).all()) for query in (
+            _RELATIONS, _COLUMNS, _PRIMARY_KEYS, _FOREIGN_KEYS, _CHECKS))
+
+    def read(self, connection: Connection, schema: str | None, tables: Sequence[TableFacts],
+             everything: bool, tick: Tick | None) -> None:
+        if connection.dialect.server_version_info < (12,):  # type: ignore[operator]
+            InspectorReader().read(connection, schema, tables, everything, tick)
+            return
+        params = {"schema": schema, "names": None if everything else [t.table for t in tables]}
+        by_name = {t.table: t for t in tables}
+        self._columns(connection, schema, params, by_name, tick)
+        for name, key in connection.execute(_PRIMARY_KEYS, params):
+            if name in by_name:
+                by_name[name].primary_key = tuple(key)
+        for name, *fk in connection.execute(_FOREIGN_KEYS, params):
+            table = by_name.get(name)
+            if table is not None:
+                table.foreign_keys.append(_foreign_key(schema, *fk))
+        for name, expression in connection.execute(_CHECKS, params):
+            if name in by_name and expression:
+                by_name[name].checks.append(expression)
+
+    def _columns(self, connection: Connection, schema: str | None, params: dict[str, Any],
+                 by_name: dict[str, TableFacts], tick: Tick | None) -> None:
+        types = _Types(connection)
+        current: TableFacts | None = None
+        current_name = None
+        done = ticked = 0
+        for (table_name, name, format_type, default, not_null, comment, generated, identity,
+             collation) in connection.execute(_COLUMNS, params):
+            if table_name != current_name:
+                current_name = table_name
+                current = by_name.get(table_name)
+                if current is not None:
+                    done += 1
+                    if tick is not None and done - ticked >= _TICK_EVERY:
+                        tick(done - ticked)
+                        ticked = done
+            if current is None:
+                continue
+            collation_name, collation_schema = collation or (None, None)
+            type_ = types(format_type, name, collation_name, collation_schema)
+            nullable = not not_null
+            if isinstance(type_, postgresql.DOMAIN):
+                if not default and type_.default is not None:
+                    default = type_.default  # a domain's default, unless the column has one
+                nullable = nullable and not type_.not_null
+            computed = generated not in (None, "", b"\x00")
+            if computed:
+                default = None
+            elif default is not None:
+                found = _NEXTVAL.search(default)
+                if found is not None and "." not in found.group(2) and schema is not None:
+                    default = f'{found.group(1)}"{schema}".{found.group(2)}{found.group(3)}'
+            autoincrement = bool(identity) or (
+                default is not None and default.strip().lower().startswith("nextval("))
+            current.columns.append(ColumnFacts(name, type_, nullable, default, autoincrement,
+                                               computed, comment))
+        if tick is not None:
+            tick(len(by_name) - ticked)
+
+
+def _foreign_key(schema: str | None, name: str, columns: list[str], shown_schema: str | None,
+                 target_schema: str, target: str, target_columns: list[str]) -> ForeignKeyFacts:
+    """As SQLAlchemy reports it: the referred schema when the catalog names it (not on the
+    search path), else the reflected schema when it is the target's, else ``None``."""
+    referred = shown_schema
+    if referred is None and schema is not None and schema == target_schema:
+        referred = schema
+    return ForeignKeyFacts(name, tuple(columns), referred, target, tuple(target_columns))

@@ -1,0 +1,125 @@
+"""MySQL's idioms on MariaDB, as their users mean them: BOOLEAN, YEAR, JSON, BIT.
+
+Each column kind is checked in the model description and as the parameter an action derives
+from it, with good and bad values sent through the messages endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from flexorm import Flex
+from flexorm.reflection import reflect_sync
+from flexorm.settings import Settings
+from tests.conftest import NO_DATA_SOURCE, run_statements, sync_engine
+
+pytestmark = pytest.mark.mariadb
+
+TOKEN = "mariadb-types-key"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+SCHEMA = [
+    "CREATE TABLE things (id INT AUTO_INCREMENT PRIMARY KEY, active BOOLEAN NOT NULL DEFAULT TRUE, "
+    "flag BOOL, level TINYINT, tiny TINYINT(4), made YEAR, doc JSON, bits BIT(4), at POINT, "
+    "area POLYGON)",
+    "INSERT INTO things (id, level) VALUES (1, 3)",
+]
+
+
+@pytest.fixture
+def client(mariadb_url: str) -> Iterator[TestClient[Any]]:
+    run_statements(mariadb_url, SCHEMA)
+    flex = Flex(mariadb_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+    @flex.action(model="things", for_instance=True,
+                 fields=["active", "flag", "level", "made", "doc", "bits"])
+    def update(thing: Any, **values: Any) -> dict[str, Any]:
+        for name, value in values.items():
+            setattr(thing, name, value)
+        return {"id": thing.id}
+
+    with TestClient(flex.app) as test_client:
+        yield test_client
+
+
+def _fields(client: TestClient[Any]) -> dict[str, dict[str, Any]]:
+    described = client.get("/api/model_descriptions/", headers=AUTH).json()
+    return {f["name"]: f for f in next(m for m in described if m["model"] == "things")["fields"]}
+
+
+def _row(url: str) -> tuple[Any, ...]:
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT active, flag, level, made, doc, bits FROM things WHERE id = 1").one()
+    engine.dispose()
+    return tuple(row)
+
+
+def _update(client: TestClient[Any], **params: Any) -> tuple[int, Any]:
+    response = client.post("/api/messages/", headers=AUTH, json={
+        "name": "execute_action",
+        "params": {"model": "things", "name": "update", "id": 1, "params": params}})
+    return response.status_code, response.json()
+
+
+def test_descriptions(client: TestClient[Any]) -> None:
+    fields = _fields(client)
+    assert fields["active"] == {
+        "name": "active", "db_column": "active", "field": "BooleanField",
+        "db_field": "BooleanField", "filterable": True, "null": False, "editable": True,
+        "required": False, "default_type": "value", "default_value": True,
+        "params": {"db_internal_type": "TINYINT(1)"}, **NO_DATA_SOURCE}
+    brief = {name: (f["field"], f["db_field"], f["params"]["db_internal_type"])
+             for name, f in fields.items()}
+    assert brief["flag"] == ("BooleanField", "BooleanField", "TINYINT(1)")
+    assert brief["level"] == ("IntegerField", "IntegerField", "TINYINT(4)")
+    assert brief["tiny"] == ("IntegerField", "IntegerField", "TINYINT(4)")
+    assert brief["made"] == ("IntegerField", "IntegerField", "YEAR(4)")
+    assert brief["doc"] == ("JSONField", "JSONField", "JSON")
+    assert brief["bits"] == ("IntegerField", "IntegerField", "BIT(4)")
+    assert brief["at"] == ("CharField", "CharField", "POINT")
+    assert brief["area"] == ("CharField", "CharField", "POLYGON")
+
+
+def test_spatial_columns_are_one_log_line(
+    client: TestClient[Any], mariadb_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = sync_engine(mariadb_url)
+    with caplog.at_level(logging.INFO, logger="flexorm.reflection"), engine.connect() as conn:
+        reflect_sync(conn, Settings(include=["things"]))
+    engine.dispose()
+    lines = [r.getMessage() for r in caplog.records if r.name == "flexorm.reflection"]
+    assert lines == ["spatial columns are shown as CharField: things.at, things.area"]
+
+
+def test_derived_parameters(client: TestClient[Any]) -> None:
+    response = client.post("/api/messages/", headers=AUTH, json={"name": "get_action_list"})
+    update = next(a for a in response.json() if a["name"] == "update")
+    fields = {p["name"]: p["field"] for p in update["params"]}
+    assert fields == {"active": "BooleanField", "flag": "BooleanField", "level": "IntegerField",
+                      "made": "IntegerField", "doc": "JSONField", "bits": "IntegerField"}
+
+
+def test_good_values_are_written(client: TestClient[Any], mariadb_url: str) -> None:
+    assert _update(client, active=False, flag=True, level=7, made=2024,
+                   doc={"tags": ["a", "b"]}, bits=5) == (200, {"result": {"id": 1}})
+    active, flag, level, made, doc, bits = _row(mariadb_url)
+    assert (active, flag, level, made, json.loads(doc), bits) == (
+        0, 1, 7, 2024, {"tags": ["a", "b"]}, b"\x05")
+
+
+def test_bad_values_are_refused(client: TestClient[Any], mariadb_url: str) -> None:
+    before = _row(mariadb_url)
+    for params in ({"active": "maybe"}, {"level": "high"}, {"made": "last year"},
+                   {"bits": "four"}):
+        status, body = _update(client, **params)
+        assert status == 400, (params, body)
+        assert set(body) == set(params), body
+    assert _row(mariadb_url) == before
