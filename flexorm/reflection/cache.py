@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from flexorm._gc import gc_paused
 from flexorm._url import parse_url, redact_url
 from flexorm.database import run_blocking
-from flexorm.exceptions import DatabaseError
+from flexorm.exceptions import DatabaseError, first_line
 from flexorm.reflection.fingerprint import fingerprint
 from flexorm.reflection.records import SchemaInfo
 from flexorm.reflection.reflector import Progress, reflect_sync
@@ -213,5 +213,5 @@ async def current_fingerprint(engine: AsyncEngine, settings: Settings) -> str | 
 
 
 def _one_line(exc: sa.exc.DBAPIError, url: sa.URL) -> str:
-    detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    detail = first_line(exc.orig, type(exc).__name__)
     return f"cannot reflect {redact_url(url)}: {detail}"

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from flexorm._gc import gc_paused
 from flexorm._url import redact_url
 from flexorm.database import run_blocking
-from flexorm.exceptions import ConfigurationError, DatabaseError
+from flexorm.exceptions import ConfigurationError, DatabaseError, first_line
 from flexorm.reflection.checks import parse_check_list
 from flexorm.reflection.dialects import CatalogReader, TableFacts, reader_for
 from flexorm.reflection.dialects.base import Tick
@@ -119,7 +119,7 @@ def _counter(progress: Progress | None, total: int) -> Tick | None:
 
 
 def _one_line(exc: sa.exc.DBAPIError, url: str) -> str:
-    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+    detail = first_line(exc.orig, type(exc).__name__)
     return f"cannot reflect {url}: {detail}"
 
 
