@@ -117,8 +117,12 @@ class Flex(FlexormPlugin):
             icon: a Jet Admin icon name.
             allow: a permission policy: ``(ctx) -> bool``, or one of flexorm's (``can_write``...).
             writes: whether the action writes; ``writes=False`` lets read-only Jet Admin users
-                run it.
+                run it, and loads its rows without locking them.
             options: per-parameter hooks answering ``get_field_options``.
+            skip_locked: with ``for_instance``, selected records that another action is
+                changing are left out rather than waited for (queue-like work).
+            retries: how many times to run the action again after a deadlock or a
+                serialization failure (off by default: a body may have side effects).
         """
 
         check_options("action", options)

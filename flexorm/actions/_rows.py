@@ -15,10 +15,17 @@ naming the view, before any SQL is sent, so the action answers a 400 and writes 
 
 Ids match rows as the database compares them: a blank-padded ``CHAR(n)`` key (Northwind's
 ``customers.customer_id``) matches an id sent without its trailing blanks.
+
+Loading with a :class:`Locking` locks the rows for the rest of the transaction
+(``SELECT ... ORDER BY key FOR UPDATE``), in key order, so that two transactions wanting
+overlapping rows take their locks in the same order and cannot deadlock each other. SQLite has
+no row locks: there a writing action holds the whole database from its start (see
+:mod:`flexorm.database`). Rows of views are read without locks.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -33,7 +40,21 @@ from flexorm.protocol.encoding import row_to_dict
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.reflection.typemap import base_type
 
-__all__ = ["Row", "RowClass", "RowClasses", "load_by_ids", "load_inverse_chunk"]
+__all__ = ["Locking", "Row", "RowClass", "RowClasses", "load_by_ids", "load_groups",
+           "load_inverse_chunk", "row_locks"]
+
+
+@dataclass(frozen=True, slots=True)
+class Locking:
+    """Rows are loaded ``FOR UPDATE``; with ``skip_locked``, rows another transaction holds are
+    left out instead of waited for."""
+
+    skip_locked: bool = False
+
+
+def row_locks(dialect: sa.Dialect) -> bool:
+    """Whether the database locks single rows (``SELECT ... FOR UPDATE``): SQLite does not."""
+    return dialect.name != "sqlite"
 
 
 class Row:
@@ -215,27 +236,75 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 def load_by_ids(
-    session: Session, rows: RowClass, ids: Sequence[Any], chunk_size: int
+    session: Session, rows: RowClass, ids: Sequence[Any], chunk_size: int,
+    lock: Locking | None = None,
 ) -> tuple[list[Any], list[Any]]:
     """The rows with these ids, in the ids' order, and the ids that match no row.
 
     One ``SELECT ... WHERE id IN (...)`` per chunk of ``chunk_size`` ids. When the id column is
-    not unique (the first column of a composite key), every matching row is returned.
+    not unique (the first column of a composite key), every matching row is returned. With
+    ``lock``, see :func:`load_groups`.
     """
+    return load_groups(session, rows, [ids], chunk_size, lock)[0]
+
+
+def load_groups(
+    session: Session, rows: RowClass, groups: Sequence[Sequence[Any]], chunk_size: int,
+    lock: Locking | None = None,
+) -> list[tuple[list[Any], list[Any]]]:
+    """:func:`load_by_ids` for several lists of ids of one collection, in one pass over the
+    rows they name together: ``(rows, missing ids)`` per list.
+
+    With ``lock``, the rows are locked in key order (the ids sorted, each chunk ordered by the
+    key). With ``lock.skip_locked``, the ids of rows another transaction holds are in neither
+    list.
+    """
+    wanted: Sequence[Any] = (groups[0] if len(groups) == 1
+                             else list(dict.fromkeys(itertools.chain.from_iterable(groups))))
+    locking = lock is not None and not rows.collection.is_view
+    if locking:
+        wanted = _in_key_order(wanted)
+    statement = sa.select(rows.cls)
+    if locking and lock is not None:
+        statement = statement.order_by(*rows.order).with_for_update(
+            skip_locked=lock.skip_locked)
     if rows.exact_ids:
-        return _load_exact(session, rows, ids, chunk_size)
+        exact = _fetch_exact(session, rows, statement, wanted, chunk_size)
+        picked = [_pick_exact(exact, ids, single=len(groups) == 1) for ids in groups]
+    else:
+        found = _fetch(session, rows, statement, wanted, chunk_size)
+        picked = [_pick(rows, found, ids) for ids in groups]
+    if locking and lock is not None and lock.skip_locked:
+        return _without_skipped(session, rows, picked)
+    return picked
+
+
+def _in_key_order(ids: Sequence[Any]) -> Sequence[Any]:
+    try:
+        return sorted(ids)
+    except TypeError:  # ids of mixed types: the database orders each chunk still
+        return ids
+
+
+def _fetch(session: Session, rows: RowClass, statement: sa.Select[Any], ids: Sequence[Any],
+           chunk_size: int) -> dict[Any, list[Any]]:
     found: dict[Any, list[Any]] = {}
     seen: set[int] = set()  # a row matched again by a later chunk ("AB" then "AB   ")
     match = rows.match_key
     for chunk in _chunks(ids, chunk_size):
-        statement = sa.select(rows.cls).where(rows.id_column.in_(chunk))
-        for row in session.scalars(statement):
+        for row in session.scalars(statement.where(rows.id_column.in_(chunk))):
             if id(row) not in seen:
                 seen.add(id(row))
                 found.setdefault(match(getattr(row, rows.id_key)), []).append(row)
+    return found
+
+
+def _pick(rows: RowClass, found: dict[Any, list[Any]],
+          ids: Sequence[Any]) -> tuple[list[Any], list[Any]]:
     loaded: list[Any] = []
     missing: list[Any] = []
     used: set[Any] = set()
+    match = rows.match_key
     for value in ids:
         key = match(value)
         if key in found:
@@ -247,22 +316,39 @@ def load_by_ids(
     return loaded, missing
 
 
-def _load_exact(
-    session: Session, rows: RowClass, ids: Sequence[Any], chunk_size: int
-) -> tuple[list[Any], list[Any]]:
-    """:func:`load_by_ids` when each id names at most one row, equal to its key: one dict
-    entry per row (large selections keep fewer objects alive, so the collector has less to
-    walk)."""
+def _fetch_exact(session: Session, rows: RowClass, statement: sa.Select[Any],
+                 ids: Sequence[Any], chunk_size: int) -> dict[Any, Any]:
+    """:func:`_fetch` when each id names at most one row, equal to its key: one dict entry per
+    row (large selections keep fewer objects alive, so the collector has less to walk)."""
     found: dict[Any, Any] = {}
     key = rows.id_key
     for chunk in _chunks(ids, chunk_size):
-        statement = sa.select(rows.cls).where(rows.id_column.in_(chunk))
-        for row in session.scalars(statement):
+        for row in session.scalars(statement.where(rows.id_column.in_(chunk))):
             found[getattr(row, key)] = row
-    if len(found) == len(ids):  # every id found once: no id missing, none repeated
+    return found
+
+
+def _pick_exact(found: dict[Any, Any], ids: Sequence[Any],
+                single: bool) -> tuple[list[Any], list[Any]]:
+    if single and len(found) == len(ids):  # every id found once: none missing, none repeated
         return [found[value] for value in ids], []
     return ([found[value] for value in dict.fromkeys(ids) if value in found],
             [value for value in ids if value not in found])
+
+
+def _without_skipped(session: Session, rows: RowClass,
+                     picked: list[tuple[list[Any], list[Any]]]) -> list[tuple[list[Any],
+                                                                               list[Any]]]:
+    """Take the ids of rows that exist (but were skipped, locked by another transaction) out
+    of the missing ones."""
+    missing = list(dict.fromkeys(itertools.chain.from_iterable(m for _, m in picked)))
+    if not missing:
+        return picked
+    match = rows.match_key
+    present = {match(value) for value in session.scalars(
+        sa.select(rows.id_column).where(rows.id_column.in_(missing)))}
+    return [(loaded, [value for value in gone if match(value) not in present])
+            for loaded, gone in picked]
 
 
 Cursor = tuple[Any, ...] | int | None
@@ -270,15 +356,19 @@ Cursor = tuple[Any, ...] | int | None
 
 
 def load_inverse_chunk(
-    session: Session, rows: RowClass, exclude: frozenset[Any], after: Cursor, chunk_size: int
+    session: Session, rows: RowClass, exclude: frozenset[Any], after: Cursor, chunk_size: int,
+    lock: Locking | None = None,
 ) -> tuple[list[Any], Cursor]:
     """One chunk of the rows whose id is not in ``exclude``, and the cursor of the next chunk
     (``None`` after the last).
 
     Pages by key (``WHERE key > last ORDER BY key LIMIT n``), so each chunk is one cheap query;
-    a table without a declared key pages by offset.
+    a table without a declared key pages by offset. With ``lock``, the chunk's rows are locked
+    as they are loaded.
     """
     statement = sa.select(rows.cls).order_by(*rows.order).limit(chunk_size)
+    if lock is not None and not rows.collection.is_view:
+        statement = statement.with_for_update(skip_locked=lock.skip_locked)
     if rows.unique_order:
         if isinstance(after, tuple) and after:
             key = rows.order[0] if len(rows.order) == 1 else sa.tuple_(*rows.order)

@@ -5,29 +5,49 @@ rolls everything back.
 Sync bodies run in a worker thread with a blocking ``Session``; async bodies on the event loop
 with an ``AsyncSession``. Both run the very same steps (:meth:`Runner._steps`), driven by
 :mod:`flexorm.actions.steps`.
+
+An action that may write (the default, ``writes=True``) locks what it acts on for the length of
+its transaction: on SQLite the whole database from the transaction's start (``BEGIN
+IMMEDIATE``), elsewhere the selected records and the rows its parameters name
+(``SELECT ... FOR UPDATE``), one collection after the other by name, each in key order. A
+deadlock or serialization failure runs the action again when it was declared with ``retries``,
+and otherwise answers 409 (:mod:`flexorm.db_errors`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio.to_thread
+from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from flexorm.actions._rows import Cursor, RowClasses, load_by_ids, load_inverse_chunk
+from flexorm.actions._rows import (
+    Cursor,
+    Locking,
+    RowClasses,
+    load_groups,
+    load_inverse_chunk,
+    row_locks,
+)
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.context import ActionContext
 from flexorm.actions.policies import PolicyChecker, denied
 from flexorm.actions.steps import Blocking, Settle, Steps, run, run_blocking
 from flexorm.auth.caller import Caller
-from flexorm.database import Database
+from flexorm.database import WRITE, Database
+from flexorm.db_errors import RETRYABLE, classify, translate
 from flexorm.exceptions import ValidationError
 from flexorm.protocol.encoding import encode
+from flexorm.reflection.records import CollectionInfo
 
 __all__ = ["Invocation", "OnSuccess", "Runner"]
+
+logger = logging.getLogger("flexorm.actions")
 
 _SHOWN_MISSING = 20
 
@@ -93,14 +113,43 @@ class Runner:
         self._policies = policies if policies is not None else PolicyChecker()
 
     async def run(self, invocation: Invocation) -> Any:
-        """The encoded result of the action."""
+        """The encoded result of the action.
+
+        Raises:
+            ConcurrencyConflict: a deadlock or serialization failure (after the declared
+                retries), or a lock held by another action for longer than flexorm waits.
+            RequestError: the database refused a value that does not fit its column.
+            DatabaseUnavailable: the database cannot be reached.
+        """
+        declaration = invocation.bound.declaration
+        attempt = 0
+        while True:
+            try:
+                return await self._run_once(invocation)
+            except StatementError as exc:
+                kind = classify(exc)
+                if kind in RETRYABLE and attempt < declaration.retries:
+                    attempt += 1
+                    logger.info("action %r: %s, running it again (%d of %d)",
+                                invocation.bound.name, kind, attempt, declaration.retries)
+                    continue
+                error = translate(exc, kind)
+                if error is None:
+                    raise
+                raise error from exc
+
+    async def _run_once(self, invocation: Invocation) -> Any:
         if invocation.bound.declaration.is_async:
             async with self._database.sessions() as session, session.begin():
+                if invocation.bound.declaration.writes:
+                    await session.connection(execution_options=WRITE)
                 return await run(self._steps(session, invocation), session)
         return await anyio.to_thread.run_sync(self._run_blocking, invocation)
 
     def _run_blocking(self, invocation: Invocation) -> Any:
         with self._database.sync_sessions() as session, session.begin():
+            if invocation.bound.declaration.writes:
+                session.connection(execution_options=WRITE)
             return run_blocking(self._steps(session, invocation), session)
 
     def _steps(self, session: AsyncSession | Session, invocation: Invocation) -> Steps[Any]:
@@ -145,29 +194,53 @@ class Runner:
 
     # -- shared, on a blocking session --------------------------------------------------------
 
+    @staticmethod
+    def _locking(session: Session, invocation: Invocation) -> Locking | None:
+        """How the rows of a run are locked: not at all for an action that only reads, nor on
+        a database without row locks."""
+        declaration = invocation.bound.declaration
+        if not declaration.writes or not row_locks(session.get_bind().dialect):
+            return None
+        return Locking(skip_locked=declaration.skip_locked)
+
     def _prepare(self, session: Session, invocation: Invocation) -> tuple[list[Any] | None,
                                                                            dict[str, Any]]:
         """The selected records (``None`` for none or an inverse selection) and the parameter
-        values with related rows loaded; every missing id reported at once."""
+        values with related rows loaded; every missing id reported at once.
+
+        The rows of one collection (records and parameters alike) are loaded together, and the
+        collections one after the other by name, so that their locks are always taken in the
+        same order."""
         errors: dict[str, list[str]] = {}
-        records: list[Any] | None = None
         bound = invocation.bound
+        lock = self._locking(session, invocation)
+        wanted: dict[str, tuple[CollectionInfo, list[tuple[str | None, Sequence[Any]]]]] = {}
         if invocation.ids is not None and not invocation.inverse:
             assert bound.collection is not None
-            records, missing = load_by_ids(session, self._rows.get(bound.collection),
-                                           invocation.ids, self._chunk)
-            if missing:
-                errors["ids"] = [_missing_message(bound.collection.name, missing)]
+            wanted[bound.collection.name] = (bound.collection, [(None, invocation.ids)])
         values = dict(invocation.values)
         for spec in bound.params:
             value = values.get(spec.name)
-            if not spec.load_row or value is None or spec.related is None:
-                continue
-            rows, missing = load_by_ids(session, self._rows.get(spec.related), [value], 1)
-            if missing:
-                errors[spec.name] = [_missing_message(spec.related.name, missing)]
-            else:
-                values[spec.name] = rows[0]
+            if spec.load_row and value is not None and spec.related is not None:
+                entry = wanted.setdefault(spec.related.name, (spec.related, []))
+                entry[1].append((spec.name, (value,)))
+        records: list[Any] | None = None
+        for name in sorted(wanted):
+            collection, groups = wanted[name]
+            rows = self._rows.get(collection)
+            plain = Locking() if lock is not None else None  # parameters' rows: waited for
+            loaded = load_groups(session, rows, [ids for _, ids in groups], self._chunk,
+                                 lock if groups[0][0] is None else plain)
+            for (param, _), (found, missing) in zip(groups, loaded, strict=True):
+                if missing:
+                    errors[param or "ids"] = [_missing_message(collection.name, missing)]
+                elif param is None:
+                    records = found
+                elif not found:
+                    errors[param] = [f"this {collection.name} record is in use by another "
+                                     "action; try again"]
+                else:
+                    values[param] = found[0]
         if errors:
             raise ValidationError(errors)
         return records, values
@@ -190,7 +263,8 @@ class Runner:
                        after: Cursor) -> tuple[list[Any], Cursor]:
         assert invocation.bound.collection is not None
         return load_inverse_chunk(session, self._rows.get(invocation.bound.collection),
-                                  frozenset(invocation.ids or ()), after, self._chunk)
+                                  frozenset(invocation.ids or ()), after, self._chunk,
+                                  self._locking(session, invocation))
 
     def _all_inverse(self, session: Session, invocation: Invocation) -> list[Any]:
         rows: list[Any] = []
