@@ -86,18 +86,18 @@ def classify(exc: BaseException) -> Kind | None:
         return "out_of_range"
     if origin is None or not isinstance(exc, DBAPIError):
         return None
-    if hasattr(origin, "sqlstate"):  # psycopg, asyncpg
-        state = origin.sqlstate
-        if isinstance(state, str):
-            return _PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
-        # no SQLSTATE: the server never answered, the connection itself failed
-        return "unavailable" if isinstance(exc, OperationalError) else None
+    args = getattr(origin, "args", ())
+    mysql = bool(args) and isinstance(args[0], int)  # PyMySQL, aiomysql: (errno, message)
+    if mysql and args[0] in _MYSQL_CODES:
+        return _MYSQL_CODES[args[0]]
     code = getattr(origin, "sqlite_errorcode", None)  # sqlite3
     if isinstance(code, int):
         return _SQLITE_CODES.get(code & 0xFF)
-    args = getattr(origin, "args", ())
-    if args and isinstance(args[0], int):  # PyMySQL, aiomysql
-        return _MYSQL_CODES.get(args[0])
+    state = getattr(origin, "sqlstate", None)  # psycopg, asyncpg; PyMySQL too
+    if isinstance(state, str) and len(state) == 5:
+        return _PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
+    if hasattr(origin, "sqlstate") and not mysql and isinstance(exc, OperationalError):
+        return "unavailable"  # psycopg without a SQLSTATE: the server never answered
     if isinstance(exc, DataError):
         return "invalid_value"
     return None

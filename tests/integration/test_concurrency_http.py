@@ -26,13 +26,15 @@ CLICKS = 20
 SERVER = """
 import asyncio
 import sys
+import threading
 import time
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 import uvicorn
 
-from flexorm import ActionError, Flex, Settings
+from flexorm import ActionContext, ActionError, Flex, Settings
 
 url, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 flex = Flex(url, settings=Settings(tokens=(token,), journal=True, auto_upgrade=True))
@@ -78,6 +80,34 @@ def total() -> str:
     return "read"
 
 
+def crossing(name: str, retries: int) -> None:
+    # Two runs each update one row, meet, then update the other's row: a deadlock, every
+    # time. Each run meets only once, so that a retried run goes straight through.
+    meeting = threading.Barrier(2)
+    met: set[int] = set()
+
+    def crossed(first: int, second: int, ctx: ActionContext) -> bool:
+        bump = sa.text("UPDATE accounts SET balance = balance + 1 WHERE id = :id")
+        ctx.session.execute(bump, {"id": first})
+        if first not in met:
+            met.add(first)
+            meeting.wait(timeout=30)
+        ctx.session.execute(bump, {"id": second})
+        return True
+
+    flex.action(model="accounts", name=name, retries=retries)(crossed)
+
+
+@flex.action(model="jobs", for_instance=True, skip_locked=True)
+def take(job: Any) -> int:
+    job.taken = 1
+    return job.id
+
+
+crossing("crossed", retries=0)
+crossing("crossed_retried", retries=1)
+
+
 uvicorn.run(flex.app, host="127.0.0.1", port=port, log_level="warning")
 """
 
@@ -85,6 +115,9 @@ METADATA = sa.MetaData()
 COUNTERS = sa.Table("counters", METADATA,
                     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
                     sa.Column("visits", sa.Integer, nullable=False))
+JOBS = sa.Table("jobs", METADATA,
+                sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+                sa.Column("taken", sa.Integer, nullable=False))
 ACCOUNTS = sa.Table("accounts", METADATA,
                     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
                     sa.Column("balance", sa.Numeric(12, 2), nullable=False))
@@ -99,10 +132,12 @@ def server(module_any_url: str,
     METADATA.create_all(engine)
     with engine.begin() as conn:
         conn.execute(COUNTERS.insert(), [{"id": i, "visits": 0} for i in range(1, 4)])
+        conn.execute(JOBS.insert(), [{"id": i, "taken": 0} for i in range(1, 4)])
         conn.execute(ACCOUNTS.insert(), [{"id": 1, "balance": Decimal(150)},
                                          {"id": 2, "balance": Decimal(1000)},
                                          {"id": 3, "balance": Decimal(1000)},
-                                         {"id": 4, "balance": Decimal(1000)}])
+                                         {"id": 4, "balance": Decimal(1000)}]
+                     + [{"id": i, "balance": Decimal(1000)} for i in range(5, 9)])
     engine.dispose()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with serving(lambda port: [sys.executable, "-c", SERVER, url, str(port), TOKEN],
@@ -175,3 +210,45 @@ def test_a_read_only_action_runs_beside_writing_ones(server: tuple[str, str]) ->
     calls = [lambda: _execute(base, {"model": "counters", "name": "bump", "id": 3}),
              lambda: _execute(base, {"model": "accounts", "name": "total"})] * 5
     assert [status for status, _ in at_once(calls)] == [200] * len(calls)
+
+
+@pytest.mark.parametrize(("action", "accounts"), [("crossed", (5, 6)),
+                                                  ("crossed_retried", (7, 8))])
+def test_a_deadlock_answers_409_or_runs_again(server: tuple[str, str], action: str,
+                                              accounts: tuple[int, int]) -> None:
+    base, url = server
+    if url.startswith("sqlite"):
+        pytest.skip("SQLite runs writing actions one after another: they cannot deadlock")
+    a, b = accounts
+
+    def crossed(first: int, second: int) -> tuple[int, Any]:
+        return _execute(base, {"model": "accounts", "name": action,
+                               "params": {"first": first, "second": second}})
+
+    answers = at_once([lambda: crossed(a, b), lambda: crossed(b, a)])
+    both = _value(url, ACCOUNTS, a) + _value(url, ACCOUNTS, b)
+    if action == "crossed_retried":
+        assert answers == [(200, {"result": True})] * 2
+        assert both == Decimal(2000 + 4)
+        return
+    assert sorted(status for status, _ in answers) == [200, 409]
+    refused = next(body for status, body in answers if status == 409)
+    assert refused["error_code"] == "concurrency_conflict"
+    assert refused["reason"] == "deadlock"
+    assert "try again" in refused["error"]
+    assert both == Decimal(2000 + 2)  # the refused run's first update was rolled back
+
+
+def test_skip_locked_leaves_out_the_records_another_transaction_holds(
+        server: tuple[str, str]) -> None:
+    base, url = server
+    if url.startswith("sqlite"):
+        pytest.skip("SQLite locks the whole database, not rows: there is nothing to skip")
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        conn.execute(sa.select(JOBS).where(JOBS.c.id == 2).with_for_update())
+        answer = _execute(base, {"model": "jobs", "name": "take", "ids": [1, 2, 3]})
+        conn.rollback()
+    engine.dispose()
+    assert answer == (200, {"result": [1, 3]})
+    assert [_value(url, JOBS, i) for i in (1, 2, 3)] == [1, 0, 1]
