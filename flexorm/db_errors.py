@@ -19,7 +19,7 @@ no table, column, constraint nor value: the database's own text stays in the ser
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError, StatementError
 
@@ -86,7 +86,7 @@ def classify(exc: BaseException) -> Kind | None:
         return "out_of_range"
     if origin is None or not isinstance(exc, DBAPIError):
         return None
-    args = getattr(origin, "args", ())
+    args: tuple[Any, ...] = getattr(origin, "args", ())
     mysql = bool(args) and isinstance(args[0], int)  # PyMySQL, aiomysql: (errno, message)
     if mysql and args[0] in _MYSQL_CODES:
         return _MYSQL_CODES[args[0]]
