@@ -1,5 +1,8 @@
 """Exceptions become HTTP answers here, in the protocol's shapes (:mod:`flexorm.protocol.errors`).
 
+A database error raised outside an action's run (an idempotency claim, the journal) is answered
+as :mod:`flexorm.db_errors` translates it (409, 400 or 503), else as an unexpected error.
+
 Nothing here ever puts a traceback in a body; unexpected errors are logged with one.
 """
 
