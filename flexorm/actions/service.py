@@ -34,6 +34,7 @@ selections by offset.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import uuid
@@ -252,6 +253,8 @@ class ActionService:
                 raise RequestError(
                     "idempotency keys need flexorm's journal, which this server runs without "
                     "(FLEXORM_JOURNAL is off)", field="idempotency_key")
+            if request.refusal is not None:
+                raise request.refusal
             return await self._execute(request, caller, raw_request, None)
         recording = Recording(self._journal, request, caller, utcnow(),
                               request_id or uuid.uuid4().hex, idempotency_key)
@@ -276,6 +279,12 @@ class ActionService:
                                 raw_request: Any) -> tuple[dict[str, Any], bool]:
         """Find the action, claim the key, run: the answer, and whether the body ran (false:
         the key replayed a stored answer)."""
+        refusal = recording.request.refusal
+        if refusal is not None:  # recorded as rejected, with the values scrubbed
+            with contextlib.suppress(UnknownActionError):
+                recording.secret = _secret_params(self.find(recording.request.action,
+                                                            recording.request.model))
+            raise refusal
         key = recording.idempotency_key
         if key is not None and len(key) > _KEY_LENGTH:
             recording.idempotency_key = None  # not stored: it does not fit the journal

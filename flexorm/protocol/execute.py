@@ -13,12 +13,15 @@ no ids at all for collection and common actions.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from flexorm.exceptions import RequestError
 from flexorm.protocol.body import decode_object
 from flexorm.protocol.requests import ExecuteRequest, JsonScalar
+from flexorm.protocol.values import refusal as values_refusal
+from flexorm.protocol.values import scrub
 
 __all__ = ["parse_execute"]
 
@@ -26,11 +29,14 @@ _IDS = "ids"
 _INVERSE = "inverseIds"
 
 
-def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
+def parse_execute(params: Mapping[str, Any], *,
+                  refusal: RequestError | None = None) -> ExecuteRequest:
     """Read the params of an ``execute_action`` message.
 
     Args:
         params: the message's decoded ``params`` object.
+        refusal: the message's :attr:`~flexorm.protocol.requests.Message.refusal`, carried to
+            the request (whose values are then read leniently: they are only recorded).
 
     Raises:
         RequestError: under the key at fault, for a missing action name or a value of the wrong
@@ -42,6 +48,17 @@ def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
         >>> parse_execute({"name": "ship", "params": {"ids": [1, 2], "carrier": "UPS"}}).params
         {'carrier': 'UPS'}
     """  # noqa: E501
+    request = _parse(params)
+    if refusal is None and isinstance(params.get("params"), str):  # decoded only here
+        found = values_refusal(request.params)
+        if found is not None:
+            path, why = found
+            return dataclasses.replace(request, params=scrub(request.params),
+                                       refusal=RequestError(why, field=path[0]))
+    return request if refusal is None else dataclasses.replace(request, refusal=refusal)
+
+
+def _parse(params: Mapping[str, Any]) -> ExecuteRequest:
     action = params.get("name")
     if action in (None, ""):
         raise RequestError("this field is required", field="name")

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flexorm.exceptions import RequestError
+
 __all__ = ["ExecuteRequest", "FieldOptionsRequest", "Message"]
 
 JsonScalar = str | int | float | bool | None
@@ -18,6 +20,9 @@ class Message:
 
     name: str
     params: Mapping[str, Any]
+    refusal: RequestError | None = field(default=None, repr=False, compare=False)
+    """Why the message is refused before it is read (a value no database takes, see
+    :mod:`flexorm.protocol.values`); its values are then scrubbed, fit to be recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,9 @@ class ExecuteRequest:
     single: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
     """The action's parameter values, with protocol keys (``ids``...) taken out."""
+    refusal: RequestError | None = field(default=None, repr=False, compare=False)
+    """Why the request is refused whatever the action (its values are scrubbed, so that the
+    refused run can be recorded)."""
 
 
 @dataclass(frozen=True, slots=True)

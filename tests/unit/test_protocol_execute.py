@@ -8,6 +8,7 @@ from flexorm.exceptions import RequestError
 from flexorm.protocol.body import parse_message
 from flexorm.protocol.execute import parse_execute
 from flexorm.protocol.requests import ExecuteRequest
+from flexorm.protocol.values import NOT_FINITE
 
 
 def _error(params) -> tuple[str, str]:
@@ -128,3 +129,10 @@ def test_sql_fragments_are_just_ids():
     # They reach the action layer as opaque strings, to be coerced to the key's type there.
     request = parse_execute({"name": "x", "ids": "1; DROP TABLE orders,2 OR 1=1"})
     assert request.ids == ("1; DROP TABLE orders", "2 OR 1=1")
+
+
+def test_params_sent_as_json_text_are_checked_once_decoded():
+    request = parse_execute({"name": "refund", "id": 1, "params": '{"amount": NaN}'})
+    assert request.refusal is not None
+    assert (request.refusal.field, request.refusal.message) == ("amount", NOT_FINITE)
+    assert request.params == {"amount": "nan"}
