@@ -50,6 +50,7 @@ __all__ = ["Invocation", "OnSuccess", "Runner"]
 logger = logging.getLogger("flexorm.actions")
 
 _SHOWN_MISSING = 20
+_SHOWN_AMBIGUOUS = 5
 
 
 class OnSuccess(Protocol):
@@ -83,6 +84,23 @@ def _missing_message(collection: str, ids: list[Any]) -> str:
     shown = ", ".join(str(i) for i in ids[:_SHOWN_MISSING])
     more = f" and {len(ids) - _SHOWN_MISSING} more" if len(ids) > _SHOWN_MISSING else ""
     return f"no {collection} record with id {shown}{more}"
+
+
+def _shown_id(value: Any) -> str:
+    return repr(list(value)) if isinstance(value, tuple) else repr(value)
+
+
+def _ambiguous_message(collection: CollectionInfo, value: Any, count: int) -> str:
+    """An id matching several rows: how many, and what would name one of them."""
+    first = collection.primary_key_field
+    if not collection.has_primary_key:
+        return (f"id {_shown_id(value)} matches {count} {collection.name} records: "
+                f"{collection.name} has no primary key, and its records are told apart by "
+                f"their first column, {first}, alone; these cannot be")
+    columns = ", ".join(collection.primary_key)
+    example = ", ".join(f'"{name}": ...' for name in collection.primary_key)
+    return (f"id {_shown_id(value)} matches {count} {collection.name} records, whose key is "
+            f"({columns}): send the full key, {{{example}}}")
 
 
 def _encoded(_session: Session, value: Any) -> Any:
@@ -231,16 +249,21 @@ class Runner:
             plain = Locking() if lock is not None else None  # parameters' rows: waited for
             loaded = load_groups(session, rows, [ids for _, ids in groups], self._chunk,
                                  lock if groups[0][0] is None else plain)
-            for (param, _), (found, missing) in zip(groups, loaded, strict=True):
-                if missing:
-                    errors[param or "ids"] = [_missing_message(collection.name, missing)]
+            for (param, _), selection in zip(groups, loaded, strict=True):
+                field = param or "ids"
+                problems = [_missing_message(collection.name, selection.missing)
+                            ] if selection.missing else []
+                problems += [_ambiguous_message(collection, value, count)
+                             for value, count in selection.ambiguous[:_SHOWN_AMBIGUOUS]]
+                if problems:
+                    errors[field] = problems
                 elif param is None:
-                    records = found
-                elif not found:
+                    records = selection.rows
+                elif not selection.rows:
                     errors[param] = [f"this {collection.name} record is in use by another "
                                      "action; try again"]
                 else:
-                    values[param] = found[0]
+                    values[param] = selection.rows[0]
         if errors:
             raise ValidationError(errors)
         return records, values

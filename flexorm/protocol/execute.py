@@ -19,7 +19,7 @@ from typing import Any
 
 from flexorm.exceptions import RequestError
 from flexorm.protocol.body import decode_object
-from flexorm.protocol.requests import ExecuteRequest, JsonScalar
+from flexorm.protocol.requests import ExecuteRequest, RecordId
 from flexorm.protocol.values import refusal as values_refusal
 from flexorm.protocol.values import scrub
 
@@ -93,15 +93,20 @@ def _parse(params: Mapping[str, Any]) -> ExecuteRequest:
     return ExecuteRequest(action=action, model=model, ids=ids, inverse=inverse, params=values)
 
 
-def _scalar_id(value: Any, field: str) -> JsonScalar:
+def _scalar_id(value: Any, field: str) -> RecordId:
+    if isinstance(value, dict) and value and all(
+            isinstance(key, str) and isinstance(part, str | int | float)
+            and not isinstance(part, bool) for key, part in value.items()):
+        return value  # a full key: {"column": value, ...} for every key column
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise RequestError("must be a record id (a number or a string)", field=field)
+        raise RequestError("must be a record id (a number, a string, or a full key: an "
+                           "object of the key columns' values)", field=field)
     if isinstance(value, str) and not value.strip():
         raise RequestError("must not be blank", field=field)
     return value
 
 
-def _ids(value: Any) -> tuple[JsonScalar, ...] | None:
+def _ids(value: Any) -> tuple[RecordId, ...] | None:
     if value is None:
         return None
     if isinstance(value, str):

@@ -9,9 +9,12 @@ from typing import Any
 
 from flexorm.exceptions import RequestError
 
-__all__ = ["ExecuteRequest", "FieldOptionsRequest", "Message"]
+__all__ = ["ExecuteRequest", "FieldOptionsRequest", "Message", "RecordId"]
 
 JsonScalar = str | int | float | bool | None
+
+RecordId = str | int | float | Mapping[str, str | int | float]
+"""A record id as sent: the first key column's value, or a full key (every key column's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +33,14 @@ class ExecuteRequest:
     """An ``execute_action`` message, whatever shape it came in.
 
     ``ids`` is ``None`` when the message names no records (a collection or common action), else
-    the raw ids as sent (JSON scalars or strings from ``"1,2,3"``), not yet coerced to the
-    primary key's type. ``single`` is true when they came as ``"id"``.
+    the raw ids as sent (JSON scalars or strings from ``"1,2,3"``, or full keys: objects of
+    every key column's value), not yet coerced to the primary key's type. ``single`` is true
+    when they came as ``"id"``.
     """
 
     action: str
     model: str | None = None
-    ids: tuple[JsonScalar, ...] | None = None
+    ids: tuple[RecordId, ...] | None = None
     inverse: bool = False
     single: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
