@@ -4,7 +4,8 @@
 - JSON numbers and numeric strings become Decimals; ISO 8601 strings datetimes (aware when the
   text has an offset).
 - Text never contains NUL characters (PostgreSQL rejects them); numbers are finite and in the
-  range the databases store; JSON values are at most 64 levels deep.
+  range the databases store, and numbers sent as text use the ASCII digits 0-9 only; JSON
+  values are at most 64 levels deep.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
+def _ascii_digits(value: Any) -> Any:
+    """Numbers as text are written with the digits 0-9 (Python also reads ``"١٢"`` and
+    ``"1_000"``, which no user of a form means as a number)."""
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
+        raise ValueError("Enter a number written with the digits 0-9.")
+    return value
+
+
 def _decimal_range(value: Decimal) -> Decimal:
     if value and (value.adjusted() > _DECIMAL_MAX_ADJUSTED
                   or value.as_tuple().exponent < _DECIMAL_MIN_EXPONENT):  # type: ignore[operator]
@@ -86,16 +95,18 @@ def str_annotation(*metadata: Any) -> Any:
 
 
 def int_annotation(*metadata: Any, low: int = INT64_MIN, high: int = INT64_MAX) -> Any:
-    return Annotated[int, BeforeValidator(_no_bool), Field(ge=low, le=high), *metadata]
+    return Annotated[int, BeforeValidator(_ascii_digits), BeforeValidator(_no_bool),
+                     Field(ge=low, le=high), *metadata]
 
 
 def float_annotation(*metadata: Any) -> Any:
-    return Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False), *metadata]
+    return Annotated[float, BeforeValidator(_ascii_digits), BeforeValidator(_no_bool),
+                     Field(allow_inf_nan=False), *metadata]
 
 
 def decimal_annotation(*metadata: Any) -> Any:
-    return Annotated[Decimal, BeforeValidator(_no_bool), Field(allow_inf_nan=False),
-                     AfterValidator(_decimal_range), *metadata]
+    return Annotated[Decimal, BeforeValidator(_ascii_digits), BeforeValidator(_no_bool),
+                     Field(allow_inf_nan=False), AfterValidator(_decimal_range), *metadata]
 
 
 def json_annotation(core: Any, *metadata: Any) -> Any:

@@ -108,12 +108,15 @@ def column_param(
     optional: bool = False,
     label: str | None = None,
     description: str | None = None,
+    typed: bool = False,
 ) -> ParamSpec:
     """The parameter ``name`` typed by ``collection.column_name``.
 
     Args:
         default: a default declared in the signature (wins over the column's).
         optional: the signature says ``X | None``.
+        typed: the signature gives the parameter a type; unless ``optional``, it is then
+            required even when the column takes ``NULL`` (the annotation wins).
 
     Raises:
         ConfigurationError: no such column, or a generated column (never written).
@@ -155,7 +158,8 @@ def column_param(
             default = described.value
     has_db_default = (column.server_default is not None or column.autoincrement
                       or column.has_default)
-    required = not (optional or column.nullable or has_db_default or default is not MISSING)
+    nullable = column.nullable and (optional or not typed)
+    required = not (optional or nullable or has_db_default or default is not MISSING)
     if not required and default is MISSING:
         default = None
     return ParamSpec(

@@ -84,6 +84,8 @@ def test_naive_datetime_stays_naive():
         ("name", "a\x00b"), ("data", "{not json"), ("data", [1, 2]), ("color", "green"),
         ("size", 3), ("mode", "c"), ("account", "abc"), ("token", "not-a-uuid"),
         ("note", "nul\x00"),
+        ("count", "١٢"), ("count", "1_000"), ("price", "١٢.5"), ("price", "1_000.5"),
+        ("ratio", "1_0.5"), ("ratio", "٣"),
     ],
 )
 def test_bad_values_are_reported_under_the_parameter(key, value):
