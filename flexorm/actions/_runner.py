@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio.to_thread
+import sqlalchemy as sa
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -84,6 +85,12 @@ def _missing_message(collection: str, ids: list[Any]) -> str:
     shown = ", ".join(str(i) for i in ids[:_SHOWN_MISSING])
     more = f" and {len(ids) - _SHOWN_MISSING} more" if len(ids) > _SHOWN_MISSING else ""
     return f"no {collection} record with id {shown}{more}"
+
+
+def _references(session: Session, collection: CollectionInfo, column: str, value: Any) -> bool:
+    """Whether a row of ``collection`` has ``value`` in ``column`` (a foreign key's target)."""
+    target = collection.sa_table.c[column]
+    return session.execute(sa.select(target).where(target == value).limit(1)).first() is not None
 
 
 def _shown_id(value: Any) -> str:
@@ -264,6 +271,15 @@ class Runner:
                                      "action; try again"]
                 else:
                     values[param] = selection.rows[0]
+        for spec in bound.params:  # column parameters holding a foreign key's value
+            value = values.get(spec.name)
+            if (value is not None and spec.related is not None and not spec.load_row
+                    and spec.related_field is not None and spec.name not in errors
+                    and not _references(session, spec.related, spec.related_field, value)):
+                errors[spec.name] = [_missing_message(spec.related.name, [value]) if
+                                     spec.related_field == spec.related.primary_key_field else
+                                     f"no {spec.related.name} record with {spec.related_field}"
+                                     f" {value}"]
         if errors:
             raise ValidationError(errors)
         return records, values
