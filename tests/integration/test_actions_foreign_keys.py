@@ -1,6 +1,7 @@
-"""A parameter bound to a foreign key column (``flex.column("pets.owner_code")``) is checked
-before the body runs, on SQLite, PostgreSQL and MariaDB: the referenced row must exist and the
-value must fit the column; either failure is that field's error and nothing is written."""
+"""Parameters bound to columns, on SQLite, PostgreSQL and MariaDB. One bound to a foreign key
+column (``flex.column("pets.owner_code")``) is checked before the body runs: the referenced row
+must exist and the value must fit the column; either failure is that field's error and nothing
+is written. A CHECK of equalities joined by OR gives select options."""
 
 from __future__ import annotations
 
@@ -70,3 +71,22 @@ def test_a_foreign_key_value_is_checked_before_the_body_runs(http, action: str,
     assert _owner_of_pet(url) == "ANNA"
     assert _run(client, action, {field: "BOB"})[0] == 200
     assert _owner_of_pet(url) == "BOB"
+
+
+def test_a_check_of_equalities_joined_by_or_gives_select_options(any_url: str) -> None:
+    run_statements(any_url, [
+        "CREATE TABLE shirts (id INTEGER PRIMARY KEY, size VARCHAR(2) NOT NULL, "
+        "CONSTRAINT sizes CHECK (size = 'S' OR size = 'M' OR size = 'L'))",
+    ])
+    flex = Flex(any_url, settings=Settings(tokens=(TOKEN,), journal=False))
+
+    @flex.action(model="shirts", for_instance=True, bulk=True, fields=["size"])
+    def resize(shirts: list[Any], size: str) -> int:
+        return len(shirts)
+
+    with TestClient(flex.app) as client:
+        listed = client.post("/api/messages/", headers={"Authorization": f"Bearer {TOKEN}"},
+                             json={"name": "get_action_list"}).json()
+    [size] = listed[0]["params"]
+    assert (size["field"], size["params"]["options"]) == ("SelectField", [
+        {"value": "S", "name": "S"}, {"value": "M", "name": "M"}, {"value": "L", "name": "L"}])
