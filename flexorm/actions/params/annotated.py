@@ -27,6 +27,7 @@ __all__ = [
     "int_annotation",
     "json_annotation",
     "json_check",
+    "not_blank",
     "str_annotation",
 ]
 
@@ -88,6 +89,16 @@ def json_check(value: Any) -> Any:
         elif isinstance(item, list | tuple):
             stack.extend((v, depth + 1) for v in item)
     return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("This field may not be blank.")
+    return value
+
+
+not_blank = AfterValidator(_not_blank)
+"""Refuses text of nothing but blanks (a ``Sql`` parameter)."""
 
 
 def str_annotation(*metadata: Any) -> Any:

@@ -16,7 +16,7 @@ from flexorm.actions.params import annotated
 from flexorm.actions.params.columns import column_param
 from flexorm.actions.params.fields import annotation_field
 from flexorm.actions.params.ids import id_coercer
-from flexorm.actions.params.markers import ModelRef
+from flexorm.actions.params.markers import TEXT_MARKERS, ModelRef, Sql
 from flexorm.actions.params.signature import MISSING, ParamDraft
 from flexorm.actions.params.spec import Choice, ParamSpec, humanize
 from flexorm.exceptions import ConfigurationError, UnknownCollectionError
@@ -81,8 +81,9 @@ def param_spec(draft: ParamDraft, collection: CollectionInfo | None, schema: Sch
         return ParamSpec(field=annotation_field(draft.type),
                          annotation=_scalar_annotation(draft.type, draft.metadata), **common)
     if draft.kind == "text":
-        return ParamSpec(field="TextField", annotation=annotated.str_annotation(*draft.metadata),
-                         **common)
+        checks = (annotated.not_blank,) if draft.type is Sql else ()
+        return ParamSpec(field=TEXT_MARKERS[draft.type],
+                         annotation=annotated.str_annotation(*checks, *draft.metadata), **common)
     if draft.kind == "json":
         return ParamSpec(field="JSONField",
                          annotation=annotated.json_annotation(draft.type, *draft.metadata),

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import Field
 
-from flexorm.actions import ModelRef, Text, declare
+from flexorm.actions import Code, ModelRef, Sql, Text, Translatable, declare
 from flexorm.actions.binding import bind
 from flexorm.exceptions import ValidationError
 from tests.unit.actions._schema import SCHEMA
@@ -183,3 +183,18 @@ def test_hostile_values_are_validation_errors():
     flood = errors_of(v, {**GOOD, **{f"k{i}": 1 for i in range(10_000)}})
     assert len(flood) == 50
     assert errors_of(v, {**GOOD, "x" * 10_000: 1}) == {"x" * 100: ["Unknown parameter."]}
+
+
+def test_text_markers_give_their_fields_and_checks():
+    def edit(body: Text, title: Translatable, query: Sql, script: Code) -> None: ...
+
+    v = validator(edit)
+    assert [(spec.name, spec.field) for spec in bind(declare(edit), None, SCHEMA).params] == [
+        ("body", "TextField"), ("title", "TranslatableField"), ("query", "SqlField"),
+        ("script", "CodeField")]
+    good = {"body": "a\nb", "title": "Hello", "query": "SELECT 1", "script": "x = 1\n"}
+    assert v.validate(good) == good
+    assert errors_of(v, {**good, "query": "   "}) == {"query": ["This field may not be blank."]}
+    assert errors_of(v, {**good, "script": "nul\x00"}) == {
+        "script": ["Text may not contain NUL characters."]}
+    assert set(errors_of(v, {**good, "title": 5})) == {"title"}
