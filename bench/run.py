@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from bench import bulk, reflection, scale, schemas, server
+from bench import bulk, record, reflection, scale, schemas, server
 from bench.stats import Sample
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -88,6 +88,8 @@ def noise(*samples: Sample) -> str:
 
 def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict[str, Any]]:
     sizes = [10, 200] if args.quick else [10, 200, 1000]
+    if args.actions_only:
+        sizes = [10]
     big = sizes[-1]
     repeat = 2 if args.quick else args.repeat
     ids = 2000 if args.quick else 10000
@@ -111,6 +113,8 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
 
         for dialect, by_size in urls.items():
             for n, url in by_size.items():
+                if args.actions_only:
+                    break
                 console.log(f"reflection: {dialect}, {n} tables")
                 result = reflection.measure(url, repeat)
                 raw[f"reflection/{dialect}/{n}"] = {k: v.as_json() for k, v in result.items()}
@@ -125,6 +129,8 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
                                 noise(warm, bare)))
 
         for dialect, by_size in urls.items():
+            if args.actions_only:
+                break
             url = by_size[big]
             console.log(f"startup: {dialect}, {big} tables")
             result = server.startup(url, 1 if args.quick else 3)
@@ -138,27 +144,17 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
             rows.append(Row("resident memory (RSS)", f"{dialect} {big}",
                             f"{rss.median:.0f} MiB", "", None, "< 150 MiB", rss.median < 150))
 
-        console.log("get_action_list under load")
-        url = urls["sqlite"][big]
-        result = server.throughput(url, 1 if args.quick else 3,
-                                   requests=1000 if args.quick else 6000,
-                                   concurrency=32, seconds=15 if args.quick else 30)
-        raw["throughput"] = {
-            name: ({k: (v.as_json() if isinstance(v, Sample) else v) for k, v in r.items()}
-                   if isinstance(r, dict) else r)
-            for name, r in result.items()}
-        flex_r, bare_r = result["flexorm"], result["bare"]
-        ratio = flex_r["rps"].median / bare_r["rps"].median
-        rows.append(Row("get_action_list req/s (32 conns)", f"sqlite {big}",
-                        f"{flex_r['rps'].median:.0f}/s", f"{bare_r['rps'].median:.0f}/s", ratio,
-                        "≥ 0.85x bare", ratio >= 0.85, noise(flex_r["rps"], bare_r["rps"])))
-        rows.append(Row("get_action_list p50 / p99 latency", f"sqlite {big}",
-                        f"{flex_r['p50_ms'].median:.1f} / {flex_r['p99_ms'].median:.1f} ms",
-                        f"{bare_r['p50_ms'].median:.1f} / {bare_r['p99_ms'].median:.1f} ms",
-                        None, "", None))
-        rows.append(Row("resident memory after load", f"sqlite {big}",
-                        f"{result['rss_after_load_mib']:.0f} MiB", "", None, "< 150 MiB",
-                        float(str(result["rss_after_load_mib"])) < 150))
+        if not args.actions_only:
+            rows.extend(_throughput(urls["sqlite"][big], big, args, raw, console))
+
+        for dialect, by_size in urls.items():
+            console.log(f"per-record action, {record.CALLS} calls: {dialect}")
+            result = record.measure(by_size[sizes[0]], repeat)
+            flex_t, bare_t = result["flexorm"], result["bare"]
+            raw[f"record/{dialect}"] = {"flexorm": flex_t.as_json(), "bare": bare_t.as_json()}
+            rows.append(Row(f"execute_action per record, {record.CALLS} calls", dialect,
+                            ms(flex_t), ms(bare_t), flex_t.median / bare_t.median, "", None,
+                            noise(flex_t, bare_t)))
 
         for dialect, by_size in urls.items():
             console.log(f"bulk action over {ids} ids: {dialect}")
@@ -179,7 +175,7 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
             rows.append(Row("  statements", dialect, _verbs(stmts["flexorm"]),
                             _verbs(stmts["bare"]), None, "1 SELECT per 1,000 ids",
                             stmts["flexorm"].get("SELECT", 0) <= -(-ids // bulk.CHUNK)))
-    if not args.quick and not args.no_scale:
+    if not (args.quick or args.no_scale or args.actions_only):
         results = scale.measure(["sqlite", "postgresql", "mariadb"], list(scale.SIZES),
                                 args.bare_limit, console)
         raw["scale"] = results
@@ -226,6 +222,32 @@ def scale_rows(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _throughput(url: str, big: int, args: argparse.Namespace, raw: dict[str, Any],
+                console: Console) -> list[Row]:
+    console.log("get_action_list under load")
+    rows: list[Row] = []
+    result = server.throughput(url, 1 if args.quick else 3,
+                               requests=1000 if args.quick else 6000,
+                               concurrency=32, seconds=15 if args.quick else 30)
+    raw["throughput"] = {
+        name: ({k: (v.as_json() if isinstance(v, Sample) else v) for k, v in r.items()}
+               if isinstance(r, dict) else r)
+        for name, r in result.items()}
+    flex_r, bare_r = result["flexorm"], result["bare"]
+    ratio = flex_r["rps"].median / bare_r["rps"].median
+    rows.append(Row("get_action_list req/s (32 conns)", f"sqlite {big}",
+                    f"{flex_r['rps'].median:.0f}/s", f"{bare_r['rps'].median:.0f}/s", ratio,
+                    "≥ 0.85x bare", ratio >= 0.85, noise(flex_r["rps"], bare_r["rps"])))
+    rows.append(Row("get_action_list p50 / p99 latency", f"sqlite {big}",
+                    f"{flex_r['p50_ms'].median:.1f} / {flex_r['p99_ms'].median:.1f} ms",
+                    f"{bare_r['p50_ms'].median:.1f} / {bare_r['p99_ms'].median:.1f} ms",
+                    None, "", None))
+    rows.append(Row("resident memory after load", f"sqlite {big}",
+                    f"{result['rss_after_load_mib']:.0f} MiB", "", None, "< 150 MiB",
+                    float(str(result["rss_after_load_mib"])) < 150))
+    return rows
+
+
 def _verbs(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {verb}" for verb, n in sorted(counts.items()))
 
@@ -261,6 +283,8 @@ def main() -> None:
                         help="leave out reflection at 1,000-10,000 tables (about 20 minutes)")
     parser.add_argument("--bare-limit", type=float, default=120.0,
                         help="seconds after which the bare inspector is stopped at scale")
+    parser.add_argument("--actions-only", action="store_true",
+                        help="only the execute_action figures (per record and bulk)")
     args = parser.parse_args()
     console = Console(width=None if Console().is_terminal else 150)
     started = time.time()

@@ -7,7 +7,7 @@ Examples:
 
 from flexorm.actions.context import ActionContext
 from flexorm.actions.declaration import action
-from flexorm.actions.params import Param, Text
+from flexorm.actions.params import Code, Param, Sql, Text, Translatable
 from flexorm.actions.policies import (
     all_of,
     any_of,
@@ -35,6 +35,7 @@ __all__ = [
     "ActionContext",
     "ActionError",
     "Caller",
+    "Code",
     "ConfigurationError",
     "Flex",
     "FlexormError",
@@ -42,7 +43,9 @@ __all__ = [
     "Param",
     "PermissionDenied",
     "Settings",
+    "Sql",
     "Text",
+    "Translatable",
     "ValidationError",
     "action",
     "all_of",

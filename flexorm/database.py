@@ -3,6 +3,17 @@
 Async action bodies and the server's own queries use the async engine (aiosqlite, psycopg).
 Sync action bodies run in a worker thread, off the event loop, with a blocking session from the
 sync engine (pysqlite, psycopg), so a slow body never stalls other requests.
+
+Transactions and locks:
+
+- SQLite: Python's ``sqlite3`` module begins a transaction only before the first write, so the
+  reads of a transaction would run outside it. flexorm takes over ``BEGIN`` (SQLAlchemy's
+  documented recipe for pysqlite and aiosqlite): every transaction begins with its first
+  statement, and one opened with :data:`WRITE` begins with ``BEGIN IMMEDIATE``, taking the
+  database's write lock before it reads anything, so writing actions run one after another.
+- Waiting for a lock is bounded by ``lock_timeout`` seconds on every database (SQLite's busy
+  timeout, PostgreSQL's ``lock_timeout``, MySQL's and MariaDB's
+  ``innodb_lock_wait_timeout``); past it the statement fails, and the request answers 409.
 """
 
 from __future__ import annotations
@@ -11,10 +22,11 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, NullPool, create_engine
+from sqlalchemy import Engine, NullPool, create_engine, event, select
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,9 +38,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from flexorm._url import async_url, parse_url, sync_url
 from flexorm.exceptions import DatabaseError
 
-__all__ = ["Database", "require_sqlite_file", "run_blocking"]
+__all__ = ["WRITE", "Database", "require_sqlite_file", "run_blocking"]
 
 T = TypeVar("T")
+
+WRITE: dict[str, Any] = {"flexorm_writes": True}
+"""Execution options of a transaction that will write: on SQLite it begins ``IMMEDIATE``."""
+
+PING_TIMEOUT = 5.0
+"""Seconds ``/health`` waits for the database to answer."""
+
+DEFAULT_LOCK_TIMEOUT = 10.0
+"""Seconds a statement waits for a lock another transaction holds."""
 
 
 def require_sqlite_file(url: str | URL) -> None:
@@ -79,6 +100,34 @@ async def run_blocking(engine: AsyncEngine, work: Callable[[Connection], T]) -> 
     return await asyncio.to_thread(on_own_connection)
 
 
+def _lock_wait(backend: str, seconds: float, url: URL) -> dict[str, Any]:
+    """Connection arguments bounding how long a statement waits for a lock (a setting the URL
+    already makes is left alone)."""
+    if backend == "sqlite" and "timeout" not in url.query:
+        return {"timeout": seconds}
+    if backend == "postgresql" and "options" not in url.query:
+        return {"options": f"-c lock_timeout={max(1, round(seconds * 1000))}"}
+    if backend in ("mysql", "mariadb") and "init_command" not in url.query:
+        return {"init_command":
+                f"SET SESSION innodb_lock_wait_timeout = {max(1, round(seconds))}"}
+    return {}
+
+
+def _begin_explicitly(engine: Engine) -> None:
+    """SQLAlchemy's recipe for SQLite transactions that include their reads: the driver
+    starts none on its own, SQLAlchemy emits ``BEGIN`` (``BEGIN IMMEDIATE`` under
+    :data:`WRITE`)."""
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("flexorm_writes", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 @dataclass(frozen=True)
 class Database:
     """The engines and session factories of one database URL."""
@@ -90,11 +139,17 @@ class Database:
     sync_sessions: sessionmaker[Session]
 
     @classmethod
-    def connect(cls, url: str | URL) -> Database:
+    def connect(cls, url: str | URL, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Database:
         """Create the engines (lazily: nothing connects until the first query)."""
         parsed = parse_url(url)
-        engine = create_async_engine(async_url(parsed), pool_pre_ping=True)
-        sync_engine = create_engine(sync_url(parsed), pool_pre_ping=True)
+        backend = parsed.get_backend_name()
+        engine = create_async_engine(async_url(parsed), pool_pre_ping=True,
+                                     connect_args=_lock_wait(backend, lock_timeout, parsed))
+        sync_engine = create_engine(sync_url(parsed), pool_pre_ping=True,
+                                    connect_args=_lock_wait(backend, lock_timeout, parsed))
+        if backend == "sqlite":
+            _begin_explicitly(engine.sync_engine)
+            _begin_explicitly(sync_engine)
         return cls(
             url=parsed,
             engine=engine,
@@ -106,6 +161,15 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    async def reachable(self, timeout: float = PING_TIMEOUT) -> bool:
+        """Whether the database answers a query within ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as conn:
+                await conn.scalar(select(1))
+        except (OSError, SQLAlchemyError, TimeoutError):
+            return False
+        return True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

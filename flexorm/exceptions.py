@@ -8,7 +8,8 @@ The hierarchy::
     FlexormError
     ├── ConfigurationError        bad settings, bad action declarations (a developer's mistake)
     ├── DatabaseError             the database cannot be reached or reflected
-    │   └── MigrationError        flexorm's own tables are missing, behind, or cannot migrate
+    │   ├── MigrationError        flexorm's own tables are missing, behind, or cannot migrate
+    │   └── DatabaseUnavailable   the database cannot be reached right now (503)
     ├── UnknownCollectionError    a collection name that the reflected schema does not have
     ├── RequestError              a request that cannot be understood (400)
     │   └── UnknownActionError    execute_action names no registered action
@@ -17,6 +18,7 @@ The hierarchy::
     │   └── TooManyChanges        a run changed more rows than its max_affected (400)
     ├── IdempotencyConflict       an idempotency key reused for another payload, or in use (409)
     ├── PreviewMismatch           a preview_token whose dry run changed other counts (409)
+    ├── ConcurrencyConflict       a deadlock, serialization failure or lock wait too long (409)
     ├── PermissionDenied          the caller may not do this (403)
     └── NotAuthenticated          no valid credentials (403, as the reference bridge answers)
 """
@@ -28,8 +30,10 @@ from typing import Literal
 
 __all__ = [
     "ActionError",
+    "ConcurrencyConflict",
     "ConfigurationError",
     "DatabaseError",
+    "DatabaseUnavailable",
     "FlexormError",
     "IdempotencyConflict",
     "MigrationError",
@@ -86,6 +90,10 @@ class MigrationError(DatabaseError):
 
     The message says in one line what to run (``flexorm db upgrade <url>``).
     """
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database cannot be reached right now (down, restarting, refusing connections)."""
 
 
 class UnknownCollectionError(FlexormError):
@@ -178,6 +186,23 @@ class IdempotencyConflict(FlexormError):
                  reason: Literal["mismatch", "in_progress"]) -> None:
         super().__init__(message)
         self.key = key
+        self.reason = reason
+
+
+class ConcurrencyConflict(FlexormError):
+    """Another transaction working on the same rows made this one fail: a deadlock
+    (``reason="deadlock"``), a serialization failure (``"serialization"``) or a lock held
+    longer than flexorm waits (``"lock_timeout"``). Nothing was written; trying again can
+    succeed.
+
+    Args:
+        message: what happened, for the caller.
+        reason: ``"deadlock"``, ``"serialization"`` or ``"lock_timeout"``.
+    """
+
+    def __init__(self, message: str, *,
+                 reason: Literal["deadlock", "serialization", "lock_timeout"]) -> None:
+        super().__init__(message)
         self.reason = reason
 
 

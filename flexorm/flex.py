@@ -117,12 +117,16 @@ class Flex(FlexormPlugin):
             icon: a Jet Admin icon name.
             allow: a permission policy: ``(ctx) -> bool``, or one of flexorm's (``can_write``...).
             writes: whether the action writes; ``writes=False`` lets read-only Jet Admin users
-                run it.
+                run it, and loads its rows without locking them.
             options: per-parameter hooks answering ``get_field_options``.
             preview: add a "Preview only: nothing is saved" checkbox (checked by default) that
                 makes the run a dry run, showing what it would change.
             max_affected: the most rows of any one table a run may change; more is rolled back
                 and answered with a 400.
+            skip_locked: with ``for_instance``, selected records that another action is
+                changing are left out rather than waited for (queue-like work).
+            retries: how many times to run the action again after a deadlock or a
+                serialization failure (off by default: a body may have side effects).
         """
 
         check_options("action", options)

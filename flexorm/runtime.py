@@ -148,7 +148,7 @@ async def open_runtime(settings: Settings, declarations: Sequence[ActionDeclarat
             "no database URL: pass one to Flex(...) or set FLEXORM_DATABASE_URL"
         )
     require_sqlite_file(settings.database_url)
-    database = Database.connect(settings.database_url)
+    database = Database.connect(settings.database_url, lock_timeout=settings.lock_timeout)
     journal: Journal | None = None
     try:
         if settings.journal:

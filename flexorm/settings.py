@@ -122,6 +122,9 @@ class Settings:
     """Record every ``execute_action`` in flexorm's own tables and honour idempotency keys
     (``FLEXORM_JOURNAL``). ``False`` runs without those tables: no journal, and a request with
     an idempotency key is refused."""
+    lock_timeout: float = 10.0
+    """Seconds a statement waits for a row or database lock held by another action before the
+    request answers 409 (``FLEXORM_LOCK_TIMEOUT``): never an endless wait."""
     reflection_cache: bool = True
     """Keep the reflected schema on disk and reuse it while the database's schema fingerprint is
     unchanged (``FLEXORM_REFLECTION_CACHE``; the folder is ``FLEXORM_CACHE_DIR``, by default
@@ -145,10 +148,11 @@ class Settings:
         if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
             raise ConfigurationError(f"dry_run_rows must be a whole number, 0 or more, not "
                                      f"{rows!r}")
-        timeout = self.auth_timeout
-        if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
-                or not timeout > 0 or timeout == float("inf")):
-            raise ConfigurationError(f"auth_timeout must be more than 0 seconds, not {timeout!r}")
+        for name in ("auth_timeout", "lock_timeout"):
+            timeout = getattr(self, name)
+            if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
+                    or not timeout > 0 or timeout == float("inf")):
+                raise ConfigurationError(f"{name} must be more than 0 seconds, not {timeout!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -182,6 +186,7 @@ class Settings:
             "auto_upgrade": _flag,
             "journal": _flag,
             "reflection_cache": _flag,
+            "lock_timeout": _seconds,
         }
         env_names = {"tokens": "FLEXORM_TOKEN"}
         for name, read in readers.items():

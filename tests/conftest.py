@@ -10,6 +10,7 @@ Without PostgreSQL binaries the PostgreSQL tests are skipped locally, and fail u
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -66,13 +67,13 @@ def postgres_server() -> Iterator[str]:
     yield from _started(running_server, PostgresUnavailable)
 
 
-@pytest.fixture
-def pg_url(postgres_server: str) -> Iterator[str]:
+@contextlib.contextmanager
+def _pg_database(server: str) -> Iterator[str]:
     name = f"flexorm_test_{os.getpid()}_{next(_counter)}"
-    admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    url = sa.make_url(server).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
     finally:
@@ -81,25 +82,36 @@ def pg_url(postgres_server: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def pg_url(postgres_server: str) -> Iterator[str]:
+    with _pg_database(postgres_server) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def mariadb_server() -> Iterator[str]:
     yield from _started(_mariadb.running_server, _mariadb.MariaDBUnavailable)
 
 
-@pytest.fixture
-def mariadb_url(mariadb_server: str) -> Iterator[str]:
-    """A fresh database on the MariaDB server, as a plain ``mysql://`` URL."""
+@contextlib.contextmanager
+def _mariadb_database(server: str) -> Iterator[str]:
     name = f"flexorm_test_{os.getpid()}_{next(_counter)}"
-    admin = sync_engine(mariadb_server)
+    admin = sync_engine(server)
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE `{name}`")
     try:
-        yield sa.make_url(mariadb_server).set(database=name).render_as_string(
-            hide_password=False)
+        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
         admin.dispose()
+
+
+@pytest.fixture
+def mariadb_url(mariadb_server: str) -> Iterator[str]:
+    """A fresh database on the MariaDB server, as a plain ``mysql://`` URL."""
+    with _mariadb_database(mariadb_server) as url:
+        yield url
 
 
 @pytest.fixture
@@ -119,6 +131,22 @@ def any_url(request: pytest.FixtureRequest) -> str:
     """``db_url``, and MariaDB too: for tests that hold on every SQLAlchemy database."""
     name = {"sqlite": "sqlite_url", "postgresql": "pg_url", "mariadb": "mariadb_url"}
     return str(request.getfixturevalue(name[request.param]))
+
+
+@pytest.fixture(scope="module", params=[
+    "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
+    pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def module_any_url(request: pytest.FixtureRequest,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``any_url``, one database shared by a module's tests (for a server they all use)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    elif request.param == "postgresql":
+        with _pg_database(request.getfixturevalue("postgres_server")) as url:
+            yield url
+    else:
+        with _mariadb_database(request.getfixturevalue("mariadb_server")) as url:
+            yield url
 
 
 def sync_engine(url: str) -> sa.Engine:

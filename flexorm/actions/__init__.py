@@ -8,19 +8,22 @@ from flexorm.actions.declaration import (
     collect_model_actions,
     declare,
 )
-from flexorm.actions.params import ColumnRef, ModelRef, Param, Text
+from flexorm.actions.params import Code, ColumnRef, ModelRef, Param, Sql, Text, Translatable
 from flexorm.actions.service import ActionService
 
 __all__ = [
     "ActionContext",
     "ActionDeclaration",
     "ActionService",
+    "Code",
     "ColumnRef",
     "ModelRef",
     "OptionsHook",
     "Param",
     "Policy",
+    "Sql",
     "Text",
+    "Translatable",
     "action",
     "collect_model_actions",
     "declare",

@@ -15,10 +15,17 @@ naming the view, before any SQL is sent, so the action answers a 400 and writes 
 
 Ids match rows as the database compares them: a blank-padded ``CHAR(n)`` key (Northwind's
 ``customers.customer_id``) matches an id sent without its trailing blanks.
+
+Loading with a :class:`Locking` locks the rows for the rest of the transaction
+(``SELECT ... ORDER BY key FOR UPDATE``), in key order, so that two transactions wanting
+overlapping rows take their locks in the same order and cannot deadlock each other. SQLite has
+no row locks: there a writing action holds the whole database from its start (see
+:mod:`flexorm.database`). Rows of views are read without locks.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -33,7 +40,21 @@ from flexorm.protocol.encoding import row_to_dict
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.reflection.typemap import base_type
 
-__all__ = ["Row", "RowClass", "RowClasses", "load_by_ids", "load_inverse_chunk"]
+__all__ = ["Locking", "Row", "RowClass", "RowClasses", "Selection", "load_by_ids",
+           "load_groups", "load_inverse_chunk", "row_locks"]
+
+
+@dataclass(frozen=True, slots=True)
+class Locking:
+    """Rows are loaded ``FOR UPDATE``; with ``skip_locked``, rows another transaction holds are
+    left out instead of waited for."""
+
+    skip_locked: bool = False
+
+
+def row_locks(dialect: sa.Dialect) -> bool:
+    """Whether the database locks single rows (``SELECT ... FOR UPDATE``): SQLite does not."""
+    return dialect.name != "sqlite"
 
 
 class Row:
@@ -69,6 +90,8 @@ class RowClass:
     """Whether ``order`` identifies a row (a declared key), so keyset pagination is safe."""
     match_key: Callable[[Any], Any] = field(default=lambda value: value)
     """How an id and a row's key are compared in Python (as the database compares them)."""
+    key_matches: tuple[Callable[[Any], Any], ...] = ()
+    """:attr:`match_key` of each column of ``order``, for full keys."""
     exact_ids: bool = False
     """Each id names at most one row, and only when equal to its key in Python (a one-column
     declared key that is not ``CHAR``): loading needs no blank trimming nor row grouping."""
@@ -204,6 +227,7 @@ class RowClasses:
             order=order, order_keys=tuple(mapper.get_property_by_column(c).key for c in order),
             unique_order=collection.has_primary_key,
             match_key=match_key,
+            key_matches=tuple(_match_key(column.type) for column in order),
             exact_ids=(collection.has_primary_key and len(order) == 1
                        and match_key is _same),
         )
@@ -214,55 +238,195 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def load_by_ids(
-    session: Session, rows: RowClass, ids: Sequence[Any], chunk_size: int
-) -> tuple[list[Any], list[Any]]:
-    """The rows with these ids, in the ids' order, and the ids that match no row.
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The rows a list of ids names: found, missing, and ids naming more than one row."""
 
-    One ``SELECT ... WHERE id IN (...)`` per chunk of ``chunk_size`` ids. When the id column is
-    not unique (the first column of a composite key), every matching row is returned.
+    rows: list[Any]
+    """In the ids' order."""
+    missing: list[Any]
+    """Ids that match no row."""
+    ambiguous: list[tuple[Any, int]]
+    """``(id, how many rows it matches)`` for each id that names more than one row: an
+    action never acts on more rows than were selected, so these are refused."""
+
+
+def load_by_ids(
+    session: Session, rows: RowClass, ids: Sequence[Any], chunk_size: int,
+    lock: Locking | None = None,
+) -> Selection:
+    """The rows with these ids, in the ids' order (see :func:`load_groups`).
+
+    One ``SELECT ... WHERE id IN (...)`` per chunk of ``chunk_size`` ids.
     """
-    if rows.exact_ids:
-        return _load_exact(session, rows, ids, chunk_size)
+    return load_groups(session, rows, [ids], chunk_size, lock)[0]
+
+
+def load_groups(
+    session: Session, rows: RowClass, groups: Sequence[Sequence[Any]], chunk_size: int,
+    lock: Locking | None = None,
+) -> list[Selection]:
+    """:func:`load_by_ids` for several lists of ids of one collection, in one pass over the
+    rows they name together.
+
+    An id is a value of the collection's first key column (Jet Admin's id), or a full key: a
+    tuple of every key column's value, in key order. A first-column id that matches several
+    rows (a composite key, a table without one) is *ambiguous*, and none of its rows is
+    returned.
+
+    With ``lock``, the rows are locked in key order (the ids sorted, each chunk ordered by the
+    key). With ``lock.skip_locked``, ids of rows another transaction holds are left out.
+    """
+    wanted: Sequence[Any] = (groups[0] if len(groups) == 1
+                             else list(dict.fromkeys(itertools.chain.from_iterable(groups))))
+    locking = lock is not None and not rows.collection.is_view
+    if locking:
+        wanted = _in_key_order(wanted)
+    statement = sa.select(rows.cls)
+    if locking and lock is not None:
+        statement = statement.order_by(*rows.order).with_for_update(
+            skip_locked=lock.skip_locked)
+    full = [value for value in wanted if isinstance(value, tuple)]
+    if rows.exact_ids and not full:
+        exact = _fetch_exact(session, rows, statement, wanted, chunk_size)
+        picked = [_pick_exact(exact, ids, single=len(groups) == 1) for ids in groups]
+    else:
+        plain = [value for value in wanted if not isinstance(value, tuple)] if full else wanted
+        found = _fetch(session, rows, statement, plain, chunk_size) if plain else {}
+        by_key = _fetch_full(session, rows, statement, full, chunk_size) if full else {}
+        # without a declared key, rows sharing a first column are one object to the ORM:
+        # the database counts them
+        counts = (_duplicates(session, rows, plain, chunk_size)
+                  if plain and not rows.unique_order else {})
+        picked = [_pick(rows, found, by_key, counts, ids) for ids in groups]
+    if locking and lock is not None and lock.skip_locked:
+        return _without_skipped(session, rows, picked)
+    return picked
+
+
+def _in_key_order(ids: Sequence[Any]) -> Sequence[Any]:
+    try:
+        return sorted(ids)
+    except TypeError:  # ids of mixed kinds: the database orders each chunk still
+        return ids
+
+
+def _fetch(session: Session, rows: RowClass, statement: sa.Select[Any], ids: Sequence[Any],
+           chunk_size: int) -> dict[Any, list[Any]]:
     found: dict[Any, list[Any]] = {}
     seen: set[int] = set()  # a row matched again by a later chunk ("AB" then "AB   ")
     match = rows.match_key
     for chunk in _chunks(ids, chunk_size):
-        statement = sa.select(rows.cls).where(rows.id_column.in_(chunk))
-        for row in session.scalars(statement):
+        for row in session.scalars(statement.where(rows.id_column.in_(chunk))):
             if id(row) not in seen:
                 seen.add(id(row))
                 found.setdefault(match(getattr(row, rows.id_key)), []).append(row)
+    return found
+
+
+def _full_key(rows: RowClass, values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(match(value) for match, value in zip(rows.key_matches, values, strict=True))
+
+
+def _fetch_full(session: Session, rows: RowClass, statement: sa.Select[Any],
+                keys: Sequence[tuple[Any, ...]], chunk_size: int) -> dict[Any, list[Any]]:
+    """Rows by full key: one ``WHERE (k1 = ? AND k2 = ?) OR ...`` per chunk (a form every
+    database takes)."""
+    found: dict[Any, list[Any]] = {}
+    for chunk in _chunks(keys, chunk_size):
+        condition = sa.or_(*(sa.and_(*(column == value for column, value
+                                       in zip(rows.order, key, strict=True)))
+                             for key in chunk))
+        for row in session.scalars(statement.where(condition)):
+            key = _full_key(rows, (getattr(row, name) for name in rows.order_keys))
+            found.setdefault(key, []).append(row)
+    return found
+
+
+def _duplicates(session: Session, rows: RowClass, ids: Sequence[Any],
+                chunk_size: int) -> dict[Any, int]:
+    """How many rows each id matches, for the ids matching more than one."""
+    counts: dict[Any, int] = {}
+    number = sa.func.count()
+    for chunk in _chunks(ids, chunk_size):
+        query = (sa.select(rows.id_column, number).where(rows.id_column.in_(chunk))
+                 .group_by(rows.id_column).having(number > 1))
+        for value, count in session.execute(query):
+            key = rows.match_key(value)
+            counts[key] = counts.get(key, 0) + int(count)
+    return counts
+
+
+def _pick(rows: RowClass, found: dict[Any, list[Any]], by_key: dict[Any, list[Any]],
+          counts: dict[Any, int], ids: Sequence[Any]) -> Selection:
     loaded: list[Any] = []
     missing: list[Any] = []
-    used: set[Any] = set()
+    ambiguous: list[tuple[Any, int]] = []
+    seen: set[int] = set()  # "AB" and "AB   " name the same CHAR(5) row: loaded once
+    match = rows.match_key
     for value in ids:
-        key = match(value)
-        if key in found:
-            if key not in used:  # "AB" and "AB   " name the same CHAR(5) row: loaded once
-                used.add(key)
-                loaded.extend(found[key])
+        if isinstance(value, tuple):
+            hit = by_key.get(_full_key(rows, value))
         else:
+            key = match(value)
+            hit = found.get(key)
+            matched = counts.get(key) or len(hit or ())
+            if matched > 1:
+                ambiguous.append((value, matched))
+                continue
+        if hit is None:
             missing.append(value)
-    return loaded, missing
+            continue
+        for row in hit:
+            if id(row) not in seen:
+                seen.add(id(row))
+                loaded.append(row)
+    return Selection(loaded, missing, ambiguous)
 
 
-def _load_exact(
-    session: Session, rows: RowClass, ids: Sequence[Any], chunk_size: int
-) -> tuple[list[Any], list[Any]]:
-    """:func:`load_by_ids` when each id names at most one row, equal to its key: one dict
-    entry per row (large selections keep fewer objects alive, so the collector has less to
-    walk)."""
+def _fetch_exact(session: Session, rows: RowClass, statement: sa.Select[Any],
+                 ids: Sequence[Any], chunk_size: int) -> dict[Any, Any]:
+    """:func:`_fetch` when each id names at most one row, equal to its key: one dict entry per
+    row (large selections keep fewer objects alive, so the collector has less to walk)."""
     found: dict[Any, Any] = {}
     key = rows.id_key
     for chunk in _chunks(ids, chunk_size):
-        statement = sa.select(rows.cls).where(rows.id_column.in_(chunk))
-        for row in session.scalars(statement):
+        for row in session.scalars(statement.where(rows.id_column.in_(chunk))):
             found[getattr(row, key)] = row
-    if len(found) == len(ids):  # every id found once: no id missing, none repeated
-        return [found[value] for value in ids], []
-    return ([found[value] for value in dict.fromkeys(ids) if value in found],
-            [value for value in ids if value not in found])
+    return found
+
+
+def _pick_exact(found: dict[Any, Any], ids: Sequence[Any], single: bool) -> Selection:
+    if single and len(found) == len(ids):  # every id found once: none missing, none repeated
+        return Selection([found[value] for value in ids], [], [])
+    return Selection([found[value] for value in dict.fromkeys(ids) if value in found],
+                     [value for value in ids if value not in found], [])
+
+
+def _without_skipped(session: Session, rows: RowClass,
+                     picked: list[Selection]) -> list[Selection]:
+    """Take the ids of rows that exist (but were skipped, locked by another transaction) out
+    of the missing ones."""
+    missing = list(dict.fromkeys(itertools.chain.from_iterable(p.missing for p in picked)))
+    plain = [value for value in missing if not isinstance(value, tuple)]
+    full = [value for value in missing if isinstance(value, tuple)]
+    if not missing:
+        return picked
+    present: set[Any] = set()
+    if plain:
+        present.update(rows.match_key(value) for value in session.scalars(
+            sa.select(rows.id_column).where(rows.id_column.in_(plain))))
+    if full:
+        condition = sa.or_(*(sa.and_(*(column == value for column, value
+                                       in zip(rows.order, key, strict=True))) for key in full))
+        present.update(_full_key(rows, row) for row in session.execute(
+            sa.select(*rows.order).where(condition)))
+    def exists(value: Any) -> bool:
+        return (_full_key(rows, value) if isinstance(value, tuple)
+                else rows.match_key(value)) in present
+
+    return [Selection(p.rows, [value for value in p.missing if not exists(value)],
+                      p.ambiguous) for p in picked]
 
 
 Cursor = tuple[Any, ...] | int | None
@@ -270,15 +434,19 @@ Cursor = tuple[Any, ...] | int | None
 
 
 def load_inverse_chunk(
-    session: Session, rows: RowClass, exclude: frozenset[Any], after: Cursor, chunk_size: int
+    session: Session, rows: RowClass, exclude: frozenset[Any], after: Cursor, chunk_size: int,
+    lock: Locking | None = None,
 ) -> tuple[list[Any], Cursor]:
     """One chunk of the rows whose id is not in ``exclude``, and the cursor of the next chunk
     (``None`` after the last).
 
     Pages by key (``WHERE key > last ORDER BY key LIMIT n``), so each chunk is one cheap query;
-    a table without a declared key pages by offset.
+    a table without a declared key pages by offset. With ``lock``, the chunk's rows are locked
+    as they are loaded.
     """
     statement = sa.select(rows.cls).order_by(*rows.order).limit(chunk_size)
+    if lock is not None and not rows.collection.is_view:
+        statement = statement.with_for_update(skip_locked=lock.skip_locked)
     if rows.unique_order:
         if isinstance(after, tuple) and after:
             key = rows.order[0] if len(rows.order) == 1 else sa.tuple_(*rows.order)
@@ -293,5 +461,9 @@ def load_inverse_chunk(
     else:
         cursor = (after if isinstance(after, int) else 0) + len(page)
     match = rows.match_key
-    excluded = {match(value) for value in exclude}
+    excluded = {match(value) for value in exclude if not isinstance(value, tuple)}
+    excluded_keys = {_full_key(rows, value) for value in exclude if isinstance(value, tuple)}
+    if excluded_keys:
+        page = [row for row in page if _full_key(
+            rows, (getattr(row, name) for name in rows.order_keys)) not in excluded_keys]
     return [row for row in page if match(getattr(row, rows.id_key)) not in excluded], cursor

@@ -10,6 +10,13 @@ Around the body, a :class:`~flexorm.actions._dry_run.Watch` collects what it cha
 run needs it, and settles the run after its last flush, before the journal row: a cap, a
 preview token, a dry run's rollback. Work a body hands to ``ctx.after_commit`` runs once the
 transaction committed.
+
+An action that may write (the default, ``writes=True``) locks what it acts on for the length of
+its transaction: on SQLite the whole database from the transaction's start (``BEGIN
+IMMEDIATE``), elsewhere the selected records and the rows its parameters name
+(``SELECT ... FOR UPDATE``), one collection after the other by name, each in key order. A
+deadlock or serialization failure runs the action again when it was declared with ``retries``,
+and otherwise answers 409 (:mod:`flexorm.db_errors`).
 """
 
 from __future__ import annotations
@@ -21,20 +28,31 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio.to_thread
+import sqlalchemy as sa
+from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from flexorm.actions._dry_run import DryRunEnded, Safeguards, Watch
-from flexorm.actions._rows import Cursor, RowClasses, load_by_ids, load_inverse_chunk
+from flexorm.actions._rows import (
+    Cursor,
+    Locking,
+    RowClasses,
+    load_groups,
+    load_inverse_chunk,
+    row_locks,
+)
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.changes import Changes
 from flexorm.actions.context import ActionContext
 from flexorm.actions.policies import PolicyChecker, denied
 from flexorm.actions.steps import Blocking, Settle, Steps, run, run_blocking
 from flexorm.auth.caller import Caller
-from flexorm.database import Database
+from flexorm.database import WRITE, Database
+from flexorm.db_errors import RETRYABLE, classify, translate
 from flexorm.exceptions import ValidationError
 from flexorm.protocol.encoding import encode
+from flexorm.reflection.records import CollectionInfo
 
 __all__ = ["Invocation", "OnSuccess", "Outcome", "Runner"]
 
@@ -43,7 +61,10 @@ logger = logging.getLogger("flexorm.actions")
 Hooks = list[Callable[[], Any]]
 """What a body registered with ``ctx.after_commit``."""
 
+logger = logging.getLogger("flexorm.actions")
+
 _SHOWN_MISSING = 20
+_SHOWN_AMBIGUOUS = 5
 
 
 class OnSuccess(Protocol):
@@ -95,6 +116,29 @@ def _missing_message(collection: str, ids: list[Any]) -> str:
     return f"no {collection} record with id {shown}{more}"
 
 
+def _references(session: Session, collection: CollectionInfo, column: str, value: Any) -> bool:
+    """Whether a row of ``collection`` has ``value`` in ``column`` (a foreign key's target)."""
+    target = collection.sa_table.c[column]
+    return session.execute(sa.select(target).where(target == value).limit(1)).first() is not None
+
+
+def _shown_id(value: Any) -> str:
+    return repr(list(value)) if isinstance(value, tuple) else repr(value)
+
+
+def _ambiguous_message(collection: CollectionInfo, value: Any, count: int) -> str:
+    """An id matching several rows: how many, and what would name one of them."""
+    first = collection.primary_key_field
+    if not collection.has_primary_key:
+        return (f"id {_shown_id(value)} matches {count} {collection.name} records: "
+                f"{collection.name} has no primary key, and its records are told apart by "
+                f"their first column, {first}, alone; these cannot be")
+    columns = ", ".join(collection.primary_key)
+    example = ", ".join(f'"{name}": ...' for name in collection.primary_key)
+    return (f"id {_shown_id(value)} matches {count} {collection.name} records, whose key is "
+            f"({columns}): send the full key, {{{example}}}")
+
+
 def _encoded(_session: Session, value: Any) -> Any:
     """A body's result, JSON-encoded inside the transaction (lazy attributes can still load);
     ``None`` answers ``true``."""
@@ -128,11 +172,36 @@ class Runner:
         Raises:
             TooManyChanges: more rows of a table changed than the action's ``max_affected``.
             PreviewMismatch: the request's preview token is not this run's.
+            ConcurrencyConflict: a deadlock or serialization failure (after the declared
+                retries), or a lock held by another action for longer than flexorm waits.
+            RequestError: the database refused a value that does not fit its column.
+            DatabaseUnavailable: the database cannot be reached.
         """
+        declaration = invocation.bound.declaration
+        attempt = 0
+        while True:
+            try:
+                return await self._run_once(invocation)
+            except StatementError as exc:
+                kind = classify(exc)
+                if kind in RETRYABLE and attempt < declaration.retries:
+                    attempt += 1
+                    logger.info("action %r: %s, running it again (%d of %d)",
+                                invocation.bound.name, kind, attempt, declaration.retries)
+                    continue
+                error = translate(exc, kind)
+                if error is None:
+                    raise
+                raise error from exc
+
+    async def _run_once(self, invocation: Invocation) -> Outcome:
+        """One attempt in one transaction; ``ctx.after_commit`` work once it committed."""
         hooks: Hooks = []
         try:
             if invocation.bound.declaration.is_async:
                 async with self._database.sessions() as session, session.begin():
+                    if invocation.bound.declaration.writes:
+                        await session.connection(execution_options=WRITE)
                     outcome = await run(self._watched(session, invocation, hooks), session)
             else:
                 outcome = await anyio.to_thread.run_sync(self._run_blocking, invocation, hooks)
@@ -143,6 +212,8 @@ class Runner:
 
     def _run_blocking(self, invocation: Invocation, hooks: Hooks) -> Outcome:
         with self._database.sync_sessions() as session, session.begin():
+            if invocation.bound.declaration.writes:
+                session.connection(execution_options=WRITE)
             return run_blocking(self._watched(session, invocation, hooks), session)
 
     def _watched(self, session: AsyncSession | Session, invocation: Invocation,
@@ -200,29 +271,67 @@ class Runner:
 
     # -- shared, on a blocking session --------------------------------------------------------
 
+    @staticmethod
+    def _locking(session: Session, invocation: Invocation) -> Locking | None:
+        """How the rows of a run are locked: not at all for an action that only reads, nor on
+        a database without row locks."""
+        declaration = invocation.bound.declaration
+        if not declaration.writes or not row_locks(session.get_bind().dialect):
+            return None
+        return Locking(skip_locked=declaration.skip_locked)
+
     def _prepare(self, session: Session, invocation: Invocation) -> tuple[list[Any] | None,
                                                                            dict[str, Any]]:
         """The selected records (``None`` for none or an inverse selection) and the parameter
-        values with related rows loaded; every missing id reported at once."""
+        values with related rows loaded; every missing id reported at once.
+
+        The rows of one collection (records and parameters alike) are loaded together, and the
+        collections one after the other by name, so that their locks are always taken in the
+        same order."""
         errors: dict[str, list[str]] = {}
-        records: list[Any] | None = None
         bound = invocation.bound
+        lock = self._locking(session, invocation)
+        wanted: dict[str, tuple[CollectionInfo, list[tuple[str | None, Sequence[Any]]]]] = {}
         if invocation.ids is not None and not invocation.inverse:
             assert bound.collection is not None
-            records, missing = load_by_ids(session, self._rows.get(bound.collection),
-                                           invocation.ids, self._chunk)
-            if missing:
-                errors["ids"] = [_missing_message(bound.collection.name, missing)]
+            wanted[bound.collection.name] = (bound.collection, [(None, invocation.ids)])
         values = dict(invocation.values)
         for spec in bound.params:
             value = values.get(spec.name)
-            if not spec.load_row or value is None or spec.related is None:
-                continue
-            rows, missing = load_by_ids(session, self._rows.get(spec.related), [value], 1)
-            if missing:
-                errors[spec.name] = [_missing_message(spec.related.name, missing)]
-            else:
-                values[spec.name] = rows[0]
+            if spec.load_row and value is not None and spec.related is not None:
+                entry = wanted.setdefault(spec.related.name, (spec.related, []))
+                entry[1].append((spec.name, (value,)))
+        records: list[Any] | None = None
+        for name in sorted(wanted):
+            collection, groups = wanted[name]
+            rows = self._rows.get(collection)
+            plain = Locking() if lock is not None else None  # parameters' rows: waited for
+            loaded = load_groups(session, rows, [ids for _, ids in groups], self._chunk,
+                                 lock if groups[0][0] is None else plain)
+            for (param, _), selection in zip(groups, loaded, strict=True):
+                field = param or "ids"
+                problems = [_missing_message(collection.name, selection.missing)
+                            ] if selection.missing else []
+                problems += [_ambiguous_message(collection, value, count)
+                             for value, count in selection.ambiguous[:_SHOWN_AMBIGUOUS]]
+                if problems:
+                    errors[field] = problems
+                elif param is None:
+                    records = selection.rows
+                elif not selection.rows:
+                    errors[param] = [f"this {collection.name} record is in use by another "
+                                     "action; try again"]
+                else:
+                    values[param] = selection.rows[0]
+        for spec in bound.params:  # column parameters holding a foreign key's value
+            value = values.get(spec.name)
+            if (value is not None and spec.related is not None and not spec.load_row
+                    and spec.related_field is not None and spec.name not in errors
+                    and not _references(session, spec.related, spec.related_field, value)):
+                errors[spec.name] = [_missing_message(spec.related.name, [value]) if
+                                     spec.related_field == spec.related.primary_key_field else
+                                     f"no {spec.related.name} record with {spec.related_field}"
+                                     f" {value}"]
         if errors:
             raise ValidationError(errors)
         return records, values
@@ -246,7 +355,8 @@ class Runner:
                        after: Cursor) -> tuple[list[Any], Cursor]:
         assert invocation.bound.collection is not None
         return load_inverse_chunk(session, self._rows.get(invocation.bound.collection),
-                                  frozenset(invocation.ids or ()), after, self._chunk)
+                                  frozenset(invocation.ids or ()), after, self._chunk,
+                                  self._locking(session, invocation))
 
     def _all_inverse(self, session: Session, invocation: Invocation) -> list[Any]:
         rows: list[Any] = []

@@ -73,6 +73,12 @@ class ActionOptions(TypedDict, total=False):
     max_affected: int | None
     """The most rows of any one table a run may change; a run that changes more is rolled back
     and answered with a 400."""
+    skip_locked: bool
+    """With ``for_instance``, selected records that another action is changing are left out
+    rather than waited for (queue-like work)."""
+    retries: int
+    """How many times to run the action again after a deadlock or a serialization failure
+    (0 by default: a body may have side effects)."""
 
 
 _OPTION_NAMES = frozenset(ActionOptions.__annotations__)
@@ -119,6 +125,10 @@ class ActionDeclaration:
     max_affected: int | None = None
     """The most rows of any one table a run may change; a run that changes more is rolled
     back and answered with a 400. ``None``: no cap."""
+    skip_locked: bool = False
+    """Leave out selected records another transaction holds locked, instead of waiting."""
+    retries: int = 0
+    """Runs again after a deadlock or a serialization failure, at most this many times."""
     signature: Signature | None = field(default=None, compare=False)
     """The parsed signature; ``None`` when an annotation could only be resolved later."""
     namespace: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -186,7 +196,12 @@ def declare(
     default, else ``None``); a foreign key column passes the id, ready to assign.
 
     ``allow`` is a policy deciding who may run the action; ``writes=False`` declares that the
-    body only reads, so that ``read_only`` Jet Admin users may run it too.
+    body only reads, so that ``read_only`` Jet Admin users may run it too, and its rows are
+    loaded without locks.
+
+    An action that writes locks the rows it acts on until its transaction ends: ``skip_locked``
+    leaves out selected records another action holds instead of waiting for them; ``retries``
+    runs the action again after a deadlock or a serialization failure.
 
     ``preview=True`` adds a ``preview`` parameter (a checkbox, checked by default) that makes
     the run a dry run: what it would change is shown and nothing is saved. ``max_affected``
@@ -221,6 +236,8 @@ def declare(
     writes = options.get("writes", True)
     preview = options.get("preview", False)
     max_affected = options.get("max_affected")
+    skip_locked = options.get("skip_locked", False)
+    retries = options.get("retries", 0)
     action_name = name if name is not None else getattr(func, "__name__", "")
     if not isinstance(action_name, str) or not action_name or action_name == "<lambda>":
         raise ConfigurationError(f"action {func!r} needs a name: pass name='...'")
@@ -261,6 +278,8 @@ def declare(
         raise ConfigurationError(
             f"action {action_name!r}: max_affected must be a number of rows (0 or more), not "
             f"{max_affected!r}")
+    _check_locking(action_name, for_instance=for_instance, writes=writes,
+                   skip_locked=skip_locked, retries=retries)
     localns = dict(namespace) if namespace is not None else caller_namespace()
     signature = parse_signature(
         func, action=action_name, for_instance=for_instance, fields=field_names, strict=False,
@@ -275,7 +294,24 @@ def declare(
         name=action_name, func=func, models=models, for_instance=for_instance, bulk=bulk,
         fields=field_names, label=label, icon=icon, allow=allow, writes=writes, options=hooks,
         preview=preview, max_affected=max_affected, signature=signature, namespace=localns,
+        skip_locked=skip_locked, retries=retries,
     )
+
+
+def _check_locking(name: str, *, for_instance: bool, writes: bool, skip_locked: bool,
+                   retries: int) -> None:
+    if not isinstance(skip_locked, bool):
+        raise ConfigurationError(f"action {name!r}: skip_locked must be True or False")
+    if skip_locked and not for_instance:
+        raise ConfigurationError(
+            f"action {name!r}: skip_locked=True needs for_instance=True (it leaves out "
+            "selected records that another action holds)")
+    if skip_locked and not writes:
+        raise ConfigurationError(
+            f"action {name!r}: skip_locked=True with writes=False: an action that only reads "
+            "locks nothing, so nothing is skipped")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ConfigurationError(f"action {name!r}: retries must be a whole number, 0 or more")
 
 
 @overload

@@ -12,7 +12,9 @@ Execution rules, in the order they apply:
   anything else is looked at (:func:`~flexorm.actions.policies.is_write_allowed`);
 - parameters are validated (``""`` and ``null`` mean "not sent");
 - a ``for_instance`` action needs ids, or ``inverseIds``; ids are coerced to the key's type
-  (``"5"`` → 5) and duplicates dropped; a collection or common action ignores ids;
+  (``"5"`` → 5) and duplicates dropped; a full key (``{"countrycode": "NLD", "language":
+  "Dutch"}``) names one row of a composite key; a collection or common action ignores ids,
+  and refuses ``inverseIds``;
 - the records are loaded in one query per ``chunk_size`` ids; missing ids and unknown related
   ids are reported together and the body does not run;
 - a bulk action gets the list of records (in the request's order; an inverse selection is
@@ -33,13 +35,16 @@ Execution rules, in the order they apply:
   an action's ``max_affected`` refuses a run that changes more rows of a table (400). Work a
   body registered with ``ctx.after_commit`` runs after a real commit only.
 
-Limitations: with a composite primary key, Jet Admin's id is the first key column, so an id
-selects every row sharing that value; a table without a declared key pages its inverse
-selections by offset.
+- an id naming more than one row (the first column of a composite key, of a table without a
+  key) is refused with how many rows it matched and which columns make the key;
+
+Limitations: a table without a declared key pages its inverse selections by offset, and its
+rows sharing a first column cannot be told apart.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import uuid
@@ -207,22 +212,42 @@ class ActionService:
         raise UnknownActionError(f"unknown action {_shown(name)}", field="name")
 
     def _coerce_ids(self, collection: CollectionInfo, raw: Sequence[Any]) -> tuple[Any, ...]:
+        """Ids of the first key column's type; a full key (an object naming every key column)
+        as a tuple of the key's values, in key order."""
         coerce = id_coercer(collection.columns[collection.primary_key_field])
-        try:
-            return tuple(dict.fromkeys(map(coerce, raw)))
-        except ValueError:
-            pass  # again, one by one, to name the bad ids
+        if not any(isinstance(value, Mapping) for value in raw):
+            try:
+                return tuple(dict.fromkeys(map(coerce, raw)))
+            except ValueError:
+                pass  # again, one by one, to name the bad ids
         ids: dict[Any, None] = {}
         bad: list[str] = []
         for value in raw:
             try:
-                ids[coerce(value)] = None
+                ids[self._full_key(collection, value) if isinstance(value, Mapping)
+                    else coerce(value)] = None
             except ValueError as exc:
                 if len(bad) < 5:
                     bad.append(f"{_shown(value)} is not a valid {collection.name} id ({exc})")
         if bad:
             raise ValidationError({"ids": bad})
         return tuple(ids)
+
+    @staticmethod
+    def _full_key(collection: CollectionInfo, value: Mapping[str, Any]) -> tuple[Any, ...]:
+        if not collection.has_primary_key:
+            raise ValueError(f"{collection.name} has no primary key; send the value of its "
+                             f"first column, {collection.primary_key_field}")
+        key = collection.primary_key
+        if set(value) != set(key):
+            raise ValueError(f"a full key names exactly the key columns: {', '.join(key)}")
+        parts: list[Any] = []
+        for name in key:
+            try:
+                parts.append(id_coercer(collection.columns[name])(value[name]))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return tuple(parts)
 
     async def execute(self, request: ExecuteRequest, *, caller: Caller, raw_request: Any = None,
                       request_id: str | None = None,
@@ -261,6 +286,8 @@ class ActionService:
                 raise RequestError(
                     "idempotency keys need flexorm's journal, which this server runs without "
                     "(FLEXORM_JOURNAL is off)", field="idempotency_key")
+            if request.refusal is not None:
+                raise request.refusal
             return await self._execute(request, caller, raw_request, None)
         recording = Recording(self._journal, request, caller, utcnow(),
                               request_id or uuid.uuid4().hex, idempotency_key)
@@ -290,6 +317,12 @@ class ActionService:
                                 raw_request: Any) -> tuple[dict[str, Any], bool]:
         """Find the action, claim the key, run: the answer, and whether the body ran (false:
         the key replayed a stored answer)."""
+        refusal = recording.request.refusal
+        if refusal is not None:  # recorded as rejected, with the values scrubbed
+            with contextlib.suppress(UnknownActionError):
+                recording.secret = _secret_params(self.find(recording.request.action,
+                                                            recording.request.model))
+            raise refusal
         key = recording.idempotency_key
         if key is not None and len(key) > _KEY_LENGTH:
             recording.idempotency_key = None  # not stored: it does not fit the journal
@@ -343,6 +376,9 @@ class ActionService:
             errors.update(exc.errors)
         ids: tuple[Any, ...] | None = None
         declaration = bound.declaration
+        if request.inverse and not declaration.for_instance:
+            errors["inverseIds"] = [f"action {bound.name!r} runs on no records: inverseIds "
+                                    "selects records, leave it out"]
         if declaration.for_instance:
             assert bound.collection is not None
             if not request.ids and not request.inverse:

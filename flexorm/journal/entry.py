@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from flexorm.auth.caller import Caller
 from flexorm.protocol.requests import ExecuteRequest
+from flexorm.protocol.values import scrub
 
 __all__ = ["REDACTED", "RunEntry", "RunStatus", "jsonable", "redact", "utcnow"]
 
@@ -161,7 +162,7 @@ class RunEntry:
             collection=request.model,
             ids=tuple(request.ids) if request.ids is not None else None,
             inverse=request.inverse,
-            params=redact(request.params, secret),
+            params=scrub(redact(request.params, secret)),
             caller_kind=caller.kind if caller else None,
             caller_user_id=caller.user_id if caller else None,
             caller_key_name=caller.key_name if caller else None,

@@ -151,6 +151,27 @@ class IdempotencyStore:
         # RETURNING rather than rowcount: it names the inserted row on every driver
         return (await db.execute(statement)).first() is not None
 
+    async def peek(self, db: AsyncExecutor, key: str, action: str,
+                   fingerprint: str) -> Claim | None:
+        """What claiming ``key`` would answer when it is already held or done (a replay, a
+        mismatch, "still running"), found by reading only; ``None`` when it is free.
+
+        Reading first lets a request answer while another transaction holds the database's
+        write lock (SQLite, during a writing action), where :meth:`claim` would wait for it.
+        """
+        row = (await db.execute(
+            sa.select(idempotency_keys.c.action, idempotency_keys.c.fingerprint,
+                      idempotency_keys.c.status, idempotency_keys.c.response)
+            .where(idempotency_keys.c.key == key,
+                   idempotency_keys.c.expires_at > self._now()))).first()
+        if row is None:
+            return None
+        if row.action != action or row.fingerprint != fingerprint:
+            return Claim("mismatch", key)
+        if row.status == "done":
+            return Claim("replay", key, row.response)
+        return Claim("in_progress", key)
+
     async def claim(self, db: AsyncExecutor, key: str, action: str,
                     fingerprint: str) -> Claim:
         """Claim ``key`` for a request whose payload has ``fingerprint``.

@@ -78,6 +78,10 @@ class Journal:
         who = (caller.kind, caller.user_id, caller.key_name) if caller is not None else None
         print_ = fingerprint(request.action, request.model, request.ids, request.params,
                              inverse=request.inverse, caller=who)
+        async with self.engine.connect() as conn:  # reading only: no write lock to wait for
+            seen = await self.keys.peek(conn, key, request.action, print_)
+        if seen is not None:
+            return seen
         async with self.engine.begin() as conn:
             return await self.keys.claim(conn, key, request.action, print_)
 

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 from flexorm.exceptions import RequestError
 from flexorm.protocol.requests import Message
+from flexorm.protocol.values import refusal, scrub, suspect
 
 __all__ = ["MAX_DEPTH", "decode_object", "parse_message"]
 
@@ -32,6 +33,10 @@ def parse_message(body: bytes, content_type: str | None = None) -> Message:
     Args:
         body: the raw request body.
         content_type: the ``Content-Type`` header, parameters included, if any.
+
+    A lone surrogate or a non-finite number anywhere in a JSON body does not raise: the
+    message carries a :attr:`~Message.refusal` and scrubbed values, so that an
+    ``execute_action`` refused for it can still be recorded in the journal.
 
     Raises:
         RequestError: malformed JSON (under ``non_field_errors``), a missing or non-string
@@ -53,7 +58,26 @@ def parse_message(body: bytes, content_type: str | None = None) -> Message:
     name = data["name"]
     if not isinstance(name, str):
         raise RequestError("must be a string", field="name")
-    return Message(name=name, params=decode_object(data.get("params"), field="params"))
+    params = decode_object(data.get("params"), field="params")
+    if not suspect(body):
+        return Message(name=name, params=params)
+    found = refusal({"name": name, "params": params})
+    if found is None:
+        return Message(name=name, params=params)
+    path, why = found
+    return Message(name=scrub(name), params=scrub(params),
+                   refusal=RequestError(why, field=_field(path)))
+
+
+def _field(path: tuple[str, ...]) -> str | None:
+    """The field a refused value is reported under: the action parameter, or the key of the
+    message's params (``ids``, ``id``, ``model``...)."""
+    if path[:1] != ("params",):
+        return path[0] if path else None
+    inner = path[1:]
+    if len(inner) >= 2 and inner[0] == "params":
+        return inner[1]
+    return inner[0] if inner else "params"
 
 
 def decode_object(value: Any, *, field: str) -> dict[str, Any]:
@@ -91,7 +115,7 @@ def _loads(body: bytes) -> Any:
         raise _incorrect(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise _incorrect(f"nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+    except ValueError as exc:  # an integer too long to convert
         raise _incorrect(str(exc).split(";", 1)[0]) from None
     if _may_need_check(body):
         _check(data)
@@ -108,11 +132,9 @@ def _may_need_check(body: bytes) -> bool:
     return b"\\u0000" in body or body.count(b"[") + body.count(b"{") > MAX_DEPTH
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder()
+"""Built once: ``json.loads`` with an option builds a decoder per call. ``NaN`` and
+``Infinity`` decode to floats, refused afterwards with the field they were sent in."""
 """Built once: ``json.loads`` with an option builds a decoder per call."""
 
 

@@ -27,6 +27,8 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapper
 
+from flexorm.protocol.values import scrub
+
 __all__ = ["encode", "encode_json", "row_to_dict"]
 
 
@@ -55,7 +57,7 @@ def encode(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return str(value)
+        return str(value) if value.isascii() else scrub(value)  # no lone surrogate
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):

@@ -10,6 +10,9 @@ UnknownCollectionError                   400     ``{"model": [msg]}``
 NotAuthenticated / PermissionDenied      403     ``{"error": msg, "error_code": ...}``
 IdempotencyConflict                      409     ``{"error": msg, "error_code": ...}``
 PreviewMismatch                          409     ``{"error": msg, "error_code": ...}``
+ConcurrencyConflict                      409     ``{"error": msg, "error_code": ...,
+                                                 "reason": ...}``
+DatabaseUnavailable                      503     ``{"error": msg, "error_code": ...}``
 ConfigurationError / DatabaseError       500     ``{"error": msg, "error_code": ...}``
 a constraint the database enforces       400     ``{"non_field_errors": [its first line]}``
 an HTTP error of the framework           its     ``{"error": detail, "error_code": ...}``
@@ -28,8 +31,10 @@ from typing import Any
 from flexorm.exceptions import (
     NON_FIELD_ERRORS,
     ActionError,
+    ConcurrencyConflict,
     ConfigurationError,
     DatabaseError,
+    DatabaseUnavailable,
     FlexormError,
     IdempotencyConflict,
     NotAuthenticated,
@@ -42,7 +47,7 @@ from flexorm.exceptions import (
 
 __all__ = ["INTERNAL_ERROR", "constraint_body", "error_body", "http_error_body"]
 
-_BAD_REQUEST, _FORBIDDEN, _CONFLICT, _INTERNAL = 400, 403, 409, 500
+_BAD_REQUEST, _FORBIDDEN, _CONFLICT, _INTERNAL, _UNAVAILABLE = 400, 403, 409, 500, 503
 
 INTERNAL_ERROR: Mapping[str, str] = {"error": "internal server error",
                                      "error_code": "internal_error"}
@@ -73,6 +78,11 @@ def error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
         return _CONFLICT, {"error": exc.message, "error_code": "idempotency_conflict"}
     if isinstance(exc, PreviewMismatch):
         return _CONFLICT, {"error": exc.message, "error_code": "preview_mismatch"}
+    if isinstance(exc, ConcurrencyConflict):
+        return _CONFLICT, {"error": exc.message, "error_code": "concurrency_conflict",
+                           "reason": exc.reason}
+    if isinstance(exc, DatabaseUnavailable):
+        return _UNAVAILABLE, {"error": exc.message, "error_code": "database_unavailable"}
     if isinstance(exc, ConfigurationError):
         return _INTERNAL, {"error": exc.message,
                                                   "error_code": "configuration_error"}

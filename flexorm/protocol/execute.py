@@ -17,12 +17,15 @@ commits only if the run changes what the dry run showed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from flexorm.exceptions import RequestError
 from flexorm.protocol.body import decode_object
-from flexorm.protocol.requests import ExecuteRequest, JsonScalar
+from flexorm.protocol.requests import ExecuteRequest, RecordId
+from flexorm.protocol.values import refusal as values_refusal
+from flexorm.protocol.values import scrub
 
 __all__ = ["parse_execute"]
 
@@ -33,11 +36,14 @@ _PREVIEW = "preview_token"
 _TOKEN_LENGTH = 4096
 
 
-def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
+def parse_execute(params: Mapping[str, Any], *,
+                  refusal: RequestError | None = None) -> ExecuteRequest:
     """Read the params of an ``execute_action`` message.
 
     Args:
         params: the message's decoded ``params`` object.
+        refusal: the message's :attr:`~flexorm.protocol.requests.Message.refusal`, carried to
+            the request (whose values are then read leniently: they are only recorded).
 
     Raises:
         RequestError: under the key at fault, for a missing action name or a value of the wrong
@@ -49,6 +55,17 @@ def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
         >>> parse_execute({"name": "ship", "params": {"ids": [1, 2], "carrier": "UPS"}}).params
         {'carrier': 'UPS'}
     """  # noqa: E501
+    request = _parse(params)
+    if refusal is None and isinstance(params.get("params"), str):  # decoded only here
+        found = values_refusal(request.params)
+        if found is not None:
+            path, why = found
+            return dataclasses.replace(request, params=scrub(request.params),
+                                       refusal=RequestError(why, field=path[0]))
+    return request if refusal is None else dataclasses.replace(request, refusal=refusal)
+
+
+def _parse(params: Mapping[str, Any]) -> ExecuteRequest:
     action = params.get("name")
     if action in (None, ""):
         raise RequestError("this field is required", field="name")
@@ -91,15 +108,20 @@ def parse_execute(params: Mapping[str, Any]) -> ExecuteRequest:
                           dry_run=dry_run, preview_token=token)
 
 
-def _scalar_id(value: Any, field: str) -> JsonScalar:
+def _scalar_id(value: Any, field: str) -> RecordId:
+    if isinstance(value, dict) and value and all(
+            isinstance(key, str) and isinstance(part, str | int | float)
+            and not isinstance(part, bool) for key, part in value.items()):
+        return value  # a full key: {"column": value, ...} for every key column
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise RequestError("must be a record id (a number or a string)", field=field)
+        raise RequestError("must be a record id (a number, a string, or a full key: an "
+                           "object of the key columns' values)", field=field)
     if isinstance(value, str) and not value.strip():
         raise RequestError("must not be blank", field=field)
     return value
 
 
-def _ids(value: Any) -> tuple[JsonScalar, ...] | None:
+def _ids(value: Any) -> tuple[RecordId, ...] | None:
     if value is None:
         return None
     if isinstance(value, str):

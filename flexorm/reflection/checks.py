@@ -1,9 +1,10 @@
-"""Allowed values from ``CHECK`` constraints: ``col IN (...)`` and ``col = ANY (ARRAY[...])``.
+"""Allowed values from ``CHECK`` constraints: ``col IN (...)``, ``col = ANY (ARRAY[...])``, and
+``col = 'a' OR col = 'b' ...`` (any mix of these over one column, joined by ``OR``).
 
 SQLite keeps a constraint as it was written; PostgreSQL rewrites ``status IN ('a', 'b')`` to
 ``(status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])``. Both
 are read by a small tokenizer, so quotes, commas and brackets inside values are safe. A check that
-is anything more than one such list (``OR``, ``NOT IN``, ranges...) gives nothing.
+is anything more (``AND``, ``NOT IN``, ranges, ``OR`` over two columns...) gives nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _BRACKET_IDENT = re.compile(r"\[([^\]',]+)\]")
+
+
+_KEYWORDS = frozenset({"OR", "AND", "IN", "NOT", "IS"})
+"""Words that end a type name in a cast (``'a'::text OR ...``)."""
 
 
 class _UnparsableError(Exception):
@@ -117,7 +122,8 @@ class _Parser:
             self.pos += 1
             if self.take().kind not in ("word", "ident"):
                 raise _UnparsableError("cast")
-            while (token := self.peek()) is not None and token.kind == "word":
+            while ((token := self.peek()) is not None and token.kind == "word"
+                   and token.text.upper() not in _KEYWORDS):  # "character varying"
                 self.pos += 1
             if self.is_op("("):
                 while not self.is_op(")"):
@@ -189,7 +195,18 @@ class _Parser:
         return values
 
     def check(self) -> CheckList:
-        if self.is_op("("):  # the whole expression in parentheses
+        """Terms over one column joined by ``OR``: their values together."""
+        result = self.term()
+        while self.is_word("OR"):
+            self.pos += 1
+            other = self.term()
+            if other.column != result.column:
+                raise _UnparsableError("OR over two columns")
+            result = CheckList(result.column, tuple(dict.fromkeys(result.values + other.values)))
+        return result
+
+    def term(self) -> CheckList:
+        if self.is_op("("):  # an expression in parentheses
             start = self.pos
             self.pos += 1
             try:
@@ -206,7 +223,7 @@ class _Parser:
             return CheckList(name, self.values(")"))
         self.expect_op("=")
         if not self.is_word("ANY"):
-            raise _UnparsableError("ANY")
+            return CheckList(name, (self.literal(),))
         self.pos += 1
         self.expect_op("(")
         values = self.array()
@@ -214,8 +231,8 @@ class _Parser:
         return CheckList(name, values)
 
 
-_MAYBE_LIST = re.compile(r"\b(?:IN|ANY)\b", re.IGNORECASE)
-"""A check without ``IN`` or ``ANY`` cannot be a list: no need to tokenize it."""
+_MAYBE_LIST = re.compile(r"\b(?:IN|ANY|OR)\b", re.IGNORECASE)
+"""A check without ``IN``, ``ANY`` or ``OR`` cannot be a list: no need to tokenize it."""
 
 _PLAIN = r"'[^']*'"
 _PG_STRING = rf"{_PLAIN}(?:::(?:character varying|text))?"
@@ -247,7 +264,7 @@ def _fast(sql: str) -> CheckList | None:
 
 
 def parse_check_list(sql: str) -> CheckList | None:
-    """The column and values of a check that is one ``IN`` list, else ``None``.
+    """The column and values of a check that is one list of values, else ``None``.
 
     Examples:
         >>> parse_check_list("status IN ('new', 'it''s')")
@@ -256,6 +273,8 @@ def parse_check_list(sql: str) -> CheckList | None:
         CheckList(column='kind', values=('a',))
         >>> parse_check_list("price > 0") is None
         True
+        >>> parse_check_list("((size)::text = 'S'::text) OR ((size)::text = 'M'::text)")
+        CheckList(column='size', values=('S', 'M'))
     """
     if not _MAYBE_LIST.search(sql):
         return None

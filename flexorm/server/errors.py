@@ -1,5 +1,8 @@
 """Exceptions become HTTP answers here, in the protocol's shapes (:mod:`flexorm.protocol.errors`).
 
+A database error raised outside an action's run (an idempotency claim, the journal) is answered
+as :mod:`flexorm.db_errors` translates it (409, 400 or 503), else as an unexpected error.
+
 Nothing here ever puts a traceback in a body; unexpected errors are logged with one.
 """
 
@@ -13,8 +16,9 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
+from flexorm.db_errors import translate
 from flexorm.exceptions import FlexormError, first_line
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.errors import (
@@ -66,6 +70,16 @@ def _on_constraint(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return _json(HTTP_400_BAD_REQUEST, constraint_body(detail))
 
 
+def _on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    """A database error outside an action's run (the journal, an idempotency claim): answered
+    as :mod:`flexorm.db_errors` says, else as unexpected."""
+    error = translate(exc)
+    if error is None:
+        return _on_unexpected(request, exc)
+    logger.warning("%s %s: %s", request.method, request.url.path, exc)
+    return _on_flexorm_error(request, error)
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     logger.error("%s %s failed with an unexpected error", request.method, request.url.path,
                  exc_info=exc)
@@ -78,6 +92,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         FlexormError: _on_flexorm_error,
         HTTPException: _on_http_exception,
         IntegrityError: _on_constraint,
+        StatementError: _on_database_error,
         Exception: _on_unexpected,
     }
 

@@ -92,7 +92,7 @@ async def _get_action_list(ctx: MessageContext) -> Encoded:
 
 
 async def _execute_action(ctx: MessageContext) -> Any:
-    request = parse_execute(ctx.message.params)
+    request = parse_execute(ctx.message.params, refusal=ctx.message.refusal)
     key_header, id_header = request_headers(ctx.received.scope, _KEY_HEADER, _ID_HEADER)
     key, request = idempotency_key(key_header, ctx.message.params, request)
     return await ctx.runtime.actions.execute(
@@ -146,6 +146,8 @@ async def answer(ctx: MessageContext, handlers: Mapping[str, MessageHandler], *,
     handler = handlers.get(ctx.message.name)
     if handler is None:
         return Response(content=b"", media_type=JSON)
+    if ctx.message.refusal is not None and ctx.message.name != names.EXECUTE_ACTION:
+        raise ctx.message.refusal  # execute_action records the refused run first
     result = await handler(ctx)
     if isinstance(result, Response):
         return result

@@ -87,8 +87,13 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
 
     @get(HEALTH_PATH, summary="Health check", tags=["flexorm"])
     async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
-        if server_state(request.app.state) is None:
+        state = server_state(request.app.state)
+        if state is None:
             return Response(content=encode_json({"status": "starting"}),
+                            status_code=HTTP_503_SERVICE_UNAVAILABLE, media_type=JSON)
+        if not await state.runtime.database.reachable():
+            return Response(content=encode_json({"status": "down",
+                                                 "error_code": "database_unavailable"}),
                             status_code=HTTP_503_SERVICE_UNAVAILABLE, media_type=JSON)
         return Response(content=encode_json({"status": "ok"}), media_type=JSON)
 

@@ -105,6 +105,8 @@ def test_runs_takes_a_url_or_an_app_not_both(app_module: str, sqlite_url: str) -
 def test_the_demo_creates_its_own_tables_and_records_its_calls(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    # the demo reads its settings when imported: not as another test's environment left them
+    monkeypatch.delitem(sys.modules, "flexorm._demo.shop", raising=False)
     result = invoke("call", "sales_report", "--param", "days=7")
     assert result.exit_code == 0, result.output
     demo = f"sqlite:///{tmp_path / 'flexorm-demo.db'}"

@@ -454,26 +454,35 @@ def test_northwind_customers_by_character_key(northwind_url):
         ("ALFKI", "Maria"), ("ANATR", "Ana"), ("ANTON", "Ana")]
 
 
-def test_northwind_order_details_composite_key_selects_by_its_first_column(northwind_url):
-    """Jet Admin's id of an order line is its first key column, ``order_id``: selecting id
-    10248 selects every line of that order (documented in ``flexorm.actions.service``)."""
+def test_northwind_order_details_composite_key_needs_the_full_key(northwind_url):
+    """Jet Admin's id of an order line is its first key column, ``order_id``, which every line
+    of the order shares: such an id is refused, and the full key names one line."""
     flex, names = _northwind(northwind_url)
     details, lines = names["details"], names["details_sql"]
+    order, product = (("OrderID", "ProductID") if dialect_of(northwind_url) == "sqlite"
+                      else ("order_id", "product_id"))
     before = fetch(northwind_url, lines)
     with TestClient(flex.app) as client:
-        assert post(client, execute(details, "discount", ids=[10249],
+        assert post(client, execute(details, "discount", ids=["10248"],
+                                    params={"percent": 10})) == (
+            400, {"ids": [f"id 10248 matches 3 {details} records, whose key is ({order}, "
+                          f'{product}): send the full key, {{"{order}": ..., "{product}": ...}}'
+                          ]})
+        assert post(client, execute(details, "discount", ids=[{order: 10249, product: 1}],
                                     params={"percent": 1000})) == (
             400, {"non_field_errors": ["percent must be between 0 and 100"]})
         assert fetch(northwind_url, lines) == before
 
-        assert post(client, execute(details, "discount", ids=["10248"],
+        assert post(client, execute(details, "discount", ids=[
+            {order: 10248, product: 1}, {order: "10248", product: "2"}],
                                     params={"percent": 10})) == (
-            200, {"result": [[10248, 1], [10248, 2], [10248, 3]]})
-        assert post(client, execute(details, "discount", ids=[10248], inverseIds=True,
-                                    params={"percent": 5})) == (
-            200, {"result": [[10249, 1], [10249, 4]]})
-    assert [(o, p, round(d, 2)) for o, p, d in fetch(northwind_url, lines)] == [
-        (10248, 1, 0.1), (10248, 2, 0.1), (10248, 3, 0.1), (10249, 1, 0.05), (10249, 4, 0.05)]
+            200, {"result": [[10248, 1], [10248, 2]]})
+        assert post(client, execute(details, "discount", ids=[{order: 10248, product: 3}],
+                                    inverseIds=True, params={"percent": 5})) == (
+            200, {"result": [[10248, 1], [10248, 2], [10249, 1], [10249, 4]]})
+    after = [(o, p, round(d, 2)) for o, p, d in fetch(northwind_url, lines)]
+    assert after == [(10248, 1, 0.05), (10248, 2, 0.05), (10248, 3, round(before[2][2], 2)),
+                     (10249, 1, 0.05), (10249, 4, 0.05)]
 
 
 def test_northwind_employees_report_to_an_employee(northwind_url):

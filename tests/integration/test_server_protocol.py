@@ -144,7 +144,8 @@ def test_registered_message_handler_answers(sqlite_url, is_async):
         (execute({"name": "ship", "ids": {"a": 1}}),
          {"ids": ["must be a list of record ids or a comma-separated string"]}),
         (execute({"name": "refund", "id": [1]}),
-         {"id": ["must be a record id (a number or a string)"]}),
+         {"id": ["must be a record id (a number, a string, or a full key: an object of the "
+                 "key columns' values)"]}),
         (execute({"name": "ship", "ids": [1], "inverseIds": "true"}),
          {"inverseIds": ["must be true or false (a JSON boolean)"]}),
         (execute({"name": "nope"}), {"name": ["unknown action 'nope'"]}),

@@ -14,7 +14,7 @@ actions     ``flexorm.actions`` (declarations, policies, parameter typing, runni
 services    ``flexorm.journal``, ``flexorm.migrations``, ``flexorm.reflection``,
             ``flexorm.auth``
 floor       ``flexorm.protocol``, ``flexorm.exceptions``, ``flexorm.settings``,
-            ``flexorm.database``, the private helpers
+            ``flexorm.database``, ``flexorm.db_errors``, the private helpers
 ==========  =====================================================================
 
 ``flexorm._demo`` is an example shipped in the package: it uses the facade like any user.
@@ -37,7 +37,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("flexorm.actions",),
     ("flexorm.journal", "flexorm.migrations", "flexorm.reflection", "flexorm.auth"),
     ("flexorm.protocol", "flexorm.exceptions", "flexorm.settings", "flexorm.database",
-     "flexorm._url", "flexorm._gc"),
+     "flexorm.db_errors", "flexorm._url", "flexorm._gc"),
 ]
 
 

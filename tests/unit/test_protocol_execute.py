@@ -8,6 +8,10 @@ from flexorm.exceptions import RequestError
 from flexorm.protocol.body import parse_message
 from flexorm.protocol.execute import parse_execute
 from flexorm.protocol.requests import ExecuteRequest
+from flexorm.protocol.values import NOT_FINITE
+
+BAD_ID = ("must be a record id (a number, a string, or a full key: an object of the key "
+          "columns' values)")
 
 
 def _error(params) -> tuple[str, str]:
@@ -97,14 +101,16 @@ def test_null_id_and_ids_mean_none():
         ({"name": 5}, ("name", "must be a string")),
         ({"name": ["a"]}, ("name", "must be a string")),
         ({"name": "x", "model": 3}, ("model", "must be a string")),
-        ({"name": "x", "id": [1]}, ("id", "must be a record id (a number or a string)")),
-        ({"name": "x", "id": {"a": 1}}, ("id", "must be a record id (a number or a string)")),
-        ({"name": "x", "id": True}, ("id", "must be a record id (a number or a string)")),
+        ({"name": "x", "id": [1]}, ("id", BAD_ID)),
+        ({"name": "x", "id": {"a": [1]}}, ("id", BAD_ID)),
+        ({"name": "x", "id": {}}, ("id", BAD_ID)),
+        ({"name": "x", "id": {"a": None}}, ("id", BAD_ID)),
+        ({"name": "x", "id": True}, ("id", BAD_ID)),
         ({"name": "x", "id": "  "}, ("id", "must not be blank")),
         ({"name": "x", "ids": {"1": 1}},
          ("ids", "must be a list of record ids or a comma-separated string")),
-        ({"name": "x", "ids": [[1]]}, ("ids", "must be a record id (a number or a string)")),
-        ({"name": "x", "ids": [None]}, ("ids", "must be a record id (a number or a string)")),
+        ({"name": "x", "ids": [[1]]}, ("ids", BAD_ID)),
+        ({"name": "x", "ids": [None]}, ("ids", BAD_ID)),
         ({"name": "x", "ids": [1], "inverseIds": "true"},
          ("inverseIds", "must be true or false (a JSON boolean)")),
         ({"name": "x", "ids": [1], "inverseIds": "false"},
@@ -121,6 +127,7 @@ def test_null_id_and_ids_mean_none():
     ],
 )
 def test_bad_types_are_clean_errors(params, expected):
+    """A full key (an object of scalars) is an id; other objects are not."""
     assert _error(params) == expected
 
 
@@ -150,3 +157,16 @@ def test_bad_dry_run_keys_are_refused_under_their_name(params, field):
     with pytest.raises(RequestError) as refused:
         parse_execute({"name": "ship", **params})
     assert refused.value.field == field
+
+
+def test_params_sent_as_json_text_are_checked_once_decoded():
+    request = parse_execute({"name": "refund", "id": 1, "params": '{"amount": NaN}'})
+    assert request.refusal is not None
+    assert (request.refusal.field, request.refusal.message) == ("amount", NOT_FINITE)
+    assert request.params == {"amount": "nan"}
+
+
+def test_a_full_key_is_an_id():
+    key = {"countrycode": "NLD", "language": "Dutch"}
+    assert parse_execute({"name": "x", "id": key}).ids == (key,)
+    assert parse_execute({"name": "x", "ids": [key, "ABW"]}).ids == (key, "ABW")

@@ -22,6 +22,15 @@ from flexorm.reflection.checks import CheckList, parse_check_list
      CheckList("status", ("a", "b"))),
     ("(priority = ANY (ARRAY[1, 2, 3]))", CheckList("priority", (1, 2, 3))),
     ("(\"Kind\" = ANY (ARRAY['x'::text]))", CheckList("Kind", ("x",))),
+    # OR chains: as written, PostgreSQL's rewrite, MariaDB's backquotes, mixed with IN
+    ("status = 'a' OR status = 'b' OR status = 'c'", CheckList("status", ("a", "b", "c"))),
+    ("(((size)::text = 'S'::text) OR ((size)::text = 'M'::text))",
+     CheckList("size", ("S", "M"))),
+    ("`size` = 'S' or `size` = 'M'", CheckList("size", ("S", "M"))),
+    ("size::text = 'S'::text OR size::text = 'M'::character varying",
+     CheckList("size", ("S", "M"))),
+    ("kind IN ('a', 'b') OR kind = 'c' OR (kind = 'a')", CheckList("kind", ("a", "b", "c"))),
+    ("level = 1 OR level = -1", CheckList("level", (1, -1))),
 ])
 def test_lists_are_read(sql: str, expected: CheckList) -> None:
     assert parse_check_list(sql) == expected
@@ -36,6 +45,10 @@ def test_lists_are_read(sql: str, expected: CheckList) -> None:
     "status IN ('a'",
     "length(name) IN (1, 2)",
     "status = 'a'",
+    "status = 'a' OR kind = 'b'",
+    "status = 'a' OR status = other",
+    "status = 'a' AND status = 'b'",
+    "status = 'a' OR status > 'b'",
     "'unterminated",
     "",
 ])

@@ -4,7 +4,8 @@ validators and options.
 =================  =====================================================================
 module             what
 =================  =====================================================================
-``markers``        what a developer writes: ``Param``, ``Text``, ``ModelRef``, ``ColumnRef``
+``markers``        what a developer writes: ``Param``, ``Text`` (``Translatable``, ``Sql``,
+                   ``Code``), ``ModelRef``, ``ColumnRef``
 ``signature``      a body's signature → parameter drafts (no database needed)
 ``fields``         the one Jet field table: column types and Python types → param fields
 ``annotated``      the pydantic types values are validated with
@@ -17,6 +18,14 @@ module             what
 =================  =====================================================================
 """
 
-from flexorm.actions.params.markers import ColumnRef, ModelRef, Param, Text
+from flexorm.actions.params.markers import (
+    Code,
+    ColumnRef,
+    ModelRef,
+    Param,
+    Sql,
+    Text,
+    Translatable,
+)
 
-__all__ = ["ColumnRef", "ModelRef", "Param", "Text"]
+__all__ = ["Code", "ColumnRef", "ModelRef", "Param", "Sql", "Text", "Translatable"]

@@ -4,7 +4,8 @@
 - JSON numbers and numeric strings become Decimals; ISO 8601 strings datetimes (aware when the
   text has an offset).
 - Text never contains NUL characters (PostgreSQL rejects them); numbers are finite and in the
-  range the databases store; JSON values are at most 64 levels deep.
+  range the databases store, and numbers sent as text use the ASCII digits 0-9 only; JSON
+  values are at most 64 levels deep.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "int_annotation",
     "json_annotation",
     "json_check",
+    "not_blank",
     "str_annotation",
 ]
 
@@ -45,6 +47,14 @@ def _no_nul(value: str) -> str:
 def _no_bool(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("Enter a number, not true or false.")
+    return value
+
+
+def _ascii_digits(value: Any) -> Any:
+    """Numbers as text are written with the digits 0-9 (Python also reads ``"١٢"`` and
+    ``"1_000"``, which no user of a form means as a number)."""
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
+        raise ValueError("Enter a number written with the digits 0-9.")
     return value
 
 
@@ -81,21 +91,33 @@ def json_check(value: Any) -> Any:
     return value
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("This field may not be blank.")
+    return value
+
+
+not_blank = AfterValidator(_not_blank)
+"""Refuses text of nothing but blanks (a ``Sql`` parameter)."""
+
+
 def str_annotation(*metadata: Any) -> Any:
     return Annotated[str, AfterValidator(_no_nul), *metadata]
 
 
 def int_annotation(*metadata: Any, low: int = INT64_MIN, high: int = INT64_MAX) -> Any:
-    return Annotated[int, BeforeValidator(_no_bool), Field(ge=low, le=high), *metadata]
+    return Annotated[int, BeforeValidator(_ascii_digits), BeforeValidator(_no_bool),
+                     Field(ge=low, le=high), *metadata]
 
 
 def float_annotation(*metadata: Any) -> Any:
-    return Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False), *metadata]
+    return Annotated[float, BeforeValidator(_ascii_digits), BeforeValidator(_no_bool),
+                     Field(allow_inf_nan=False), *metadata]
 
 
 def decimal_annotation(*metadata: Any) -> Any:
-    return Annotated[Decimal, BeforeValidator(_no_bool), Field(allow_inf_nan=False),
-                     AfterValidator(_decimal_range), *metadata]
+    return Annotated[Decimal, BeforeValidator(_ascii_digits), BeforeValidator(_no_bool),
+                     Field(allow_inf_nan=False), AfterValidator(_decimal_range), *metadata]
 
 
 def json_annotation(core: Any, *metadata: Any) -> Any:

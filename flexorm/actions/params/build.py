@@ -16,7 +16,7 @@ from flexorm.actions.params import annotated
 from flexorm.actions.params.columns import column_param
 from flexorm.actions.params.fields import annotation_field
 from flexorm.actions.params.ids import id_coercer
-from flexorm.actions.params.markers import ModelRef
+from flexorm.actions.params.markers import TEXT_MARKERS, ModelRef, Sql
 from flexorm.actions.params.signature import MISSING, ParamDraft
 from flexorm.actions.params.spec import Choice, ParamSpec, humanize
 from flexorm.exceptions import ConfigurationError, UnknownCollectionError
@@ -72,7 +72,7 @@ def param_spec(draft: ParamDraft, collection: CollectionInfo | None, schema: Sch
             column = draft.column.column
         return column_param(draft.name, owner, column, schema, action=action,
                             default=draft.default, optional=draft.optional, label=draft.label,
-                            description=draft.description)
+                            description=draft.description, typed=draft.type is not None)
     required = not draft.optional and draft.default is MISSING
     default = None if draft.default is MISSING and not required else draft.default
     common: dict[str, Any] = {"name": draft.name, "required": required, "default": default,
@@ -81,8 +81,9 @@ def param_spec(draft: ParamDraft, collection: CollectionInfo | None, schema: Sch
         return ParamSpec(field=annotation_field(draft.type),
                          annotation=_scalar_annotation(draft.type, draft.metadata), **common)
     if draft.kind == "text":
-        return ParamSpec(field="TextField", annotation=annotated.str_annotation(*draft.metadata),
-                         **common)
+        checks = (annotated.not_blank,) if draft.type is Sql else ()
+        return ParamSpec(field=TEXT_MARKERS[draft.type],
+                         annotation=annotated.str_annotation(*checks, *draft.metadata), **common)
     if draft.kind == "json":
         return ParamSpec(field="JSONField",
                          annotation=annotated.json_annotation(draft.type, *draft.metadata),

@@ -19,7 +19,7 @@ from pydantic import AfterValidator, Field
 
 from flexorm.actions.params import annotated
 from flexorm.actions.params.fields import param_field
-from flexorm.actions.params.ids import id_coercer
+from flexorm.actions.params.ids import IdCoercer, id_coercer
 from flexorm.actions.params.signature import MISSING
 from flexorm.actions.params.spec import Choice, ParamSpec
 from flexorm.exceptions import ConfigurationError
@@ -97,6 +97,21 @@ def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
     return Annotated[Any, AfterValidator(annotated.json_check)]
 
 
+def _fitting(coerce: IdCoercer, column: ColumnInfo) -> IdCoercer:
+    """``coerce``, refusing text longer than the column holds (a foreign key's value)."""
+    length = getattr(base_type(column.type), "length", None)
+    if not isinstance(length, int):
+        return coerce
+
+    def fitting(value: Any) -> Any:
+        coerced = coerce(value)
+        if isinstance(coerced, str) and len(coerced) > length:
+            raise ValueError(f"at most {length} characters")
+        return coerced
+
+    return fitting
+
+
 def column_param(
     name: str,
     collection: CollectionInfo,
@@ -108,12 +123,15 @@ def column_param(
     optional: bool = False,
     label: str | None = None,
     description: str | None = None,
+    typed: bool = False,
 ) -> ParamSpec:
     """The parameter ``name`` typed by ``collection.column_name``.
 
     Args:
         default: a default declared in the signature (wins over the column's).
         optional: the signature says ``X | None``.
+        typed: the signature gives the parameter a type; unless ``optional``, it is then
+            required even when the column takes ``NULL`` (the annotation wins).
 
     Raises:
         ConfigurationError: no such column, or a generated column (never written).
@@ -138,7 +156,7 @@ def column_param(
     field = mapped.field
     if related is not None and column.foreign_key is not None:
         related_field = column.foreign_key.target_columns[0]
-        annotation = annotated.coercer_annotation(id_coercer(column))
+        annotation = annotated.coercer_annotation(_fitting(id_coercer(column), column))
     elif mapped.options is not None:
         choices = tuple(Choice(value, str(value)) for value in mapped.options)
         annotation = annotated.choice_annotation(choices)
@@ -155,7 +173,8 @@ def column_param(
             default = described.value
     has_db_default = (column.server_default is not None or column.autoincrement
                       or column.has_default)
-    required = not (optional or column.nullable or has_db_default or default is not MISSING)
+    nullable = column.nullable and (optional or not typed)
+    required = not (optional or nullable or has_db_default or default is not MISSING)
     if not required and default is MISSING:
         default = None
     return ParamSpec(

@@ -58,6 +58,8 @@ def _to_uuid(value: Any) -> uuid.UUID:
 
 
 def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
+        raise ValueError("not a number written with the digits 0-9")
     if isinstance(value, int | float | str) and not isinstance(value, bool):
         try:
             number = Decimal(str(value).strip())

@@ -18,10 +18,26 @@ from typing import Any, NewType
 
 from flexorm.exceptions import ConfigurationError
 
-__all__ = ["ColumnRef", "ModelRef", "Param", "Text"]
+__all__ = ["TEXT_MARKERS", "Code", "ColumnRef", "ModelRef", "Param", "Sql", "Text",
+           "Translatable"]
 
 Text = NewType("Text", str)
 """A ``str`` shown as a multi-line ``TextField`` instead of a one-line ``CharField``."""
+
+Translatable = NewType("Translatable", str)
+"""A ``str`` shown as a ``TranslatableField``: text the user may give per language in Jet
+Admin (which sends the text to use)."""
+
+Sql = NewType("Sql", str)
+"""A ``str`` shown as a ``SqlField`` (a SQL editor). flexorm never runs it: what the body does
+with it is the body's business. A blank query is refused."""
+
+Code = NewType("Code", str)
+"""A ``str`` shown as a ``CodeField`` (a code editor, line breaks kept as sent)."""
+
+TEXT_MARKERS: dict[Any, str] = {Text: "TextField", Translatable: "TranslatableField",
+                                Sql: "SqlField", Code: "CodeField"}
+"""The text markers and the Jet field each is shown as."""
 
 
 @dataclass(frozen=True, slots=True)

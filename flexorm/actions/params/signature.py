@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from flexorm.actions.context import ActionContext
 from flexorm.actions.params.fields import scalar_types
-from flexorm.actions.params.markers import ColumnRef, ModelRef, Param, Text
+from flexorm.actions.params.markers import TEXT_MARKERS, ColumnRef, ModelRef, Param
 from flexorm.exceptions import ConfigurationError
 
 __all__ = [
@@ -165,8 +165,8 @@ def _draft(action: str, parameter: inspect.Parameter, annotation: Any) -> ParamD
     }
     if column is not None:
         return ParamDraft(kind="column", type=core, column=column, **common)
-    if core is Text:
-        return ParamDraft(kind="text", type=str, **common)
+    if core in TEXT_MARKERS:
+        return ParamDraft(kind="text", type=core, **common)
     if any(core is scalar for scalar in SCALARS):
         return ParamDraft(kind="scalar", type=core, **common)
     origin = get_origin(core)

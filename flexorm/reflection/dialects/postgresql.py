@@ -116,8 +116,10 @@ _CHECKS = sa.text(
     "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE con.contype = 'c' AND cardinality(con.conkey) = 1 "
-    # an IN list or = ANY (ARRAY[...]) is a ScalarArrayOpExpr node: decompile only those
-    "AND position('SCALARARRAYOPEXPR' in con.conbin::text) > 0 "
+    # an IN list or = ANY (ARRAY[...]) is a ScalarArrayOpExpr node, a chain of equalities an
+    # OR node: decompile only those
+    "AND (position('SCALARARRAYOPEXPR' in con.conbin::text) > 0 "
+    "OR position('\\:boolop or' in con.conbin::text) > 0) "
     f"AND {_IN_SCHEMA}{_NAMED} "
     "ORDER BY c.relname, con.conname"
 )

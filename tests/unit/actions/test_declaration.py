@@ -29,6 +29,12 @@ def body(order, note: str = "") -> None: ...
         ({"model": "orders", "fields": ["a", "a"]}, "listed twice in fields"),
         ({"model": "orders", "fields": "status"}, "list of column names"),
         ({"options": {"note": "not callable"}}, "not callable"),
+        ({"model": "orders", "skip_locked": True}, "skip_locked=True needs for_instance"),
+        ({"model": "orders", "for_instance": True, "skip_locked": True, "writes": False},
+         "locks nothing"),
+        ({"model": "orders", "for_instance": True, "skip_locked": "yes"}, "True or False"),
+        ({"retries": -1}, "retries must be a whole number"),
+        ({"retries": True}, "retries must be a whole number"),
     ],
 )
 def test_contradictory_options_are_refused_naming_the_action(options, message):

@@ -142,6 +142,18 @@ def test_annotated_column_reference():
     assert params_of(run, model="orders", for_instance=True)["status"]["field"] == "SelectField"
 
 
+def test_a_typed_parameter_is_required_even_when_its_column_takes_null():
+    def run(order, note: Annotated[str, ColumnRef.parse("orders.note")],
+            maybe: Annotated[str | None, ColumnRef.parse("orders.note")]): ...
+
+    def generated(order, **values): ...
+
+    params = params_of(run, model="orders", for_instance=True)
+    assert (params["note"]["required"], params["maybe"]["required"]) == (True, False)
+    assert params_of(generated, model="orders", for_instance=True,
+                     fields=["note"])["note"]["required"] is False
+
+
 def test_column_reference_parses_schema_qualified_names():
     assert ColumnRef.parse("sales.orders.status") == ColumnRef("sales.orders", "status")
     with pytest.raises(ConfigurationError):

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import Field
 
-from flexorm.actions import ModelRef, Text, declare
+from flexorm.actions import Code, ModelRef, Sql, Text, Translatable, declare
 from flexorm.actions.binding import bind
 from flexorm.exceptions import ValidationError
 from tests.unit.actions._schema import SCHEMA
@@ -84,6 +84,8 @@ def test_naive_datetime_stays_naive():
         ("name", "a\x00b"), ("data", "{not json"), ("data", [1, 2]), ("color", "green"),
         ("size", 3), ("mode", "c"), ("account", "abc"), ("token", "not-a-uuid"),
         ("note", "nul\x00"),
+        ("count", "١٢"), ("count", "1_000"), ("price", "١٢.5"), ("price", "1_000.5"),
+        ("ratio", "1_0.5"), ("ratio", "٣"),
     ],
 )
 def test_bad_values_are_reported_under_the_parameter(key, value):
@@ -181,3 +183,18 @@ def test_hostile_values_are_validation_errors():
     flood = errors_of(v, {**GOOD, **{f"k{i}": 1 for i in range(10_000)}})
     assert len(flood) == 50
     assert errors_of(v, {**GOOD, "x" * 10_000: 1}) == {"x" * 100: ["Unknown parameter."]}
+
+
+def test_text_markers_give_their_fields_and_checks():
+    def edit(body: Text, title: Translatable, query: Sql, script: Code) -> None: ...
+
+    v = validator(edit)
+    assert [(spec.name, spec.field) for spec in bind(declare(edit), None, SCHEMA).params] == [
+        ("body", "TextField"), ("title", "TranslatableField"), ("query", "SqlField"),
+        ("script", "CodeField")]
+    good = {"body": "a\nb", "title": "Hello", "query": "SELECT 1", "script": "x = 1\n"}
+    assert v.validate(good) == good
+    assert errors_of(v, {**good, "query": "   "}) == {"query": ["This field may not be blank."]}
+    assert errors_of(v, {**good, "script": "nul\x00"}) == {
+        "script": ["Text may not contain NUL characters."]}
+    assert set(errors_of(v, {**good, "title": 5})) == {"title"}

@@ -1,0 +1,116 @@
+"""What a database error means for the request that met it, on every supported driver.
+
+:func:`classify` reads the driver's own error code (PostgreSQL's SQLSTATE, MySQL's and
+MariaDB's error number, SQLite's result code) and :func:`translate` turns the errors a client
+or another transaction caused into flexorm's errors:
+
+==================================  ==========================================  ======
+what happened                       flexorm error                               status
+==================================  ==========================================  ======
+deadlock, serialization failure     :class:`~flexorm.exceptions.ConcurrencyConflict`   409
+lock waited for past the timeout    :class:`~flexorm.exceptions.ConcurrencyConflict`   409
+a value that does not fit a column  :class:`~flexorm.exceptions.RequestError`          400
+the database cannot be reached      :class:`~flexorm.exceptions.DatabaseUnavailable`   503
+==================================  ==========================================  ======
+
+Anything else (a constraint, a mistake in an action's SQL) is left as it is. The messages name
+no table, column, constraint nor value: the database's own text stays in the server log.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, StatementError
+
+from flexorm.exceptions import (
+    ConcurrencyConflict,
+    DatabaseUnavailable,
+    FlexormError,
+    RequestError,
+)
+
+__all__ = ["RETRYABLE", "Kind", "classify", "translate"]
+
+Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
+               "invalid_value", "unavailable"]
+
+RETRYABLE: frozenset[Kind] = frozenset({"deadlock", "serialization"})
+"""What an action declared with ``retries`` runs again after."""
+
+_PG_STATES: dict[str, Kind] = {
+    "40P01": "deadlock", "40001": "serialization", "55P03": "lock_timeout",
+    "22001": "too_long", "22003": "out_of_range", "22P02": "invalid_value",
+    "57P01": "unavailable", "57P02": "unavailable", "57P03": "unavailable",
+}
+_PG_CLASSES: dict[str, Kind] = {"22": "invalid_value", "08": "unavailable",
+                                "53": "unavailable"}
+
+_MYSQL_CODES: dict[int, Kind] = {
+    1213: "deadlock", 1205: "lock_timeout", 1406: "too_long", 1264: "out_of_range",
+    1690: "out_of_range", 1366: "invalid_value", 1292: "invalid_value", 1265: "invalid_value",
+    1040: "unavailable", 1053: "unavailable", 1927: "unavailable", 2002: "unavailable",
+    2003: "unavailable", 2005: "unavailable", 2006: "unavailable", 2013: "unavailable",
+    2055: "unavailable", 4031: "unavailable",
+}
+
+_SQLITE_CODES: dict[int, Kind] = {
+    5: "lock_timeout", 6: "lock_timeout",  # BUSY, LOCKED
+    10: "unavailable", 13: "unavailable", 14: "unavailable", 26: "unavailable",  # IOERR, FULL,
+    18: "too_long",  # TOOBIG                                          CANTOPEN, NOTADB
+}
+
+_MESSAGES: dict[Kind, str] = {
+    "deadlock": "another action was changing the same records at the same time (a deadlock); "
+                "nothing was written: try again",
+    "serialization": "another action changed the same records at the same time; nothing was "
+                     "written: try again",
+    "lock_timeout": "the records are in use by another action that is taking too long; "
+                    "nothing was written: try again later",
+    "too_long": "The database refused a value: it is too long for its column",
+    "out_of_range": "The database refused a value: a number is out of range for its column",
+    "invalid_value": "The database refused a value: it is not valid for its column's type",
+    "unavailable": "the database cannot be reached right now; try again shortly",
+}
+
+
+def classify(exc: BaseException) -> Kind | None:
+    """What ``exc`` (a SQLAlchemy error wrapping a driver's) means, or ``None``: something
+    else (a constraint, a programming error)."""
+    if not isinstance(exc, StatementError):
+        return None
+    origin = exc.orig
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return "unavailable"
+    if isinstance(origin, OverflowError):  # SQLite: an integer wider than 64 bits
+        return "out_of_range"
+    if origin is None or not isinstance(exc, DBAPIError):
+        return None
+    args: tuple[Any, ...] = getattr(origin, "args", ())
+    mysql = bool(args) and isinstance(args[0], int)  # PyMySQL, aiomysql: (errno, message)
+    if mysql and args[0] in _MYSQL_CODES:
+        return _MYSQL_CODES[args[0]]
+    code = getattr(origin, "sqlite_errorcode", None)  # sqlite3
+    if isinstance(code, int):
+        return _SQLITE_CODES.get(code & 0xFF)
+    state = getattr(origin, "sqlstate", None)  # psycopg, asyncpg; PyMySQL too
+    if isinstance(state, str) and len(state) == 5:
+        return _PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
+    if hasattr(origin, "sqlstate") and not mysql and isinstance(exc, OperationalError):
+        return "unavailable"  # psycopg without a SQLSTATE: the server never answered
+    if isinstance(exc, DataError):
+        return "invalid_value"
+    return None
+
+
+def translate(exc: BaseException, kind: Kind | None = None) -> FlexormError | None:
+    """flexorm's error for ``exc``, or ``None`` when it stays as it is."""
+    kind = kind if kind is not None else classify(exc)
+    if kind is None:
+        return None
+    message = _MESSAGES[kind]
+    if kind == "deadlock" or kind == "serialization" or kind == "lock_timeout":
+        return ConcurrencyConflict(message, reason=kind)
+    if kind == "unavailable":
+        return DatabaseUnavailable(message)
+    return RequestError(message)

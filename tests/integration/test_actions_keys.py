@@ -1,0 +1,151 @@
+"""Records of composite-key and keyless collections, over HTTP on SQLite, PostgreSQL and
+MariaDB: an id naming several rows is refused (nothing runs), a full key names one row, in
+``id``, ``ids`` and with ``inverseIds``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from litestar.testing import TestClient
+
+from flexorm import Flex, Settings
+from tests.conftest import run_statements, sync_engine
+
+TOKEN = "keys-key"
+LANGUAGES = [("NLD", "Dutch"), ("NLD", "Frisian"), ("NLD", "Arabic"), ("NLD", "Turkish"),
+             ("ABW", "Papiamento")]
+
+
+@pytest.fixture
+def http(any_url: str) -> Iterator[tuple[TestClient[Any], str]]:
+    run_statements(any_url, [
+        "CREATE TABLE countrylanguage (countrycode CHAR(3) NOT NULL, language VARCHAR(30) "
+        "NOT NULL, percentage INTEGER NOT NULL, PRIMARY KEY (countrycode, language))",
+        "CREATE TABLE readings (sensor VARCHAR(10), value INTEGER)",
+        *(f"INSERT INTO countrylanguage VALUES ('{code}', '{language}', 10)"
+          for code, language in LANGUAGES),
+        "INSERT INTO readings VALUES ('a', 1)", "INSERT INTO readings VALUES ('a', 2)",
+        "INSERT INTO readings VALUES ('b', 3)",
+    ])
+    flex = Flex(any_url, settings=Settings(tokens=(TOKEN,), journal=False))
+
+    @flex.action(model="countrylanguage", for_instance=True)
+    def grow(row: Any) -> str:
+        row.percentage += 1
+        return f"{row.countrycode}/{row.language}"
+
+    @flex.action(model="countrylanguage", for_instance=True, bulk=True)
+    def grow_all(rows: list[Any]) -> list[str]:
+        for row in rows:
+            row.percentage += 1
+        return sorted(row.language for row in rows)
+
+    @flex.action(model="countrylanguage")
+    def census() -> str:
+        return "counted"
+
+    @flex.action(model="readings", for_instance=True)
+    def double(reading: Any) -> int:
+        reading.value *= 2
+        return int(reading.value)
+
+    with TestClient(flex.app, raise_server_exceptions=False) as client:
+        yield client, any_url
+
+
+def _execute(client: TestClient[Any], name: str, model: str = "countrylanguage",
+             **params: Any) -> tuple[int, Any]:
+    response = client.post("/api/messages/", headers={"Authorization": f"Bearer {TOKEN}"},
+                           json={"name": "execute_action",
+                                 "params": {"model": model, "name": name, **params}})
+    return response.status_code, response.json()
+
+
+def _percentages(url: str) -> dict[tuple[str, str], int]:
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT countrycode, language, percentage "
+                                    "FROM countrylanguage")).all()
+    engine.dispose()
+    return {(code.strip(), language): percentage for code, language, percentage in rows}
+
+
+def _readings(url: str) -> list[tuple[str, int]]:
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT sensor, value FROM readings")).all()
+    engine.dispose()
+    return sorted((sensor, value) for sensor, value in rows)
+
+
+AMBIGUOUS = ("id 'NLD' matches 4 countrylanguage records, whose key is (countrycode, "
+             'language): send the full key, {"countrycode": ..., "language": ...}')
+
+
+def test_an_id_naming_several_rows_is_refused_and_nothing_runs(http) -> None:
+    client, url = http
+    before = _percentages(url)
+    assert _execute(client, "grow", id="NLD") == (400, {"ids": [AMBIGUOUS]})
+    assert _execute(client, "grow_all", ids=["ABW", "NLD"]) == (400, {"ids": [AMBIGUOUS]})
+    assert _percentages(url) == before
+
+
+def test_an_id_naming_one_row_runs_on_it(http) -> None:
+    client, url = http
+    assert _execute(client, "grow", id="ABW") == (200, {"result": "ABW/Papiamento"})
+    assert _percentages(url)[("ABW", "Papiamento")] == 11
+
+
+def test_a_full_key_names_one_row_in_id_and_ids(http) -> None:
+    client, url = http
+    dutch = {"countrycode": "NLD", "language": "Dutch"}
+    frisian = {"language": "Frisian", "countrycode": "NLD"}
+    assert _execute(client, "grow", id=dutch) == (200, {"result": "NLD/Dutch"})
+    assert _execute(client, "grow", ids=[dutch, frisian]) == (
+        200, {"result": ["NLD/Dutch", "NLD/Frisian"]})
+    after = _percentages(url)
+    assert (after[("NLD", "Dutch")], after[("NLD", "Frisian")], after[("NLD", "Arabic")]) == (
+        12, 11, 10)
+
+
+def test_a_full_key_in_an_inverse_selection_leaves_out_that_row(http) -> None:
+    client, url = http
+    answer = _execute(client, "grow_all", ids=[{"countrycode": "NLD", "language": "Dutch"}],
+                      inverseIds=True)
+    assert answer == (200, {"result": ["Arabic", "Frisian", "Papiamento", "Turkish"]})
+    assert _percentages(url)[("NLD", "Dutch")] == 10
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    ({"countrycode": "NLD"}, "a full key names exactly the key columns: countrycode, language"),
+    ({"countrycode": "NLD", "language": "Dutch", "extra": 1},
+     "a full key names exactly the key columns: countrycode, language"),
+])
+def test_a_full_key_must_name_every_key_column(http, key: dict[str, Any], message: str) -> None:
+    client, _ = http
+    status, body = _execute(client, "grow", id=key)
+    assert status == 400
+    assert message in body["ids"][0]
+
+
+def test_a_keyless_collection_refuses_an_id_shared_by_several_rows(http) -> None:
+    client, url = http
+    status, body = _execute(client, "double", model="readings", id="a")
+    assert status == 400
+    assert body["ids"] == ["id 'a' matches 2 readings records: readings has no primary key, "
+                           "and its records are told apart by their first column, sensor, "
+                           "alone; these cannot be"]
+    assert _execute(client, "double", model="readings", id="b") == (200, {"result": 6})
+    assert _readings(url) == [("a", 1), ("a", 2), ("b", 6)]
+    status, body = _execute(client, "double", model="readings", id={"sensor": "b"})
+    assert status == 400
+    assert "readings has no primary key" in body["ids"][0]
+
+
+def test_inverse_ids_on_an_action_without_records_is_refused(http) -> None:
+    client, _ = http
+    assert _execute(client, "census", ids=[], inverseIds=True) == (400, {"inverseIds": [
+        "action 'census' runs on no records: inverseIds selects records, leave it out"]})

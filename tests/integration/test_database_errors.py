@@ -1,0 +1,156 @@
+"""What the database refuses, through the real server: a value that does not fit its column is
+a 400 naming no table internals, a lock held too long a 409, an unreachable database a 503 (and
+``/health`` says so), and the first request after it comes back succeeds. Each refused run leaves
+the database as it was and one journal row."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests._proxy import proxied
+from tests._serving import WAIT, serving
+from tests.conftest import sync_engine
+from tests.integration._journal_shop import runs
+
+TOKEN = "database-errors-key"
+
+SERVER = """
+import sys
+from typing import Any
+
+import uvicorn
+
+from flexorm import Flex, Settings
+
+url, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+flex = Flex(url, settings=Settings(tokens=(token,), journal=True, auto_upgrade=True,
+                                   lock_timeout=0.5))
+
+
+@flex.action(model="notes", for_instance=True)
+def rewrite(note: Any, text: str, visits: int = 0) -> str:
+    note.text = text
+    note.visits = visits
+    return note.text
+
+
+uvicorn.run(flex.app, host="127.0.0.1", port=port, log_level="warning")
+"""
+
+NOTES = sa.Table("notes", sa.MetaData(),
+                 sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+                 sa.Column("text", sa.String(5), nullable=False),
+                 sa.Column("visits", sa.Integer, nullable=False))
+
+
+def _create(url: str) -> None:
+    engine = sync_engine(url)
+    NOTES.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(NOTES.insert(), [{"id": 1, "text": "first", "visits": 0}])
+    engine.dispose()
+
+
+def _start(url: str, log: Path) -> Any:
+    return serving(lambda port: [sys.executable, "-c", SERVER, url, str(port), TOKEN], log)
+
+
+@pytest.fixture
+def server(any_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    _create(any_url)
+    with _start(any_url, tmp_path / "server.log") as base:
+        yield base, any_url
+
+
+def _rewrite(base: str, **params: Any) -> tuple[int, Any]:
+    response = httpx.post(f"{base}/api/messages/", timeout=WAIT,
+                          headers={"Authorization": f"Bearer {TOKEN}"},
+                          json={"name": "execute_action", "params": {
+                              "model": "notes", "name": "rewrite", "id": 1, "params": params}})
+    return response.status_code, response.json()
+
+
+def _note(url: str) -> tuple[str, int]:
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(NOTES.c.text, NOTES.c.visits)).one()
+    engine.dispose()
+    return row.text, row.visits
+
+
+def test_a_number_out_of_range_for_its_column_is_a_400(server: tuple[str, str]) -> None:
+    base, url = server
+    if url.startswith("sqlite"):
+        pytest.skip("SQLite's INTEGER holds 64 bits, as much as an int parameter accepts")
+    status, body = _rewrite(base, text="new", visits=2**40)  # INTEGER holds 32 bits
+    assert status == 400
+    assert body == {"non_field_errors": [
+        "The database refused a value: a number is out of range for its column"]}
+    assert _note(url) == ("first", 0)
+    assert [(run.status, run.error) for run in runs(url)] == [
+        ("rejected", body["non_field_errors"][0])]
+
+
+def test_a_text_too_long_for_its_column_is_a_400(server: tuple[str, str]) -> None:
+    base, url = server
+    if url.startswith("sqlite"):
+        pytest.skip("SQLite keeps text of any length in a VARCHAR(5) column")
+    status, body = _rewrite(base, text="much too long")
+    assert status == 400
+    assert body == {"non_field_errors": [
+        "The database refused a value: it is too long for its column"]}
+    assert _note(url) == ("first", 0)
+    assert [run.status for run in runs(url)] == ["rejected"]
+
+
+def test_a_lock_held_too_long_is_a_409(server: tuple[str, str]) -> None:
+    base, url = server
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # the whole database, as SQLite locks
+        else:
+            conn.execute(sa.select(NOTES).where(NOTES.c.id == 1).with_for_update())
+        status, body = _rewrite(base, text="new")
+        conn.rollback()
+    engine.dispose()
+    assert status == 409
+    assert body["error_code"] == "concurrency_conflict"
+    assert body["reason"] == "lock_timeout"
+    assert _note(url) == ("first", 0)
+    # on SQLite the journal row cannot be written either while the database is held
+    assert [run.status for run in runs(url)] == ([] if url.startswith("sqlite") else ["failed"])
+    assert _rewrite(base, text="new") == (200, {"result": "new"})
+
+
+@pytest.mark.parametrize("dialect", [pytest.param("postgresql", marks=pytest.mark.postgres),
+                                     pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def test_an_unreachable_database_is_a_503_until_it_comes_back(
+        dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    url = sa.make_url(str(request.getfixturevalue(
+        "pg_url" if dialect == "postgresql" else "mariadb_url")))
+    _create(url.render_as_string(hide_password=False))
+    assert url.host is not None
+    assert url.port is not None
+    with proxied(url.host, url.port) as proxy:
+        through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False)
+        with _start(through, tmp_path / "server.log") as base:
+            assert _rewrite(base, text="one") == (200, {"result": "one"})
+            proxy.down()
+            status, body = _rewrite(base, text="two")
+            health = httpx.get(f"{base}/health", timeout=WAIT)
+            proxy.up()
+            assert (status, body["error_code"]) == (503, "database_unavailable")
+            assert (health.status_code, health.json()) == (
+                503, {"status": "down", "error_code": "database_unavailable"})
+            assert _rewrite(base, text="three") == (200, {"result": "three"})
+            assert httpx.get(f"{base}/health", timeout=WAIT).json() == {"status": "ok"}
+    assert _note(url.render_as_string(hide_password=False)) == ("three", 0)
