@@ -13,7 +13,7 @@ from flexorm.reflection.comments import COLLECTION_KEYS, FIELD_KEYS, data_source
 from flexorm.reflection.defaults import describe_default
 from flexorm.reflection.naming import is_own_table
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, RelationInfo, SchemaInfo
-from flexorm.reflection.typemap import base_type, db_internal_type, field_types
+from flexorm.reflection.typemap import base_type, db_internal_type, field_types, set_values
 
 __all__ = [
     "encoded_model_descriptions",
@@ -44,6 +44,9 @@ def _params(column: ColumnInfo, dialect: str | None, memo: _TypeMemo | None) -> 
         params["length"] = type_.length
     if column.options is not None:
         params["options"] = [{"name": str(value), "value": value} for value in column.options]
+    members = set_values(type_)
+    if members is not None:
+        params["set_values"] = list(members)
     fk = column.foreign_key
     if fk is not None:
         params["related_model"] = {"model": fk.target}

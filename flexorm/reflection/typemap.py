@@ -30,6 +30,7 @@ __all__ = [
     "is_mysql_boolean",
     "kind_by_name",
     "mysql_name",
+    "set_values",
 ]
 
 class Spatial(sa.types.UserDefinedType[Any]):
@@ -113,6 +114,14 @@ def mysql_name(cls: type) -> str | None:
     if cls.__module__.startswith("sqlalchemy.dialects.mysql."):
         return str(getattr(cls, "__visit_name__", "")).upper()
     return None
+
+
+def set_values(type_: TypeEngine[Any]) -> tuple[str, ...] | None:
+    """The allowed members of a MySQL ``SET(...)`` column (a value holds any of them, comma
+    separated); ``None`` for any other type."""
+    if mysql_name(type(type_)) != "SET":
+        return None
+    return tuple(str(value) for value in getattr(type_, "values", ()))
 
 
 def is_decimal_number(type_: TypeEngine[Any]) -> bool:

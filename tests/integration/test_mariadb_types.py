@@ -1,4 +1,4 @@
-"""MySQL's idioms on MariaDB, as their users mean them: BOOLEAN, YEAR, JSON, BIT.
+"""MySQL's idioms on MariaDB, as their users mean them: BOOLEAN, YEAR, JSON, BIT, SET.
 
 Each column kind is checked in the model description and as the parameter an action derives
 from it, with good and bad values sent through the messages endpoint.
@@ -27,7 +27,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SCHEMA = [
     "CREATE TABLE things (id INT AUTO_INCREMENT PRIMARY KEY, active BOOLEAN NOT NULL DEFAULT TRUE, "
     "flag BOOL, level TINYINT, tiny TINYINT(4), made YEAR, doc JSON, bits BIT(4), at POINT, "
-    "area POLYGON)",
+    "area POLYGON, perks SET('gift', 'rush', 'wrap'), stock TINYINT UNSIGNED)",
     "INSERT INTO things (id, level) VALUES (1, 3)",
 ]
 
@@ -38,7 +38,7 @@ def client(mariadb_url: str) -> Iterator[TestClient[Any]]:
     flex = Flex(mariadb_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
 
     @flex.action(model="things", for_instance=True,
-                 fields=["active", "flag", "level", "made", "doc", "bits"])
+                 fields=["active", "flag", "level", "made", "doc", "bits", "perks", "stock"])
     def update(thing: Any, **values: Any) -> dict[str, Any]:
         for name, value in values.items():
             setattr(thing, name, value)
@@ -57,7 +57,8 @@ def _row(url: str) -> tuple[Any, ...]:
     engine = sync_engine(url)
     with engine.connect() as conn:
         row = conn.exec_driver_sql(
-            "SELECT active, flag, level, made, doc, bits FROM things WHERE id = 1").one()
+            "SELECT active, flag, level, made, doc, bits, perks, stock FROM things "
+            "WHERE id = 1").one()
     engine.dispose()
     return tuple(row)
 
@@ -86,6 +87,9 @@ def test_descriptions(client: TestClient[Any]) -> None:
     assert brief["bits"] == ("IntegerField", "IntegerField", "BIT(4)")
     assert brief["at"] == ("CharField", "CharField", "POINT")
     assert brief["area"] == ("CharField", "CharField", "POLYGON")
+    # a SET holds any of its members: a text field that says which
+    assert brief["perks"] == ("CharField", "CharField", "SET('gift','rush','wrap')")
+    assert fields["perks"]["params"]["set_values"] == ["gift", "rush", "wrap"]
 
 
 def test_spatial_columns_are_one_log_line(
@@ -104,22 +108,55 @@ def test_derived_parameters(client: TestClient[Any]) -> None:
     update = next(a for a in response.json() if a["name"] == "update")
     fields = {p["name"]: p["field"] for p in update["params"]}
     assert fields == {"active": "BooleanField", "flag": "BooleanField", "level": "IntegerField",
-                      "made": "IntegerField", "doc": "JSONField", "bits": "IntegerField"}
+                      "made": "IntegerField", "doc": "JSONField", "bits": "IntegerField",
+                      "perks": "CharField", "stock": "IntegerField"}
+    perks = next(p for p in update["params"] if p["name"] == "perks")
+    assert perks["params"]["set_values"] == ["gift", "rush", "wrap"]
 
 
 def test_good_values_are_written(client: TestClient[Any], mariadb_url: str) -> None:
     assert _update(client, active=False, flag=True, level=7, made=2024,
-                   doc={"tags": ["a", "b"]}, bits=5) == (200, {"result": {"id": 1}})
-    active, flag, level, made, doc, bits = _row(mariadb_url)
-    assert (active, flag, level, made, json.loads(doc), bits) == (
-        0, 1, 7, 2024, {"tags": ["a", "b"]}, b"\x05")
+                   doc={"tags": ["a", "b"]}, bits=5, perks="wrap,gift",
+                   stock=255) == (200, {"result": {"id": 1}})
+    active, flag, level, made, doc, bits, perks, stock = _row(mariadb_url)
+    assert (active, flag, level, made, json.loads(doc), bits, perks, stock) == (
+        0, 1, 7, 2024, {"tags": ["a", "b"]}, b"\x05", "gift,wrap", 255)
+
+
+@pytest.mark.parametrize(("sent", "stored"), [
+    (["rush", "gift", "rush"], "gift,rush"),
+    ([], ""),
+    ("wrap", "wrap"),
+])
+def test_a_set_takes_its_members_as_a_list_or_as_text(
+    client: TestClient[Any], mariadb_url: str, sent: Any, stored: str
+) -> None:
+    assert _update(client, perks=sent) == (200, {"result": {"id": 1}})
+    assert _row(mariadb_url)[6] == stored
 
 
 def test_bad_values_are_refused(client: TestClient[Any], mariadb_url: str) -> None:
     before = _row(mariadb_url)
     for params in ({"active": "maybe"}, {"level": "high"}, {"made": "last year"},
-                   {"bits": "four"}):
+                   {"bits": "four"}, {"made": 1900}, {"made": 2156}, {"level": 128},
+                   {"level": -129}, {"stock": 256}, {"stock": -1}, {"bits": 16},
+                   {"perks": "gift,fast"}, {"perks": ["gift", 3]}, {"perks": 5}):
         status, body = _update(client, **params)
         assert status == 400, (params, body)
         assert set(body) == set(params), body
     assert _row(mariadb_url) == before
+
+
+def test_a_set_names_the_allowed_members(client: TestClient[Any]) -> None:
+    assert _update(client, perks="gift,fast") == (400, {"perks": [
+        "'fast' is not one of the allowed values: 'gift', 'rush', 'wrap'."]})
+
+
+def test_the_limits_of_year_and_tinyint_are_accepted(
+    client: TestClient[Any], mariadb_url: str
+) -> None:
+    assert _update(client, made=1901, level=-128, stock=0, bits=15)[0] == 200
+    row = _row(mariadb_url)
+    assert (row[2], row[3], row[5], row[7]) == (-128, 1901, b"\x0f", 0)
+    assert _update(client, made=2155, level=127)[0] == 200
+    assert _row(mariadb_url)[2:4] == (127, 2155)

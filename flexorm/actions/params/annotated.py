@@ -28,6 +28,7 @@ __all__ = [
     "json_annotation",
     "json_check",
     "not_blank",
+    "set_annotation",
     "str_annotation",
 ]
 
@@ -99,6 +100,28 @@ def _not_blank(value: str) -> str:
 
 not_blank = AfterValidator(_not_blank)
 """Refuses text of nothing but blanks (a ``Sql`` parameter)."""
+
+
+def set_annotation(members: tuple[str, ...]) -> Any:
+    """A MySQL ``SET`` value: its members as a list or as comma-separated text, each one of
+    ``members``; given to the body as the column stores it (comma-separated, in the column's
+    order)."""
+    order = {member: index for index, member in enumerate(members)}
+
+    def check(value: Any) -> str:
+        if isinstance(value, str):
+            chosen = [part for part in value.split(",") if part] if value else []
+        elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            chosen = list(value)
+        else:
+            raise ValueError("Enter the chosen values as a list or as text separated by commas.")
+        unknown = [v for v in chosen if v not in order]
+        if unknown:
+            allowed = ", ".join(repr(m) for m in members)
+            raise ValueError(f"{unknown[0]!r} is not one of the allowed values: {allowed}.")
+        return ",".join(sorted(set(chosen), key=order.__getitem__))
+
+    return Annotated[str, PlainValidator(check)]
 
 
 def str_annotation(*metadata: Any) -> Any:

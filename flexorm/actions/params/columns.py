@@ -26,17 +26,31 @@ from flexorm.exceptions import ConfigurationError
 from flexorm.reflection.comments import plain_comment
 from flexorm.reflection.defaults import describe_default
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
-from flexorm.reflection.typemap import base_type
+from flexorm.reflection.typemap import base_type, mysql_name, set_values
 
 __all__ = ["column_param"]
 
 _INT_WIDTH = ((sa.SmallInteger, 16), (sa.BigInteger, 64), (sa.Integer, 32))
+_INT_WIDTH_BY_NAME = {"TINYINT": 8, "MEDIUMINT": 24}
+"""MySQL's integer types that SQLAlchemy's generic ones do not tell apart."""
+_YEARS = (1901, 2155)
+"""What MySQL's ``YEAR`` holds."""
 
 
 def _int_bounds(type_: sa.types.TypeEngine[Any], dialect: str) -> tuple[int, int]:
-    bits = 64
-    if dialect != "sqlite":  # SQLite's INTEGER always holds 64 bits
-        bits = next((b for kind, b in _INT_WIDTH if isinstance(type_, kind)), 64)
+    """The values an integer column stores: by its width and sign (SQLite's INTEGER always
+    holds 64 bits), MySQL's ``YEAR`` its years and ``BIT(n)`` n bits."""
+    if dialect == "sqlite":
+        return annotated.INT64_MIN, annotated.INT64_MAX
+    name = mysql_name(type(type_))
+    if name == "YEAR":
+        return _YEARS
+    if name == "BIT":
+        return 0, 2 ** (getattr(type_, "length", None) or 1) - 1
+    bits = _INT_WIDTH_BY_NAME.get(str(type_.__visit_name__).upper()) or next(
+        (b for kind, b in _INT_WIDTH if isinstance(type_, kind)), 64)
+    if getattr(type_, "unsigned", False):
+        return 0, 2 ** bits - 1
     return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
@@ -76,6 +90,9 @@ def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
     type_ = base_type(column.type)
     if isinstance(type_, sa.ARRAY):
         return _array_annotation(type_)
+    members = set_values(type_)
+    if members is not None:
+        return annotated.set_annotation(members)
     if python_type is str:
         length = getattr(type_, "length", None)
         return annotated.str_annotation(*([Field(max_length=length)] if length else []))

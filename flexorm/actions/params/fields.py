@@ -30,6 +30,7 @@ from flexorm.reflection.typemap import (
     is_mysql_boolean,
     kind_by_name,
     mysql_name,
+    set_values,
 )
 
 __all__ = [
@@ -155,6 +156,9 @@ def param_field(column: ColumnInfo) -> ParamField:
         return ParamField("SelectField", {"options": _options_param(options)}, python_type,
                           options)
     params: dict[str, Any] = {}
+    members = set_values(type_)
+    if members is not None:
+        params["set_values"] = list(members)
     if jet_field == "DecimalField" and isinstance(type_, sa.Numeric):
         if type_.precision is not None:
             params["precision"] = type_.precision
