@@ -119,6 +119,11 @@ class Flex(FlexormPlugin):
             writes: whether the action writes; ``writes=False`` lets read-only Jet Admin users
                 run it.
             options: per-parameter hooks answering ``get_field_options``.
+            background: answer at once with a queued run; a worker runs the body later.
+            deadline: seconds (or a ``timedelta``) a background run may take once started.
+            expires_after: seconds a background run may wait; not started by then, it expires.
+            retries: how often a background run whose worker died is run again.
+            atomic: ``False`` commits a background run over records chunk by chunk.
         """
 
         check_options("action", options)

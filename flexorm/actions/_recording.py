@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
+from flexorm.actions._background import Queued
 from flexorm.auth.caller import Caller
 from flexorm.exceptions import (
     FlexormError,
@@ -87,6 +88,10 @@ class Recording:
     """This request holds its idempotency key (a failure releases it)."""
     entry: RunEntry | None = None
     """The success entry, once written."""
+    queued: Queued | None = None
+    """A background action's run to queue instead of a success row."""
+    run_id: int | None = None
+    """The queued run's id, once written."""
 
     def _entry(self, status: RunStatus, *, result: Any = None,
                error: str | None = None) -> RunEntry:
@@ -94,15 +99,26 @@ class Recording:
         return RunEntry.for_request(
             self.request, self.caller, status=status, started_at=self.started_at,
             secret=secret, result=result, error=error, request_id=self.request_id,
-            idempotency_key=self.idempotency_key)
+            idempotency_key=self.idempotency_key, background=self.queued is not None)
 
     def write(self, session: Session, result: Any) -> None:
-        """In the action's transaction, on its blocking session: the success's row."""
+        """In the action's transaction, on its blocking session: the success's row, or a
+        background action's queued run."""
+        if self.queued is not None:
+            self.run_id = self.journal.enqueue(session, self._entry("queued"),
+                                               self.queued.payload, self.queued.expires_at)
+            return
         self.entry = self._entry("succeeded", result=result)
         self.journal.succeeded(session, self.entry, {"result": result})
 
     async def committed(self, result: Any) -> None:
         """After the commit: the row in a separate state database (nothing otherwise)."""
+        if self.queued is not None:
+            if self.run_id is None:
+                self.run_id = await self.journal.enqueued(self._entry("queued"),
+                                                          self.queued.payload,
+                                                          self.queued.expires_at)
+            return
         entry = self.entry if self.entry is not None else self._entry("succeeded",
                                                                       result=result)
         await self.journal.committed(entry, {"result": result})

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio.to_thread
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,7 @@ from flexorm.actions._rows import Cursor, RowClasses, load_by_ids, load_inverse_
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.context import ActionContext
 from flexorm.actions.policies import PolicyChecker, denied
+from flexorm.actions.run_control import RunControl
 from flexorm.actions.steps import Blocking, Settle, Steps, run, run_blocking
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
@@ -57,12 +60,24 @@ class Invocation:
     raw_request: Any
     on_success: OnSuccess | None = None
     """Written in the action's transaction after the body returned (the journal)."""
+    control: RunControl | None = None
+    """A background run's control: progress, and a stop at its next statement."""
+    defer: bool = False
+    """Check everything (records, policy), then write ``on_success`` without calling the body:
+    the run is queued for later."""
 
 
 def _missing_message(collection: str, ids: list[Any]) -> str:
     shown = ", ".join(str(i) for i in ids[:_SHOWN_MISSING])
     more = f" and {len(ids) - _SHOWN_MISSING} more" if len(ids) > _SHOWN_MISSING else ""
     return f"no {collection} record with id {shown}{more}"
+
+
+def _checker(control: RunControl) -> Callable[..., None]:
+    def before_cursor_execute(conn: Connection, *_: Any) -> None:
+        control.check()
+
+    return before_cursor_execute
 
 
 def _encoded(_session: Session, value: Any) -> Any:
@@ -106,10 +121,16 @@ class Runner:
     def _steps(self, session: AsyncSession | Session, invocation: Invocation) -> Steps[Any]:
         """Everything an action does in its transaction, for either kind of body."""
         bound = invocation.bound
+        if invocation.control is not None:
+            yield Blocking(self._watch, (invocation.control,))
         records, values = yield Blocking(self._prepare, (invocation,))
         ctx = self._context(session, invocation, values)
         if not (yield from self._policies.steps(bound, ctx)):
             raise denied(bound)
+        if invocation.defer:
+            if invocation.on_success is not None:
+                yield Blocking(invocation.on_success.write, (None,))
+            return None
         body: Callable[..., Any] = bound.declaration.func
         kwargs = self._kwargs(bound, values, ctx)
 
@@ -145,6 +166,21 @@ class Runner:
 
     # -- shared, on a blocking session --------------------------------------------------------
 
+    def _watch(self, session: Session, control: RunControl) -> None:
+        """Stop a background run at its next statement once it is to stop; on PostgreSQL, no
+        statement outlives its deadline, and a stop cancels the running one."""
+        conn = session.connection()
+        event.listen(conn, "before_cursor_execute", _checker(control))
+        driver = conn.connection.driver_connection
+        if self._database.dialect == "postgresql":
+            remaining = control.remaining()
+            if remaining is not None:
+                conn.exec_driver_sql(
+                    f"SET LOCAL statement_timeout = {max(1, int(remaining * 1000))}")
+            control.backend_pid = getattr(getattr(driver, "info", None), "backend_pid", None)
+        elif self._database.dialect == "sqlite":
+            control.interrupt = getattr(driver, "interrupt", None)
+
     def _prepare(self, session: Session, invocation: Invocation) -> tuple[list[Any] | None,
                                                                            dict[str, Any]]:
         """The selected records (``None`` for none or an inverse selection) and the parameter
@@ -177,7 +213,8 @@ class Runner:
         bound = invocation.bound
         return ActionContext(session=session, caller=invocation.caller,
                              collection=bound.collection, action=bound.name,
-                             request=invocation.raw_request, params=dict(values))
+                             request=invocation.raw_request, params=dict(values),
+                             run=invocation.control)
 
     @staticmethod
     def _kwargs(bound: BoundAction, values: Mapping[str, Any],

@@ -8,6 +8,7 @@ reflected schema once, at startup, by :class:`~flexorm.actions.service.ActionSer
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,16 @@ class ActionOptions(TypedDict, total=False):
     """Whether the action writes; ``writes=False`` lets read-only Jet Admin users run it."""
     options: Mapping[str, OptionsHook] | None
     """Per-parameter hooks answering ``get_field_options``."""
+    background: bool
+    """Answer at once with a queued run; a worker runs the body later."""
+    deadline: float | dt.timedelta | None
+    """Seconds (or a ``timedelta``) a background run may take once started."""
+    expires_after: float | dt.timedelta | None
+    """Seconds a background run may wait in the queue; not started by then, it expires."""
+    retries: int
+    """How often a background run whose worker died mid-run is run again."""
+    atomic: bool
+    """``False`` commits a background run over records chunk by chunk."""
 
 
 _OPTION_NAMES = frozenset(ActionOptions.__annotations__)
@@ -104,6 +115,19 @@ class ActionDeclaration:
     writes, whatever its policy; declare ``writes=False`` for one that only reads (a report)."""
     options: Mapping[str, OptionsHook] = field(default_factory=dict)
     """Per-parameter ``get_field_options`` hooks."""
+    background: bool = False
+    """Answer at once with a queued run; a worker runs the body later (see
+    ``docs/background.md``)."""
+    deadline: float | None = None
+    """Seconds a background run may take once started; past that it is stopped and rolled
+    back."""
+    expires_after: float | None = None
+    """Seconds a background run may wait in the queue; not started by then, it never runs."""
+    retries: int = 0
+    """How many times a background run whose worker died mid-run is run again."""
+    atomic: bool = True
+    """``False``: a background run over records commits chunk by chunk, and a retry resumes
+    after the last committed chunk."""
     signature: Signature | None = field(default=None, compare=False)
     """The parsed signature; ``None`` when an annotation could only be resolved later."""
     namespace: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -176,6 +200,10 @@ def declare(
     ``options`` maps a parameter name to an :data:`OptionsHook` answering its
     ``get_field_options`` instead of flexorm's own search.
 
+    ``background=True`` answers at once with a queued run that a worker runs later;
+    ``deadline``, ``expires_after`` (seconds or a ``timedelta``), ``retries`` and ``atomic``
+    shape such runs (see ``docs/background.md``).
+
     ``namespace`` holds extra names for resolving annotations; by default the local names of the
     code declaring the action (so ``Account = flex.model(...)`` inside a function works).
 
@@ -232,6 +260,11 @@ def declare(
         raise ConfigurationError(f"action {action_name!r}: allow must be callable")
     if not isinstance(writes, bool):
         raise ConfigurationError(f"action {action_name!r}: writes must be True or False")
+    run = _background_options(action_name, background=options.get("background", False),
+                              deadline=options.get("deadline"),
+                              expires_after=options.get("expires_after"),
+                              retries=options.get("retries", 0),
+                              atomic=options.get("atomic", True), for_instance=for_instance)
     localns = dict(namespace) if namespace is not None else caller_namespace()
     signature = parse_signature(
         func, action=action_name, for_instance=for_instance, fields=field_names, strict=False,
@@ -240,8 +273,47 @@ def declare(
     return ActionDeclaration(
         name=action_name, func=func, models=models, for_instance=for_instance, bulk=bulk,
         fields=field_names, label=label, icon=icon, allow=allow, writes=writes, options=hooks,
-        signature=signature, namespace=localns,
+        signature=signature, namespace=localns, **run,
     )
+
+
+def _seconds(action_name: str, option: str, value: float | dt.timedelta | None) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, dt.timedelta) else value
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+        raise ConfigurationError(
+            f"action {action_name!r}: {option} must be a number of seconds (or a timedelta) "
+            f"above 0, not {value!r}")
+    return float(seconds)
+
+
+def _background_options(action_name: str, *, background: bool,
+                        deadline: float | dt.timedelta | None,
+                        expires_after: float | dt.timedelta | None, retries: int, atomic: bool,
+                        for_instance: bool) -> dict[str, Any]:
+    if not isinstance(background, bool):
+        raise ConfigurationError(f"action {action_name!r}: background must be True or False")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ConfigurationError(
+            f"action {action_name!r}: retries must be a whole number from 0, not {retries!r}")
+    if not isinstance(atomic, bool):
+        raise ConfigurationError(f"action {action_name!r}: atomic must be True or False")
+    given = [name for name, value in (("deadline", deadline), ("expires_after", expires_after),
+                                      ("retries", retries or None),
+                                      ("atomic", None if atomic else False))
+             if value is not None]
+    if given and not background:
+        raise ConfigurationError(
+            f"action {action_name!r}: {', '.join(given)} shape background runs: add "
+            "background=True")
+    if not atomic and not for_instance:
+        raise ConfigurationError(
+            f"action {action_name!r}: atomic=False commits chunk by chunk of records, so it "
+            "needs for_instance=True")
+    return {"background": background, "deadline": _seconds(action_name, "deadline", deadline),
+            "expires_after": _seconds(action_name, "expires_after", expires_after),
+            "retries": retries, "atomic": atomic}
 
 
 @overload
