@@ -57,7 +57,8 @@ class Queue:
     def __init__(self, journal: Journal, url: str, *, pool_size: int = 4) -> None:
         self._journal = journal
         self._conninfo = conninfo(url)
-        self._pool_size = pool_size
+        self.pool_size = pool_size
+        """The most connections of the queue's pool (a worker raises it before opening)."""
         self._app: App | None = None
 
     async def app(self) -> App:
@@ -66,7 +67,7 @@ class Queue:
             import procrastinate
 
             app = procrastinate.App(connector=procrastinate.PsycopgConnector(
-                conninfo=self._conninfo, min_size=1, max_size=self._pool_size))
+                conninfo=self._conninfo, min_size=1, max_size=self.pool_size))
             await app.open_async()
             self._app = app
         return self._app
