@@ -123,7 +123,6 @@ class Flex(FlexormPlugin):
             deadline: seconds (or a ``timedelta``) a background run may take once started.
             expires_after: seconds a background run may wait; not started by then, it expires.
             retries: how often a background run whose worker died is run again.
-            atomic: ``False`` commits a background run over records chunk by chunk.
         """
 
         check_options("action", options)

@@ -41,11 +41,9 @@ class RunControl:
         run_id: the run's journal row.
         attempt: which attempt this is (1 for the first).
         deadline: seconds the run may take from now; ``None``: no deadline.
-        checkpoint: ids already committed by earlier attempts (``atomic=False``).
     """
 
     def __init__(self, run_id: int, *, attempt: int = 1, deadline: float | None = None,
-                 checkpoint: list[object] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.run_id = run_id
         self.attempt = attempt
@@ -60,8 +58,6 @@ class RunControl:
         """The PostgreSQL backend running the body's transaction (to cancel its statement)."""
         self.interrupt: Callable[[], None] | None = None
         """Interrupts the body's running statement (SQLite), called by :meth:`stop`."""
-        self.checkpoint: list[object] = list(checkpoint or [])
-        """``atomic=False``: the ids of every committed chunk, in order."""
 
     # -- the body's side ----------------------------------------------------------------------
 

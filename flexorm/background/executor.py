@@ -122,8 +122,7 @@ class RunExecutor:
         assert claimed.payload is not None
         assert claimed.started_at is not None
         stored = claimed.payload
-        control = RunControl(run_id, attempt=claimed.attempt, deadline=stored.get("deadline"),
-                             checkpoint=claimed.checkpoint)
+        control = RunControl(run_id, attempt=claimed.attempt, deadline=stored.get("deadline"))
         self.controls[run_id] = control
         watcher = asyncio.create_task(self._watch(control, abort_requested))
         try:

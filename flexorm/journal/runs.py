@@ -12,7 +12,7 @@ method runs on the connection or session it is given and never commits.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -40,8 +40,6 @@ class Claimed:
     """This attempt's number (1 for the first), when claimed."""
     payload: Mapping[str, Any] | None = None
     """The request to run (secrets included), when claimed."""
-    checkpoint: list[Any] | None = None
-    """``atomic=False``: the ids committed by earlier attempts."""
     started_at: dt.datetime | None = None
     status: str | None = None
     """The run's status when it was not claimed."""
@@ -122,7 +120,7 @@ class RunStore:
         """
         row = (await db.execute(
             sa.select(_runs.status, _runs.attempts, _runs.expires_at, _runs.cancel_requested,
-                      _runs.payload, _runs.checkpoint, _runs.started_at)
+                      _runs.payload, _runs.started_at)
             .where(_runs.id == run_id, _runs.background.is_(True)))).first()
         if row is None:
             return Claimed("missing", run_id)
@@ -144,7 +142,7 @@ class RunStore:
         if _changed(changed) != 1:
             return Claimed("not_queued", run_id, status="running")
         return Claimed("claimed", run_id, attempt=attempt, payload=row.payload,
-                       checkpoint=list(row.checkpoint or []), started_at=row.started_at)
+                       started_at=row.started_at)
 
     @staticmethod
     def _finish(run_id: int, attempt: int, values: Mapping[str, Any]) -> sa.Update:
@@ -180,16 +178,6 @@ class RunStore:
                 progress_done=done, progress_total=total, progress_message=message))
         row = (await db.execute(sa.select(_runs.cancel_requested).where(*where))).first()
         return None if row is None else bool(row.cancel_requested)
-
-    async def checkpoint(self, db: AsyncExecutor, run_id: int, attempt: int,
-                         ids: Sequence[Any]) -> None:
-        """``atomic=False``: record committed ids, in the chunk's own transaction."""
-        await db.execute(self._finish(run_id, attempt, {"checkpoint": jsonable(list(ids))}))
-
-    def checkpoint_sync(self, db: SyncExecutor, run_id: int, attempt: int,
-                        ids: Sequence[Any]) -> None:
-        """:meth:`checkpoint` on a blocking connection or session."""
-        db.execute(self._finish(run_id, attempt, {"checkpoint": jsonable(list(ids))}))
 
     # -- control ------------------------------------------------------------------------------
 
