@@ -108,9 +108,11 @@ async def _sweep(app: App, journal: Journal, queue: Queue, settings: Settings) -
 
 async def run_worker(service: Callable[[], ActionService], journal: Journal,
                      database: Database, queue: Queue, settings: Settings, *,
-                     concurrency: int = 1, name: str | None = None) -> None:
+                     concurrency: int = 1, name: str | None = None,
+                     wait: bool = True) -> None:
     """Run background runs from the queue until the process is asked to stop (SIGINT,
-    SIGTERM: runs going on stop at their next statement and are retried or interrupted)."""
+    SIGTERM: runs going on stop at their next statement and are retried or interrupted);
+    ``wait=False``: until the queue is empty."""
     executor = RunExecutor(service, journal, database, name or worker_name("worker"))
     queue.pool_size = concurrency + 4
     app = await queue.app()
@@ -120,7 +122,8 @@ async def run_worker(service: Callable[[], ActionService], journal: Journal,
     heartbeat = settings.worker_heartbeat_seconds
     try:
         await app.run_worker_async(
-            concurrency=concurrency, name=executor.worker, delete_jobs="successful",
+            concurrency=concurrency, name=executor.worker, delete_jobs="successful", wait=wait,
+            install_signal_handlers=wait,
             update_heartbeat_interval=heartbeat, stalled_worker_timeout=3 * heartbeat,
             abort_job_polling_interval=max(heartbeat, 1.0))
     finally:

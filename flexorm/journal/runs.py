@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flexorm.journal.entry import RunEntry, RunStatus, as_utc, jsonable, utcnow
 from flexorm.journal.store import AsyncExecutor, SyncExecutor
@@ -77,6 +78,10 @@ def _finish_values(status: RunStatus, started_at: dt.datetime, *, result: Any = 
             "payload": None}
 
 
+def _dialect(db: AsyncExecutor) -> sa.Dialect:
+    return db.dialect if isinstance(db, AsyncConnection) else db.get_bind().dialect
+
+
 def _changed(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -116,8 +121,22 @@ class RunStore:
         """Start a queued run: ``claimed`` (now ``running``, one more attempt), or why not.
 
         A run cancelled while queued becomes ``cancelled``, one past its ``expires_at``
-        ``expired``; neither runs.
+        ``expired``; neither runs. Where the database returns rows from an ``UPDATE``, the
+        usual case (a queued run, neither cancelled nor expired) is one statement.
         """
+        now = utcnow()
+        if _dialect(db).update_returning:
+            claimed = (await db.execute(
+                action_runs.update()
+                .where(_runs.id == run_id, _runs.background.is_(True),
+                       _runs.status == "queued", _runs.cancel_requested.is_(False),
+                       sa.or_(_runs.expires_at.is_(None), _runs.expires_at > now))
+                .values(status="running", attempts=_runs.attempts + 1, running_at=now,
+                        worker=worker[:255])
+                .returning(_runs.attempts, _runs.payload, _runs.started_at))).first()
+            if claimed is not None:
+                return Claimed("claimed", run_id, attempt=int(claimed.attempts),
+                               payload=claimed.payload, started_at=claimed.started_at)
         row = (await db.execute(
             sa.select(_runs.status, _runs.attempts, _runs.expires_at, _runs.cancel_requested,
                       _runs.payload, _runs.started_at)
@@ -126,7 +145,6 @@ class RunStore:
             return Claimed("missing", run_id)
         if row.status != "queued":
             return Claimed("not_queued", run_id, status=row.status)
-        now = utcnow()
         queued = action_runs.update().where(_runs.id == run_id, _runs.status == "queued")
         if row.cancel_requested:
             await db.execute(queued.values(**_finish_values(
