@@ -74,7 +74,8 @@ async def _flexorm_drain(url: str, runs: int) -> float:
 
     async with _flex(url, "queue").runtime() as runtime:
         queue = runtime.background
-        assert isinstance(queue, Queue) and runtime.journal is not None
+        assert isinstance(queue, Queue)
+        assert runtime.journal is not None
         for i in range(runs):
             await runtime.actions.execute(ExecuteRequest(action="later", params={"note": str(i)}),
                                           caller=CALLER)
