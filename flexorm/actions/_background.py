@@ -24,7 +24,7 @@ from flexorm.journal import Journal
 from flexorm.journal.entry import jsonable, utcnow
 from flexorm.protocol.requests import ExecuteRequest
 
-__all__ = ["Completion", "Queued", "Superseded", "payload", "request_of"]
+__all__ = ["ChunkDone", "Completion", "Queued", "Superseded", "payload", "request_of"]
 
 
 class Superseded(Exception):
@@ -104,6 +104,15 @@ class Completion:
                 self.started_at, result=result, extra=self._progress()):
             raise self._stale()
 
+    async def finish(self, result: Any) -> None:
+        """In a transaction of its own: the run ``succeeded`` (``atomic=False``, once every
+        chunk committed)."""
+        async with self.journal.engine.begin() as conn:
+            if not await self.journal.background.finish(
+                    conn, self.control.run_id, self.control.attempt, "succeeded",
+                    self.started_at, result=result, extra=self._progress()):
+                raise self._stale()
+
     async def committed(self, result: Any) -> None:
         """After the commit, with a separate state database: the run's completion there."""
         if self.journal.shared:
@@ -113,3 +122,41 @@ class Completion:
                                                  self.control.attempt, "succeeded",
                                                  self.started_at, result=result,
                                                  extra=self._progress())
+
+
+@dataclasses.dataclass(slots=True)
+class ChunkDone:
+    """``atomic=False``: a chunk's ids and result, recorded in the chunk's own transaction
+    (a separate state database: right after), so that a retry resumes after it."""
+
+    journal: Journal
+    control: RunControl
+    chunk: tuple[Any, ...]
+    one_record: bool = False
+    """A per-record body's chunk of one id: its single result, kept as a list of one."""
+    written: dict[str, Any] | None = None
+
+    def _next(self, result: Any) -> dict[str, Any]:
+        done = self.control.checkpoint
+        kept = [result] if self.one_record else result
+        return {"ids": [*done["ids"], *jsonable(list(self.chunk))],
+                "results": [*done["results"], kept]}
+
+    def write(self, session: Session, result: Any) -> None:
+        """In the chunk's transaction, on its blocking session."""
+        self.control.check()
+        self.written = self._next(result)
+        if self.journal.shared and not self.journal.background.checkpoint_sync(
+                session, self.control.run_id, self.control.attempt, self.written):
+            raise Superseded(f"run {self.control.run_id}: attempt {self.control.attempt} is "
+                             "no longer current")
+
+    async def committed(self) -> None:
+        """After the chunk's commit: the checkpoint kept (and written, with a separate state
+        database)."""
+        assert self.written is not None
+        if not self.journal.shared:
+            async with self.journal.engine.begin() as conn:
+                await self.journal.background.checkpoint(conn, self.control.run_id,
+                                                         self.control.attempt, self.written)
+        self.control.checkpoint = self.written

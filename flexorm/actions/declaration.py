@@ -75,6 +75,8 @@ class ActionOptions(TypedDict, total=False):
     """Seconds a background run may wait in the queue; not started by then, it expires."""
     retries: int
     """How often a background run whose worker died mid-run is run again."""
+    atomic: bool
+    """``False``: a background run over records commits chunk by chunk."""
 
 
 _OPTION_NAMES = frozenset(ActionOptions.__annotations__)
@@ -123,6 +125,9 @@ class ActionDeclaration:
     """Seconds a background run may wait in the queue; not started by then, it never runs."""
     retries: int = 0
     """How many times a background run whose worker died mid-run is run again."""
+    atomic: bool = True
+    """``False``: a background run over records commits each chunk of ``chunk_size`` records
+    with its progress, and a retry resumes after the last committed chunk."""
     signature: Signature | None = field(default=None, compare=False)
     """The parsed signature; ``None`` when an annotation could only be resolved later."""
     namespace: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -258,7 +263,8 @@ def declare(
     run = _background_options(action_name, background=options.get("background", False),
                               deadline=options.get("deadline"),
                               expires_after=options.get("expires_after"),
-                              retries=options.get("retries", 0))
+                              retries=options.get("retries", 0),
+                              atomic=options.get("atomic", True), for_instance=for_instance)
     localns = dict(namespace) if namespace is not None else caller_namespace()
     signature = parse_signature(
         func, action=action_name, for_instance=for_instance, fields=field_names, strict=False,
@@ -284,23 +290,30 @@ def _seconds(action_name: str, option: str, value: float | dt.timedelta | None) 
 
 def _background_options(action_name: str, *, background: bool,
                         deadline: float | dt.timedelta | None,
-                        expires_after: float | dt.timedelta | None,
-                        retries: int) -> dict[str, Any]:
+                        expires_after: float | dt.timedelta | None, retries: int,
+                        atomic: bool, for_instance: bool) -> dict[str, Any]:
     if not isinstance(background, bool):
         raise ConfigurationError(f"action {action_name!r}: background must be True or False")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ConfigurationError(
             f"action {action_name!r}: retries must be a whole number from 0, not {retries!r}")
+    if not isinstance(atomic, bool):
+        raise ConfigurationError(f"action {action_name!r}: atomic must be True or False")
     given = [name for name, value in (("deadline", deadline), ("expires_after", expires_after),
-                                      ("retries", retries or None))
+                                      ("retries", retries or None),
+                                      ("atomic", None if atomic else False))
              if value is not None]
     if given and not background:
         raise ConfigurationError(
             f"action {action_name!r}: {', '.join(given)} shape background runs: add "
             "background=True")
+    if not atomic and not for_instance:
+        raise ConfigurationError(
+            f"action {action_name!r}: atomic=False commits chunk by chunk of records, so it "
+            "needs for_instance=True")
     return {"background": background, "deadline": _seconds(action_name, "deadline", deadline),
             "expires_after": _seconds(action_name, "expires_after", expires_after),
-            "retries": retries}
+            "retries": retries, "atomic": atomic}
 
 
 @overload

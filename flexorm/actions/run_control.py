@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from flexorm.exceptions import RunStopped
 
@@ -41,9 +41,11 @@ class RunControl:
         run_id: the run's journal row.
         attempt: which attempt this is (1 for the first).
         deadline: seconds the run may take from now; ``None``: no deadline.
+        checkpoint: ``atomic=False``: the chunks earlier attempts committed.
     """
 
     def __init__(self, run_id: int, *, attempt: int = 1, deadline: float | None = None,
+                 checkpoint: Mapping[str, Any] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.run_id = run_id
         self.attempt = attempt
@@ -56,6 +58,8 @@ class RunControl:
         self._stop: StopReason | None = None
         self.backend_pid: int | None = None
         """The PostgreSQL backend running the body's transaction (to cancel its statement)."""
+        self.checkpoint: dict[str, Any] = dict(checkpoint or {"ids": [], "results": []})
+        """``atomic=False``: the ids and results of every committed chunk, in order."""
         self.interrupt: Callable[[], None] | None = None
         """Interrupts the body's running statement (SQLite), called by :meth:`stop`."""
 

@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from flexorm.actions._background import Completion, payload, request_of
+from flexorm.actions._background import ChunkDone, Completion, payload, request_of
 from flexorm.actions._listing import ActionListing
 from flexorm.actions._recording import Recording, run_status
 from flexorm.actions._rows import RowClasses
@@ -340,6 +340,10 @@ class ActionService:
                 raise claim.conflict()
             recording.claimed = True
         if bound.declaration.background:
+            if not bound.declaration.atomic and request.inverse:
+                raise RequestError(f"action {bound.name!r} commits chunk by chunk: select the "
+                                   "records by their ids, not as every record but some",
+                                   field="ids")
             recording.queued = payload(bound, request, recording.caller, recording.request_id)
         answer = await self._execute(request, recording.caller, raw_request, recording,
                                      bound=bound, defer=bound.declaration.background)
@@ -359,10 +363,35 @@ class ActionService:
         request, caller = request_of(stored)
         bound = self.find(request.action, request.model)
         completion = Completion(self._journal, control, started_at)
+        if not bound.declaration.atomic and request.ids is not None:
+            return await self._run_in_chunks(request, caller, bound, control, completion)
         answer = await self._execute(request, caller, None, completion, bound=bound,
                                      control=control)
         await completion.committed(answer["result"])
         return answer["result"]
+
+    async def _run_in_chunks(self, request: ExecuteRequest, caller: Caller, bound: BoundAction,
+                             control: RunControl, completion: Completion) -> Any:
+        """``atomic=False``: each chunk of ``chunk_size`` ids in a transaction of its own,
+        through the same checks, with the chunk recorded in it; chunks committed by an earlier
+        attempt are skipped. The result: a bulk body's result per chunk, or every record's."""
+        assert self._journal is not None
+        assert request.ids is not None
+        committed = {_key(value) for value in control.checkpoint["ids"]}
+        left = [value for value in dict.fromkeys(request.ids) if _key(value) not in committed]
+        size = self._settings.chunk_size
+        for start in range(0, len(left), size):
+            chunk = tuple(left[start:start + size])
+            step = ChunkDone(self._journal, control, chunk,
+                             one_record=len(chunk) == 1 and not bound.declaration.bulk)
+            await self._execute(dataclasses.replace(request, ids=chunk, single=False), caller,
+                                None, step, bound=bound, control=control)
+            await step.committed()
+        results = control.checkpoint["results"]
+        result = results if bound.declaration.bulk else [
+            item for chunk_result in results for item in chunk_result]
+        await completion.finish(result)
+        return result
 
     async def _execute(self, request: ExecuteRequest, caller: Caller, raw_request: Any,
                        on_success: OnSuccess | None, *,
@@ -450,6 +479,11 @@ class ActionService:
             return await related_options(self._database, spec.related, spec.related_field,
                                          request.query, limit)
         raise RequestError(f"{_shown(spec.name)} has no options", field="field")
+
+
+def _key(value: Any) -> str:
+    """An id as a checkpoint compares it (ids come back from JSON as they were sent)."""
+    return f"{type(value).__name__}:{value}"
 
 
 def _plain(form: Mapping[str, Any]) -> dict[str, Any]:

@@ -122,7 +122,8 @@ class RunExecutor:
         assert claimed.payload is not None
         assert claimed.started_at is not None
         stored = claimed.payload
-        control = RunControl(run_id, attempt=claimed.attempt, deadline=stored.get("deadline"))
+        control = RunControl(run_id, attempt=claimed.attempt, deadline=stored.get("deadline"),
+                             checkpoint=claimed.checkpoint)
         self.controls[run_id] = control
         watcher = asyncio.create_task(self._watch(control, abort_requested))
         try:

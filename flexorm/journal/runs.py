@@ -41,6 +41,8 @@ class Claimed:
     """This attempt's number (1 for the first), when claimed."""
     payload: Mapping[str, Any] | None = None
     """The request to run (secrets included), when claimed."""
+    checkpoint: Mapping[str, Any] | None = None
+    """``atomic=False``: the ids and results of the chunks earlier attempts committed."""
     started_at: dt.datetime | None = None
     status: str | None = None
     """The run's status when it was not claimed."""
@@ -133,13 +135,15 @@ class RunStore:
                        sa.or_(_runs.expires_at.is_(None), _runs.expires_at > now))
                 .values(status="running", attempts=_runs.attempts + 1, running_at=now,
                         worker=worker[:255])
-                .returning(_runs.attempts, _runs.payload, _runs.started_at))).first()
+                .returning(_runs.attempts, _runs.payload, _runs.started_at,
+                           _runs.checkpoint))).first()
             if claimed is not None:
                 return Claimed("claimed", run_id, attempt=int(claimed.attempts),
-                               payload=claimed.payload, started_at=claimed.started_at)
+                               payload=claimed.payload, started_at=claimed.started_at,
+                               checkpoint=claimed.checkpoint)
         row = (await db.execute(
             sa.select(_runs.status, _runs.attempts, _runs.expires_at, _runs.cancel_requested,
-                      _runs.payload, _runs.started_at)
+                      _runs.payload, _runs.started_at, _runs.checkpoint)
             .where(_runs.id == run_id, _runs.background.is_(True)))).first()
         if row is None:
             return Claimed("missing", run_id)
@@ -160,7 +164,7 @@ class RunStore:
         if _changed(changed) != 1:
             return Claimed("not_queued", run_id, status="running")
         return Claimed("claimed", run_id, attempt=attempt, payload=row.payload,
-                       started_at=row.started_at)
+                       started_at=row.started_at, checkpoint=row.checkpoint)
 
     @staticmethod
     def _finish(run_id: int, attempt: int, values: Mapping[str, Any]) -> sa.Update:
@@ -184,6 +188,19 @@ class RunStore:
         values = _finish_values(status, started_at, result=result, error=error)
         values.update(extra or {})
         return _changed(db.execute(self._finish(run_id, attempt, values))) == 1
+
+    def checkpoint_sync(self, db: SyncExecutor, run_id: int, attempt: int,
+                        checkpoint: Mapping[str, Any]) -> bool:
+        """``atomic=False``: the committed chunks so far, written in the chunk's own
+        transaction; whether the attempt is still current."""
+        values = {"checkpoint": jsonable(dict(checkpoint))}
+        return _changed(db.execute(self._finish(run_id, attempt, values))) == 1
+
+    async def checkpoint(self, db: AsyncExecutor, run_id: int, attempt: int,
+                         checkpoint: Mapping[str, Any]) -> bool:
+        """:meth:`checkpoint_sync` on an async connection (a separate state database)."""
+        values = {"checkpoint": jsonable(dict(checkpoint))}
+        return _changed(await db.execute(self._finish(run_id, attempt, values))) == 1
 
     async def report(self, db: AsyncExecutor, run_id: int, attempt: int, *,
                      done: int | None = None, total: int | None = None,

@@ -111,6 +111,8 @@ action_runs = sa.Table(
     sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("payload", _Json, nullable=True,
               comment="what a queued run needs to run (secrets included); cleared when done"),
+    sa.Column("checkpoint", _Json, nullable=True,
+              comment="atomic=False: the ids and results of the committed chunks"),
     sa.Column("job_id", sa.BigInteger(), nullable=True, comment="the queue's job, if any"),
     sa.Column("worker", _Name, nullable=True, comment="the process running it"),
     sa.CheckConstraint(_in(RUN_STATUSES), name="status"),

@@ -123,6 +123,24 @@ def make_flex(url: str, **settings: Any) -> Flex:
         ctx.session.execute(sa.text("UPDATE items SET state = 'slow' WHERE id = 4"))
         ctx.session.execute(sa.text("SELECT pg_sleep(3600)"))
 
+    @flex.action(model="items", for_instance=True, background=True, atomic=False, retries=1)
+    def chunked(item: Any, ctx: ActionContext) -> str:
+        """Commits chunk by chunk; its first attempt stops at item 7 until stopped."""
+        assert ctx.run is not None
+        if item.id == 7 and ctx.run.attempt == 1:
+            _signal("chunked-stuck")
+            for step in range(LOOPS):
+                ctx.progress(step)
+                time.sleep(0.01)
+        item.state = f"done-{ctx.run.attempt}"
+        return f"{item.id}@{ctx.run.attempt}"
+
+    @flex.action(model="items", for_instance=True, bulk=True, background=True, atomic=False)
+    def chunked_bulk(items: list[Any], ctx: ActionContext) -> int:
+        for item in items:
+            item.state = "bulk"
+        return len(items)
+
     @flex.action(background=True, expires_after=0.3)
     def perishable(ctx: ActionContext, tag: str = "") -> None:
         _call(ctx.session, "perishable", tag)

@@ -50,6 +50,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column(
             "payload", _JSON, nullable=True,
             comment="what a queued run needs to run (secrets included); cleared when done"))
+        batch_op.add_column(sa.Column(
+            "checkpoint", _JSON, nullable=True,
+            comment="atomic=False: the ids and results of the committed chunks"))
         batch_op.add_column(sa.Column("job_id", sa.BigInteger(), nullable=True,
                                       comment="the queue's job, if any"))
         batch_op.add_column(sa.Column("worker", _NAME, nullable=True,
@@ -66,7 +69,7 @@ def downgrade() -> None:
         "('cancelled', 'expired', 'interrupted')"))
     with op.batch_alter_table(_TABLE) as batch_op:
         batch_op.drop_index(batch_op.f("ix_flexorm_action_runs_status"))
-        for column in ("worker", "job_id", "payload", "cancel_requested",
+        for column in ("worker", "job_id", "checkpoint", "payload", "cancel_requested",
                        "progress_message", "progress_total", "progress_done", "attempts",
                        "expires_at", "running_at", "background"):
             batch_op.drop_column(column)
