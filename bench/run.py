@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from bench import bulk, record, reflection, scale, schemas, server
+from bench import background, bulk, record, reflection, scale, schemas, server
 from bench.stats import Sample
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -175,6 +175,28 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
             rows.append(Row("  statements", dialect, _verbs(stmts["flexorm"]),
                             _verbs(stmts["bare"]), None, "1 SELECT per 1,000 ids",
                             stmts["flexorm"].get("SELECT", 0) <= -(-ids // bulk.CHUNK)))
+        for dialect, by_size in urls.items():
+            if args.actions_only:
+                break
+            console.log(f"background execute_action answer time: {dialect}")
+            answers = background.answer_times(by_size[sizes[0]], 100 if args.quick else 500)
+            raw[f"background_answer/{dialect}"] = answers
+            later, now = answers["later"], answers["now"]
+            rows.append(Row("background execute_action p50 / p99", dialect,
+                            f"{later['p50_ms']:.1f} / {later['p99_ms']:.1f} ms",
+                            f"{now['p50_ms']:.1f} / {now['p99_ms']:.1f} ms (direct run)",
+                            None, "", None))
+        if "postgresql" in urls and not args.actions_only:
+            console.log("background runs through one worker: postgresql")
+            runs = 200 if args.quick else 1000
+            result = background.throughput(urls["postgresql"][sizes[0]], runs,
+                                           2 if args.quick else 3)
+            flex_r, bare_r = result["flexorm"], result["bare"]
+            raw["background_throughput"] = {k: v.as_json() for k, v in result.items()}
+            ratio = flex_r.median / bare_r.median
+            rows.append(Row(f"background runs/s, one worker ({runs} runs)", "postgresql",
+                            f"{flex_r.median:.0f}/s", f"{bare_r.median:.0f}/s (procrastinate)",
+                            ratio, "≥ 0.7x bare", ratio >= 0.7, noise(flex_r, bare_r)))
     if not (args.quick or args.no_scale or args.actions_only):
         results = scale.measure(["sqlite", "postgresql", "mariadb"], list(scale.SIZES),
                                 args.bare_limit, console)

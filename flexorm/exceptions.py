@@ -212,3 +212,16 @@ class PermissionDenied(FlexormError):
 
 class NotAuthenticated(FlexormError):
     """The request carries no credentials that flexorm accepts."""
+
+
+class RunStopped(FlexormError):
+    """A background run was stopped before its body finished: cancelled on request
+    (``reason="cancelled"``), past its deadline (``reason="deadline"``), or because the
+    process running it is stopping (``reason="shutdown"``). Raised into the body at its next
+    ``ctx.progress`` call or database statement; its writes are rolled back.
+    """
+
+    def __init__(self, message: str, *,
+                 reason: Literal["cancelled", "deadline", "shutdown"]) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -126,7 +126,11 @@ class Flex(FlexormPlugin):
             skip_locked: with ``for_instance``, selected records that another action is
                 changing are left out rather than waited for (queue-like work).
             retries: how many times to run the action again after a deadlock or a
-                serialization failure (off by default: a body may have side effects).
+                serialization failure, or a background run whose worker died (off by default:
+                a body may have side effects).
+            background: answer at once with a queued run; a worker runs the body later.
+            deadline: seconds (or a ``timedelta``) a background run may take once started.
+            expires_after: seconds a background run may wait; not started by then, it expires.
         """
 
         check_options("action", options)

@@ -16,6 +16,7 @@ from typing import Any
 
 from flexorm.actions.declaration import ActionDeclaration
 from flexorm.actions.service import ActionService
+from flexorm.background.control import Background, cancel_declaration, open_background
 from flexorm.database import Database, require_sqlite_file
 from flexorm.exceptions import ConfigurationError, MigrationError
 from flexorm.journal import Journal
@@ -52,6 +53,8 @@ class Runtime:
     """The declarations and models the actions were bound from, for :meth:`reload`."""
     journal: Journal | None = field(default=None, repr=False)
     """The action journal; ``None`` with ``journal=False``."""
+    background: Background | None = field(default=None, repr=False)
+    """What runs background actions; ``None`` when none is declared."""
 
     async def reload(self, *, refresh: bool = False) -> Runtime:
         """The runtime of the database's current schema, on the same engines.
@@ -71,19 +74,27 @@ class Runtime:
                 return self
         source = self.source or Declared((), ())
         return await _build(self.settings, self.database, source, None, refresh=refresh,
-                            journal=self.journal)
+                            journal=self.journal, background=self.background)
 
 
 async def _build(settings: Settings, database: Database, source: Declared,
                  progress: Progress | None, *, refresh: bool = False,
-                 journal: Journal | None = None) -> Runtime:
+                 journal: Journal | None = None,
+                 background: Background | None = None) -> Runtime:
     outcome = await reflect_cached(database.engine, settings, progress=progress, refresh=refresh)
     tables = [model.__table__ for model in source.models if hasattr(model, "__table__")]
     schema = merge_models(outcome.schema, tables) if tables else outcome.schema
-    actions = ActionService.build(source.declarations, schema=schema, database=database,
-                                  settings=settings, models=source.models, journal=journal)
+    declarations = list(source.declarations)
+    if background is not None:
+        declarations.append(cancel_declaration(background))
+    actions = ActionService.build(declarations, schema=schema, database=database,
+                                  settings=settings, models=source.models, journal=journal,
+                                  dispatcher=background)
+    if background is not None:
+        background.bind(actions)
     return Runtime(settings=settings, database=database, schema=schema, actions=actions,
-                   fingerprint=outcome.fingerprint, source=source, journal=journal)
+                   fingerprint=outcome.fingerprint, source=source, journal=journal,
+                   background=background)
 
 
 async def _open_journal(settings: Settings, database: Database) -> Journal:
@@ -150,12 +161,21 @@ async def open_runtime(settings: Settings, declarations: Sequence[ActionDeclarat
     require_sqlite_file(settings.database_url)
     database = Database.connect(settings.database_url, lock_timeout=settings.lock_timeout)
     journal: Journal | None = None
+    background: Background | None = None
     try:
         if settings.journal:
             journal = await _open_journal(settings, database)
+            if any(declaration.background for declaration in declarations):
+                background = await open_background(settings, journal, database)
         source = Declared(tuple(declarations), tuple(models))
-        yield await _build(settings, database, source, progress, journal=journal)
+        runtime = await _build(settings, database, source, progress, journal=journal,
+                               background=background)
+        if background is not None:
+            await background.start()
+        yield runtime
     finally:
+        if background is not None:
+            await background.close()
         if journal is not None:
             await journal.dispose()
         await database.dispose()

@@ -59,7 +59,16 @@ def _seconds(name: str, value: str) -> float:
 
 
 _AT_LEAST_ONE = ("auth_cache_seconds", "chunk_size", "field_options_limit",
-                 "idempotency_ttl_seconds")
+                 "idempotency_ttl_seconds", "background_concurrency")
+
+_RUNNERS = ("auto", "queue", "embedded")
+
+
+def _runner(name: str, value: str) -> str:
+    lowered = value.strip().lower()
+    if lowered not in _RUNNERS:
+        raise ConfigurationError(f"{name} must be one of {', '.join(_RUNNERS)}, not {value!r}")
+    return lowered
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,21 @@ class Settings:
     unchanged (``FLEXORM_REFLECTION_CACHE``; the folder is ``FLEXORM_CACHE_DIR``, by default
     ``~/.cache/flexorm``). See :mod:`flexorm.reflection.cache`."""
 
+    background_runner: str = "auto"
+    """Who runs background actions (``FLEXORM_BACKGROUND_RUNNER``): ``queue``, the
+    ``flexorm worker`` processes on the PostgreSQL queue; ``embedded``, the server process
+    itself; ``auto``, the queue when the state database (``state_url``, else the database) is
+    PostgreSQL, else embedded."""
+    background_concurrency: int = 4
+    """How many background runs the server runs at once when it runs them itself
+    (``FLEXORM_BACKGROUND_CONCURRENCY``)."""
+    run_retention_days: int | None = None
+    """Finished runs older than this many days are deleted by the process running background
+    actions (``FLEXORM_RUN_RETENTION_DAYS``); ``None`` keeps them (see ``flexorm runs prune``)."""
+    worker_heartbeat_seconds: float = 10.0
+    """How often a worker tells the queue it is alive (``FLEXORM_WORKER_HEARTBEAT_SECONDS``); a
+    worker silent for three times this is presumed dead, and its runs retried or interrupted."""
+
     def __post_init__(self) -> None:
         """Refuse values no run could use, however the settings were made (in code, from the
         environment, by :meth:`with_`): a ``chunk_size`` of 0 would otherwise fail only at the
@@ -153,6 +177,9 @@ class Settings:
             if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
                     or not timeout > 0 or timeout == float("inf")):
                 raise ConfigurationError(f"{name} must be more than 0 seconds, not {timeout!r}")
+        if self.background_runner not in _RUNNERS:
+            raise ConfigurationError(f"background_runner must be one of {', '.join(_RUNNERS)}, "
+                                     f"not {self.background_runner!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -187,6 +214,10 @@ class Settings:
             "journal": _flag,
             "reflection_cache": _flag,
             "lock_timeout": _seconds,
+            "background_runner": _runner,
+            "background_concurrency": _int,
+            "run_retention_days": _int,
+            "worker_heartbeat_seconds": _seconds,
         }
         env_names = {"tokens": "FLEXORM_TOKEN"}
         for name, read in readers.items():

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
+from flexorm.actions._background import Queued
 from flexorm.auth.caller import Caller
 from flexorm.exceptions import (
     FlexormError,
@@ -91,6 +92,10 @@ class Recording:
     """The run is a dry run (asked with ``dry_run`` or the ``preview`` parameter)."""
     changes: Mapping[str, Mapping[str, int]] | None = None
     """The row counts it changed, per table, when they were counted."""
+    queued: Queued | None = None
+    """A background action's run to queue instead of a success row."""
+    run_id: int | None = None
+    """The queued run's id, once written."""
 
     def _entry(self, status: RunStatus, *, result: Any = None,
                error: str | None = None) -> RunEntry:
@@ -98,14 +103,20 @@ class Recording:
         entry = RunEntry.for_request(
             self.request, self.caller, status=status, started_at=self.started_at,
             secret=secret, result=result, error=error, request_id=self.request_id,
-            idempotency_key=self.idempotency_key, changes=self.changes)
+            idempotency_key=self.idempotency_key, changes=self.changes,
+            background=self.queued is not None)
         return dataclasses.replace(entry, dry_run=True) if self.dry_run else entry
 
     def write(self, session: Session, result: Any,
               changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
         """In the action's transaction, on its blocking session: the success's row, with the
-        row counts the run changed when they were counted."""
+        row counts the run changed when they were counted, or a background action's queued
+        run."""
         self.changes = changes
+        if self.queued is not None:
+            self.run_id = self.journal.enqueue(session, self._entry("queued"),
+                                               self.queued.payload, self.queued.expires_at)
+            return
         self.entry = self._entry("succeeded", result=result)
         self.journal.succeeded(session, self.entry, {"result": result})
 
@@ -117,6 +128,12 @@ class Recording:
 
     async def committed(self, result: Any) -> None:
         """After the commit: the row in a separate state database (nothing otherwise)."""
+        if self.queued is not None:
+            if self.run_id is None:
+                self.run_id = await self.journal.enqueued(self._entry("queued"),
+                                                          self.queued.payload,
+                                                          self.queued.expires_at)
+            return
         entry = self.entry if self.entry is not None else self._entry("succeeded",
                                                                       result=result)
         await self.journal.committed(entry, {"result": result})

@@ -29,6 +29,8 @@ from typing import Any, Protocol
 
 import anyio.to_thread
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -46,6 +48,7 @@ from flexorm.actions.binding import BoundAction
 from flexorm.actions.changes import Changes
 from flexorm.actions.context import ActionContext
 from flexorm.actions.policies import PolicyChecker, denied
+from flexorm.actions.run_control import RunControl
 from flexorm.actions.steps import Blocking, Settle, Steps, run, run_blocking
 from flexorm.auth.caller import Caller
 from flexorm.database import WRITE, Database
@@ -97,6 +100,12 @@ class Invocation:
     guards: Safeguards = field(default_factory=Safeguards)
     """Dry run, cap and preview token of this run."""
 
+    control: RunControl | None = None
+    """A background run's control: progress, and a stop at its next statement."""
+    defer: bool = False
+    """Check everything (records, policy), then write ``on_success`` without calling the body:
+    the run is queued for later."""
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -137,6 +146,13 @@ def _ambiguous_message(collection: CollectionInfo, value: Any, count: int) -> st
     example = ", ".join(f'"{name}": ...' for name in collection.primary_key)
     return (f"id {_shown_id(value)} matches {count} {collection.name} records, whose key is "
             f"({columns}): send the full key, {{{example}}}")
+
+
+def _checker(control: RunControl) -> Callable[..., None]:
+    def before_cursor_execute(conn: Connection, *_: Any) -> None:
+        control.check()
+
+    return before_cursor_execute
 
 
 def _encoded(_session: Session, value: Any) -> Any:
@@ -235,10 +251,14 @@ class Runner:
                hooks: Hooks) -> Steps[Any]:
         """Everything an action does in its transaction, for either kind of body."""
         bound = invocation.bound
+        if invocation.control is not None:
+            yield Blocking(self._watch, (invocation.control,))
         records, values = yield Blocking(self._prepare, (invocation,))
         ctx = self._context(session, invocation, values, hooks)
         if not (yield from self._policies.steps(bound, ctx)):
             raise denied(bound)
+        if invocation.defer:  # queued: the journal row (written by the caller) is all
+            return None
         body: Callable[..., Any] = bound.declaration.func
         kwargs = self._kwargs(bound, values, ctx)
 
@@ -279,6 +299,21 @@ class Runner:
         if not declaration.writes or not row_locks(session.get_bind().dialect):
             return None
         return Locking(skip_locked=declaration.skip_locked)
+
+    def _watch(self, session: Session, control: RunControl) -> None:
+        """Stop a background run at its next statement once it is to stop; on PostgreSQL, no
+        statement outlives its deadline, and a stop cancels the running one."""
+        conn = session.connection()
+        event.listen(conn, "before_cursor_execute", _checker(control))
+        driver = conn.connection.driver_connection
+        if self._database.dialect == "postgresql":
+            remaining = control.remaining()
+            if remaining is not None:
+                conn.exec_driver_sql(
+                    f"SET LOCAL statement_timeout = {max(1, int(remaining * 1000))}")
+            control.backend_pid = getattr(getattr(driver, "info", None), "backend_pid", None)
+        elif self._database.dialect == "sqlite":
+            control.interrupt = getattr(driver, "interrupt", None)
 
     def _prepare(self, session: Session, invocation: Invocation) -> tuple[list[Any] | None,
                                                                            dict[str, Any]]:
@@ -342,7 +377,8 @@ class Runner:
         return ActionContext(session=session, caller=invocation.caller,
                              collection=bound.collection, action=bound.name,
                              request=invocation.raw_request, params=dict(values),
-                             dry_run=invocation.guards.dry_run, commit_hooks=hooks)
+                             dry_run=invocation.guards.dry_run, commit_hooks=hooks,
+                             run=invocation.control)
 
     @staticmethod
     def _kwargs(bound: BoundAction, values: Mapping[str, Any],

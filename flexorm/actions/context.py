@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from flexorm.actions.run_control import RunControl
 from flexorm.auth.caller import Caller
 from flexorm.reflection.records import CollectionInfo
 
@@ -68,6 +69,37 @@ class ActionContext:
         if not callable(callback):
             raise TypeError(f"after_commit needs a callable, not {callback!r}")
         self.commit_hooks.append(callback)
+
+    run: RunControl | None = None
+    """The background run this call belongs to; ``None`` for an action answered directly."""
+
+    @property
+    def run_id(self) -> int | None:
+        """The journal id of the background run, or ``None``."""
+        return self.run.run_id if self.run is not None else None
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the background run was cancelled or passed its deadline (the next
+        ``progress`` call or database statement raises)."""
+        return self.run is not None and self.run.stopped is not None
+
+    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
+        """Report how far a background run is: ``done`` of ``total`` (and a short message).
+
+        Cheap enough to call for every row: it is kept in memory and written to the journal
+        at most a few times a second. It raises :class:`~flexorm.exceptions.RunStopped` when
+        the run was cancelled or passed its deadline, which rolls the run back. Does nothing
+        for an action answered directly.
+
+        Examples:
+            >>> def mail_all(users, ctx: ActionContext) -> None:  # doctest: +SKIP
+            ...     for done, user in enumerate(users, 1):
+            ...         send(user)
+            ...         ctx.progress(done, len(users))
+        """
+        if self.run is not None:
+            self.run.progress(done, total, message)
 
 
 Policy = Callable[[ActionContext], bool | Awaitable[bool]]

@@ -8,6 +8,7 @@ reflected schema once, at startup, by :class:`~flexorm.actions.service.ActionSer
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,8 +78,16 @@ class ActionOptions(TypedDict, total=False):
     """With ``for_instance``, selected records that another action is changing are left out
     rather than waited for (queue-like work)."""
     retries: int
-    """How many times to run the action again after a deadlock or a serialization failure
-    (0 by default: a body may have side effects)."""
+    """How many times to run the action again after a deadlock or a serialization failure, or
+    a background run whose worker died mid-run (0 by default: a body may have side effects)."""
+    background: bool
+    """Answer at once with a queued run; a worker runs the body later."""
+    deadline: float | dt.timedelta | None
+    """Seconds (or a ``timedelta``) a background run may take once started."""
+    expires_after: float | dt.timedelta | None
+    """Seconds a background run may wait in the queue; not started by then, it expires."""
+    atomic: bool
+    """``False``: a background run over records commits chunk by chunk."""
 
 
 _OPTION_NAMES = frozenset(ActionOptions.__annotations__)
@@ -128,7 +137,19 @@ class ActionDeclaration:
     skip_locked: bool = False
     """Leave out selected records another transaction holds locked, instead of waiting."""
     retries: int = 0
-    """Runs again after a deadlock or a serialization failure, at most this many times."""
+    """Runs again after a deadlock or a serialization failure, or a background run whose
+    worker died, at most this many times."""
+    background: bool = False
+    """Answer at once with a queued run; a worker runs the body later (see
+    ``docs/background.md``)."""
+    deadline: float | None = None
+    """Seconds a background run may take once started; past that it is stopped and rolled
+    back."""
+    expires_after: float | None = None
+    """Seconds a background run may wait in the queue; not started by then, it never runs."""
+    atomic: bool = True
+    """``False``: a background run over records commits each chunk of ``chunk_size`` records
+    with its progress, and a retry resumes after the last committed chunk."""
     signature: Signature | None = field(default=None, compare=False)
     """The parsed signature; ``None`` when an annotation could only be resolved later."""
     namespace: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -211,6 +232,11 @@ def declare(
     ``options`` maps a parameter name to an :data:`OptionsHook` answering its
     ``get_field_options`` instead of flexorm's own search.
 
+    ``background=True`` answers at once with a queued run that a worker runs later;
+    ``deadline``, ``expires_after`` (seconds or a ``timedelta``) and ``atomic`` shape such
+    runs, and ``retries`` also runs again a background run whose worker died (see
+    ``docs/background.md``).
+
     ``namespace`` holds extra names for resolving annotations; by default the local names of the
     code declaring the action (so ``Account = flex.model(...)`` inside a function works).
 
@@ -280,6 +306,11 @@ def declare(
             f"{max_affected!r}")
     _check_locking(action_name, for_instance=for_instance, writes=writes,
                    skip_locked=skip_locked, retries=retries)
+    run = _background_options(action_name, background=options.get("background", False),
+                              deadline=options.get("deadline"),
+                              expires_after=options.get("expires_after"),
+                              atomic=options.get("atomic", True), for_instance=for_instance,
+                              preview=preview)
     localns = dict(namespace) if namespace is not None else caller_namespace()
     signature = parse_signature(
         func, action=action_name, for_instance=for_instance, fields=field_names, strict=False,
@@ -294,7 +325,7 @@ def declare(
         name=action_name, func=func, models=models, for_instance=for_instance, bulk=bulk,
         fields=field_names, label=label, icon=icon, allow=allow, writes=writes, options=hooks,
         preview=preview, max_affected=max_affected, signature=signature, namespace=localns,
-        skip_locked=skip_locked, retries=retries,
+        skip_locked=skip_locked, retries=retries, **run,
     )
 
 
@@ -312,6 +343,46 @@ def _check_locking(name: str, *, for_instance: bool, writes: bool, skip_locked: 
             "locks nothing, so nothing is skipped")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ConfigurationError(f"action {name!r}: retries must be a whole number, 0 or more")
+
+
+def _seconds(action_name: str, option: str, value: float | dt.timedelta | None) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, dt.timedelta) else value
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+        raise ConfigurationError(
+            f"action {action_name!r}: {option} must be a number of seconds (or a timedelta) "
+            f"above 0, not {value!r}")
+    return float(seconds)
+
+
+def _background_options(action_name: str, *, background: bool,
+                        deadline: float | dt.timedelta | None,
+                        expires_after: float | dt.timedelta | None,
+                        atomic: bool, for_instance: bool, preview: bool) -> dict[str, Any]:
+    if not isinstance(background, bool):
+        raise ConfigurationError(f"action {action_name!r}: background must be True or False")
+    if not isinstance(atomic, bool):
+        raise ConfigurationError(f"action {action_name!r}: atomic must be True or False")
+    given = [name for name, value in (("deadline", deadline), ("expires_after", expires_after),
+                                      ("atomic", None if atomic else False))
+             if value is not None]
+    if given and not background:
+        raise ConfigurationError(
+            f"action {action_name!r}: {', '.join(given)} shape background runs: add "
+            "background=True")
+    if background and preview:
+        raise ConfigurationError(
+            f"action {action_name!r}: preview=True answers what a run would change at once, "
+            "background=True answers before it runs: choose one (a dry_run request still "
+            "previews a background action)")
+    if not atomic and not for_instance:
+        raise ConfigurationError(
+            f"action {action_name!r}: atomic=False commits chunk by chunk of records, so it "
+            "needs for_instance=True")
+    return {"background": background, "deadline": _seconds(action_name, "deadline", deadline),
+            "expires_after": _seconds(action_name, "expires_after", expires_after),
+            "atomic": atomic}
 
 
 @overload

@@ -46,16 +46,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
+from flexorm.actions._background import ChunkDone, Completion, payload, request_of
 from flexorm.actions._dry_run import Safeguards, previewing, split_preview, summary
 from flexorm.actions._listing import ActionListing
 from flexorm.actions._recording import Recording, run_status
 from flexorm.actions._rows import RowClasses
-from flexorm.actions._runner import Invocation, Runner
+from flexorm.actions._runner import Invocation, OnSuccess, Runner
 from flexorm.actions.binding import BoundAction, bind, resolve_collection
 from flexorm.actions.declaration import ActionDeclaration
 from flexorm.actions.params.columns import column_param
@@ -64,10 +66,12 @@ from flexorm.actions.params.options import hook_options, related_options, select
 from flexorm.actions.params.spec import ParamSpec
 from flexorm.actions.policies import PolicyChecker, denied, read_only_refusal, write_allowed
 from flexorm.actions.preview import Preview, binding, issue, read
+from flexorm.actions.run_control import RunControl
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
 from flexorm.exceptions import (
     ConfigurationError,
+    DatabaseError,
     RequestError,
     UnknownActionError,
     UnknownCollectionError,
@@ -75,13 +79,14 @@ from flexorm.exceptions import (
 )
 from flexorm.journal import Journal
 from flexorm.journal.entry import utcnow
+from flexorm.journal.runs import queued_answer
 from flexorm.journal.tables import is_own_table
 from flexorm.protocol.encoding import encode
 from flexorm.protocol.requests import ExecuteRequest, FieldOptionsRequest
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.settings import Settings
 
-__all__ = ["ActionService"]
+__all__ = ["ActionService", "Dispatcher"]
 
 logger = logging.getLogger("flexorm.actions")
 
@@ -93,12 +98,22 @@ def _shown(text: object) -> str:
     return repr(str(text)[:_SHOWN])
 
 
+class Dispatcher(Protocol):
+    """Hands a queued background run to whatever runs it (the queue, or the server's own
+    runner), once its row is committed."""
+
+    async def queued(self, run_id: int) -> None:
+        """The run ``run_id`` is committed as ``queued``."""
+
+
 class ActionService:
     """The bound actions of one runtime."""
 
     def __init__(self, actions: Sequence[BoundAction], *, schema: SchemaInfo, database: Database,
-                 settings: Settings, rows: RowClasses, journal: Journal | None = None) -> None:
+                 settings: Settings, rows: RowClasses, journal: Journal | None = None,
+                 dispatcher: Dispatcher | None = None) -> None:
         self._actions = tuple(actions)
+        self._dispatcher = dispatcher
         self._schema = schema
         self._database = database
         self._settings = settings
@@ -112,6 +127,10 @@ class ActionService:
                 raise ConfigurationError(f"action {bound.name!r} is declared twice for {where}")
             self._by_key[key] = bound
             self._by_name.setdefault(bound.name, []).append(bound)
+            if bound.declaration.background and journal is None:
+                raise ConfigurationError(
+                    f"action {bound.name!r} runs in the background, which needs flexorm's "
+                    "journal (FLEXORM_JOURNAL is off)")
         self._descriptors = [bound.descriptor for bound in self._actions]
         policies = PolicyChecker()
         self._listing = ActionListing(self._actions, database=database, policies=policies)
@@ -120,7 +139,8 @@ class ActionService:
     @classmethod
     def build(cls, declarations: Sequence[ActionDeclaration], *, schema: SchemaInfo,
               database: Database, settings: Settings,
-              models: Sequence[type[Any]] = (), journal: Journal | None = None) -> ActionService:
+              models: Sequence[type[Any]] = (), journal: Journal | None = None,
+              dispatcher: Dispatcher | None = None) -> ActionService:
         """Bind every declaration to ``schema``, once.
 
         ``journal`` records every ``execute_action`` and honours idempotency keys; without it
@@ -144,7 +164,7 @@ class ActionService:
                         "own tables; actions cannot run on them")
                 bound.append(bind(declaration, collection, schema))
         return cls(bound, schema=schema, database=database, settings=settings,
-                   rows=RowClasses(schema, models), journal=journal)
+                   rows=RowClasses(schema, models), journal=journal, dispatcher=dispatcher)
 
     @property
     def actions(self) -> tuple[BoundAction, ...]:
@@ -300,6 +320,8 @@ class ActionService:
                 logger.exception("could not record the %s run of action %r in the journal",
                                  run_status(exc), request.action)
             raise
+        if ran and recording.queued is not None:
+            return await self._queued(recording)
         if ran and answer.get("dry_run"):
             try:
                 await recording.rolled_back(answer["result"])
@@ -312,6 +334,25 @@ class ActionService:
                 logger.exception("action %r committed, but its journal row could not be "
                                  "written to the state database", request.action)
         return answer
+
+    async def _queued(self, recording: Recording) -> dict[str, Any]:
+        """A background action's checks passed: its run committed as queued; hand it on."""
+        if recording.run_id is None:
+            try:
+                await recording.committed(None)
+            except Exception as exc:
+                logger.exception("action %r: its run could not be queued in the state "
+                                 "database", recording.request.action)
+                raise DatabaseError("the run could not be queued: the state database is "
+                                    "unavailable") from exc
+        assert recording.run_id is not None
+        if self._dispatcher is not None:
+            try:
+                await self._dispatcher.queued(recording.run_id)
+            except Exception:  # the run is committed: a worker's sweep finds it
+                logger.exception("run %s is queued, but handing it to the queue failed",
+                                 recording.run_id)
+        return queued_answer(recording.run_id)
 
     async def _execute_recorded(self, recording: Recording,
                                 raw_request: Any) -> tuple[dict[str, Any], bool]:
@@ -349,17 +390,70 @@ class ActionService:
             if not claim.owned:
                 raise claim.conflict()
             recording.claimed = True
+        queue = bound.declaration.background and not request.dry_run  # a dry run answers now
+        if queue:
+            if not bound.declaration.atomic and request.inverse:
+                raise RequestError(f"action {bound.name!r} commits chunk by chunk: select the "
+                                   "records by their ids, not as every record but some",
+                                   field="ids")
+            recording.queued = payload(bound, request, recording.caller, recording.request_id)
         answer = await self._execute(request, recording.caller, raw_request, recording,
-                                     bound=bound)
+                                     bound=bound, defer=queue)
         return answer, True
 
+    async def run_queued(self, stored: Mapping[str, Any], control: RunControl,
+                         started_at: dt.datetime) -> Any:
+        """Run a claimed background run from its stored payload, through the same checks and
+        transaction as a direct run; its result. The run is marked ``succeeded`` in the
+        run's transaction (a separate state database: right after).
+
+        Raises whatever a direct run raises (the caller records the failure), and
+        :class:`~flexorm.exceptions.RunStopped` when it was cancelled or passed its deadline.
+        """
+        if self._journal is None:
+            raise ConfigurationError("background runs need flexorm's journal")
+        request, caller = request_of(stored)
+        bound = self.find(request.action, request.model)
+        completion = Completion(self._journal, control, started_at)
+        if not bound.declaration.atomic and request.ids is not None:
+            return await self._run_in_chunks(request, caller, bound, control, completion)
+        answer = await self._execute(request, caller, None, completion, bound=bound,
+                                     control=control)
+        await completion.committed(answer["result"])
+        return answer["result"]
+
+    async def _run_in_chunks(self, request: ExecuteRequest, caller: Caller, bound: BoundAction,
+                             control: RunControl, completion: Completion) -> Any:
+        """``atomic=False``: each chunk of ``chunk_size`` ids in a transaction of its own,
+        through the same checks, with the chunk recorded in it; chunks committed by an earlier
+        attempt are skipped. The result: a bulk body's result per chunk, or every record's."""
+        assert self._journal is not None
+        assert request.ids is not None
+        committed = {_key(value) for value in control.checkpoint["ids"]}
+        left = [value for value in dict.fromkeys(request.ids) if _key(value) not in committed]
+        size = self._settings.chunk_size
+        for start in range(0, len(left), size):
+            chunk = tuple(left[start:start + size])
+            step = ChunkDone(self._journal, control, chunk,
+                             one_record=len(chunk) == 1 and not bound.declaration.bulk)
+            await self._execute(dataclasses.replace(request, ids=chunk, single=False), caller,
+                                None, step, bound=bound, control=control)
+            await step.committed()
+        results = control.checkpoint["results"]
+        result = results if bound.declaration.bulk else [
+            item for chunk_result in results for item in chunk_result]
+        await completion.finish(result)
+        return result
+
     async def _execute(self, request: ExecuteRequest, caller: Caller, raw_request: Any,
-                       recording: Recording | None, *,
-                       bound: BoundAction | None = None) -> dict[str, Any]:
+                       on_success: OnSuccess | None, *,
+                       bound: BoundAction | None = None, defer: bool = False,
+                       control: RunControl | None = None) -> dict[str, Any]:
         if bound is None:
             bound = self.find(request.action, request.model)
             if not write_allowed(bound, caller):
                 raise read_only_refusal(bound)
+        recording = on_success if isinstance(on_success, Recording) else None
         errors: dict[str, list[str]] = {}
         values: dict[str, Any] = {}
         params = dict(request.params)
@@ -405,10 +499,11 @@ class ActionService:
             bound=bound, values=values, ids=ids, inverse=request.inverse,
             one_result=request.single or (not request.inverse and ids is not None
                                           and len(ids) == 1),
-            caller=caller, raw_request=raw_request, on_success=recording,
+            caller=caller, raw_request=raw_request, on_success=on_success,
             guards=Safeguards(dry_run=dry_run, max_affected=bound.declaration.max_affected,
                               preview=preview, binding=bound_to,
                               shown=self._settings.dry_run_rows),
+            control=control, defer=defer,
         )
         outcome = await self._runner.run(invocation)
         if not outcome.dry_run:
@@ -481,6 +576,11 @@ class ActionService:
             return await related_options(self._database, spec.related, spec.related_field,
                                          request.query, limit)
         raise RequestError(f"{_shown(spec.name)} has no options", field="field")
+
+
+def _key(value: Any) -> str:
+    """An id as a checkpoint compares it (ids come back from JSON as they were sent)."""
+    return f"{type(value).__name__}:{value}"
 
 
 def _plain(form: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,9 +20,10 @@ def _register() -> None:
     from flexorm.cli.inspect import inspect_command
     from flexorm.cli.runs import runs_command
     from flexorm.cli.serve import serve_command
+    from flexorm.cli.worker import worker_command
 
     for command in (inspect_command, serve_command, actions_command, call_command, runs_command,
-                    db_command):
+                    worker_command, db_command):
         main.add_command(command)
 
 

@@ -1,9 +1,12 @@
-"""``flexorm runs``: the latest entries of the action journal, as a table or as JSON."""
+"""``flexorm runs``: the latest entries of the action journal, as a table or as JSON;
+``flexorm runs cancel RUN`` and ``flexorm runs prune --older-than 30d``."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import re
 from typing import TYPE_CHECKING, cast
 
 import click
@@ -14,7 +17,9 @@ from flexorm._url import async_url, parse_url
 from flexorm.cli._console import data_console
 from flexorm.cli.db import one_line_errors, state_url
 from flexorm.exceptions import ConfigurationError, MigrationError
-from flexorm.journal.entry import RunEntry, RunStatus
+from flexorm.journal import Journal
+from flexorm.journal.entry import RunEntry, RunStatus, utcnow
+from flexorm.journal.runs import CancelOutcome
 from flexorm.journal.store import JournalStore
 
 if TYPE_CHECKING:  # rich is imported when rendering, not at every CLI start
@@ -27,7 +32,9 @@ from flexorm.migrations.startup import check_revision
 __all__ = ["runs_command"]
 
 _SHOWN = 60
-_STYLES = {"succeeded": "green", "failed": "red", "rejected": "yellow"}
+_STYLES = {"succeeded": "green", "failed": "red", "rejected": "yellow", "queued": "cyan",
+           "running": "blue", "cancelled": "magenta", "expired": "magenta",
+           "interrupted": "red"}
 
 
 async def _read(url: str, action: str | None, status: RunStatus | None,
@@ -67,6 +74,18 @@ def _caller(entry: RunEntry) -> str:
     return entry.caller_kind or ""
 
 
+def _progress(entry: RunEntry) -> str:
+    """A background run's progress: ``120 / 4000 mailing``."""
+    if entry.progress_done is None:
+        return "cancel requested" if entry.cancel_requested else ""
+    text = str(entry.progress_done)
+    if entry.progress_total is not None:
+        text += f" / {entry.progress_total}"
+    if entry.progress_message:
+        text += f" {entry.progress_message}"
+    return text + (" (cancel requested)" if entry.cancel_requested else "")
+
+
 def _render(entries: list[RunEntry], console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -80,12 +99,15 @@ def _render(entries: list[RunEntry], console: Console) -> None:
         table.add_column(heading, justify="right" if heading in ("id", "ms") else "left")
     for entry in entries:
         outcome = entry.error if entry.status != "succeeded" else _short(entry.result)
+        if entry.status in ("queued", "running"):
+            outcome = _progress(entry)
+        duration = entry.duration_ms
         table.add_row(
             str(entry.id), entry.started_at.strftime("%Y-%m-%d %H:%M:%S"), entry.action,
             entry.collection or "", _records(entry), _caller(entry),
             Text(entry.status + (" (dry run)" if entry.dry_run else ""),
-                 style=_STYLES[entry.status]), str(entry.duration_ms),
-            _short(outcome or ""),
+                 style=_STYLES[entry.status]),
+            "" if duration is None else str(duration), _short(outcome or ""),
         )
     console.print(table)
 
@@ -105,7 +127,31 @@ def _journal_url(database_url: str | None, app_path: str | None) -> str:
     return url
 
 
-@click.command("runs")
+class _RunsGroup(click.Group):
+    """``flexorm runs [URL] [options]`` lists; ``flexorm runs cancel|prune ...`` act."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("runs", cls=_RunsGroup)
+def runs_command() -> None:
+    """The journal's runs: list them (the default), cancel a background run, prune old ones.
+
+    DATABASE_URL defaults to the --app's journal, else FLEXORM_STATE_URL, then
+    FLEXORM_DATABASE_URL.
+    """
+
+
+_APP_OPTION = click.option(
+    "--app", "app_path", metavar="MODULE:ATTR",
+    help="Use the journal of this Flex object (or the Litestar app it built), imported from "
+         "the current directory.")
+
+
+@runs_command.command("list")
 @click.argument("database_url", required=False)
 @click.option("--app", "app_path", metavar="MODULE:ATTR",
               help="Read the journal of this Flex object (or the Litestar app it built), "
@@ -115,7 +161,7 @@ def _journal_url(database_url: str | None, app_path: str | None) -> str:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
               help="How many runs, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as a JSON list.")
-def runs_command(database_url: str | None, app_path: str | None, action: str | None,
+def list_command(database_url: str | None, app_path: str | None, action: str | None,
                  status: str | None, limit: int, as_json: bool) -> None:
     """Show the latest runs of actions from flexorm's journal, newest first.
 
@@ -130,3 +176,97 @@ def runs_command(database_url: str | None, app_path: str | None, action: str | N
                               ensure_ascii=False))
     else:
         _render(entries, data_console())
+
+
+async def _open_journal(url: str) -> Journal:
+    parsed = parse_url(url)
+    require_sqlite_file(parsed)
+    revision = await check_revision(parsed)
+    if revision.state == "missing":
+        raise MigrationError(revision.message)
+    engine = create_async_engine(async_url(parsed), poolclass=NullPool)
+    return Journal(engine, shared=False, owns_engine=True)
+
+
+async def _cancel(url: str, run_id: int) -> CancelOutcome:
+    journal = await _open_journal(url)
+    try:
+        with database_errors(url):
+            if journal.engine.dialect.name == "postgresql":
+                from flexorm.background.queue import Queue
+
+                queue = Queue(journal, url, pool_size=1)
+                try:
+                    return await queue.cancel(run_id)
+                finally:
+                    await queue.close()
+            async with journal.engine.begin() as conn:
+                return await journal.background.request_cancel(conn, run_id)
+    finally:
+        await journal.dispose()
+
+
+@runs_command.command("cancel")
+@click.argument("run_id", metavar="RUN", type=click.IntRange(min=1))
+@click.argument("database_url", required=False)
+@_APP_OPTION
+def cancel_command(run_id: int, database_url: str | None, app_path: str | None) -> None:
+    """Cancel background run RUN: a queued run never starts; a running one stops at its next
+    statement or progress call, and its writes are rolled back."""
+    with one_line_errors():
+        url = _journal_url(database_url, app_path)
+        outcome = asyncio.run(_cancel(url, run_id))
+    if not outcome.found:
+        click.echo(f"Error: there is no background run {run_id}", err=True)
+        raise SystemExit(2)
+    if outcome.cancelled_now:
+        click.echo(f"run {run_id}: cancelled (it had not started)")
+    elif outcome.stopping:
+        click.echo(f"run {run_id}: cancelling (it stops at its next statement or progress "
+                   "call, and is rolled back)")
+    else:
+        click.echo(f"run {run_id} already ended: {outcome.status}")
+        raise SystemExit(1)
+
+
+_AGE = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$")
+_UNITS = {"d": "days", "": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_age(text: str) -> dt.timedelta:
+    """``30d``, ``12h``, ``90m`` or a number of days.
+
+    Examples:
+        >>> parse_age("30d"), parse_age("12h")
+        (datetime.timedelta(days=30), datetime.timedelta(seconds=43200))
+    """
+    found = _AGE.match(text)
+    if found is None:
+        raise ConfigurationError(f"--older-than must look like 30d, 12h or 90m, not {text!r}")
+    number, unit = found.groups()
+    return dt.timedelta(**{_UNITS[unit]: int(number)})
+
+
+async def _prune(url: str, age: dt.timedelta) -> int:
+    journal = await _open_journal(url)
+    try:
+        with database_errors(url):
+            async with journal.engine.begin() as conn:
+                return await journal.background.prune(conn, utcnow() - age)
+    finally:
+        await journal.dispose()
+
+
+@runs_command.command("prune")
+@click.option("--older-than", "older_than", required=True, metavar="AGE",
+              help="Delete finished runs that started longer ago than this: 30d, 12h, 90m.")
+@click.argument("database_url", required=False)
+@_APP_OPTION
+def prune_command(older_than: str, database_url: str | None, app_path: str | None) -> None:
+    """Delete finished runs (of every action, background or not) older than AGE; queued and
+    running runs are kept. The setting run_retention_days does this continuously."""
+    with one_line_errors():
+        age = parse_age(older_than)
+        url = _journal_url(database_url, app_path)
+        count = asyncio.run(_prune(url, age))
+    click.echo(f"{count} run{'' if count == 1 else 's'} deleted")

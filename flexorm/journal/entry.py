@@ -16,7 +16,8 @@ from flexorm.protocol.values import scrub
 
 __all__ = ["REDACTED", "RunEntry", "RunStatus", "jsonable", "redact", "utcnow"]
 
-RunStatus = Literal["succeeded", "failed", "rejected"]
+RunStatus = Literal["succeeded", "failed", "rejected", "queued", "running", "cancelled",
+                    "expired", "interrupted"]
 
 REDACTED = "[redacted]"
 """What a secret parameter's value is replaced with in the journal."""
@@ -87,7 +88,8 @@ class RunEntry:
     action: str
     status: RunStatus
     started_at: dt.datetime
-    finished_at: dt.datetime
+    finished_at: dt.datetime | None
+    """``None`` while a background run is queued or running."""
     collection: str | None = None
     ids: tuple[Any, ...] | None = None
     """The ids as sent; ``None`` when the action named no records."""
@@ -111,10 +113,24 @@ class RunEntry:
     counts them); ``None`` when not counted."""
     id: int | None = None
     """The row's id, once stored."""
+    background: bool = False
+    """Answered at once and run later by a worker."""
+    running_at: dt.datetime | None = None
+    """When a worker last started the background run."""
+    expires_at: dt.datetime | None = None
+    """A queued run not started by then expires."""
+    attempts: int = 0
+    """How many times a worker started the background run."""
+    progress_done: int | None = None
+    progress_total: int | None = None
+    progress_message: str | None = None
+    cancel_requested: bool = False
 
     @property
-    def duration_ms(self) -> int:
-        """Milliseconds from start to finish."""
+    def duration_ms(self) -> int | None:
+        """Milliseconds from start to finish (``None`` until finished)."""
+        if self.finished_at is None:
+            return None
         return max(0, round((self.finished_at - self.started_at).total_seconds() * 1000))
 
     @classmethod
@@ -126,6 +142,7 @@ class RunEntry:
         status: RunStatus,
         started_at: dt.datetime,
         finished_at: dt.datetime | None = None,
+        background: bool = False,
         secret: Collection[str] = (),
         result: Any = None,
         error: str | None = None,
@@ -140,7 +157,8 @@ class RunEntry:
             caller: who sent it; only its kind, user id and key name are kept.
             status: ``succeeded``, ``failed`` (the body raised) or ``rejected`` (it never ran).
             started_at: when the request arrived.
-            finished_at: when it ended; now when not given.
+            finished_at: when it ended; now when not given (``None`` for a queued run).
+            background: a run answered at once, to run later.
             secret: names of parameters whose values are redacted.
             result: the answer, for a success.
             error: the message, for a failure or a rejection.
@@ -170,11 +188,13 @@ class RunEntry:
             result=result,
             error=error,
             started_at=started_at,
-            finished_at=finished_at if finished_at is not None else utcnow(),
+            finished_at=(finished_at if finished_at is not None
+                         else None if status == "queued" else utcnow()),
             request_id=request_id,
             idempotency_key=idempotency_key,
             dry_run=request.dry_run,
             changes=changes,
+            background=background,
         )
 
     def row(self) -> dict[str, Any]:
@@ -192,18 +212,20 @@ class RunEntry:
             "result": jsonable(self.result),
             "error": self.error,
             "started_at": as_utc(self.started_at),
-            "finished_at": as_utc(self.finished_at),
+            "finished_at": as_utc(self.finished_at) if self.finished_at is not None else None,
             "duration_ms": self.duration_ms,
             "request_id": self.request_id,
             "idempotency_key": self.idempotency_key,
             "dry_run": self.dry_run,
             "changes": jsonable(self.changes) if self.changes is not None else None,
+            "background": self.background,
         }
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> RunEntry:
         """The entry of a stored journal row."""
         ids = row["ids"]
+        finished = row["finished_at"]
         return cls(
             id=row["id"],
             action=row["action"],
@@ -218,16 +240,40 @@ class RunEntry:
             result=row["result"],
             error=row["error"],
             started_at=as_utc(row["started_at"]),
-            finished_at=as_utc(row["finished_at"]),
+            finished_at=as_utc(finished) if finished is not None else None,
             request_id=row["request_id"],
             idempotency_key=row["idempotency_key"],
             dry_run=bool(row["dry_run"]),
             changes=row["changes"],
+            background=bool(row.get("background", False)),
+            running_at=_when(row.get("running_at")),
+            expires_at=_when(row.get("expires_at")),
+            attempts=int(row.get("attempts") or 0),
+            progress_done=row.get("progress_done"),
+            progress_total=row.get("progress_total"),
+            progress_message=row.get("progress_message"),
+            cancel_requested=bool(row.get("cancel_requested", False)),
         )
 
     def as_json(self) -> dict[str, Any]:
         """The entry as JSON types, as ``flexorm runs --json`` prints it."""
         out = {"id": self.id, **jsonable(self.row())}
         out["started_at"] = as_utc(self.started_at).isoformat()
-        out["finished_at"] = as_utc(self.finished_at).isoformat()
+        out["finished_at"] = (as_utc(self.finished_at).isoformat()
+                              if self.finished_at is not None else None)
+        if self.background:
+            out.update({
+                "running_at": _iso(self.running_at), "expires_at": _iso(self.expires_at),
+                "attempts": self.attempts, "cancel_requested": self.cancel_requested,
+                "progress": {"done": self.progress_done, "total": self.progress_total,
+                             "message": self.progress_message},
+            })
         return out
+
+
+def _when(value: dt.datetime | None) -> dt.datetime | None:
+    return as_utc(value) if value is not None else None
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None

@@ -28,6 +28,7 @@ from flexorm._url import async_url
 from flexorm.auth.caller import Caller
 from flexorm.journal.entry import RunEntry
 from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
+from flexorm.journal.runs import RunStore, queued_answer
 from flexorm.journal.store import JournalStore, SyncExecutor
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.settings import Settings
@@ -50,6 +51,7 @@ class Journal:
         self.engine = engine
         self.shared = shared
         self.runs = JournalStore()
+        self.background = RunStore()
         self.keys = keys if keys is not None else IdempotencyStore()
         self._owns_engine = owns_engine
 
@@ -93,6 +95,27 @@ class Journal:
             self.runs.record_sync(db, entry)
             if entry.idempotency_key is not None:
                 self.keys.complete_sync(db, entry.idempotency_key, answer)
+
+    def enqueue(self, db: SyncExecutor, entry: RunEntry, payload: Any,
+                expires_at: dt.datetime | None) -> int | None:
+        """In the action's transaction: a queued run, and the key's answer naming it; its id.
+        Does nothing (``None``) with a separate state database (see :meth:`enqueued`)."""
+        if not self.shared:
+            return None
+        run_id = self.background.enqueue_sync(db, entry, payload, expires_at)
+        if entry.idempotency_key is not None:
+            self.keys.complete_sync(db, entry.idempotency_key, queued_answer(run_id))
+        return run_id
+
+    async def enqueued(self, entry: RunEntry, payload: Any,
+                       expires_at: dt.datetime | None) -> int:
+        """With a separate state database, after the checks committed: the queued run and
+        the key's answer, in a transaction there; its id."""
+        async with self.engine.begin() as conn:
+            run_id = await self.background.enqueue(conn, entry, payload, expires_at)
+            if entry.idempotency_key is not None:
+                await self.keys.complete(conn, entry.idempotency_key, queued_answer(run_id))
+            return run_id
 
     async def committed(self, entry: RunEntry, answer: Any) -> None:
         """After the action committed: with a separate state database, the row and the key's

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "ACTION_RUNS",
+    "FINISHED_STATUSES",
     "IDEMPOTENCY",
     "PREFIX",
     "RUN_STATUSES",
@@ -45,9 +46,16 @@ def is_own_table(name: str | None) -> bool:
     """
     return name is not None and name.startswith(PREFIX)
 
-RUN_STATUSES = ("succeeded", "failed", "rejected")
+
+RUN_STATUSES = ("succeeded", "failed", "rejected", "queued", "running", "cancelled", "expired",
+                "interrupted")
 """A journal row's status: the body ran and committed; it raised; it never ran (bad input,
-permission denied)."""
+permission denied). A background run is also ``queued`` (waiting for a worker), ``running``,
+``cancelled`` (stopped on request, rolled back), ``expired`` (not started in time, never ran) or
+``interrupted`` (its worker died mid-run; rolled back, not retried)."""
+
+FINISHED_STATUSES = ("succeeded", "failed", "rejected", "cancelled", "expired", "interrupted")
+"""The statuses a run never leaves."""
 
 KEY_STATUSES = ("pending", "done")
 """An idempotency key's status: a request holds it, or its answer is stored."""
@@ -88,17 +96,33 @@ action_runs = sa.Table(
     sa.Column("result", _Json, nullable=True),
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("started_at", _When, nullable=False),
-    sa.Column("finished_at", _When, nullable=False),
-    sa.Column("duration_ms", sa.Integer(), nullable=False),
+    sa.Column("finished_at", _When, nullable=True, comment="null: still queued or running"),
+    sa.Column("duration_ms", sa.Integer(), nullable=True),
     sa.Column("request_id", _Name, nullable=True),
     sa.Column("idempotency_key", _Name, nullable=True),
     sa.Column("dry_run", sa.Boolean(), nullable=False, server_default=sa.false(),
               comment="true: run and rolled back, to show what it would change"),
     sa.Column("changes", _Json, nullable=True,
               comment="rows inserted, updated and deleted per table, when counted"),
+    sa.Column("background", sa.Boolean(), nullable=False, server_default=sa.false(),
+              comment="true: answered at once, run later by a worker"),
+    sa.Column("running_at", _When, nullable=True, comment="when a worker last started it"),
+    sa.Column("expires_at", _When, nullable=True, comment="not started by then: expired"),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("progress_done", sa.BigInteger(), nullable=True),
+    sa.Column("progress_total", sa.BigInteger(), nullable=True),
+    sa.Column("progress_message", _Name, nullable=True),
+    sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("payload", _Json, nullable=True,
+              comment="what a queued run needs to run (secrets included); cleared when done"),
+    sa.Column("checkpoint", _Json, nullable=True,
+              comment="atomic=False: the ids and results of the committed chunks"),
+    sa.Column("job_id", sa.BigInteger(), nullable=True, comment="the queue's job, if any"),
+    sa.Column("worker", _Name, nullable=True, comment="the process running it"),
     sa.CheckConstraint(_in(RUN_STATUSES), name="status"),
     sa.Index(None, "idempotency_key"),
     sa.Index(None, "started_at"),
+    sa.Index(None, "status"),
     comment="One row per execute_action, written by flexorm",
 )
 """The action journal: one row per ``execute_action``."""

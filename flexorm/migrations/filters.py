@@ -18,6 +18,9 @@ __all__ = ["VERSION_TABLE", "include_object", "is_flexorm_table", "own_include_n
 is_flexorm_table = is_own_table
 """Whether a table of this name belongs to flexorm (``flexorm_*``)."""
 
+QUEUE_PREFIX = "procrastinate_"
+"""The tables of the background queue, which ``flexorm db upgrade`` creates on PostgreSQL."""
+
 
 def _table_name(obj: Any, name: str | None, type_: str) -> str | None:
     if type_ == "table":
@@ -28,8 +31,9 @@ def _table_name(obj: Any, name: str | None, type_: str) -> str | None:
 
 def include_object(object: Any, name: str | None, type_: str,
                    reflected: bool, compare_to: Any) -> bool:
-    """For a user's Alembic ``env.py``: leave flexorm's tables (and their indexes, columns and
-    constraints) out of autogenerate, so it never proposes to drop or alter them.
+    """For a user's Alembic ``env.py``: leave flexorm's tables and its background queue's
+    (and their indexes, columns and constraints) out of autogenerate, so it never proposes to
+    drop or alter them.
 
     Examples:
         In ``env.py``::
@@ -39,7 +43,8 @@ def include_object(object: Any, name: str | None, type_: str,
             context.configure(connection=connection, target_metadata=Base.metadata,
                               include_object=include_object)
     """
-    return not is_flexorm_table(_table_name(object, name, type_))
+    table = _table_name(object, name, type_)
+    return not is_flexorm_table(table) and not (table or "").startswith(QUEUE_PREFIX)
 
 
 def own_include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:

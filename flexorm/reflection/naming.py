@@ -13,9 +13,11 @@ OWN_PREFIX = "flexorm_"
 """The prefix of flexorm's own tables (see :mod:`flexorm.journal.tables`): the journal,
 ``flexorm_action_runs``, is a read-only collection."""
 
-HIDDEN_TABLES = frozenset({"flexorm_idempotency", "flexorm_alembic_version"})
-"""flexorm's own tables that are never collections: idempotency keys and the migration
-version."""
+HIDDEN_TABLES = frozenset({"flexorm_idempotency", "flexorm_alembic_version",
+                           "procrastinate_jobs", "procrastinate_events", "procrastinate_workers",
+                           "procrastinate_periodic_defers"})
+"""Tables that are never collections: flexorm's idempotency keys and migration version, and
+the background queue's tables (a run is watched through the journal instead)."""
 
 
 def is_own_table(table: str) -> bool:

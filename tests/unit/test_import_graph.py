@@ -10,6 +10,7 @@ facade      ``flexorm`` (the package's public names), ``flexorm.flex``
 commands    ``flexorm.cli``
 server      ``flexorm.server``
 runtime     ``flexorm.runtime``
+background  ``flexorm.background`` (running queued runs: in the server, or on the queue)
 actions     ``flexorm.actions`` (declarations, policies, parameter typing, running)
 services    ``flexorm.journal``, ``flexorm.migrations``, ``flexorm.reflection``,
             ``flexorm.auth``
@@ -34,6 +35,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("flexorm.cli",),
     ("flexorm.server",),
     ("flexorm.runtime",),
+    ("flexorm.background",),
     ("flexorm.actions",),
     ("flexorm.journal", "flexorm.migrations", "flexorm.reflection", "flexorm.auth"),
     ("flexorm.protocol", "flexorm.exceptions", "flexorm.settings", "flexorm.database",

@@ -1,0 +1,114 @@
+"""Background actions: how fast ``execute_action`` answers a queued run, and how many runs one
+worker gets through.
+
+- answer time: ``ActionService.execute`` of a background action (validate, check, write the
+  queued row, hand it to the runner), p50 and p99 over many calls, beside a foreground action
+  with the same trivial body answered directly. SQLite runs them in the server process;
+  PostgreSQL defers a procrastinate job.
+- worker throughput (PostgreSQL): runs queued beforehand, then one worker with concurrency 1
+  drains them (claim, the same transaction as a direct run with the journal row, the job
+  acknowledged), beside bare procrastinate draining as many jobs of an empty task with the same
+  worker options. Both in this process, timed from the worker's start to the empty queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from typing import Any
+
+from bench.stats import Sample
+from flexorm import ActionContext, Flex
+from flexorm.auth.caller import Caller
+from flexorm.protocol.requests import ExecuteRequest
+from flexorm.settings import Settings
+
+CALLER = Caller(kind="key", key_name="bench")
+
+
+def _flex(url: str, runner: str) -> Flex:
+    flex = Flex(url, settings=Settings(tokens=("bench-token",), auto_upgrade=True,
+                                       background_runner=runner, worker_heartbeat_seconds=5.0))
+
+    @flex.action(background=True)
+    def later(ctx: ActionContext, note: str = "") -> str:
+        return note
+
+    @flex.action
+    def now(ctx: ActionContext, note: str = "") -> str:
+        return note
+
+    return flex
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def _answer_times(url: str, runner: str, calls: int) -> dict[str, Any]:
+    times: dict[str, list[float]] = {"later": [], "now": []}
+    async with _flex(url, runner).runtime() as runtime:
+        for name in ("later", "now"):  # warm up
+            await runtime.actions.execute(ExecuteRequest(action=name), caller=CALLER)
+        for i in range(calls):
+            for name in ("later", "now"):
+                request = ExecuteRequest(action=name, params={"note": str(i)})
+                start = time.perf_counter()
+                await runtime.actions.execute(request, caller=CALLER)
+                times[name].append(time.perf_counter() - start)
+    return {name: {"p50_ms": statistics.median(v) * 1000, "p99_ms": _pct(v, 99) * 1000}
+            for name, v in times.items()}
+
+
+def answer_times(url: str, calls: int) -> dict[str, Any]:
+    """p50 / p99 of a background answer and of a direct one (ms)."""
+    runner = "queue" if url.startswith("postgresql") else "embedded"
+    return asyncio.run(_answer_times(url, runner, calls))
+
+
+async def _flexorm_drain(url: str, runs: int) -> float:
+    from flexorm.background.queue import Queue
+    from flexorm.background.worker import run_worker
+
+    async with _flex(url, "queue").runtime() as runtime:
+        queue = runtime.background
+        assert isinstance(queue, Queue)
+        assert runtime.journal is not None
+        for i in range(runs):
+            await runtime.actions.execute(ExecuteRequest(action="later", params={"note": str(i)}),
+                                          caller=CALLER)
+        start = time.perf_counter()
+        await run_worker(lambda: runtime.actions, runtime.journal, runtime.database, queue,
+                         runtime.settings, concurrency=1, wait=False)
+        return time.perf_counter() - start
+
+
+async def _bare_drain(url: str, runs: int) -> float:
+    import procrastinate
+
+    from flexorm.background.queue import conninfo
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+        conninfo=conninfo(url), min_size=1, max_size=5))
+
+    @app.task(name="bench.empty", pass_context=True)
+    async def empty(context: Any, note: str) -> str:
+        return note
+
+    async with app.open_async():
+        await empty.batch_defer_async(*({"note": str(i)} for i in range(runs)))
+        start = time.perf_counter()
+        await app.run_worker_async(concurrency=1, wait=False, delete_jobs="successful",
+                                   install_signal_handlers=False, update_heartbeat_interval=5.0)
+        return time.perf_counter() - start
+
+
+def throughput(url: str, runs: int, repeat: int) -> dict[str, Sample]:
+    """Runs (jobs) per second through one worker: flexorm and bare procrastinate, alternating."""
+    results: dict[str, list[float]] = {"flexorm": [], "bare": []}
+    for _ in range(repeat):
+        results["flexorm"].append(runs / asyncio.run(_flexorm_drain(url, runs)))
+        results["bare"].append(runs / asyncio.run(_bare_drain(url, runs)))
+    return {name: Sample(tuple(values)) for name, values in results.items()}

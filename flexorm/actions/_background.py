@@ -1,0 +1,164 @@
+"""Background actions on the action layer's side: what a queued run stores to run later, and
+the hook that marks its run ``succeeded`` in the run's own transaction.
+
+Queuing is an ordinary ``execute_action`` whose body is not called (the runner's ``defer``): the
+parameters, ids, records, permission policy and idempotency key are checked exactly as for a
+direct run, and the queued row commits in that transaction. Running it later is an ordinary
+``execute_action`` too, rebuilt from the stored payload, whose success hook is
+:class:`Completion`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from flexorm.actions.binding import BoundAction
+from flexorm.actions.run_control import RunControl
+from flexorm.auth.caller import Caller
+from flexorm.journal import Journal
+from flexorm.journal.entry import jsonable, utcnow
+from flexorm.protocol.requests import ExecuteRequest
+
+__all__ = ["ChunkDone", "Completion", "Queued", "Superseded", "payload", "request_of"]
+
+
+class Superseded(Exception):
+    """This attempt of a run is no longer its current one (its worker was presumed dead and
+    the run queued again): its writes are rolled back."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Queued:
+    """What a background action's run stores when it is queued."""
+
+    payload: Mapping[str, Any]
+    expires_at: dt.datetime | None
+
+
+def payload(bound: BoundAction, request: ExecuteRequest, caller: Caller,
+            request_id: str | None) -> Queued:
+    """The queued run of ``request``: the request and caller as sent (secrets included: the
+    payload is cleared when the run finishes), and the action's run options."""
+    declaration = bound.declaration
+    expires_at = (utcnow() + dt.timedelta(seconds=declaration.expires_after)
+                  if declaration.expires_after is not None else None)
+    return Queued(
+        payload={
+            "request": {"action": request.action, "model": request.model,
+                        "ids": list(request.ids) if request.ids is not None else None,
+                        "inverse": request.inverse, "single": request.single,
+                        "params": jsonable(dict(request.params))},
+            "caller": jsonable(dataclasses.asdict(caller)),
+            "request_id": request_id,
+            "retries": declaration.retries,
+            "deadline": declaration.deadline,
+        },
+        expires_at=expires_at,
+    )
+
+
+def request_of(stored: Mapping[str, Any]) -> tuple[ExecuteRequest, Caller]:
+    """The request and caller a queued run's payload holds."""
+    raw = stored["request"]
+    request = ExecuteRequest(
+        action=raw["action"], model=raw["model"],
+        ids=tuple(raw["ids"]) if raw["ids"] is not None else None,
+        inverse=bool(raw["inverse"]), single=bool(raw["single"]), params=dict(raw["params"]))
+    who = dict(stored["caller"])
+    who["permissions"] = tuple(who.get("permissions") or ())
+    who["claims"] = dict(who.get("claims") or {})
+    return request, Caller(**who)
+
+
+@dataclasses.dataclass(slots=True)
+class Completion:
+    """Marks a run ``succeeded``, in the run's own transaction when the journal shares the
+    database (writes, journal row and completion commit together: a retried job finds the run
+    finished and does nothing), else right after the commit."""
+
+    journal: Journal
+    control: RunControl
+    started_at: dt.datetime
+
+    def _progress(self) -> dict[str, Any]:
+        last = self.control.take_progress()
+        if last is None:
+            return {}
+        return {"progress_done": last.done, "progress_total": last.total,
+                "progress_message": last.message}
+
+    def _stale(self) -> Superseded:
+        return Superseded(f"run {self.control.run_id}: attempt {self.control.attempt} is no "
+                          "longer current")
+
+    def write(self, session: Session, result: Any,
+              changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
+        """In the run's transaction, on its blocking session: the run ``succeeded``."""
+        self.control.check()
+        if self.journal.shared and not self.journal.background.finish_sync(
+                session, self.control.run_id, self.control.attempt, "succeeded",
+                self.started_at, result=result, extra=self._progress()):
+            raise self._stale()
+
+    async def finish(self, result: Any) -> None:
+        """In a transaction of its own: the run ``succeeded`` (``atomic=False``, once every
+        chunk committed)."""
+        async with self.journal.engine.begin() as conn:
+            if not await self.journal.background.finish(
+                    conn, self.control.run_id, self.control.attempt, "succeeded",
+                    self.started_at, result=result, extra=self._progress()):
+                raise self._stale()
+
+    async def committed(self, result: Any) -> None:
+        """After the commit, with a separate state database: the run's completion there."""
+        if self.journal.shared:
+            return
+        async with self.journal.engine.begin() as conn:
+            await self.journal.background.finish(conn, self.control.run_id,
+                                                 self.control.attempt, "succeeded",
+                                                 self.started_at, result=result,
+                                                 extra=self._progress())
+
+
+@dataclasses.dataclass(slots=True)
+class ChunkDone:
+    """``atomic=False``: a chunk's ids and result, recorded in the chunk's own transaction
+    (a separate state database: right after), so that a retry resumes after it."""
+
+    journal: Journal
+    control: RunControl
+    chunk: tuple[Any, ...]
+    one_record: bool = False
+    """A per-record body's chunk of one id: its single result, kept as a list of one."""
+    written: dict[str, Any] | None = None
+
+    def _next(self, result: Any) -> dict[str, Any]:
+        done = self.control.checkpoint
+        kept = [result] if self.one_record else result
+        return {"ids": [*done["ids"], *jsonable(list(self.chunk))],
+                "results": [*done["results"], kept]}
+
+    def write(self, session: Session, result: Any,
+              changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
+        """In the chunk's transaction, on its blocking session."""
+        self.control.check()
+        self.written = self._next(result)
+        if self.journal.shared and not self.journal.background.checkpoint_sync(
+                session, self.control.run_id, self.control.attempt, self.written):
+            raise Superseded(f"run {self.control.run_id}: attempt {self.control.attempt} is "
+                             "no longer current")
+
+    async def committed(self) -> None:
+        """After the chunk's commit: the checkpoint kept (and written, with a separate state
+        database)."""
+        assert self.written is not None
+        if not self.journal.shared:
+            async with self.journal.engine.begin() as conn:
+                await self.journal.background.checkpoint(conn, self.control.run_id,
+                                                         self.control.attempt, self.written)
+        self.control.checkpoint = self.written

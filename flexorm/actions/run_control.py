@@ -1,0 +1,146 @@
+"""``RunControl``: what a running background action shares with the process that runs it.
+
+The body reports progress and learns of a stop through it (``ctx.progress`` and every
+database statement call :meth:`RunControl.check`); the process running it flushes the progress
+to the journal now and then, and stops it on a cancel request or at its deadline. Nothing here
+touches a database: :meth:`RunControl.progress` costs a few attribute writes, so a body may call
+it for every row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from flexorm.exceptions import RunStopped
+
+__all__ = ["Progress", "RunControl", "StopReason"]
+
+StopReason = Literal["cancelled", "deadline", "shutdown"]
+
+_MESSAGE_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A run's progress as last reported: ``done`` of ``total`` (unknown: ``None``)."""
+
+    done: int
+    total: int | None = None
+    message: str | None = None
+
+
+class RunControl:
+    """The control of one background run.
+
+    Args:
+        run_id: the run's journal row.
+        attempt: which attempt this is (1 for the first).
+        deadline: seconds the run may take from now; ``None``: no deadline.
+        checkpoint: ``atomic=False``: the chunks earlier attempts committed.
+    """
+
+    def __init__(self, run_id: int, *, attempt: int = 1, deadline: float | None = None,
+                 checkpoint: Mapping[str, Any] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.run_id = run_id
+        self.attempt = attempt
+        self.deadline = deadline
+        self._clock = clock
+        self._deadline_at = clock() + deadline if deadline is not None else None
+        self._lock = threading.Lock()
+        self._progress: Progress | None = None
+        self._reported: Progress | None = None
+        self._stop: StopReason | None = None
+        self.backend_pid: int | None = None
+        """The PostgreSQL backend running the body's transaction (to cancel its statement)."""
+        self.checkpoint: dict[str, Any] = dict(checkpoint or {"ids": [], "results": []})
+        """``atomic=False``: the ids and results of every committed chunk, in order."""
+        self.interrupt: Callable[[], None] | None = None
+        """Interrupts the body's running statement (SQLite), called by :meth:`stop`."""
+
+    # -- the body's side ----------------------------------------------------------------------
+
+    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
+        """Record progress (flushed to the journal by the running process), then
+        :meth:`check`.
+
+        Raises:
+            TypeError: ``done`` or ``total`` is not a whole number.
+            RunStopped: the run was cancelled or passed its deadline.
+        """
+        if isinstance(done, bool) or not isinstance(done, int):
+            raise TypeError(f"progress done must be a whole number, not {done!r}")
+        if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
+            raise TypeError(f"progress total must be a whole number, not {total!r}")
+        text = None if message is None else str(message)[:_MESSAGE_LENGTH]
+        self._progress = Progress(done, total, text)
+        self.check()
+
+    def check(self) -> None:
+        """Raise :class:`~flexorm.exceptions.RunStopped` once the run is to stop."""
+        if self._stop is None and self._deadline_at is not None \
+                and self._clock() >= self._deadline_at:
+            self.stop("deadline")
+        if self._stop is not None:
+            raise self.stopped_error()
+
+    def stopped_error(self) -> RunStopped:
+        """The error a stopped run ends with."""
+        if self._stop == "deadline":
+            return RunStopped(f"the run passed its deadline of {self.deadline:g}s and was "
+                              "rolled back", reason="deadline")
+        if self._stop == "shutdown":
+            return RunStopped("the process running it stopped; rolled back",
+                              reason="shutdown")
+        return RunStopped("the run was cancelled and rolled back", reason="cancelled")
+
+    # -- the running process's side -----------------------------------------------------------
+
+    @property
+    def stopped(self) -> StopReason | None:
+        """Why the run is to stop; ``None`` while it may go on."""
+        if self._stop is None and self._deadline_at is not None \
+                and self._clock() >= self._deadline_at:
+            self.stop("deadline")
+        return self._stop
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (``None``: no deadline)."""
+        if self._deadline_at is None:
+            return None
+        return max(0.0, self._deadline_at - self._clock())
+
+    def stop(self, reason: StopReason) -> bool:
+        """Ask the run to stop; whether this call did (the first reason wins)."""
+        with self._lock:
+            if self._stop is not None:
+                return False
+            self._stop = reason
+        if self.interrupt is not None:
+            # best effort: the next statement stops the body anyway
+            with contextlib.suppress(Exception):
+                self.interrupt()
+        return True
+
+    @property
+    def latest(self) -> Progress | None:
+        """The last progress reported by the body, written or not."""
+        return self._progress
+
+    def unreport(self, progress: Progress | None) -> None:
+        """``progress`` (from :meth:`take_progress`) could not be written: offer it again."""
+        if progress is not None and self._reported == progress:
+            self._reported = None
+
+    def take_progress(self) -> Progress | None:
+        """The progress reported since the last call; ``None`` when unchanged."""
+        current = self._progress
+        if current is None or current == self._reported:
+            return None
+        self._reported = current
+        return current

@@ -1,0 +1,148 @@
+"""``EmbeddedRunner``: the server process runs its own background actions.
+
+The default when the state database is not PostgreSQL (SQLite, MariaDB). Runs are the same
+journal rows as with the queue; a run is claimed by the same conditional update, so nothing
+runs twice, but a run left ``running`` is taken for one of a dead process when the server
+starts: more than one process serving the same database needs the PostgreSQL queue (see
+``docs/background.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from flexorm.actions.service import ActionService
+from flexorm.background.executor import RunExecutor, worker_name
+from flexorm.background.sweep import expire_and_prune, recover_runs
+from flexorm.database import Database
+from flexorm.journal import Journal
+from flexorm.journal.runs import CancelOutcome
+
+__all__ = ["EmbeddedRunner"]
+
+logger = logging.getLogger("flexorm.background")
+
+IDLE_SECONDS = 1.0
+"""How often the runner looks for queued runs when nothing woke it (runs queued by another
+process, such as ``flexorm call``)."""
+
+SWEEP_SECONDS = 60.0
+
+SHUTDOWN_SECONDS = 10.0
+"""How long a stopping server waits for its runs to reach a statement or progress call."""
+
+
+class EmbeddedRunner:
+    """Runs queued runs in this process, ``concurrency`` at a time.
+
+    Args:
+        journal: the journal holding the runs.
+        database: the database the actions write to.
+        concurrency: how many runs at once.
+        retention_days: finished runs older than this are deleted (``None``: kept).
+    """
+
+    def __init__(self, journal: Journal, database: Database, *, concurrency: int = 4,
+                 retention_days: int | None = None) -> None:
+        self._journal = journal
+        self._service: ActionService | None = None
+        self._executor = RunExecutor(self._current, journal, database, worker_name("server"))
+        self._concurrency = concurrency
+        self._retention = retention_days
+        self._wake = asyncio.Event()
+        self._running: dict[int, asyncio.Task[str]] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+
+    def _current(self) -> ActionService:
+        assert self._service is not None, "bound before the first run"
+        return self._service
+
+    def bind(self, service: ActionService) -> None:
+        """Run with ``service`` from now on (the runtime's, again after a reload)."""
+        self._service = service
+
+    async def queued(self, run_id: int) -> None:
+        """A run was queued in this process: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def cancel(self, run_id: int) -> CancelOutcome:
+        """Cancel a run: a queued one never starts; a running one stops at its next statement
+        or progress call (at once when it runs in this process, else when its watcher reads
+        the flag)."""
+        if self._executor.stop(run_id):
+            # Running here: it stops at its next statement or progress call and records its own
+            # end. Writing the flag too would wait for the run's write lock on SQLite.
+            return CancelOutcome(found=True, status="running")
+        async with self._journal.engine.begin() as conn:
+            return await self._journal.background.request_cancel(conn, run_id)
+
+    async def start(self) -> None:
+        """Recover the runs a previous server left running, then run queued runs."""
+        async with self._journal.engine.connect() as conn:
+            left = await self._journal.background.running(conn, worker_like="server:%")
+        await recover_runs(self._journal, left)
+        self._loop_task = asyncio.create_task(self._loop(), name="flexorm background runs")
+
+    async def close(self) -> None:
+        """Stop taking runs; runs still going are stopped (queued again or interrupted)."""
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        self._executor.stop_all()
+        tasks = list(self._running.values())
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_SECONDS)
+            for task in pending:  # a body that neither queries nor reports progress
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._executor.close()
+
+    async def wait_idle(self) -> None:
+        """Until no run is going and none is queued (for tests and the CLI)."""
+        while True:
+            if not self._running:
+                async with self._journal.engine.connect() as conn:
+                    if not await self._journal.background.queued(conn, limit=1):
+                        return
+            self._wake.set()
+            await asyncio.sleep(0.05)
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        swept = 0.0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+            self._wake.clear()
+            try:
+                if loop.time() - swept > SWEEP_SECONDS:
+                    swept = loop.time()
+                    await expire_and_prune(self._journal, self._retention)
+                await self._take()
+            except Exception:
+                logger.exception("background runs: could not read the queued runs")
+
+    async def _take(self) -> None:
+        free = self._concurrency - len(self._running)
+        if free <= 0:
+            return
+        async with self._journal.engine.connect() as conn:
+            ids = await self._journal.background.queued(conn, limit=free + len(self._running))
+        for run_id in ids:
+            if run_id in self._running or len(self._running) >= self._concurrency:
+                continue
+            task = asyncio.create_task(self._executor.execute(run_id),
+                                       name=f"flexorm run {run_id}")
+            self._running[run_id] = task
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[str]) -> None:
+        for run_id, running in list(self._running.items()):
+            if running is task:
+                del self._running[run_id]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("%s: %s", task.get_name(), task.exception())
+        self._wake.set()

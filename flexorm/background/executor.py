@@ -1,0 +1,225 @@
+"""``RunExecutor``: one background run, start to finish, in whichever process runs it.
+
+1. claim the run (``queued`` → ``running``, one more attempt), or find why not (cancelled
+   while queued, expired, already taken): then nothing runs;
+2. run it through :meth:`ActionService.run_queued` (the same checks and transaction as a
+   direct run), while a watcher writes its progress to the journal and reads back whether a
+   cancel was asked, stops it at its deadline, and cancels its running statement on
+   PostgreSQL;
+3. record how it ended when it did not succeed (success is recorded in the run's own
+   transaction): ``cancelled``, ``failed`` (an error, or its deadline), or, when the process
+   itself is stopping, queued again (``retries``) or ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from flexorm.actions._background import Superseded
+from flexorm.actions._recording import error_text, run_status
+from flexorm.actions.run_control import RunControl
+from flexorm.actions.service import ActionService
+from flexorm.database import Database
+from flexorm.exceptions import RunStopped
+from flexorm.journal import Journal
+from flexorm.journal.entry import RunStatus
+from flexorm.journal.runs import Claimed
+
+__all__ = ["RunExecutor", "worker_name"]
+
+logger = logging.getLogger("flexorm.background")
+
+POLL_SECONDS = 0.25
+"""How often a running run's progress is written and its cancel flag read."""
+
+
+def worker_name(kind: str) -> str:
+    """This process's name in the journal's ``worker`` column: unique per process start."""
+    return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class RunExecutor:
+    """Runs claimed background runs with the current action service.
+
+    Args:
+        service: the current :class:`ActionService` (a server may reload it).
+        journal: the journal holding the runs.
+        database: the database the actions write to (its statements are the ones to cancel).
+        worker: this process's name (:func:`worker_name`).
+    """
+
+    def __init__(self, service: Callable[[], ActionService], journal: Journal,
+                 database: Database, worker: str, *, poll: float = POLL_SECONDS) -> None:
+        self._service = service
+        self._journal = journal
+        self._database = database
+        self.worker = worker
+        self._poll = poll
+        self.controls: dict[int, RunControl] = {}
+        """The runs going on in this process, by id."""
+        self._watch_engine: AsyncEngine | None = None
+
+    def _reporting(self) -> AsyncEngine:
+        """The engine the watcher writes progress with. On SQLite, one that gives up at once
+        when a run's transaction holds the database's only write lock (the progress is then
+        written at the next poll, or with the run's end)."""
+        engine = self._journal.engine
+        if engine.dialect.name != "sqlite":
+            return engine
+        if self._watch_engine is None:
+            self._watch_engine = create_async_engine(engine.url, poolclass=NullPool,
+                                                     connect_args={"timeout": 0.05})
+        return self._watch_engine
+
+    async def close(self) -> None:
+        """Close what the watcher opened."""
+        if self._watch_engine is not None:
+            await self._watch_engine.dispose()
+            self._watch_engine = None
+
+    def stop_all(self) -> None:
+        """This process is stopping: every run going on here stops at its next statement or
+        progress call, and is queued again (``retries``) or ``interrupted``."""
+        for control in list(self.controls.values()):
+            control.stop("shutdown")
+
+    def stop(self, run_id: int) -> bool:
+        """Stop a run going on in this process at once (without waiting for the watcher to
+        read the cancel flag); whether it was going on here."""
+        control = self.controls.get(run_id)
+        if control is None:
+            return False
+        control.stop("cancelled")
+        return True
+
+    async def claim(self, run_id: int) -> Claimed:
+        """Claim ``run_id`` in a transaction of its own."""
+        async with self._journal.engine.begin() as conn:
+            return await self._journal.background.claim(conn, run_id, self.worker)
+
+    async def execute(self, run_id: int, *,
+                      abort_requested: Callable[[], bool] | None = None) -> str:
+        """Claim and run ``run_id``; how it ended (a status, or why it did not run).
+
+        ``abort_requested`` is polled with the cancel flag (the queue's own abort signal).
+        """
+        claimed = await self.claim(run_id)
+        if claimed.outcome != "claimed":
+            logger.info("run %s not started: %s", run_id, claimed.outcome)
+            return claimed.outcome
+        assert claimed.payload is not None
+        assert claimed.started_at is not None
+        stored = claimed.payload
+        control = RunControl(run_id, attempt=claimed.attempt, deadline=stored.get("deadline"),
+                             checkpoint=claimed.checkpoint)
+        self.controls[run_id] = control
+        watcher = asyncio.create_task(self._watch(control, abort_requested))
+        try:
+            await self._service().run_queued(stored, control, claimed.started_at)
+        except Superseded:
+            logger.warning("run %s: attempt %s was superseded; rolled back", run_id,
+                           claimed.attempt)
+            return "superseded"
+        except asyncio.CancelledError:
+            await asyncio.shield(self._recover(control, int(stored.get("retries") or 0)))
+            raise
+        except Exception as exc:
+            if control.stopped == "shutdown":
+                await self._recover(control, int(stored.get("retries") or 0))
+                return "stopped"
+            return await self._failed(control, claimed, exc)
+        finally:
+            self.controls.pop(run_id, None)
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        return "succeeded"
+
+    async def _failed(self, control: RunControl, claimed: Claimed,
+                      exc: Exception) -> RunStatus:
+        """Record a run that did not succeed (its transaction is rolled back)."""
+        reason = exc.reason if isinstance(exc, RunStopped) else control.stopped
+        if reason is not None:  # a cancelled statement surfaces as a database error
+            exc = control.stopped_error() if not isinstance(exc, RunStopped) else exc
+        status: RunStatus = "cancelled" if reason == "cancelled" else run_status(exc)
+        if status == "failed" and reason is None:
+            logger.warning("run %s failed: %s", control.run_id, error_text(exc),
+                           exc_info=not isinstance(exc, RunStopped))
+        assert claimed.started_at is not None
+        async with self._journal.engine.begin() as conn:
+            await self._journal.background.finish(
+                conn, control.run_id, control.attempt, status, claimed.started_at,
+                error=error_text(exc), extra=_progress_columns(control))
+        return status
+
+    async def _recover(self, control: RunControl, retries: int) -> None:
+        """This process is stopping mid-run: queued again while retries are left, else
+        interrupted."""
+        try:
+            async with self._journal.engine.begin() as conn:
+                outcome = await self._journal.background.recover(
+                    conn, control.run_id, control.attempt, retries)
+            logger.warning("run %s stopped with its process: %s", control.run_id, outcome)
+        except Exception:
+            logger.exception("run %s: could not record its interruption", control.run_id)
+
+    async def _watch(self, control: RunControl,
+                     abort_requested: Callable[[], bool] | None) -> None:
+        """Every poll: the queue's abort signal, the deadline, progress out, cancel flag in;
+        once stopping, the running statement cancelled (PostgreSQL)."""
+        cancelled_statement = False
+        while True:
+            await asyncio.sleep(self._poll)
+            if abort_requested is not None and abort_requested():
+                control.stop("cancelled")
+            progress = control.take_progress()
+            cancel: bool | None = None
+            try:
+                async with self._reporting().begin() as conn:
+                    cancel = await self._journal.background.report(
+                        conn, control.run_id, control.attempt, progress=progress is not None,
+                        **_progress_values(progress))
+            except OperationalError:  # SQLite: the run holds the write lock; next poll
+                control.unreport(progress)
+            except Exception:
+                logger.exception("run %s: could not report its progress", control.run_id)
+            if cancel:
+                control.stop("cancelled")
+            if control.stopped is not None and not cancelled_statement \
+                    and control.backend_pid is not None:
+                cancelled_statement = True
+                await self._cancel_statement(control.backend_pid)
+
+    async def _cancel_statement(self, pid: int) -> None:
+        try:
+            async with self._database.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
+        except Exception:
+            logger.exception("could not cancel the statement of backend %s", pid)
+
+
+def _progress_columns(control: RunControl) -> dict[str, Any]:
+    """The last progress a run reached, as journal columns (none reported: nothing)."""
+    last = control.latest
+    if last is None:
+        return {}
+    return {"progress_done": last.done, "progress_total": last.total,
+            "progress_message": last.message}
+
+
+def _progress_values(progress: Any) -> dict[str, Any]:
+    if progress is None:
+        return {}
+    return {"done": progress.done, "total": progress.total, "message": progress.message}

@@ -1,0 +1,110 @@
+"""The PostgreSQL queue: procrastinate, imported only when a background run is queued on it.
+
+flexorm uses one task, ``flexorm.run`` (keyword ``run``: the journal id), deferred with the
+queueing lock ``flexorm-run-<id>`` so that a run waits in the queue at most once. The job is a
+doorbell, not the record: the run's journal row says what to run and whether it still should,
+so a job delivered twice, late, or after its run was cancelled does nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from flexorm._url import parse_url
+from flexorm.journal import Journal
+from flexorm.journal.runs import CancelOutcome
+
+if TYPE_CHECKING:
+    from procrastinate import App
+
+__all__ = ["TASK", "Queue", "conninfo", "lock_of"]
+
+logger = logging.getLogger("flexorm.background")
+
+TASK = "flexorm.run"
+"""The name of flexorm's task in the queue."""
+
+
+def lock_of(run_id: int) -> str:
+    """The queueing lock of a run's job."""
+    return f"flexorm-run-{run_id}"
+
+
+def conninfo(url: str) -> str:
+    """A libpq connection URI for a SQLAlchemy PostgreSQL URL (any driver).
+
+    Examples:
+        >>> conninfo("postgresql+psycopg://app:pw@db:5433/shop")
+        'postgresql://app:pw@db:5433/shop'
+    """
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError("the queue needs a PostgreSQL state database")
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Queue:
+    """procrastinate's ``App`` on the state database, opened at first use.
+
+    Args:
+        journal: the journal (its database holds the queue's tables).
+        url: the state database's URL.
+        pool_size: the most connections the queue keeps open.
+    """
+
+    def __init__(self, journal: Journal, url: str, *, pool_size: int = 4) -> None:
+        self._journal = journal
+        self._conninfo = conninfo(url)
+        self.pool_size = pool_size
+        """The most connections of the queue's pool (a worker raises it before opening)."""
+        self._app: App | None = None
+
+    async def app(self) -> App:
+        """The opened ``App``."""
+        if self._app is None:
+            import procrastinate
+
+            app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+                conninfo=self._conninfo, min_size=1, max_size=self.pool_size))
+            await app.open_async()
+            self._app = app
+        return self._app
+
+    def bind(self, service: Any) -> None:
+        """Workers run the runs; the server only queues them."""
+
+    async def start(self) -> None:
+        """Nothing to start: the queue opens at the first run."""
+
+    async def queued(self, run_id: int) -> None:
+        """Defer the run's job and remember it on the run (for a cancel's abort)."""
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        app = await self.app()
+        try:
+            job_id = await app.configure_task(TASK, queueing_lock=lock_of(run_id)) \
+                .defer_async(run=run_id)
+        except AlreadyEnqueued:
+            return
+        async with self._journal.engine.begin() as conn:
+            await self._journal.background.set_job(conn, run_id, job_id)
+
+    async def cancel(self, run_id: int) -> CancelOutcome:
+        """Cancel a run: a queued one never starts; a running one is aborted through the
+        queue's notification (its worker stops it at its next statement or progress call)."""
+        async with self._journal.engine.begin() as conn:
+            outcome = await self._journal.background.request_cancel(conn, run_id)
+        if outcome.job_id is not None and (outcome.cancelled_now or outcome.stopping):
+            app = await self.app()
+            with contextlib.suppress(Exception):  # the flag alone stops it at the next poll
+                await app.job_manager.cancel_job_by_id_async(outcome.job_id,
+                                                             abort=outcome.stopping)
+        return outcome
+
+    async def close(self) -> None:
+        """Close the queue's connections."""
+        if self._app is not None:
+            await self._app.close_async()
+            self._app = None

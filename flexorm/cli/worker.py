@@ -1,0 +1,48 @@
+"""``flexorm worker``: run background actions from the PostgreSQL queue."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from flexorm.cli._errors import one_line_errors
+from flexorm.cli._target import Target, load_target
+from flexorm.exceptions import ConfigurationError
+
+__all__ = ["worker_command"]
+
+
+async def _work(target: Target, concurrency: int) -> None:
+    from flexorm.background.queue import Queue
+    from flexorm.background.worker import run_worker
+
+    async with target.runtime() as runtime:
+        background = runtime.background
+        if not isinstance(background, Queue):
+            if background is None:
+                raise ConfigurationError("the app declares no background action "
+                                         "(@flex.action(..., background=True))")
+            raise ConfigurationError(
+                "flexorm worker runs the PostgreSQL queue, but this app runs background actions "
+                "in its server (background_runner: embedded); set FLEXORM_STATE_URL to a "
+                "PostgreSQL database, or use one")
+        assert runtime.journal is not None
+        await run_worker(lambda: runtime.actions, runtime.journal, runtime.database, background,
+                         runtime.settings, concurrency=concurrency)
+
+
+@click.command("worker")
+@click.option("--app", "app_path", metavar="MODULE:ATTR", required=True,
+              help="The Flex object (or the Litestar app it built) whose background actions "
+                   "to run, imported from the current directory.")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(min=1),
+              help="How many runs this process runs at once.")
+def worker_command(app_path: str, concurrency: int) -> None:
+    """Run background actions from the PostgreSQL queue, until stopped (Ctrl-C, SIGTERM).
+
+    Start as many workers as you like, on as many machines as reach the state database.
+    """
+    with one_line_errors(2):
+        target = load_target(None, app_path, {"background_runner": "queue"})
+        asyncio.run(_work(target, concurrency))

@@ -1,0 +1,321 @@
+"""Background runs in the journal: a run is a ``flexorm_action_runs`` row that is ``queued``,
+then ``running``, then finished (``succeeded``, ``failed``, ``cancelled``, ``expired`` or
+``interrupted``).
+
+Every change of status is one conditional ``UPDATE`` (``WHERE status = ...`` and, once running,
+``attempts = ...``), so of two processes racing for a run exactly one wins, on every database:
+a worker claiming a queued run against a cancel, two sweepers against a dead worker's run, a
+late attempt against a retried one. Like :class:`~flexorm.journal.store.JournalStore`, every
+method runs on the connection or session it is given and never commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from flexorm.journal.entry import RunEntry, RunStatus, as_utc, jsonable, utcnow
+from flexorm.journal.store import AsyncExecutor, SyncExecutor
+from flexorm.journal.tables import FINISHED_STATUSES, action_runs
+
+__all__ = ["CancelOutcome", "ClaimOutcome", "Claimed", "RunStore", "queued_answer"]
+
+_ERROR_LENGTH = 2000
+_runs = action_runs.c
+
+ClaimOutcome = Literal["claimed", "missing", "not_queued", "cancelled", "expired"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What claiming a queued run found."""
+
+    outcome: ClaimOutcome
+    run_id: int
+    attempt: int = 0
+    """This attempt's number (1 for the first), when claimed."""
+    payload: Mapping[str, Any] | None = None
+    """The request to run (secrets included), when claimed."""
+    checkpoint: Mapping[str, Any] | None = None
+    """``atomic=False``: the ids and results of the chunks earlier attempts committed."""
+    started_at: dt.datetime | None = None
+    status: str | None = None
+    """The run's status when it was not claimed."""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """What a cancel request found: the run's status before it, and its queue job."""
+
+    found: bool
+    status: str | None = None
+    job_id: int | None = None
+
+    @property
+    def cancelled_now(self) -> bool:
+        """The run was queued: it is ``cancelled`` and will never start."""
+        return self.status == "queued"
+
+    @property
+    def stopping(self) -> bool:
+        """The run is running: it stops at its next progress call or statement."""
+        return self.status == "running"
+
+
+def _duration_ms(started_at: dt.datetime, finished_at: dt.datetime) -> int:
+    return max(0, round((as_utc(finished_at) - as_utc(started_at)).total_seconds() * 1000))
+
+
+def _finish_values(status: RunStatus, started_at: dt.datetime, *, result: Any = None,
+                   error: str | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+    finished = now or utcnow()
+    return {"status": status, "result": jsonable(result),
+            "error": error[:_ERROR_LENGTH] if error is not None else None,
+            "finished_at": finished, "duration_ms": _duration_ms(started_at, finished),
+            "payload": None}
+
+
+def _dialect(db: AsyncExecutor) -> sa.Dialect:
+    return db.dialect if isinstance(db, AsyncConnection) else db.get_bind().dialect
+
+
+def _changed(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class RunStore:
+    """Reads and moves background runs."""
+
+    # -- enqueue ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _queued(entry: RunEntry, payload: Mapping[str, Any],
+                expires_at: dt.datetime | None) -> sa.Insert:
+        values = entry.row()
+        values.update(background=True, payload=jsonable(payload), expires_at=expires_at,
+                      status="queued", finished_at=None, duration_ms=None)
+        return action_runs.insert().values(**values)
+
+    async def enqueue(self, db: AsyncExecutor, entry: RunEntry, payload: Mapping[str, Any],
+                      expires_at: dt.datetime | None) -> int:
+        """Add a ``queued`` run; its id."""
+        result = await db.execute(self._queued(entry, payload, expires_at))
+        return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+    def enqueue_sync(self, db: SyncExecutor, entry: RunEntry, payload: Mapping[str, Any],
+                     expires_at: dt.datetime | None) -> int:
+        """:meth:`enqueue` on a blocking connection or session."""
+        result = db.execute(self._queued(entry, payload, expires_at))
+        return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+    async def set_job(self, db: AsyncExecutor, run_id: int, job_id: int) -> None:
+        """Remember the queue's job of a run."""
+        await db.execute(action_runs.update().where(_runs.id == run_id).values(job_id=job_id))
+
+    # -- a worker's side ----------------------------------------------------------------------
+
+    async def claim(self, db: AsyncExecutor, run_id: int, worker: str) -> Claimed:
+        """Start a queued run: ``claimed`` (now ``running``, one more attempt), or why not.
+
+        A run cancelled while queued becomes ``cancelled``, one past its ``expires_at``
+        ``expired``; neither runs. Where the database returns rows from an ``UPDATE``, the
+        usual case (a queued run, neither cancelled nor expired) is one statement.
+        """
+        now = utcnow()
+        if _dialect(db).update_returning:
+            claimed = (await db.execute(
+                action_runs.update()
+                .where(_runs.id == run_id, _runs.background.is_(True),
+                       _runs.status == "queued", _runs.cancel_requested.is_(False),
+                       sa.or_(_runs.expires_at.is_(None), _runs.expires_at > now))
+                .values(status="running", attempts=_runs.attempts + 1, running_at=now,
+                        worker=worker[:255])
+                .returning(_runs.attempts, _runs.payload, _runs.started_at,
+                           _runs.checkpoint))).first()
+            if claimed is not None:
+                return Claimed("claimed", run_id, attempt=int(claimed.attempts),
+                               payload=claimed.payload, started_at=claimed.started_at,
+                               checkpoint=claimed.checkpoint)
+        row = (await db.execute(
+            sa.select(_runs.status, _runs.attempts, _runs.expires_at, _runs.cancel_requested,
+                      _runs.payload, _runs.started_at, _runs.checkpoint)
+            .where(_runs.id == run_id, _runs.background.is_(True)))).first()
+        if row is None:
+            return Claimed("missing", run_id)
+        if row.status != "queued":
+            return Claimed("not_queued", run_id, status=row.status)
+        queued = action_runs.update().where(_runs.id == run_id, _runs.status == "queued")
+        if row.cancel_requested:
+            await db.execute(queued.values(**_finish_values(
+                "cancelled", row.started_at, error="cancelled before it started", now=now)))
+            return Claimed("cancelled", run_id)
+        if row.expires_at is not None and as_utc(row.expires_at) <= now:
+            await db.execute(queued.values(**_finish_values(
+                "expired", row.started_at, error="not started before it expired", now=now)))
+            return Claimed("expired", run_id)
+        attempt = int(row.attempts) + 1
+        changed = await db.execute(queued.values(status="running", attempts=attempt,
+                                                 running_at=now, worker=worker[:255]))
+        if _changed(changed) != 1:
+            return Claimed("not_queued", run_id, status="running")
+        return Claimed("claimed", run_id, attempt=attempt, payload=row.payload,
+                       started_at=row.started_at, checkpoint=row.checkpoint)
+
+    @staticmethod
+    def _finish(run_id: int, attempt: int, values: Mapping[str, Any]) -> sa.Update:
+        return (action_runs.update()
+                .where(_runs.id == run_id, _runs.status == "running", _runs.attempts == attempt)
+                .values(**values))
+
+    async def finish(self, db: AsyncExecutor, run_id: int, attempt: int, status: RunStatus,
+                     started_at: dt.datetime, *, result: Any = None, error: str | None = None,
+                     extra: Mapping[str, Any] | None = None) -> bool:
+        """End an attempt: whether it was still this run's current attempt (a stale attempt
+        changes nothing). ``extra``: more columns (the last progress)."""
+        values = _finish_values(status, started_at, result=result, error=error)
+        values.update(extra or {})
+        return _changed(await db.execute(self._finish(run_id, attempt, values))) == 1
+
+    def finish_sync(self, db: SyncExecutor, run_id: int, attempt: int, status: RunStatus,
+                    started_at: dt.datetime, *, result: Any = None, error: str | None = None,
+                    extra: Mapping[str, Any] | None = None) -> bool:
+        """:meth:`finish` on a blocking connection or session."""
+        values = _finish_values(status, started_at, result=result, error=error)
+        values.update(extra or {})
+        return _changed(db.execute(self._finish(run_id, attempt, values))) == 1
+
+    def checkpoint_sync(self, db: SyncExecutor, run_id: int, attempt: int,
+                        checkpoint: Mapping[str, Any]) -> bool:
+        """``atomic=False``: the committed chunks so far, written in the chunk's own
+        transaction; whether the attempt is still current."""
+        values = {"checkpoint": jsonable(dict(checkpoint))}
+        return _changed(db.execute(self._finish(run_id, attempt, values))) == 1
+
+    async def checkpoint(self, db: AsyncExecutor, run_id: int, attempt: int,
+                         checkpoint: Mapping[str, Any]) -> bool:
+        """:meth:`checkpoint_sync` on an async connection (a separate state database)."""
+        values = {"checkpoint": jsonable(dict(checkpoint))}
+        return _changed(await db.execute(self._finish(run_id, attempt, values))) == 1
+
+    async def report(self, db: AsyncExecutor, run_id: int, attempt: int, *,
+                     done: int | None = None, total: int | None = None,
+                     message: str | None = None, progress: bool = False) -> bool | None:
+        """Write progress (with ``progress=True``) and read back whether a cancel was asked;
+        ``None`` when the attempt is no longer current."""
+        where = (_runs.id == run_id, _runs.status == "running", _runs.attempts == attempt)
+        if progress:
+            await db.execute(action_runs.update().where(*where).values(
+                progress_done=done, progress_total=total, progress_message=message))
+        row = (await db.execute(sa.select(_runs.cancel_requested).where(*where))).first()
+        return None if row is None else bool(row.cancel_requested)
+
+    # -- control ------------------------------------------------------------------------------
+
+    async def request_cancel(self, db: AsyncExecutor, run_id: int) -> CancelOutcome:
+        """Ask a run to stop: a queued one is ``cancelled`` at once, a running one is flagged
+        (its process stops it); a finished one is left alone."""
+        row = (await db.execute(
+            sa.select(_runs.status, _runs.job_id, _runs.started_at)
+            .where(_runs.id == run_id, _runs.background.is_(True)))).first()
+        if row is None:
+            return CancelOutcome(found=False)
+        if row.status == "queued":
+            changed = await db.execute(
+                action_runs.update().where(_runs.id == run_id, _runs.status == "queued")
+                .values(cancel_requested=True, **_finish_values(
+                    "cancelled", row.started_at, error="cancelled before it started")))
+            if _changed(changed) == 1:
+                return CancelOutcome(True, "queued", row.job_id)
+            return await self.request_cancel(db, run_id)  # it started meanwhile
+        if row.status == "running":
+            await db.execute(action_runs.update()
+                             .where(_runs.id == run_id, _runs.status == "running")
+                             .values(cancel_requested=True))
+        return CancelOutcome(True, row.status, row.job_id)
+
+    async def get(self, db: AsyncExecutor, run_id: int) -> RunEntry | None:
+        """One run, or ``None``."""
+        row = (await db.execute(sa.select(action_runs).where(_runs.id == run_id))).mappings() \
+            .first()
+        return RunEntry.from_row(dict(row)) if row is not None else None
+
+    # -- sweeping -----------------------------------------------------------------------------
+
+    async def queued(self, db: AsyncExecutor, *, limit: int = 100,
+                     without_job: bool = False,
+                     older_than: dt.datetime | None = None) -> list[int]:
+        """Ids of queued runs, oldest first (``without_job``: never handed to the queue)."""
+        query = sa.select(_runs.id).where(_runs.status == "queued", _runs.background.is_(True))
+        if without_job:
+            query = query.where(_runs.job_id.is_(None))
+        if older_than is not None:
+            query = query.where(_runs.started_at < older_than)
+        rows = await db.execute(query.order_by(_runs.id).limit(limit))
+        return [int(row.id) for row in rows]
+
+    async def running(self, db: AsyncExecutor, *, worker_not: str | None = None,
+                      worker_like: str | None = None,
+                      run_id: int | None = None) -> list[tuple[int, int, Any]]:
+        """``(id, attempt, payload)`` of running runs: of other workers than one, of workers
+        named like a pattern, or one run."""
+        query = sa.select(_runs.id, _runs.attempts, _runs.payload).where(
+            _runs.status == "running", _runs.background.is_(True))
+        if run_id is not None:
+            query = query.where(_runs.id == run_id)
+        if worker_not is not None:
+            query = query.where(sa.or_(_runs.worker.is_(None), _runs.worker != worker_not))
+        if worker_like is not None:
+            query = query.where(_runs.worker.like(worker_like))
+        return [(int(r.id), int(r.attempts), r.payload) for r in await db.execute(query)]
+
+    async def recover(self, db: AsyncExecutor, run_id: int, attempt: int,
+                      retries: int) -> Literal["requeued", "interrupted", "gone"]:
+        """A run whose process died mid-attempt (its transaction rolled back with it): queued
+        again while it has retries left, else ``interrupted``."""
+        row = (await db.execute(sa.select(_runs.started_at).where(_runs.id == run_id))).first()
+        if row is None:
+            return "gone"
+        if attempt <= retries:
+            changed = await db.execute(self._finish(run_id, attempt, {
+                "status": "queued", "worker": None, "job_id": None, "progress_done": None,
+                "progress_total": None, "progress_message": None}))
+            return "requeued" if _changed(changed) == 1 else "gone"
+        values = _finish_values("interrupted", row.started_at,
+                                error="its worker stopped mid-run; rolled back")
+        changed = await db.execute(self._finish(run_id, attempt, values))
+        return "interrupted" if _changed(changed) == 1 else "gone"
+
+    async def expire_overdue(self, db: AsyncExecutor) -> int:
+        """Queued runs past their ``expires_at`` become ``expired``; how many."""
+        now = utcnow()
+        rows = (await db.execute(sa.select(_runs.id, _runs.started_at).where(
+            _runs.status == "queued", _runs.expires_at.is_not(None),
+            _runs.expires_at <= now))).all()
+        count = 0
+        for row in rows:
+            count += _changed(await db.execute(
+                action_runs.update().where(_runs.id == row.id, _runs.status == "queued")
+                .values(**_finish_values("expired", row.started_at,
+                                         error="not started before it expired", now=now))))
+        return count
+
+    async def prune(self, db: AsyncExecutor, before: dt.datetime) -> int:
+        """Delete finished runs (of every kind) that started before ``before``; how many."""
+        result = await db.execute(action_runs.delete().where(
+            _runs.status.in_(FINISHED_STATUSES), _runs.started_at < before))
+        return _changed(result)
+
+
+def queued_answer(run_id: int) -> dict[str, Any]:
+    """The ``execute_action`` answer of a queued run (and the replay of its idempotency key).
+
+    Examples:
+        >>> queued_answer(7)
+        {'result': {'run': '7', 'status': 'queued'}}
+    """
+    return {"result": {"run": str(run_id), "status": "queued"}}

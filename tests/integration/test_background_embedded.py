@@ -1,0 +1,280 @@
+"""Background actions run by the server process itself (the default without a PostgreSQL
+state database): the behaviour every runner shares, on real SQLite, PostgreSQL and MariaDB
+databases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from flexorm.exceptions import ConfigurationError, IdempotencyConflict, ValidationError
+from flexorm.journal.tables import action_runs
+from flexorm.protocol.requests import ExecuteRequest
+from flexorm.runtime import Runtime
+from tests.conftest import sync_engine
+from tests.integration._background_shop import (
+    CALLER,
+    calls,
+    create_tables,
+    item_state,
+    make_flex,
+    queue,
+    run_of,
+    signalled,
+    wait_for,
+)
+
+
+@pytest.fixture(autouse=True)
+def _signals(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEXORM_TEST_SIGNALS", str(tmp_path))
+
+
+def scenario(url: str, body: Callable[[Runtime], Awaitable[None]], **settings: Any) -> None:
+    create_tables(url)
+    settings.setdefault("background_runner", "embedded")
+
+    async def main() -> None:
+        async with make_flex(url, **settings).runtime() as runtime:
+            await body(runtime)
+
+    asyncio.run(main())
+
+
+def test_a_background_run_answers_queued_then_succeeds_with_progress(any_url: str) -> None:
+    async def body(runtime: Runtime) -> None:
+        run_id = await queue(runtime, "touch", ids=(1, 2, 3), tag="a")
+        entry = await wait_for(runtime, run_id)
+        assert (entry.status, entry.result, entry.error) == ("succeeded", 3, None)
+        assert (entry.progress_done, entry.progress_total, entry.progress_message) == (
+            3, 3, "item 3")
+        assert entry.background
+        assert entry.attempts == 1
+        assert entry.finished_at is not None
+        assert (entry.action, entry.collection, entry.ids, entry.caller_key_name) == (
+            "touch", "items", (1, 2, 3), "key-1")
+
+    scenario(any_url, body)
+    assert calls(any_url, "touch") == [("a", calls(any_url, "touch")[0][1])]
+    assert [item_state(any_url, i) for i in (1, 2, 3, 4)] == ["touched"] * 3 + ["new"]
+
+
+def test_bad_input_is_refused_before_anything_is_queued(db_url: str) -> None:
+    async def body(runtime: Runtime) -> None:
+        with pytest.raises(ValidationError, match="no items record with id 99"):
+            await queue(runtime, "touch", ids=(1, 99))
+        with pytest.raises(ValidationError, match="tag"):
+            await queue(runtime, "touch", ids=(1,), tag=["not", "text"])
+        assert runtime.journal is not None
+        async with runtime.journal.engine.connect() as conn:
+            statuses = (await conn.execute(sa.select(action_runs.c.status))).scalars().all()
+        assert sorted(statuses) == ["rejected", "rejected"]
+
+    scenario(db_url, body)
+    assert calls(db_url, "touch") == []
+
+
+def test_the_same_idempotency_key_queues_one_run(db_url: str) -> None:
+    async def body(runtime: Runtime) -> None:
+        first = await queue(runtime, "touch", ids=(1,), tag="k", key="key-1")
+        again = await queue(runtime, "touch", ids=(1,), tag="k", key="key-1")
+        assert again == first
+        with pytest.raises(IdempotencyConflict):
+            await queue(runtime, "touch", ids=(2,), tag="k", key="key-1")
+        assert (await wait_for(runtime, first)).status == "succeeded"
+        assert await queue(runtime, "touch", ids=(1,), tag="k", key="key-1") == first
+
+    scenario(db_url, body)
+    assert len(calls(db_url, "touch")) == 1
+
+
+def test_a_failing_run_is_failed_and_rolled_back(db_url: str) -> None:
+    async def body(runtime: Runtime) -> None:
+        entry = await wait_for(runtime, await queue(runtime, "explode", ids=(5,)))
+        assert (entry.status, entry.error) == ("failed", "the mail server is down")
+
+    scenario(db_url, body)
+    assert calls(db_url, "explode") == []
+    assert item_state(db_url, 5) == "new"
+
+
+def test_cancelling_a_running_run_stops_it_and_rolls_it_back(any_url: str) -> None:
+    async def body(runtime: Runtime) -> None:
+        run_id = await queue(runtime, "long", tag="c")
+        assert (await wait_for(runtime, run_id, ("running",))).status == "running"
+        while not signalled("long-c"):
+            await asyncio.sleep(0.02)
+        answer = await runtime.actions.execute(
+            ExecuteRequest(action="flexorm_cancel_run", params={"run": run_id}), caller=CALLER)
+        assert answer == {"result": {"run": str(run_id), "status": "cancelling"}}
+        entry = await wait_for(runtime, run_id)
+        assert (entry.status, entry.error) == ("cancelled", "the run was cancelled and rolled back")
+        assert entry.progress_done is not None
+        assert entry.progress_done < 6000
+
+    scenario(any_url, body)
+    assert item_state(any_url, 1) == "new"
+
+
+def test_a_run_cancelled_while_queued_never_runs(db_url: str) -> None:
+    async def body(runtime: Runtime) -> None:
+        blocker = await queue(runtime, "long_reader", tag="blocker")
+        await wait_for(runtime, blocker, ("running",))
+        waiting = await queue(runtime, "touch", ids=(6,), tag="never")
+        answer = await runtime.actions.execute(
+            ExecuteRequest(action="flexorm_cancel_run", params={"run": waiting}), caller=CALLER)
+        assert answer["result"]["status"] == "cancelled"
+        assert runtime.background is not None
+        await runtime.background.cancel(blocker)
+        assert (await wait_for(runtime, blocker)).status == "cancelled"
+        assert (await run_of(runtime, waiting)).status == "cancelled"
+
+    scenario(db_url, body, background_concurrency=1)
+    assert calls(db_url, "touch") == []
+
+
+def test_a_run_past_its_deadline_fails_and_is_rolled_back(db_url: str) -> None:
+    async def body(runtime: Runtime) -> None:
+        entry = await wait_for(runtime, await queue(runtime, "slow"))
+        assert entry.status == "failed"
+        assert entry.error == "the run passed its deadline of 0.5s and was rolled back"
+
+    scenario(db_url, body)
+    assert item_state(db_url, 3) == "new"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_statement_does_not_outlive_the_deadline(pg_url: str) -> None:
+    async def body(runtime: Runtime) -> None:
+        # the statement sleeps an hour: the run ends within the wait only if it is cut short
+        entry = await wait_for(runtime, await queue(runtime, "slow_statement"))
+        assert entry.status == "failed"
+        assert entry.error == "the run passed its deadline of 0.5s and was rolled back"
+
+    scenario(pg_url, body)
+    assert item_state(pg_url, 4) == "new"
+
+
+def test_a_run_not_started_before_it_expires_never_runs(db_url: str) -> None:
+    async def body(runtime: Runtime) -> None:
+        blocker = await queue(runtime, "long_reader", tag="blocker")
+        await wait_for(runtime, blocker, ("running",))
+        late = await queue(runtime, "perishable", tag="late")
+        await asyncio.sleep(0.5)
+        assert runtime.background is not None
+        await runtime.background.cancel(blocker)
+        entry = await wait_for(runtime, late)
+        assert (entry.status, entry.error) == ("expired", "not started before it expired")
+        fresh = await wait_for(runtime, await queue(runtime, "perishable", tag="fresh"))
+        assert fresh.status == "succeeded"
+
+    scenario(db_url, body, background_concurrency=1)
+    assert [tag for tag, _pid in calls(db_url, "perishable")] == ["fresh"]
+
+
+def _leave_running(url: str, run_id: int) -> None:
+    """What a server killed mid-run leaves behind: the row running, its writes gone."""
+    engine = sync_engine(url)
+    with engine.begin() as conn:
+        conn.execute(action_runs.update().where(action_runs.c.id == run_id)
+                     .values(status="running", attempts=1, worker="server:gone:1:dead"))
+    engine.dispose()
+
+
+def test_runs_a_stopped_server_left_running_are_interrupted_or_retried(db_url: str) -> None:
+    create_tables(db_url)
+    ids: list[int] = []
+
+    async def queue_only() -> None:
+        flex = make_flex(db_url, background_runner="embedded", background_concurrency=1)
+        async with flex.runtime() as runtime:
+            assert runtime.background is not None
+            await runtime.background.close()  # queue without running
+            ids.append(await queue(runtime, "long", tag="dies"))
+            ids.append(await queue(runtime, "long_retried", tag="retried"))
+
+    asyncio.run(queue_only())
+    for run_id in ids:
+        _leave_running(db_url, run_id)
+
+    async def restart(runtime: Runtime) -> None:
+        interrupted = await wait_for(runtime, ids[0])
+        assert interrupted.status == "interrupted"
+        retried = await wait_for(runtime, ids[1])
+        assert (retried.status, retried.result, retried.attempts) == (
+            "succeeded", "attempt 2", 2)
+
+    async def main() -> None:
+        flex = make_flex(db_url, background_runner="embedded")
+        async with flex.runtime() as runtime:
+            await restart(runtime)
+
+    asyncio.run(main())
+    assert [tag for tag, _ in calls(db_url, "retried-done")] == ["retried"]
+    assert signalled("long-dies") == []
+
+
+def test_a_chunked_run_commits_chunk_by_chunk(db_url: str) -> None:
+    async def body(runtime: Runtime) -> None:
+        entry = await wait_for(runtime, await queue(runtime, "chunked_bulk", ids=(1, 2, 3, 4)))
+        assert (entry.status, entry.result) == ("succeeded", [3, 1])
+
+    scenario(db_url, body, chunk_size=3)
+    assert [item_state(db_url, i) for i in (1, 4, 5)] == ["bulk", "bulk", "new"]
+
+
+def test_a_chunked_run_stopped_midway_resumes_after_its_last_committed_chunk(
+        db_url: str) -> None:
+    create_tables(db_url)
+    ids = tuple(range(1, 11))
+    queued: list[int] = []
+
+    async def first() -> None:
+        flex = make_flex(db_url, background_runner="embedded", chunk_size=3)
+        async with flex.runtime() as runtime:
+            queued.append(await queue(runtime, "chunked", ids=ids))
+            while not signalled("chunked-stuck"):
+                await asyncio.sleep(0.02)
+        # the server stops mid-run: the chunk going on is rolled back, the run queued again
+
+    asyncio.run(first())
+    assert [item_state(db_url, i) for i in ids] == ["done-1"] * 6 + ["new"] * 4
+
+    async def again(runtime: Runtime) -> None:
+        entry = await wait_for(runtime, queued[0])
+        assert (entry.status, entry.attempts) == ("succeeded", 2)
+        assert entry.result == [f"{i}@1" for i in range(1, 7)] + [f"{i}@2" for i in range(7, 11)]
+
+    async def restart() -> None:
+        flex = make_flex(db_url, background_runner="embedded", chunk_size=3)
+        async with flex.runtime() as runtime:
+            await again(runtime)
+
+    asyncio.run(restart())
+    assert [item_state(db_url, i) for i in ids] == ["done-1"] * 6 + ["done-2"] * 4
+
+
+def test_background_options_are_checked_when_declared(sqlite_url: str) -> None:
+    flex = make_flex(sqlite_url)
+    with pytest.raises(ConfigurationError, match="add background=True"):
+        flex.action(deadline=5, name="w")(lambda: None)
+    with pytest.raises(ConfigurationError, match="deadline must be a number of seconds"):
+        flex.action(background=True, deadline=-1, name="x")(lambda: None)
+    with pytest.raises(ConfigurationError, match="atomic=False commits chunk by chunk"):
+        flex.action(background=True, atomic=False, name="y")(lambda: None)
+
+
+def test_background_actions_need_the_journal(sqlite_url: str) -> None:
+    create_tables(sqlite_url)
+    flex = make_flex(sqlite_url, journal=False)
+
+    async def main() -> None:
+        async with flex.runtime():
+            pass
+
+    with pytest.raises(ConfigurationError, match="needs flexorm's journal"):
+        asyncio.run(main())

@@ -1,0 +1,202 @@
+"""Background actions on procrastinate's PostgreSQL queue, run by real ``flexorm worker``
+processes: every run exactly once, a killed worker's runs retried or interrupted, cancel,
+deadline and expiry across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from flexorm.runtime import Runtime
+from tests.integration._background_shop import (
+    calls,
+    create_tables,
+    item_state,
+    make_flex,
+    queue,
+    signalled,
+    wait_for,
+)
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+HEARTBEAT = "0.5"
+APP = "tests.integration._background_app:flex"
+
+
+class Workers:
+    """``flexorm worker`` processes on one database, stopped at the end of the test."""
+
+    def __init__(self, url: str, signals: Path) -> None:
+        self.url = url
+        self.env = {**os.environ, "FLEXORM_DATABASE_URL": url,
+                    "FLEXORM_TEST_SIGNALS": str(signals),
+                    "FLEXORM_WORKER_HEARTBEAT_SECONDS": HEARTBEAT}
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.logs = signals
+
+    def start(self, concurrency: int = 2) -> subprocess.Popen[bytes]:
+        log = self.logs / f"worker-{len(self.processes)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from flexorm.cli import main; main()", "worker",
+                 "--app", APP, "--concurrency", str(concurrency)],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def workers(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workers]:
+    monkeypatch.setenv("FLEXORM_TEST_SIGNALS", str(tmp_path))
+    create_tables(pg_url)
+    pool = Workers(pg_url, tmp_path)
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
+def scenario(url: str, body: Callable[[Runtime], Awaitable[None]]) -> None:
+    async def main() -> None:
+        flex = make_flex(url, background_runner="queue",
+                         worker_heartbeat_seconds=float(HEARTBEAT))
+        async with flex.runtime() as runtime:
+            await body(runtime)
+
+    asyncio.run(main())
+
+
+async def signal_from(name: str, timeout: float = 60) -> int:
+    """The pid of the process that signalled ``name`` (a bound on the wait, not a check)."""
+    deadline = time.monotonic() + timeout
+    while not signalled(name) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    found = signalled(name)
+    assert found, f"nothing signalled {name}"
+    return found[0]
+
+
+def test_fifty_runs_on_two_workers_each_run_exactly_once(workers: Workers) -> None:
+    pids = {workers.start().pid, workers.start().pid}
+    tags = [f"t{i}" for i in range(50)]
+
+    async def body(runtime: Runtime) -> None:
+        ids = [await queue(runtime, "trivial", tag=tag) for tag in tags]
+        entries = [await wait_for(runtime, run_id) for run_id in ids]
+        assert [(e.status, e.result, e.attempts) for e in entries] == [
+            ("succeeded", tag, 1) for tag in tags]
+
+    scenario(workers.url, body)
+    done = calls(workers.url, "trivial")
+    assert sorted(tag for tag, _ in done) == sorted(tags)
+    assert {pid for _, pid in done} <= pids
+
+
+def test_a_killed_workers_runs_are_interrupted_or_retried_never_left_running(
+        workers: Workers) -> None:
+    doomed = workers.start(concurrency=2)
+
+    async def body(runtime: Runtime) -> None:
+        lost = await queue(runtime, "long", tag="k")
+        retried = await queue(runtime, "long_retried", tag="k")
+        assert await signal_from("long-k") == doomed.pid
+        assert await signal_from("retried-k-1") == doomed.pid
+        workers.start()
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+        entry = await wait_for(runtime, lost)
+        assert (entry.status, entry.error) == ("interrupted",
+                                               "its worker stopped mid-run; rolled back")
+        again = await wait_for(runtime, retried)
+        assert (again.status, again.result, again.attempts) == ("succeeded", "attempt 2", 2)
+        assert await signal_from("retried-k-2") != doomed.pid
+
+    scenario(workers.url, body)
+    assert item_state(workers.url, 1) == "new"
+    assert item_state(workers.url, 2) == "long"
+    assert [tag for tag, _ in calls(workers.url, "retried-done")] == ["k"]
+
+
+def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from flexorm.cli import main; main()", "runs", *args, url],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_cancel_from_the_command_line_stops_a_running_run_and_rolls_it_back(
+        workers: Workers) -> None:
+    workers.start()
+
+    async def body(runtime: Runtime) -> None:
+        run_id = await queue(runtime, "long", tag="x")
+        await signal_from("long-x")
+        done = await asyncio.to_thread(_cli, workers.url, "cancel", str(run_id))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"run {run_id}: cancelling")
+        entry = await wait_for(runtime, run_id)
+        assert (entry.status, entry.error) == ("cancelled",
+                                               "the run was cancelled and rolled back")
+        again = await asyncio.to_thread(_cli, workers.url, "cancel", str(run_id))
+        assert (again.returncode, again.stdout.strip()) == (
+            1, f"run {run_id} already ended: cancelled")
+
+    scenario(workers.url, body)
+    assert item_state(workers.url, 1) == "new"
+
+
+def test_deadline_and_expiry_hold_on_workers(workers: Workers) -> None:
+    async def body(runtime: Runtime) -> None:
+        late = await queue(runtime, "perishable", tag="late")
+        await asyncio.sleep(0.6)  # no worker yet: the run waits past its expires_after
+        workers.start()
+        entry = await wait_for(runtime, late)
+        assert (entry.status, entry.error) == ("expired", "not started before it expired")
+        fresh = await wait_for(runtime, await queue(runtime, "perishable", tag="fresh"))
+        assert fresh.status == "succeeded"
+        for action in ("slow", "slow_statement"):
+            slow = await wait_for(runtime, await queue(runtime, action))
+            assert (slow.status, slow.error) == (
+                "failed", "the run passed its deadline of 0.5s and was rolled back")
+
+    scenario(workers.url, body)
+    assert [tag for tag, _ in calls(workers.url, "perishable")] == ["fresh"]
+    assert (item_state(workers.url, 3), item_state(workers.url, 4)) == ("new", "new")
+
+
+def test_the_runs_command_shows_background_runs(workers: Workers) -> None:
+    workers.start()
+
+    async def body(runtime: Runtime) -> None:
+        await wait_for(runtime, await queue(runtime, "touch", ids=(1, 2), tag="shown"))
+
+    scenario(workers.url, body)
+    shown = _cli(workers.url, "--json")
+    assert shown.returncode == 0, shown.stderr
+    import json
+
+    (entry,) = json.loads(shown.stdout)
+    assert (entry["status"], entry["background"], entry["result"], entry["progress"]) == (
+        "succeeded", True, 2, {"done": 2, "total": 2, "message": "item 2"})
+
+
