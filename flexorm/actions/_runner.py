@@ -25,6 +25,7 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 
 import anyio.to_thread
@@ -67,6 +68,7 @@ Hooks = list[Callable[[], Any]]
 logger = logging.getLogger("flexorm.actions")
 
 _SHOWN_MISSING = 20
+_READ_BACK_CHUNK = 1000
 _SHOWN_AMBIGUOUS = 5
 
 
@@ -155,9 +157,50 @@ def _checker(control: RunControl) -> Callable[..., None]:
     return before_cursor_execute
 
 
-def _encoded(_session: Session, value: Any) -> Any:
+def _rounded_by_database(row: Any) -> bool:
+    """Whether the body set a ``NUMERIC(p, s)`` column of ``row`` to a value with more decimal
+    places than ``s``: the database stores it rounded, so what the row holds is not what was
+    saved."""
+    state = sa.inspect(row, raiseerr=False)
+    if not isinstance(state, sa.orm.InstanceState) or state.deleted or state.detached:
+        return False
+    for attr in state.mapper.column_attrs:
+        type_ = attr.columns[0].type
+        if not isinstance(type_, sa.Numeric) or isinstance(type_, sa.Float) or type_.scale is None:
+            continue
+        for value in state.attrs[attr.key].history.added:
+            if isinstance(value, Decimal) and value.is_finite() \
+                    and -int(value.as_tuple().exponent) > type_.scale:
+                return True
+    return False
+
+
+def _read_back(session: Session, rows: list[Any]) -> None:
+    """Flush, then reload ``rows`` from the database (one SELECT per class and chunk)."""
+    session.flush()
+    by_class: dict[type[Any], list[Any]] = {}
+    for row in rows:
+        by_class.setdefault(type(row), []).append(row)
+    for cls, group in by_class.items():
+        mapper: sa.orm.Mapper[Any] = sa.inspect(cls)
+        columns = mapper.primary_key
+        keys = [mapper.identity_key_from_instance(row)[1] for row in group]
+        for start in range(0, len(keys), _READ_BACK_CHUNK):
+            chunk = keys[start:start + _READ_BACK_CHUNK]
+            where = (columns[0].in_([key[0] for key in chunk]) if len(columns) == 1
+                     else sa.tuple_(*columns).in_(chunk))
+            session.execute(sa.select(cls).where(where)
+                            .execution_options(populate_existing=True)).all()
+
+
+def _encoded(session: Session, value: Any) -> Any:
     """A body's result, JSON-encoded inside the transaction (lazy attributes can still load);
-    ``None`` answers ``true``."""
+    ``None`` answers ``true``. Rows it shows whose NUMERIC values the database rounds are read
+    back first, so the answer shows what was saved."""
+    shown = value if isinstance(value, list | tuple) else [value]
+    rounded = [row for row in shown if _rounded_by_database(row)]
+    if rounded:
+        _read_back(session, rounded)
     return encode(True if value is None else value)
 
 

@@ -1,0 +1,60 @@
+"""A result shows what the database stored, not what the body set: a NUMERIC(p, s) value with
+more places than ``s`` is rounded by the database, and the answer says so."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from litestar.testing import TestClient
+
+from flexorm import Flex, Settings
+from tests.conftest import run_statements, sync_engine
+
+TOKEN = "stored-values-key"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _flex(url: str) -> Flex:
+    run_statements(url, [
+        "CREATE TABLE prices (id INTEGER PRIMARY KEY, amount NUMERIC(10, 2) NOT NULL)",
+        "INSERT INTO prices (id, amount) VALUES (1, 10.00), (2, 20.00)",
+    ])
+    flex = Flex(url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+    @flex.action(model="prices", for_instance=True)
+    def add_tax(price: Any) -> Any:
+        price.amount = price.amount * Decimal("1.0349")
+        return price
+
+    @flex.action(model="prices", for_instance=True, bulk=True)
+    def add_tax_to_all(prices: list[Any]) -> list[Any]:
+        for price in prices:
+            price.amount = price.amount * Decimal("1.0349")
+        return prices
+
+    return flex
+
+
+def _execute(client: TestClient[Any], name: str, **selection: Any) -> Any:
+    response = client.post("/api/messages/", headers=AUTH, json={
+        "name": "execute_action", "params": {"model": "prices", "name": name, **selection}})
+    assert response.status_code == 200, response.text
+    return response.json()["result"]
+
+
+def _stored(url: str) -> list[Decimal]:
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        rows = [Decimal(str(v)).quantize(Decimal("0.01"))
+                for (v,) in conn.exec_driver_sql("SELECT amount FROM prices ORDER BY id")]
+    engine.dispose()
+    return rows
+
+
+def test_a_returned_row_shows_the_rounded_value_the_database_keeps(any_url: str) -> None:
+    with TestClient(_flex(any_url).app) as client:
+        assert _execute(client, "add_tax", id=1) == {"id": 1, "amount": "10.35"}
+        assert _execute(client, "add_tax_to_all", ids=[1, 2]) == [
+            {"id": 1, "amount": "10.71"}, {"id": 2, "amount": "20.70"}]
+    assert _stored(any_url) == [Decimal("10.71"), Decimal("20.70")]
