@@ -1,0 +1,110 @@
+"""``POST /api/actions/...``, the OpenAPI document's routes, and ``/mcp`` on one router.
+
+The operations authenticate as ``/api/messages/`` does, read the body as one JSON object and
+run the action through :func:`flexorm.calls.call` (journaled as ``http``). The OpenAPI
+document needs the same credentials unless ``publish_schema`` is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response, Router, asgi, get, post
+from litestar.exceptions import NotFoundException
+from litestar.handlers import BaseRouteHandler
+from litestar.status_codes import HTTP_200_OK
+from litestar.types import Receive, Scope, Send
+
+from flexorm.calls import call, catalog
+from flexorm.calls.names import ACTIONS_PATH
+from flexorm.exceptions import NON_FIELD_ERRORS, RequestError
+from flexorm.mcp.endpoint import MCP_PATH, McpEndpoint
+from flexorm.operations.document import openapi_json
+from flexorm.protocol.body import decode_object
+from flexorm.protocol.encoding import encode_json
+from flexorm.server.errors import exception_handlers
+from flexorm.server.guards import authenticated, running_state
+
+__all__ = ["OPENAPI_PATH", "SCHEMA_PATH", "operations_router"]
+
+OPENAPI_PATH = "/api/openapi.json"
+SCHEMA_PATH = "/schema/openapi.json"
+"""Where Litestar serves its own document; flexorm's replaces it when flexorm is the app."""
+
+_JSON = "application/json"
+_REQUEST_ID_LENGTH = 255
+
+
+def _operation_key(request: Request[Any, Any, Any], path: str) -> str:
+    """The operation's path as the catalog keys it: percent-encoded, as the client sent it
+    (a ``/`` inside a name stays ``%2F``)."""
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes):
+        text = raw.decode("latin-1")
+        start = text.find(ACTIONS_PATH + "/")
+        if start >= 0:
+            return text[start:].rstrip("/")
+    return ACTIONS_PATH + "".join("/" + quote(part, safe="")
+                                  for part in path.strip("/").split("/"))
+
+
+def _arguments(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError("the body is not UTF-8") from None
+    return decode_object(text, field=NON_FIELD_ERRORS)
+
+
+def operations_router(*, max_body_size: int, mcp: McpEndpoint | None = None,
+                      schema_paths: Sequence[str] = (OPENAPI_PATH,)) -> Router:
+    """flexorm's routes beyond Jet Admin's protocol.
+
+    Args:
+        max_body_size: the largest operation body accepted (bytes); larger ones answer 413.
+        mcp: the MCP endpoint to mount at ``/mcp``; ``None`` mounts none.
+        schema_paths: where to answer the OpenAPI document.
+    """
+
+    @post(
+        ACTIONS_PATH + "/{path:path}",
+        status_code=HTTP_200_OK,
+        request_max_body_size=max_body_size,
+        include_in_schema=False,  # each action is in flexorm's own document
+    )
+    async def run_action(request: Request[Any, Any, Any], path: str) -> Response[bytes]:
+        state, caller = await authenticated(request, request.headers.get("authorization"))
+        service = state.runtime.actions
+        entry = catalog(service).by_path.get(_operation_key(request, path))
+        if entry is None:
+            raise NotFoundException(f"no action at {request.url.path[:200]}")
+        arguments = _arguments(await request.body())
+        request_id = (request.headers.get("x-request-id") or "")[:_REQUEST_ID_LENGTH]
+        answer = await call(service, entry, arguments, caller=caller, interface="http",
+                            raw_request=request, request_id=request_id or None,
+                            idempotency_key=request.headers.get("idempotency-key") or None)
+        return Response(content=encode_json(answer), media_type=_JSON)
+
+    @get(list(schema_paths), include_in_schema=False)
+    async def openapi(request: Request[Any, Any, Any]) -> Response[bytes]:
+        state = running_state(request)
+        if not state.runtime.settings.publish_schema:
+            state, _ = await authenticated(request, request.headers.get("authorization"))
+        secured = not state.authenticator.insecure
+        return Response(content=openapi_json(state.runtime.actions, secured=secured),
+                        media_type=_JSON)
+
+    handlers: list[BaseRouteHandler] = [run_action, openapi]
+    if mcp is not None:
+        endpoint = mcp
+
+        @asgi(MCP_PATH, is_mount=True, copy_scope=False)  # the caller goes on the scope
+        async def mcp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+            await endpoint(scope, receive, send)
+
+        handlers.append(mcp_endpoint)
+    return Router(path="/", route_handlers=handlers, exception_handlers=exception_handlers())
