@@ -51,9 +51,19 @@ _FIELD_TYPES: Mapping[str, Mapping[str, str]] = {
 """Jet field type to JSON Schema; ``SelectField``, ``ForeignKey`` and ``JSONField`` are
 described from the parameter itself."""
 
-_COPIED = ("maxLength", "minLength", "minimum", "maximum", "exclusiveMinimum",
-           "exclusiveMaximum", "multipleOf")
-"""Constraints taken over from the parameter's pydantic annotation when it has them."""
+_COPIED: Mapping[str, str] = {
+    "maxLength": "maxLength", "max_length": "maxLength",
+    "minLength": "minLength", "min_length": "minLength",
+    "minimum": "minimum", "ge": "minimum", "maximum": "maximum", "le": "maximum",
+    "exclusiveMinimum": "exclusiveMinimum", "gt": "exclusiveMinimum",
+    "exclusiveMaximum": "exclusiveMaximum", "lt": "exclusiveMaximum",
+    "multipleOf": "multipleOf", "multiple_of": "multipleOf",
+}
+"""Constraints taken over from the parameter's pydantic annotation (pydantic names some of
+them by their ``Field`` argument when a validator comes first)."""
+
+_INT64 = (-(2**63), 2**63 - 1)
+"""The range every integer parameter has anyway: not worth showing."""
 
 OUTPUT_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -142,7 +152,10 @@ def _constraints(annotation: Any, kind: str) -> dict[str, Any]:
         return {}
     if described.get("type") != kind:
         return {}
-    return {key: described[key] for key in _COPIED if key in described}
+    found = {_COPIED[key]: value for key, value in described.items() if key in _COPIED}
+    if (found.get("minimum"), found.get("maximum")) == _INT64:
+        del found["minimum"], found["maximum"]
+    return found
 
 
 def _default(spec: ParamSpec) -> dict[str, Any]:

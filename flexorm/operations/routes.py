@@ -37,7 +37,7 @@ _JSON = "application/json"
 _REQUEST_ID_LENGTH = 255
 
 
-def _operation_key(request: Request[Any, Any, Any], path: str) -> str:
+def _operation_key(request: Request[Any, Any, Any]) -> str:
     """The operation's path as the catalog keys it: percent-encoded, as the client sent it
     (a ``/`` inside a name stays ``%2F``)."""
     raw = request.scope.get("raw_path")
@@ -46,8 +46,10 @@ def _operation_key(request: Request[Any, Any, Any], path: str) -> str:
         start = text.find(ACTIONS_PATH + "/")
         if start >= 0:
             return text[start:].rstrip("/")
+    path = request.url.path
+    tail = path[path.find(ACTIONS_PATH) + len(ACTIONS_PATH):]
     return ACTIONS_PATH + "".join("/" + quote(part, safe="")
-                                  for part in path.strip("/").split("/"))
+                                  for part in tail.strip("/").split("/"))
 
 
 def _arguments(body: bytes) -> dict[str, Any]:
@@ -76,10 +78,10 @@ def operations_router(*, max_body_size: int, mcp: McpEndpoint | None = None,
         request_max_body_size=max_body_size,
         include_in_schema=False,  # each action is in flexorm's own document
     )
-    async def run_action(request: Request[Any, Any, Any], path: str) -> Response[bytes]:
+    async def run_action(request: Request[Any, Any, Any]) -> Response[bytes]:
         state, caller = await authenticated(request, request.headers.get("authorization"))
         service = state.runtime.actions
-        entry = catalog(service).by_path.get(_operation_key(request, path))
+        entry = catalog(service).by_path.get(_operation_key(request))
         if entry is None:
             raise NotFoundException(f"no action at {request.url.path[:200]}")
         arguments = _arguments(await request.body())
