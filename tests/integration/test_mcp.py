@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -278,3 +281,26 @@ def test_mcp_can_be_switched_off(url: str) -> None:
         assert response.status_code == 404
         assert httpx.post(f"{base}/api/actions/orders/refresh", headers=AUTH).json() == {
             "result": "orders"}
+
+
+_LAZY = """
+import sys
+from litestar.testing import TestClient
+from tests.integration._calls_shop import AUTH, make_flex
+
+def sdk():
+    return sorted({m.split('.')[0] for m in sys.modules} & {'mcp', 'mcp_types'})
+
+with TestClient(make_flex(sys.argv[1]).app) as client:
+    client.post('/api/messages/', json={'name': 'get_action_list'}, headers=AUTH)
+    client.post('/api/actions/orders/refresh', headers=AUTH)
+    print(sdk())
+    client.post('/mcp', json={}, headers={**AUTH, 'Accept': 'application/json'})
+    print(sdk())
+"""
+
+
+def test_the_sdk_loads_on_the_first_mcp_request_only(url: str) -> None:
+    done = subprocess.run([sys.executable, "-c", _LAZY, url], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.split("\n")[:2] == ["[]", "['mcp', 'mcp_types']"]
