@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flexorm.actions._binding import BoundAction
-from flexorm.actions._spec import humanize
+from flexorm.actions.binding import BoundAction
+from flexorm.actions.params.spec import humanize
 from flexorm.actions.service import ActionService
 from flexorm.auth.caller import Caller
 from flexorm.calls.names import Identity, operation_path, tool_names

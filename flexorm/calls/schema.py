@@ -20,11 +20,11 @@ from typing import Any, get_args, get_origin
 
 from pydantic import TypeAdapter
 
-from flexorm.actions._binding import BoundAction
-from flexorm.actions._encode import encode
-from flexorm.actions._signature import MISSING
-from flexorm.actions._spec import ParamSpec
-from flexorm.reflection import param_field
+from flexorm.actions.binding import BoundAction
+from flexorm.actions.params.fields import param_field
+from flexorm.actions.params.signature import MISSING
+from flexorm.actions.params.spec import ParamSpec
+from flexorm.protocol.encoding import encode
 from flexorm.reflection.records import CollectionInfo
 
 __all__ = ["ERROR_SCHEMA", "OUTPUT_SCHEMA", "Selection", "input_schema", "selection"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -23,35 +22,15 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.types import Receive, Scope, Send
 
-from flexorm.actions.service import ActionService
-from flexorm.auth.caller import Caller
-from flexorm.reflection.records import SchemaInfo
-from flexorm.server.guards import authenticated
+from flexorm.mcp.scope import SCOPE_KEY, CallScope
+from flexorm.server.guards import authenticate_request
 
 if TYPE_CHECKING:
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
-__all__ = ["MCP_PATH", "CallScope", "McpEndpoint", "call_scope"]
+__all__ = ["MCP_PATH", "McpEndpoint"]
 
 MCP_PATH = "/mcp"
-SCOPE_KEY = "flexorm.call"
-"""The ASGI scope key holding the request's :class:`CallScope`."""
-
-
-@dataclass(frozen=True, slots=True)
-class CallScope:
-    """Who is calling, and the runtime that serves them (for the whole request)."""
-
-    service: ActionService
-    schema: SchemaInfo
-    caller: Caller
-
-
-def call_scope(request: Any) -> CallScope | None:
-    """The call scope the endpoint put on an HTTP request (an ASGI request object)."""
-    scope = getattr(request, "scope", None)
-    found = scope.get(SCOPE_KEY) if isinstance(scope, dict) else None
-    return found if isinstance(found, CallScope) else None
 
 
 class McpEndpoint:
@@ -100,7 +79,8 @@ class McpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive, send)
-        state, caller = await authenticated(connection, connection.headers.get("authorization"))
+        state, caller = await authenticate_request(connection,
+                                                   connection.headers.get("authorization"))
         if not state.runtime.settings.mcp:
             raise NotFoundException("the MCP server is off (FLEXORM_MCP=0)")
         runtime = state.runtime

@@ -3,7 +3,7 @@
 Built on the official SDK's low-level ``Server`` (this module imports the SDK; nothing imports
 this module until the first request reaches ``/mcp``). Every handler reads who is calling and
 which runtime serves them from the HTTP request the endpoint authenticated
-(:class:`~flexorm.mcp.endpoint.CallScope`), so the tool list is filtered by the caller's
+(:class:`~flexorm.mcp.scope.CallScope`), so the tool list is filtered by the caller's
 policies, every call is guarded by them, and a request keeps the runtime it started with.
 
 - ``tools/list``: the actions the caller may run (as ``get_action_list`` filters them), each
@@ -35,18 +35,17 @@ from flexorm.calls import call, catalog
 from flexorm.calls.catalog import FIELD_OPTIONS_TOOL, CallableAction, Catalog
 from flexorm.calls.schema import OUTPUT_SCHEMA
 from flexorm.exceptions import NON_FIELD_ERRORS, FlexormError, RequestError
-from flexorm.mcp.endpoint import CallScope, call_scope
+from flexorm.mcp.scope import CallScope, call_scope
 from flexorm.protocol.encoding import encode_json
+from flexorm.protocol.errors import INTERNAL_ERROR, constraint_body, error_body
 from flexorm.protocol.requests import FieldOptionsRequest
 from flexorm.reflection.descriptions import model_description
-from flexorm.server.errors import error_body
 
 __all__ = ["RESOURCE_PREFIX", "build_server", "tool_error"]
 
 logger = logging.getLogger("flexorm.mcp")
 
 RESOURCE_PREFIX = "flexorm://collections/"
-_INTERNAL = {"error": "internal server error", "error_code": "internal_error"}
 
 _FIELD_OPTIONS_INPUT: Mapping[str, Any] = {
     "type": "object",
@@ -92,10 +91,9 @@ def tool_error(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, IntegrityError):
         origin = exc.orig if exc.orig is not None else exc
         lines = str(origin).strip().splitlines()
-        detail = lines[0] if lines else "a constraint failed"
-        return {NON_FIELD_ERRORS: [f"The database refused the change: {detail}"]}
+        return dict(constraint_body(lines[0] if lines else "a constraint failed"))
     logger.error("an MCP tool call failed with an unexpected error", exc_info=exc)
-    return dict(_INTERNAL)
+    return dict(INTERNAL_ERROR)
 
 
 def _error_text(body: Mapping[str, Any]) -> str:

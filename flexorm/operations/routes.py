@@ -24,8 +24,9 @@ from flexorm.mcp.endpoint import MCP_PATH, McpEndpoint
 from flexorm.operations.document import openapi_json
 from flexorm.protocol.body import decode_object
 from flexorm.protocol.encoding import encode_json
+from flexorm.protocol.headers import IDEMPOTENCY_HEADER, REQUEST_ID_HEADER, request_id
 from flexorm.server.errors import exception_handlers
-from flexorm.server.guards import authenticated, running_state
+from flexorm.server.guards import authenticate_request, running_state
 
 __all__ = ["OPENAPI_PATH", "SCHEMA_PATH", "operations_router"]
 
@@ -34,7 +35,6 @@ SCHEMA_PATH = "/schema/openapi.json"
 """Where Litestar serves its own document; flexorm's replaces it when flexorm is the app."""
 
 _JSON = "application/json"
-_REQUEST_ID_LENGTH = 255
 
 
 def _operation_key(request: Request[Any, Any, Any]) -> str:
@@ -79,23 +79,23 @@ def operations_router(*, max_body_size: int, mcp: McpEndpoint | None = None,
         include_in_schema=False,  # each action is in flexorm's own document
     )
     async def run_action(request: Request[Any, Any, Any]) -> Response[bytes]:
-        state, caller = await authenticated(request, request.headers.get("authorization"))
+        state, caller = await authenticate_request(request, request.headers.get("authorization"))
         service = state.runtime.actions
         entry = catalog(service).by_path.get(_operation_key(request))
         if entry is None:
             raise NotFoundException(f"no action at {request.url.path[:200]}")
         arguments = _arguments(await request.body())
-        request_id = (request.headers.get("x-request-id") or "")[:_REQUEST_ID_LENGTH]
         answer = await call(service, entry, arguments, caller=caller, interface="http",
-                            raw_request=request, request_id=request_id or None,
-                            idempotency_key=request.headers.get("idempotency-key") or None)
+                            raw_request=request,
+                            request_id=request_id(request.headers.get(REQUEST_ID_HEADER)),
+                            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER) or None)
         return Response(content=encode_json(answer), media_type=_JSON)
 
     @get(list(schema_paths), include_in_schema=False)
     async def openapi(request: Request[Any, Any, Any]) -> Response[bytes]:
         state = running_state(request)
         if not state.runtime.settings.publish_schema:
-            state, _ = await authenticated(request, request.headers.get("authorization"))
+            state, _ = await authenticate_request(request, request.headers.get("authorization"))
         secured = not state.authenticator.insecure
         return Response(content=openapi_json(state.runtime.actions, secured=secured),
                         media_type=_JSON)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import pytest
 
 from flexorm.actions import Param, Text, declare
-from flexorm.actions._binding import bind, resolve_collection
+from flexorm.actions.binding import bind, resolve_collection
 from flexorm.calls.catalog import FIELD_OPTIONS_TOOL, CallableAction
 from flexorm.calls.invoke import execute_request
 from flexorm.calls.names import MAX_TOOL_NAME, operation_path, tool_names
