@@ -24,9 +24,10 @@ from flexorm.mcp.endpoint import MCP_PATH, McpEndpoint
 from flexorm.operations.document import openapi_json
 from flexorm.protocol.body import decode_object
 from flexorm.protocol.encoding import encode_json
-from flexorm.protocol.headers import IDEMPOTENCY_HEADER, REQUEST_ID_HEADER, request_id
+from flexorm.protocol.headers import request_id
 from flexorm.server.errors import exception_handlers
 from flexorm.server.guards import authenticate_request, running_state
+from flexorm.server.incoming import read_body, request_headers
 
 __all__ = ["OPENAPI_PATH", "SCHEMA_PATH", "operations_router"]
 
@@ -79,16 +80,19 @@ def operations_router(*, max_body_size: int, mcp: McpEndpoint | None = None,
         include_in_schema=False,  # each action is in flexorm's own document
     )
     async def run_action(request: Request[Any, Any, Any]) -> Response[bytes]:
-        state, caller = await authenticate_request(request, request.headers.get("authorization"))
+        # the headers and the body read as /api/messages/ reads them: one pass each
+        authorization, length, key, request_id_header = request_headers(
+            request.scope, b"authorization", b"content-length", b"idempotency-key",
+            b"x-request-id")
+        state, caller = await authenticate_request(request, authorization)
         service = state.runtime.actions
         entry = catalog(service).by_path.get(_operation_key(request))
         if entry is None:
             raise NotFoundException(f"no action at {request.url.path[:200]}")
-        arguments = _arguments(await request.body())
+        arguments = _arguments(await read_body(request, max_body_size, length))
         answer = await call(service, entry, arguments, caller=caller, interface="http",
-                            raw_request=request,
-                            request_id=request_id(request.headers.get(REQUEST_ID_HEADER)),
-                            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER) or None)
+                            raw_request=request, request_id=request_id(request_id_header),
+                            idempotency_key=key or None)
         return Response(content=encode_json(answer), media_type=_JSON)
 
     @get(list(schema_paths), include_in_schema=False)

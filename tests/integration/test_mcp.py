@@ -214,10 +214,14 @@ def test_invalid_arguments_are_tool_errors_with_jet_admins_messages(base: str,
         "failed"]
 
 
-def test_an_unknown_or_hidden_tool_is_a_protocol_error(base: str) -> None:
-    for name in ("nope", "orders__forbidden"):
-        with pytest.raises(MCPError, match="unknown tool"):
-            call(base, name, {})
+def test_an_unknown_tool_is_a_protocol_error_and_a_hidden_one_is_refused(base: str,
+                                                                        url: str) -> None:
+    with pytest.raises(MCPError, match="unknown tool"):
+        call(base, "nope", {})
+    refused = call(base, "orders__forbidden", {"id": 1})  # its policy says no
+    assert refused.is_error
+    assert refused.structured_content["error_code"] == "permission_denied"
+    assert statuses(url)[1] == "new"
 
 
 def test_field_options_tool_searches_a_reference_parameter(base: str) -> None:
@@ -253,8 +257,9 @@ def test_a_read_only_caller_sees_and_runs_only_read_only_tools(base: str, url: s
     assert sorted(tools_of(base, reader)) == ["get_field_options", "orders__report"]
     report = call(base, "orders__report", {}, reader)
     assert report.structured_content == {"result": {"statuses": {"new": 5}}}
-    with pytest.raises(MCPError, match="unknown tool"):
-        call(base, "orders__ship", {"ids": [1], "carrier": "ups"}, reader)
+    refused = call(base, "orders__ship", {"ids": [1], "carrier": "ups"}, reader)
+    assert (refused.is_error, refused.structured_content["error_code"]) == (
+        True, "permission_denied")
     assert set(statuses(url).values()) == {"new"}
     writer = jwt_auth()
     assert "orders__ship" in tools_of(base, writer)
