@@ -43,13 +43,15 @@ def base(url: str) -> Iterator[str]:
         yield base
 
 
-def with_client(base: str, session: Session, headers: dict[str, str] | None = None) -> Any:
-    """Run ``session`` with an MCP client connected to the server as ``headers`` say."""
+def with_client(base: str, session: Session, headers: dict[str, str] | None = None,
+                mode: str = "auto") -> Any:
+    """Run ``session`` with an MCP client connected to the server as ``headers`` say
+    (``mode="legacy"``: the 2025 protocol's handshake, else the SDK's newest protocol)."""
 
     async def main() -> Any:
         async with httpx2.AsyncClient(headers=headers if headers is not None else AUTH) as http:
             transport = streamable_http_client(f"{base}/mcp", http_client=http)
-            async with Client(transport) as client:
+            async with Client(transport, mode=mode) as client:
                 return await session(client)
 
     try:
@@ -182,6 +184,22 @@ def test_a_tool_call_runs_the_action_and_answers_structured_content(base: str,
     assert (last.action, last.collection, last.interface, last.status) == (
         "refresh", "orders", "mcp", "succeeded")
     assert [run.interface for run in runs(url)] == ["mcp"] * 4
+
+
+def test_a_client_of_the_2025_protocol_lists_and_calls_the_same_tools(base: str,
+                                                                       url: str) -> None:
+    async def session(client: Client) -> Any:
+        tools = (await client.list_tools()).tools
+        called = await client.call_tool("orders__discount", {"id": 2, "amount": "x"})
+        done = await client.call_tool("orders__ship", {"ids": [2], "carrier": "ups"})
+        return client.protocol_version, tools, called, done
+
+    version, tools, called, done = with_client(base, session, mode="legacy")
+    assert version == "2025-11-25"
+    assert {tool.name for tool in tools} == set(tools_of(base))
+    assert (called.is_error, list(called.structured_content)) == (True, ["amount"])
+    assert done.structured_content == {"result": 1}
+    assert statuses(url)[2] == "shipped"
 
 
 def test_an_inverse_selection_and_a_reference_parameter(base: str, url: str) -> None:
