@@ -27,7 +27,7 @@ from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.headers import request_id
 from flexorm.server.errors import exception_handlers
 from flexorm.server.guards import authenticate_request, running_state
-from flexorm.server.incoming import read_body, request_headers
+from flexorm.server.incoming import read_body, replaying, request_headers
 
 __all__ = ["OPENAPI_PATH", "SCHEMA_PATH", "operations_router"]
 
@@ -89,9 +89,12 @@ def operations_router(*, max_body_size: int, mcp: McpEndpoint | None = None,
         entry = catalog(service).by_path.get(_operation_key(request))
         if entry is None:
             raise NotFoundException(f"no action at {request.url.path[:200]}")
-        arguments = _arguments(await read_body(request, max_body_size, length))
+        body = await read_body(request.receive, max_body_size, length)
+        arguments = _arguments(body)
+        # the request the action sees reads the body again (its raw_request)
+        readable: Request[Any, Any, Any] = Request(request.scope, replaying(body), request.send)
         answer = await call(service, entry, arguments, caller=caller, interface="http",
-                            raw_request=request, request_id=request_id(request_id_header),
+                            raw_request=readable, request_id=request_id(request_id_header),
                             idempotency_key=key or None)
         return Response(content=encode_json(answer), media_type=_JSON)
 
