@@ -80,12 +80,16 @@ _MESSAGES: Mapping[str, Any] = {"post": {
     "tags": ["Jet Admin"],
     "requestBody": {"required": True, **_content({
         "type": "object",
-        "properties": {"name": {"type": "string", "enum": [
-                           "get_action_list", "execute_action", "get_field_options"]},
+        "properties": {"name": {"type": "string", "description":
+                                "get_action_list, execute_action, get_field_options, or a "
+                                "message a handler answers"},
                        "params": {"type": "object"}},
         "required": ["name"],
     })},
-    "responses": {"200": {"description": "The message's answer.", **_content({})},
+    # no content type: the protocol answers a message nobody handles with an empty body (still
+    # labelled application/json), which no JSON schema describes
+    "responses": {"200": {"description": "The message's answer, JSON; an empty body for a "
+                                         "message no handler answers."},
                   **_errors(body=True),
                   "409": {"description": "An idempotency conflict.", **_content(_ERROR)}},
 }}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from litestar import Request, Response, Router, asgi, get, post
 from litestar.exceptions import NotFoundException
@@ -39,17 +39,15 @@ _JSON = "application/json"
 
 
 def _operation_key(request: Request[Any, Any, Any]) -> str:
-    """The operation's path as the catalog keys it: percent-encoded, as the client sent it
-    (a ``/`` inside a name stays ``%2F``)."""
+    """The operation's path as the catalog keys it, each part percent-encoded the one way
+    :func:`~flexorm.calls.names.operation_path` does. Parts are split on the path as sent
+    (``raw_path``), so a ``/`` sent as ``%2F`` inside a name stays inside it."""
     raw = request.scope.get("raw_path")
-    if isinstance(raw, bytes):
-        text = raw.decode("latin-1")
-        start = text.find(ACTIONS_PATH + "/")
-        if start >= 0:
-            return text[start:].rstrip("/")
-    path = request.url.path
-    tail = path[path.find(ACTIONS_PATH) + len(ACTIONS_PATH):]
-    return ACTIONS_PATH + "".join("/" + quote(part, safe="")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else request.url.path
+    start = path.find(ACTIONS_PATH + "/")
+    tail = path[start + len(ACTIONS_PATH):] if start >= 0 else ""
+    decode = unquote if isinstance(raw, bytes) else str
+    return ACTIONS_PATH + "".join("/" + quote(decode(part), safe="")
                                   for part in tail.strip("/").split("/"))
 
 

@@ -57,9 +57,12 @@ def test_an_operation_runs_its_action_with_the_tools_json(base: str, url: str) -
         200, {"result": "29.50"})
     assert post(base, "/api/actions/refresh") == (200, {"result": "everything"})
     assert post(base, "/api/actions/orders/refresh", {}) == (200, {"result": "orders"})
+    # however the client encodes the path
+    assert post(base, "/api/actions/%6Frders/refresh/", {}) == (200, {"result": "orders"})
     assert statuses(url)[1] == "shipped"
     assert [(run.action, run.interface) for run in runs(url)] == [
-        ("ship", "http"), ("discount", "http"), ("refresh", "http"), ("refresh", "http")]
+        ("ship", "http"), ("discount", "http"), ("refresh", "http"), ("refresh", "http"),
+        ("refresh", "http")]
 
 
 def test_errors_have_the_protocols_shapes(base: str, url: str) -> None:
