@@ -6,9 +6,9 @@ field types), and one way in: :func:`~flexorm.calls.invoke.call` turns a tool's 
 operation's JSON arguments into an ``execute_action`` request and runs it through
 :meth:`~flexorm.actions.service.ActionService.execute`, so validation, permissions, the
 transaction and the journal are the ones Jet Admin gets.
+
+Modules: :mod:`~flexorm.calls.names` (tool names, paths), :mod:`~flexorm.calls.schema` (input
+schemas), :mod:`~flexorm.calls.catalog` (the callable actions of a runtime),
+:mod:`~flexorm.calls.invoke` (the way in). The package imports none of them itself: the app
+needs only the names when it starts, the rest on the first call.
 """
-
-from flexorm.calls.catalog import CallableAction, Catalog, catalog
-from flexorm.calls.invoke import call
-
-__all__ = ["CallableAction", "Catalog", "call", "catalog"]

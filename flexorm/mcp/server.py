@@ -31,8 +31,8 @@ from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
 from sqlalchemy.exc import IntegrityError
 
-from flexorm.calls import call, catalog
-from flexorm.calls.catalog import FIELD_OPTIONS_TOOL, CallableAction
+from flexorm.calls.catalog import FIELD_OPTIONS_TOOL, CallableAction, catalog
+from flexorm.calls.invoke import call
 from flexorm.calls.schema import OUTPUT_SCHEMA
 from flexorm.exceptions import NON_FIELD_ERRORS, FlexormError, RequestError
 from flexorm.mcp.scope import CallScope, call_scope

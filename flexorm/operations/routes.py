@@ -17,11 +17,9 @@ from litestar.handlers import BaseRouteHandler
 from litestar.status_codes import HTTP_200_OK
 from litestar.types import Receive, Scope, Send
 
-from flexorm.calls import call, catalog
 from flexorm.calls.names import ACTIONS_PATH
 from flexorm.exceptions import NON_FIELD_ERRORS, RequestError
 from flexorm.mcp.endpoint import MCP_PATH, McpEndpoint
-from flexorm.operations.document import openapi_json
 from flexorm.protocol.body import decode_object
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.headers import request_id
@@ -83,6 +81,9 @@ def operations_router(*, max_body_size: int, mcp: McpEndpoint | None = None,
             request.scope, b"authorization", b"content-length", b"idempotency-key",
             b"x-request-id")
         state, caller = await authenticate_request(request, authorization)
+        from flexorm.calls.catalog import catalog  # on the first call, not at startup
+        from flexorm.calls.invoke import call
+
         service = state.runtime.actions
         entry = catalog(service).by_path.get(_operation_key(request))
         if entry is None:
@@ -101,6 +102,8 @@ def operations_router(*, max_body_size: int, mcp: McpEndpoint | None = None,
         state = running_state(request)
         if not state.runtime.settings.publish_schema:
             state, _ = await authenticate_request(request, request.headers.get("authorization"))
+        from flexorm.operations.document import openapi_json  # on first use, not at startup
+
         secured = not state.authenticator.insecure
         return Response(content=openapi_json(state.runtime.actions, secured=secured),
                         media_type=_JSON)
