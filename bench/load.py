@@ -1,9 +1,10 @@
 """A small HTTP/1.1 load generator on keep-alive connections (run in its own process).
 
 ``python -m bench.load PORT --requests N --concurrency C --seconds S [--token T]`` posts
-``{"name": "get_action_list"}`` to ``127.0.0.1:PORT/api/messages/`` and prints one JSON line:
-requests done, seconds, requests per second, latency percentiles, errors. Bounded both in requests
-and time; loopback only.
+``{"name": "get_action_list"}`` to ``127.0.0.1:PORT/api/messages/`` (``--path``, ``--body`` and
+``--header NAME:VALUE`` post something else) and prints one JSON line: requests done, seconds,
+requests per second, latency percentiles, errors. Bounded both in requests and time; loopback
+only.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ import asyncio
 import json
 import time
 
+MESSAGES = "/api/messages/"
+LIST_BODY = '{"name": "get_action_list"}'
 
-def _request(port: int, token: str | None) -> bytes:
-    body = b'{"name": "get_action_list"}'
+
+def _request(port: int, token: str | None, path: str = MESSAGES, body_text: str = LIST_BODY,
+             extra: tuple[str, ...] = ()) -> bytes:
+    body = body_text.encode()
     headers = [
-        "POST /api/messages/ HTTP/1.1",
+        f"POST {path} HTTP/1.1",
         f"Host: 127.0.0.1:{port}",
         "Content-Type: application/json",
         f"Content-Length: {len(body)}",
+        *extra,
     ]
     if token:
         headers.append(f"Authorization: Bearer {token}")
@@ -50,13 +56,14 @@ async def _worker(port: int, request: bytes, budget: list[int], deadline: float,
 
 
 async def run(port: int, requests: int, concurrency: int, seconds: float,
-              token: str | None) -> dict[str, float]:
+              token: str | None, path: str = MESSAGES, body: str = LIST_BODY,
+              extra: tuple[str, ...] = ()) -> dict[str, float]:
     latencies: list[float] = []
     errors: list[str] = []
     budget = [requests]
     start = time.perf_counter()
     deadline = start + seconds
-    request = _request(port, token)
+    request = _request(port, token, path, body, extra)
     await asyncio.gather(*(_worker(port, request, budget, deadline, latencies, errors)
                            for _ in range(concurrency)))
     elapsed = time.perf_counter() - start
@@ -76,9 +83,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--token")
+    parser.add_argument("--path", default=MESSAGES)
+    parser.add_argument("--body", default=LIST_BODY)
+    parser.add_argument("--header", action="append", default=[], help="NAME: VALUE")
     args = parser.parse_args()
     result = asyncio.run(run(args.port, args.requests, args.concurrency, args.seconds,
-                             args.token))
+                             args.token, args.path, args.body, tuple(args.header)))
     print(json.dumps(result))
 
 

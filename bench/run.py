@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from bench import background, bulk, record, reflection, scale, schemas, server
+from bench import background, bulk, interfaces, record, reflection, scale, schemas, server
 from bench.stats import Sample
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -155,6 +155,26 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
             rows.append(Row(f"execute_action per record, {record.CALLS} calls", dialect,
                             ms(flex_t), ms(bare_t), flex_t.median / bare_t.median, "", None,
                             noise(flex_t, bare_t)))
+
+        for journal in (True, False):
+            setting = "journal on" if journal else "journal off"
+            console.log(f"one action, three interfaces: {setting}")
+            calls = interfaces.measure(urls["sqlite"][sizes[0]], 2 if args.quick else 5,
+                                       requests=500 if args.quick else 2000, journal=journal)
+            raw[f"interfaces/{setting}"] = {
+                name: {"p50": r["p50"].as_json(), "errors": r["errors"]}
+                for name, r in calls.items()}
+            base = calls["execute_action"]["p50"]
+            rows.append(Row("execute_action per call (p50)", f"sqlite, {setting}",
+                            f"{base.median * 1000:.2f} ms", "", None, "", None, noise(base)))
+            for name, target in interfaces.TARGETS.items():
+                sample = calls[name]["p50"]
+                ratio = sample.median / base.median
+                rows.append(Row(f"  {name} per call", f"sqlite, {setting}",
+                                f"{sample.median * 1000:.2f} ms",
+                                f"{base.median * 1000:.2f} ms", ratio,
+                                f"≤ {target}x execute_action", ratio <= target,
+                                noise(sample, base)))
 
         for dialect, by_size in urls.items():
             console.log(f"bulk action over {ids} ids: {dialect}")

@@ -134,6 +134,12 @@ class Settings:
     lock_timeout: float = 10.0
     """Seconds a statement waits for a row or database lock held by another action before the
     request answers 409 (``FLEXORM_LOCK_TIMEOUT``): never an endless wait."""
+    mcp: bool = True
+    """Serve the actions as MCP tools at ``/mcp`` (``FLEXORM_MCP``); ``False`` answers 404
+    there. The MCP SDK is loaded on the first request to ``/mcp``, not at startup."""
+    publish_schema: bool = False
+    """Answer the OpenAPI document (``/schema/openapi.json``, ``/api/openapi.json``) without
+    credentials (``FLEXORM_PUBLISH_SCHEMA``). Off by default: it lists every action."""
     reflection_cache: bool = True
     """Keep the reflected schema on disk and reuse it while the database's schema fingerprint is
     unchanged (``FLEXORM_REFLECTION_CACHE``; the folder is ``FLEXORM_CACHE_DIR``, by default
@@ -218,6 +224,8 @@ class Settings:
             "background_concurrency": _int,
             "run_retention_days": _int,
             "worker_heartbeat_seconds": _seconds,
+            "mcp": _flag,
+            "publish_schema": _flag,
         }
         env_names = {"tokens": "FLEXORM_TOKEN"}
         for name, read in readers.items():

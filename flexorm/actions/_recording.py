@@ -29,6 +29,7 @@ from flexorm.exceptions import (
     first_line,
 )
 from flexorm.journal import Journal, RunEntry, RunStatus
+from flexorm.journal.entry import Interface
 from flexorm.protocol.requests import ExecuteRequest
 
 __all__ = ["Recording", "error_text", "run_status"]
@@ -73,6 +74,7 @@ class Recording:
         started_at: when it arrived.
         request_id: the request's id (``X-Request-ID`` or generated).
         idempotency_key: its key, if any.
+        interface: what it came through (``messages``, ``mcp``, ``http``).
     """
 
     journal: Journal
@@ -96,6 +98,8 @@ class Recording:
     """A background action's run to queue instead of a success row."""
     run_id: int | None = None
     """The queued run's id, once written."""
+    interface: Interface = "messages"
+    """What the request came through."""
 
     def _entry(self, status: RunStatus, *, result: Any = None,
                error: str | None = None) -> RunEntry:
@@ -104,7 +108,7 @@ class Recording:
             self.request, self.caller, status=status, started_at=self.started_at,
             secret=secret, result=result, error=error, request_id=self.request_id,
             idempotency_key=self.idempotency_key, changes=self.changes,
-            background=self.queued is not None)
+            background=self.queued is not None, interface=self.interface)
         return dataclasses.replace(entry, dry_run=True) if self.dry_run else entry
 
     def write(self, session: Session, result: Any,

@@ -78,7 +78,7 @@ from flexorm.exceptions import (
     ValidationError,
 )
 from flexorm.journal import Journal
-from flexorm.journal.entry import utcnow
+from flexorm.journal.entry import Interface, utcnow
 from flexorm.journal.runs import queued_answer
 from flexorm.journal.tables import is_own_table
 from flexorm.protocol.encoding import encode
@@ -195,6 +195,11 @@ class ActionService:
         visible = await self._listing.visible(caller)
         return [d for d, shown in zip(self._descriptors, visible, strict=True) if shown]
 
+    async def visible_actions(self, caller: Caller) -> list[BoundAction]:
+        """The bound actions ``caller`` may run, as :meth:`action_list_for` filters them."""
+        visible = await self._listing.visible(caller)
+        return [bound for bound, shown in zip(self._actions, visible, strict=True) if shown]
+
     async def action_list_json_for(self, caller: Caller) -> bytes:
         """:meth:`action_list_for` as JSON bytes; prepared once when nothing is left out."""
         return await self._listing.answer(caller)
@@ -271,7 +276,8 @@ class ActionService:
 
     async def execute(self, request: ExecuteRequest, *, caller: Caller, raw_request: Any = None,
                       request_id: str | None = None,
-                      idempotency_key: str | None = None) -> dict[str, Any]:
+                      idempotency_key: str | None = None,
+                      interface: Interface = "messages") -> dict[str, Any]:
         """Run an action: ``{"result": value}``, and record the run in the journal.
 
         Every call leaves one journal row (when the runtime has a journal): ``succeeded``,
@@ -287,6 +293,9 @@ class ActionService:
             request_id: the id of the request, for the journal (generated when ``None``).
             idempotency_key: the request's key: the same key with the same action, payload and
                 caller answers the stored answer.
+            interface: what the request came through (``messages``: Jet Admin's
+                ``/api/messages/``; ``mcp``: an MCP tool; ``http``: an action's HTTP
+                operation), kept in the journal.
 
         Raises:
             UnknownActionError: no such action for that model.
@@ -310,7 +319,8 @@ class ActionService:
                 raise request.refusal
             return await self._execute(request, caller, raw_request, None)
         recording = Recording(self._journal, request, caller, utcnow(),
-                              request_id or uuid.uuid4().hex, idempotency_key)
+                              request_id or uuid.uuid4().hex, idempotency_key,
+                              interface=interface)
         try:
             answer, ran = await self._execute_recorded(recording, raw_request)
         except Exception as exc:

@@ -14,10 +14,17 @@ from flexorm.auth.caller import Caller
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.protocol.values import scrub
 
-__all__ = ["REDACTED", "RunEntry", "RunStatus", "jsonable", "redact", "utcnow"]
+__all__ = ["INTERFACES", "REDACTED", "Interface", "RunEntry", "RunStatus", "jsonable", "redact",
+           "utcnow"]
 
 RunStatus = Literal["succeeded", "failed", "rejected", "queued", "running", "cancelled",
                     "expired", "interrupted"]
+
+Interface = Literal["messages", "mcp", "http"]
+"""What a run came through: Jet Admin's ``/api/messages/``, an MCP tool, an action's HTTP
+operation."""
+
+INTERFACES: tuple[Interface, ...] = ("messages", "mcp", "http")
 
 REDACTED = "[redacted]"
 """What a secret parameter's value is replaced with in the journal."""
@@ -111,6 +118,8 @@ class RunEntry:
     changes: Mapping[str, Mapping[str, int]] | None = None
     """Per table, the rows inserted, updated and deleted (dry runs, and runs whose action
     counts them); ``None`` when not counted."""
+    interface: Interface | None = None
+    """What the run came through; ``None`` for runs recorded before flexorm kept it."""
     id: int | None = None
     """The row's id, once stored."""
     background: bool = False
@@ -149,6 +158,7 @@ class RunEntry:
         request_id: str | None = None,
         idempotency_key: str | None = None,
         changes: Mapping[str, Mapping[str, int]] | None = None,
+        interface: Interface | None = "messages",
     ) -> RunEntry:
         """The entry of one ``execute_action``.
 
@@ -165,6 +175,7 @@ class RunEntry:
             request_id: the server's request id, to match logs.
             idempotency_key: the request's idempotency key.
             changes: the row counts the run changed, per table, when counted.
+            interface: what the request came through.
 
         Examples:
             >>> entry = RunEntry.for_request(
@@ -195,6 +206,7 @@ class RunEntry:
             dry_run=request.dry_run,
             changes=changes,
             background=background,
+            interface=interface,
         )
 
     def row(self) -> dict[str, Any]:
@@ -219,6 +231,7 @@ class RunEntry:
             "dry_run": self.dry_run,
             "changes": jsonable(self.changes) if self.changes is not None else None,
             "background": self.background,
+            "interface": self.interface,
         }
 
     @classmethod
@@ -253,6 +266,7 @@ class RunEntry:
             progress_total=row.get("progress_total"),
             progress_message=row.get("progress_message"),
             cancel_requested=bool(row.get("cancel_requested", False)),
+            interface=row.get("interface"),
         )
 
     def as_json(self) -> dict[str, Any]:

@@ -119,6 +119,8 @@ action_runs = sa.Table(
               comment="atomic=False: the ids and results of the committed chunks"),
     sa.Column("job_id", sa.BigInteger(), nullable=True, comment="the queue's job, if any"),
     sa.Column("worker", _Name, nullable=True, comment="the process running it"),
+    sa.Column("interface", sa.String(16), nullable=True,
+              comment="what the run came through: messages, mcp or http"),
     sa.CheckConstraint(_in(RUN_STATUSES), name="status"),
     sa.Index(None, "idempotency_key"),
     sa.Index(None, "started_at"),

@@ -7,7 +7,7 @@ when a migration command runs.
 Examples:
     >>> from flexorm.migrations import current, head, upgrade
     >>> upgrade("sqlite:///app.db")  # doctest: +SKIP
-    (None, '92f1e2af60e0')
+    (None, '0210dda967b4')
     >>> current("sqlite:///app.db") == head()  # doctest: +SKIP
     True
 """

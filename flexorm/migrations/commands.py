@@ -61,7 +61,7 @@ def script_directory() -> ScriptDirectory:
     return ScriptDirectory.from_config(_config())
 
 
-HEAD = "c3e8f2a1d6b7"
+HEAD = "0210dda967b4"
 """The newest revision shipped (what :func:`head` answers, known without loading Alembic;
 a test keeps the two equal)."""
 
@@ -122,7 +122,7 @@ def current(url: str | URL) -> str | None:
 
     Examples:
         >>> current("sqlite:///app.db")  # doctest: +SKIP
-        '92f1e2af60e0'
+        '0210dda967b4'
     """
     parsed = sync_url(url)
     require_sqlite_file(parsed)
@@ -147,7 +147,7 @@ def upgrade(url: str | URL, revision: str = "head") -> tuple[str | None, str | N
 
     Examples:
         >>> upgrade("postgresql://app@db/shop")  # doctest: +SKIP
-        (None, '92f1e2af60e0')
+        (None, '0210dda967b4')
     """
     from alembic import command
 

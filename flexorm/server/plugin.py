@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPlugin
 
+from flexorm.calls.names import ACTIONS_PATH
+from flexorm.mcp.endpoint import MCP_PATH, McpEndpoint
+from flexorm.operations.routes import OPENAPI_PATH, SCHEMA_PATH, operations_router
 from flexorm.runtime import RuntimeHost
 from flexorm.server.cors import cors_hook
 from flexorm.server.errors import http_exception_handlers
@@ -92,6 +95,15 @@ def configure_app(
     app_config.route_handlers.append(flexorm_router(all_handlers, max_body_size=max_body_size,
                                                     raw=raw))
     app_config.lifespan.append(flexorm_lifespan(host))
+    mcp = McpEndpoint()
+    schema_paths = (OPENAPI_PATH, SCHEMA_PATH) if standalone else (OPENAPI_PATH,)
+    if standalone:
+        # flexorm's document lists every action (behind the credentials unless published);
+        # Litestar's own would describe the messages endpoint only, to anyone
+        app_config.openapi_config = None
+    app_config.route_handlers.append(operations_router(
+        max_body_size=max_body_size, mcp=mcp, schema_paths=schema_paths))
+    app_config.lifespan.append(mcp.lifespan)
 
     def allow_origin(scope: Scope) -> str:
         # the settings the runtime started with (a command may have overridden the host's)
@@ -99,7 +111,8 @@ def configure_app(
         settings = state.runtime.settings if state is not None else host.settings
         return settings.cors_allow_origin
 
-    paths = None if standalone else (MESSAGES_PATH, MODEL_DESCRIPTIONS_PATH, HEALTH_PATH)
+    paths = None if standalone else (MESSAGES_PATH, MODEL_DESCRIPTIONS_PATH, HEALTH_PATH,
+                                     ACTIONS_PATH, OPENAPI_PATH, MCP_PATH)
     app_config.before_send.append(cors_hook(allow_origin, paths))
     if standalone:
         for exc_type, handler in http_exception_handlers().items():

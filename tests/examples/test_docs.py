@@ -6,7 +6,8 @@ Each page runs top to bottom in a temporary folder holding the demo shop's datab
 - a block with ``file=NAME`` after its language is written to that file (``--app NAME:flex``
   in a console block then imports it);
 - any other ```` ```python ```` block is executed (the page's blocks share one namespace, like a
-  tutorial read in order);
+  tutorial read in order); a ```` ```python served ```` block runs while a real uvicorn server
+  serves the app the page built last, its base URL in ``FLEXORM_URL`` (a client's snippet);
 - a ```` ```http ```` request block (``METHOD /path``, headers, a blank line, a body) is sent to
   the app the page built last (``app``, else ``flex.app``), with its lifespan running; the block
   after it shows the answer: ```` ```json ```` for a 200 and its body, or ```` ```http ```` for
@@ -39,6 +40,7 @@ import pytest
 from litestar.testing import TestClient
 
 from flexorm._demo.schema import create_database
+from tests._served import served
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -52,6 +54,8 @@ class Block:
     line: int
     file: str | None = None
     """``file=NAME`` after the language: the block is that file's content."""
+    served: bool = False
+    """``served`` after the language: the page's app is served over HTTP meanwhile."""
 
 
 def blocks(page: Path) -> list[Block]:
@@ -60,7 +64,8 @@ def blocks(page: Path) -> list[Block]:
     for m in FENCE.finditer(source):
         named = re.search(r"file=(\S+)", m.group(2))
         found.append(Block(m.group(1), m.group(3), source.count("\n", 0, m.start()) + 1,
-                           named.group(1) if named else None))
+                           named.group(1) if named else None,
+                           served="served" in m.group(2).split()))
     return found
 
 
@@ -135,6 +140,9 @@ class PageRunner:
             for index, block in enumerate(found):
                 if block.file is not None:
                     (self.folder / block.file).write_text(block.text)
+                elif block.lang == "python" and block.served:
+                    self.stop_client()
+                    self.run_served(block)
                 elif block.lang == "python":
                     self.stop_client()
                     exec(compile(block.text, self.where(block), "exec"), self.namespace)
@@ -146,6 +154,14 @@ class PageRunner:
                     self.check_http(block, answer)
                 elif block.lang == "console":
                     self.check_console(block)
+
+    def run_served(self, block: Block) -> None:
+        with served(self.app()) as base:
+            os.environ["FLEXORM_URL"] = base
+            try:
+                exec(compile(block.text, self.where(block), "exec"), self.namespace)
+            finally:
+                del os.environ["FLEXORM_URL"]
 
     def check_http(self, request: Block, answer: Block) -> None:
         head, _, body = request.text.partition("\n\n")

@@ -31,12 +31,29 @@ from tests.integration.server_app import AUTH, build_flex, create_schema, server
 def test_openapi_schema_builds(sqlite_url):
     create_schema(sqlite_url)
     with TestClient(build_flex(sqlite_url).app) as client:
-        response = client.get("/schema/openapi.json")
+        assert client.get("/schema/openapi.json").status_code == 403  # it lists every action
+        response = client.get("/schema/openapi.json", headers=AUTH)
         assert response.status_code == 200
         paths = response.json()["paths"]
-    assert "post" in paths["/api/messages"]
-    assert "get" in paths["/api/model_descriptions"]
+    assert "post" in paths["/api/messages/"]
+    assert "get" in paths["/api/model_descriptions/"]
     assert "get" in paths["/health"]
+    assert "post" in paths["/api/actions/orders/ship"]
+
+
+def test_in_a_users_app_the_document_is_flexorms_own_path(sqlite_url):
+    create_schema(sqlite_url)
+
+    @get("/mine", sync_to_thread=False)
+    def mine() -> dict[str, str]:
+        return {"mine": "yes"}
+
+    app = Litestar(route_handlers=[mine], plugins=[build_flex(sqlite_url)])
+    with TestClient(app) as client:
+        assert "/api/actions/orders/ship" in client.get("/api/openapi.json",
+                                                        headers=AUTH).json()["paths"]
+        # the app's own document is the app's business
+        assert "/mine" in client.get("/schema/openapi.json").json()["paths"]
 
 
 def test_health_before_startup_is_503(sqlite_url):

@@ -8,9 +8,10 @@ floor       modules
 ==========  =====================================================================
 facade      ``flexorm`` (the package's public names), ``flexorm.flex``
 commands    ``flexorm.cli``
-server      ``flexorm.server``
+server      ``flexorm.server``, ``flexorm.mcp``, ``flexorm.operations`` (the HTTP side)
 runtime     ``flexorm.runtime``
 background  ``flexorm.background`` (running queued runs: in the server, or on the queue)
+calls       ``flexorm.calls`` (actions as MCP tools and HTTP operations)
 actions     ``flexorm.actions`` (declarations, policies, parameter typing, running)
 services    ``flexorm.journal``, ``flexorm.migrations``, ``flexorm.reflection``,
             ``flexorm.auth``
@@ -33,9 +34,10 @@ ROOT = Path(flexorm.__file__).parent
 FLOORS: list[tuple[str, ...]] = [
     ("flexorm", "flexorm.flex"),
     ("flexorm.cli",),
-    ("flexorm.server",),
+    ("flexorm.server", "flexorm.mcp", "flexorm.operations"),
     ("flexorm.runtime",),
     ("flexorm.background",),
+    ("flexorm.calls",),
     ("flexorm.actions",),
     ("flexorm.journal", "flexorm.migrations", "flexorm.reflection", "flexorm.auth"),
     ("flexorm.protocol", "flexorm.exceptions", "flexorm.settings", "flexorm.database",

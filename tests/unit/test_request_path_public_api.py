@@ -16,7 +16,8 @@ import flexorm
 
 ROOT = Path(flexorm.__file__).parent
 
-REQUEST_PATH = ("server", "actions", "protocol", "auth", "journal", "runtime.py", "database.py",
+REQUEST_PATH = ("server", "mcp", "operations", "calls", "actions", "protocol", "auth", "journal",
+                "runtime.py", "database.py",
                 "settings.py", "exceptions.py", "flex.py")
 FRAMEWORKS = ("litestar", "sqlalchemy")
 

@@ -1,0 +1,219 @@
+"""Flat JSON Schema for an action's input, from the parameter specs that give Jet its fields.
+
+The input of a tool (and the body of an HTTP operation) is one object: the action's parameters,
+plus its selection when it runs on records (``id``, or ``ids`` with ``inverse``). The schema
+is kept flat, because several MCP clients drop tools whose input uses more: no ``$ref``, one
+``type`` per property (a parameter that takes any JSON value has none), enums inline, and the
+``date``, ``date-time``, ``time``, ``uuid`` and ``decimal`` formats. Decimals are strings, so
+that no digit is lost on the way.
+
+The schema describes; it does not validate. Every value is validated by the action's own
+validator, which answers in Jet Admin's per-field messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, get_args, get_origin
+
+from pydantic import TypeAdapter
+
+from flexorm.actions.binding import BoundAction
+from flexorm.actions.params.fields import param_field
+from flexorm.actions.params.signature import MISSING
+from flexorm.actions.params.spec import ParamSpec
+from flexorm.protocol.encoding import encode
+from flexorm.reflection.records import CollectionInfo
+
+__all__ = ["ERROR_SCHEMA", "OUTPUT_SCHEMA", "Selection", "input_schema", "selection"]
+
+_STRING = {"type": "string"}
+_FIELD_TYPES: Mapping[str, Mapping[str, str]] = {
+    "CharField": _STRING,
+    "TextField": _STRING,
+    "BinaryField": _STRING,
+    "IntegerField": {"type": "integer"},
+    "BigIntegerField": {"type": "integer"},
+    "SmallIntegerField": {"type": "integer"},
+    "FloatField": {"type": "number"},
+    "DoublePrecisionField": {"type": "number"},
+    "DecimalField": {"type": "string", "format": "decimal"},
+    "NumberField": {"type": "string", "format": "decimal"},
+    "BooleanField": {"type": "boolean"},
+    "DateField": {"type": "string", "format": "date"},
+    "DateTimeField": {"type": "string", "format": "date-time"},
+    "TimestampField": {"type": "string", "format": "date-time"},
+    "TimeField": {"type": "string", "format": "time"},
+    "UUIDField": {"type": "string", "format": "uuid"},
+}
+"""Jet field type to JSON Schema; ``SelectField``, ``ForeignKey`` and ``JSONField`` are
+described from the parameter itself."""
+
+_COPIED: Mapping[str, str] = {
+    "maxLength": "maxLength", "max_length": "maxLength",
+    "minLength": "minLength", "min_length": "minLength",
+    "minimum": "minimum", "ge": "minimum", "maximum": "maximum", "le": "maximum",
+    "exclusiveMinimum": "exclusiveMinimum", "gt": "exclusiveMinimum",
+    "exclusiveMaximum": "exclusiveMaximum", "lt": "exclusiveMaximum",
+    "multipleOf": "multipleOf", "multiple_of": "multipleOf",
+}
+"""Constraints taken over from the parameter's pydantic annotation (pydantic names some of
+them by their ``Field`` argument when a validator comes first)."""
+
+_INT64 = (-(2**63), 2**63 - 1)
+"""The range every integer parameter has anyway: not worth showing."""
+
+OUTPUT_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {"result": {"description": "What the action returned (true for nothing)."}},
+    "required": ["result"],
+}
+"""A successful call's structured answer: ``{"result": value}``, as ``execute_action``."""
+
+ERROR_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "description": "Messages per parameter (non_field_errors: about the request as a whole).",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+"""A refused call's per-field messages: ``{"amount": ["Enter a number."]}``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The input keys naming the records a ``for_instance`` action runs on.
+
+    ``id``, ``ids`` and ``inverse`` unless a parameter already has that name; then the key
+    gets a ``record_`` prefix (``record_ids``...).
+    """
+
+    id: str
+    ids: str
+    inverse: str
+    bulk: bool
+
+
+def _free(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name = f"record_{name}"
+    return name
+
+
+def selection(bound: BoundAction) -> Selection | None:
+    """The selection keys of an action that runs on records; ``None`` for any other."""
+    if not bound.declaration.for_instance:
+        return None
+    taken = {spec.name for spec in bound.params}
+    return Selection(id=_free("id", taken), ids=_free("ids", taken),
+                     inverse=_free("inverse", taken), bulk=bound.declaration.bulk)
+
+
+def _id_schema(collection: CollectionInfo, column: str | None = None) -> dict[str, Any]:
+    info = collection.columns[column or collection.primary_key_field]
+    python_type = param_field(info).python_type
+    if python_type is int:
+        return {"type": "integer"}
+    if python_type in (float, Decimal):
+        return {"type": "number"}
+    return {"type": "string"}
+
+
+def _json_type(annotation: Any) -> dict[str, Any]:
+    """``object`` or ``array`` for a ``dict`` or ``list`` parameter; no type for any JSON."""
+    core = get_args(annotation)[0] if get_args(annotation) else annotation
+    origin = get_origin(core) or core
+    if origin is dict:
+        return {"type": "object"}
+    if origin in (list, tuple):
+        return {"type": "array"}
+    return {}
+
+
+def _choice_schema(spec: ParamSpec) -> dict[str, Any]:
+    values = [choice.wire_value for choice in spec.choices]
+    if all(isinstance(v, bool) for v in values):
+        kind = "boolean"
+    elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        kind = "integer"
+    elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        kind = "number"
+    else:
+        kind, values = "string", [str(v) for v in values]
+    return {"type": kind, "enum": values}
+
+
+def _constraints(annotation: Any, kind: str) -> dict[str, Any]:
+    """Length and range limits the annotation carries (a column's ``VARCHAR(40)``, an integer
+    column's width, ``Field(ge=0)``), when pydantic can describe it as that same type."""
+    try:
+        described = TypeAdapter(annotation).json_schema(mode="validation")
+    except Exception:  # an annotation pydantic cannot describe: no limits shown
+        return {}
+    if described.get("type") != kind:
+        return {}
+    found = {_COPIED[key]: value for key, value in described.items() if key in _COPIED}
+    if (found.get("minimum"), found.get("maximum")) == _INT64:
+        del found["minimum"], found["maximum"]
+    return found
+
+
+def _default(spec: ParamSpec) -> dict[str, Any]:
+    if spec.default is MISSING or spec.default is None:
+        return {}
+    try:
+        return {"default": encode(spec.default)}
+    except TypeError:
+        return {}
+
+
+def param_schema(spec: ParamSpec) -> dict[str, Any]:
+    """One parameter as a flat JSON Schema property."""
+    if spec.choices:
+        schema = _choice_schema(spec)
+    elif spec.related is not None:
+        schema = _id_schema(spec.related, spec.related_field)
+        schema["description"] = (f"The id of a {spec.related.name} record (find one with the "
+                                 "get_field_options tool).")
+    elif spec.field == "JSONField":
+        schema = _json_type(spec.annotation)
+    else:
+        schema = dict(_FIELD_TYPES.get(spec.field, _STRING))
+        if "format" not in schema:
+            schema.update(_constraints(spec.annotation, schema["type"]))
+    if spec.label:
+        schema["title"] = spec.label
+    if spec.description:
+        schema["description"] = spec.description
+    schema.update(_default(spec))
+    return schema
+
+
+def input_schema(bound: BoundAction) -> dict[str, Any]:
+    """The action's input: its parameters and, for a record action, its selection."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    keys = selection(bound)
+    if keys is not None:
+        assert bound.collection is not None
+        name = bound.collection.name
+        one = _id_schema(bound.collection)
+        if not keys.bulk:
+            properties[keys.id] = {**one, "description": f"The id of the {name} record to run on."}
+        properties[keys.ids] = {
+            "type": "array", "items": one,
+            "description": f"The ids of the {name} records to run on.",
+        }
+        properties[keys.inverse] = {
+            "type": "boolean", "default": False,
+            "description": f"Run on every {name} record except those in {keys.ids}.",
+        }
+    for spec in bound.params:
+        properties[spec.name] = param_schema(spec)
+        if spec.required:
+            required.append(spec.name)
+    schema: dict[str, Any] = {"type": "object", "properties": properties,
+                              "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema

@@ -1,0 +1,90 @@
+"""``/mcp``: flexorm's MCP server over Streamable HTTP, mounted on the flexorm app.
+
+The endpoint authenticates every request as ``/api/messages/`` does (``Authorization: Bearer``
+shared keys, Jet Admin's ``JWT``...; 403 in the protocol's shape otherwise), puts the caller and
+the runtime serving it on the request, and hands it to the SDK's session manager. The manager
+runs stateless, answering JSON: every request stands alone, so any worker of a multi-process
+server can answer it and no session outlives a request.
+
+The SDK is imported on the first request that reaches ``/mcp``, not at startup: a server whose
+clients never use MCP never loads it. ``FLEXORM_MCP=0`` turns the endpoint off (404).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException, ServiceUnavailableException
+from litestar.types import Receive, Scope, Send
+
+from flexorm.mcp.scope import SCOPE_KEY, CallScope
+from flexorm.server.guards import authenticate_request
+
+if TYPE_CHECKING:
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+__all__ = ["MCP_PATH", "McpEndpoint"]
+
+MCP_PATH = "/mcp"
+
+
+class McpEndpoint:
+    """The ASGI side of ``/mcp``: authentication, then the SDK's session manager."""
+
+    def __init__(self) -> None:
+        self._tasks: TaskGroup | None = None
+        self._manager: StreamableHTTPSessionManager | None = None
+        self._starting = anyio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Any) -> AsyncIterator[None]:
+        """Holds the task group the session manager runs in, once a request started it."""
+        async with anyio.create_task_group() as tasks:
+            self._tasks = tasks
+            try:
+                yield
+            finally:
+                self._tasks = None
+                self._manager = None  # a manager runs once: the next start builds a new one
+                tasks.cancel_scope.cancel()
+
+    async def _run(self, manager: StreamableHTTPSessionManager, *,
+                   task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        async with manager.run():
+            task_status.started()
+            await anyio.sleep_forever()
+
+    async def manager(self) -> StreamableHTTPSessionManager:
+        """The running session manager; built (and the SDK imported) on first use."""
+        if self._manager is not None:
+            return self._manager
+        async with self._starting:
+            if self._manager is None:
+                if self._tasks is None:
+                    raise ServiceUnavailableException("flexorm is not running")
+                from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+                from flexorm.mcp.server import build_server
+
+                manager = StreamableHTTPSessionManager(app=build_server(), json_response=True,
+                                                       stateless=True)
+                await self._tasks.start(self._run, manager)
+                self._manager = manager
+        return self._manager
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive, send)
+        state, caller = await authenticate_request(connection,
+                                                   connection.headers.get("authorization"))
+        if not state.runtime.settings.mcp:
+            raise NotFoundException("the MCP server is off (FLEXORM_MCP=0)")
+        runtime = state.runtime
+        scope[SCOPE_KEY] = CallScope(service=runtime.actions,  # type: ignore[literal-required]
+                                     schema=runtime.schema, caller=caller)
+        manager = await self.manager()
+        await manager.handle_request(scope, receive, send)  # type: ignore[arg-type]

@@ -1,0 +1,242 @@
+"""The MCP server: one tool per action, the collections as resources, and a field search.
+
+Built on the official SDK's low-level ``Server`` (this module imports the SDK; nothing imports
+this module until the first request reaches ``/mcp``). Every handler reads who is calling and
+which runtime serves them from the HTTP request the endpoint authenticated
+(:class:`~flexorm.mcp.scope.CallScope`), so the tool list is filtered by the caller's
+policies, every call is guarded by them, and a request keeps the runtime it started with.
+
+- ``tools/list``: the actions the caller may run (as ``get_action_list`` filters them), each
+  with its flat input schema, ``{"result": ...}`` output schema and hints, plus
+  ``get_field_options``;
+- ``tools/call``: the action, through :func:`flexorm.calls.call`. The answer is structured
+  content ``{"result": value}``; a refused or invalid call is a tool error whose structured
+  content holds the per-field messages Jet Admin gets (``{"amount": ["Enter a number."]}``);
+- ``resources/list`` and ``resources/read``: each collection's model description, as
+  ``/api/model_descriptions/`` shows it, at ``flexorm://collections/<name>``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+from urllib.parse import quote, unquote
+
+from mcp import types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
+from mcp.shared.exceptions import MCPError
+from sqlalchemy.exc import IntegrityError
+
+from flexorm.calls.catalog import FIELD_OPTIONS_TOOL, CallableAction, catalog
+from flexorm.calls.invoke import call
+from flexorm.calls.schema import OUTPUT_SCHEMA
+from flexorm.exceptions import NON_FIELD_ERRORS, FlexormError, RequestError
+from flexorm.mcp.scope import CallScope, call_scope
+from flexorm.protocol.encoding import encode_json
+from flexorm.protocol.errors import INTERNAL_ERROR, constraint_body, error_body
+from flexorm.protocol.requests import FieldOptionsRequest
+from flexorm.reflection.descriptions import model_description
+
+__all__ = ["RESOURCE_PREFIX", "build_server", "tool_error"]
+
+logger = logging.getLogger("flexorm.mcp")
+
+RESOURCE_PREFIX = "flexorm://collections/"
+
+_FIELD_OPTIONS_INPUT: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {
+        "tool": {"type": "string",
+                 "description": "The tool (action) whose parameter it is."},
+        "field": {"type": "string", "description": "The parameter's name."},
+        "query": {"type": "string", "description": "Text to look for (empty: the first ones)."},
+    },
+    "required": ["tool", "field"],
+    "additionalProperties": False,
+}
+_FIELD_OPTIONS_OUTPUT: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {"options": {"type": "array", "items": {
+        "type": "object",
+        "properties": {"value": {"description": "What to send for the parameter."},
+                       "name": {"type": "string", "description": "What it stands for."}},
+        "required": ["value", "name"],
+    }}},
+    "required": ["options"],
+}
+_FIELD_OPTIONS_DESCRIPTION = (
+    "Search the options of a parameter of another tool: the records a reference (ForeignKey) "
+    "parameter may name, or the values a choice (SelectField) parameter accepts. Answers "
+    "{value, name} pairs; send the value.")
+
+
+def _version() -> str:
+    try:
+        return version("flexorm")
+    except PackageNotFoundError:  # running from a source tree
+        return "0"
+
+
+def tool_error(exc: BaseException) -> dict[str, Any]:
+    """The structured content of a refused or failed call: the body Jet Admin would get."""
+    if isinstance(exc, FlexormError):
+        status, body = error_body(exc)
+        if status >= 500:
+            logger.error("an MCP tool call failed: %s", exc.message, exc_info=exc)
+        return dict(body)
+    if isinstance(exc, IntegrityError):
+        origin = exc.orig if exc.orig is not None else exc
+        lines = str(origin).strip().splitlines()
+        return dict(constraint_body(lines[0] if lines else "a constraint failed"))
+    logger.error("an MCP tool call failed with an unexpected error", exc_info=exc)
+    return dict(INTERNAL_ERROR)
+
+
+def _error_text(body: Mapping[str, Any]) -> str:
+    if "error" in body:
+        return str(body["error"])
+    lines = []
+    for field, messages in body.items():
+        shown = " ".join(str(m) for m in messages) if isinstance(messages, list) else messages
+        lines.append(shown if field == NON_FIELD_ERRORS else f"{field}: {shown}")
+    return "\n".join(lines)
+
+
+def _result(structured: Mapping[str, Any], *, error: bool = False) -> types.CallToolResult:
+    text = _error_text(structured) if error else encode_json(structured).decode()
+    return types.CallToolResult.model_validate({
+        "content": [{"type": "text", "text": text}],
+        "structuredContent": structured,
+        "isError": error,
+    })
+
+
+def _tool(entry: CallableAction) -> types.Tool:
+    return types.Tool.model_validate({
+        "name": entry.tool,
+        "title": entry.title,
+        "description": entry.description,
+        "inputSchema": entry.input_schema,
+        "outputSchema": OUTPUT_SCHEMA,
+        "annotations": entry.hints(),
+    })
+
+
+_OPTIONS_TOOL = {
+    "name": FIELD_OPTIONS_TOOL,
+    "title": "Search a parameter's options",
+    "description": _FIELD_OPTIONS_DESCRIPTION,
+    "inputSchema": _FIELD_OPTIONS_INPUT,
+    "outputSchema": _FIELD_OPTIONS_OUTPUT,
+    "annotations": {"title": "Search a parameter's options", "readOnlyHint": True,
+                    "destructiveHint": False, "idempotentHint": True, "openWorldHint": False},
+}
+
+
+def _scope(ctx: ServerRequestContext[Any, Any]) -> CallScope:
+    found = call_scope(ctx.request)
+    if found is None:  # only flexorm's endpoint serves this server
+        raise MCPError(types.INTERNAL_ERROR, "flexorm's MCP server runs behind its endpoint")
+    return found
+
+
+async def _list_tools(ctx: ServerRequestContext[Any, Any],
+                      params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    scope = _scope(ctx)
+    entries = await catalog(scope.service).visible(scope.caller)
+    tools = [_tool(entry) for entry in entries]
+    tools.append(types.Tool.model_validate(_OPTIONS_TOOL))
+    return types.ListToolsResult(tools=tools)
+
+
+def _text(arguments: Mapping[str, Any], key: str) -> str | None:
+    value = arguments.get(key)
+    if value is not None and not isinstance(value, str):
+        raise RequestError("Must be a string.", field=key)
+    return value
+
+
+async def _field_options(scope: CallScope, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(arguments) - {"tool", "field", "query"}
+    if unknown:
+        raise RequestError("Unknown parameter.", field=sorted(unknown)[0][:100])
+    tool, field = _text(arguments, "tool"), _text(arguments, "field")
+    if not tool or not field:
+        raise RequestError("This field is required.", field="field" if tool else "tool")
+    query = _text(arguments, "query")
+    found = catalog(scope.service)
+    entry = found.by_tool.get(tool)
+    if entry is None:
+        raise RequestError(f"unknown tool {tool[:100]!r}", field="tool")
+    bound = entry.bound
+    request = FieldOptionsRequest(field=field, action=bound.name,
+                                  model=bound.collection.name if bound.collection else None,
+                                  query=query or None)
+    return {"options": await scope.service.field_options(request, caller=scope.caller)}
+
+
+async def _call_tool(ctx: ServerRequestContext[Any, Any],
+                     params: types.CallToolRequestParams) -> types.CallToolResult:
+    scope = _scope(ctx)
+    arguments = params.arguments or {}
+    try:
+        if params.name == FIELD_OPTIONS_TOOL:
+            return _result(await _field_options(scope, arguments))
+        entry = catalog(scope.service).by_tool.get(params.name)
+        if entry is None:
+            raise MCPError(types.INVALID_PARAMS, f"unknown tool {params.name[:100]!r}")
+        # a tool the caller's list leaves out is refused as Jet Admin's execute_action
+        # refuses it: by the action service, which guards every run
+        answer = await call(scope.service, entry, arguments, caller=scope.caller,
+                            interface="mcp", raw_request=ctx.request)
+    except MCPError:
+        raise
+    except Exception as exc:
+        return _result(tool_error(exc), error=True)
+    return _result(answer)
+
+
+async def _list_resources(ctx: ServerRequestContext[Any, Any],
+                          params: types.PaginatedRequestParams | None
+                          ) -> types.ListResourcesResult:
+    scope = _scope(ctx)
+    resources = [
+        {"uri": RESOURCE_PREFIX + quote(collection.name, safe=""), "name": collection.name,
+         "description": f"The fields and relations of the {collection.name} collection, "
+                        "as Jet Admin's model description.",
+         "mimeType": "application/json"}
+        for collection in sorted(scope.schema, key=lambda c: c.name)
+    ]
+    return types.ListResourcesResult.model_validate({"resources": resources})
+
+
+async def _read_resource(ctx: ServerRequestContext[Any, Any],
+                         params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    scope = _scope(ctx)
+    uri = str(params.uri)
+    name = unquote(uri.removeprefix(RESOURCE_PREFIX)) if uri.startswith(RESOURCE_PREFIX) else None
+    collection = scope.schema.collections.get(name) if name is not None else None
+    if collection is None:
+        raise MCPError(types.INVALID_PARAMS, f"unknown resource {uri[:200]!r}")
+    text = json.dumps(model_description(collection, scope.schema.dialect), default=str)
+    return types.ReadResourceResult.model_validate(
+        {"contents": [{"uri": uri, "mimeType": "application/json", "text": text}]})
+
+
+def build_server() -> Server[Any]:
+    """flexorm's MCP server (without a transport: the endpoint serves it)."""
+    return Server(
+        "flexorm",
+        version=_version(),
+        instructions=("Each tool runs one flexorm action on the database, in one transaction. "
+                      "Use get_field_options to find the id a reference parameter needs; the "
+                      "resources describe each collection's fields."),
+        on_list_tools=_list_tools,
+        on_call_tool=_call_tool,
+        on_list_resources=_list_resources,
+        on_read_resource=_read_resource,
+    )

@@ -1,0 +1,333 @@
+"""The MCP server at /mcp, through the SDK's own client over Streamable HTTP against a real
+uvicorn server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+
+from tests._served import served
+from tests.integration._calls_shop import (
+    AUTH,
+    create_tables,
+    jwt_auth,
+    make_flex,
+    runs,
+    statuses,
+)
+
+Session = Callable[[Client], Awaitable[Any]]
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    create_tables(db_url)
+    return db_url
+
+
+@pytest.fixture
+def base(url: str) -> Iterator[str]:
+    with served(make_flex(url).app) as base:
+        yield base
+
+
+def with_client(base: str, session: Session, headers: dict[str, str] | None = None,
+                mode: str = "auto") -> Any:
+    """Run ``session`` with an MCP client connected to the server as ``headers`` say
+    (``mode="legacy"``: the 2025 protocol's handshake, else the SDK's newest protocol)."""
+
+    async def main() -> Any:
+        async with httpx2.AsyncClient(headers=headers if headers is not None else AUTH) as http:
+            transport = streamable_http_client(f"{base}/mcp", http_client=http)
+            async with Client(transport, mode=mode) as client:
+                return await session(client)
+
+    try:
+        return asyncio.run(main())
+    except BaseExceptionGroup as group:  # the client's task groups wrap what went wrong
+        raise first_leaf(group) from None
+
+
+def first_leaf(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
+def tools_of(base: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def listed(client: Client) -> Any:
+        return (await client.list_tools()).tools
+
+    return {tool.name: tool for tool in with_client(base, listed, headers)}
+
+
+def call(base: str, name: str, arguments: dict[str, Any],
+         headers: dict[str, str] | None = None) -> Any:
+    async def called(client: Client) -> Any:
+        return await client.call_tool(name, arguments)
+
+    return with_client(base, called, headers)
+
+
+def jet_error(base: str, action: str, **params: Any) -> tuple[int, Any]:
+    """What Jet Admin gets for the same call through /api/messages/."""
+    response = httpx.post(f"{base}/api/messages/", headers=AUTH, json={
+        "name": "execute_action", "params": {"model": "orders", "name": action, **params}})
+    return response.status_code, response.json()
+
+
+def walk(schema: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(schema, dict):
+        yield schema
+        for value in schema.values():
+            yield from walk(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from walk(value)
+
+
+# -- listing ----------------------------------------------------------------------------------
+
+
+def test_every_action_is_a_tool_named_by_its_collection_and_name(base: str) -> None:
+    tools = tools_of(base)
+    assert sorted(tools) == ["get_field_options", "orders__annotate", "orders__discount",
+                             "orders__reassign", "orders__refresh", "orders__report",
+                             "orders__ship", "refresh"]  # the policy hides forbidden
+    # a collection action and a common action share the name "refresh": two tools
+    assert "common action" in tools["refresh"].description
+    assert "orders collection" in tools["orders__refresh"].description
+
+
+def test_tool_inputs_are_flat_json_schema(base: str) -> None:
+    tools = tools_of(base)
+    for tool in tools.values():
+        schema = tool.input_schema
+        assert schema["type"] == "object"
+        for node in walk(schema):
+            assert not {"$ref", "$defs", "anyOf", "oneOf", "allOf"} & node.keys(), tool.name
+            assert not isinstance(node.get("type"), list), tool.name
+    ship = tools["orders__ship"].input_schema
+    assert ship["properties"]["ids"] == {
+        "type": "array", "items": {"type": "integer"},
+        "description": "The ids of the orders records to run on."}
+    assert "id" not in ship["properties"]  # a bulk action runs on a list
+    assert ship["properties"]["carrier"] == {"type": "string", "enum": ["ups", "dhl"]}
+    assert ship["properties"]["on"] == {"type": "string", "format": "date", "title": "Ship on",
+                                        "description": "The day they leave",
+                                        "default": "2026-01-01"}
+    assert ship["required"] == ["carrier"]
+    assert ship["additionalProperties"] is False
+    discount = tools["orders__discount"].input_schema["properties"]
+    assert discount["id"]["type"] == "integer"
+    assert discount["amount"] == {"type": "string", "format": "decimal"}
+    assert discount["size"] == {"type": "string", "enum": ["s", "m"], "default": "s"}
+    reassign = tools["orders__reassign"].input_schema["properties"]
+    assert reassign["customer"]["type"] == "integer"
+    assert "customers" in reassign["customer"]["description"]
+    annotate = tools["orders__annotate"].input_schema["properties"]
+    assert annotate["note"] == {"type": "string", "maxLength": 40}
+    assert tools["orders__report"].input_schema["properties"]["limit"] == {
+        "type": "integer", "default": 10}
+
+
+def test_tool_annotations_and_descriptions_come_from_the_declaration(base: str) -> None:
+    tools = tools_of(base)
+    ship, report = tools["orders__ship"], tools["orders__report"]
+    assert ship.title == "Ship orders"
+    assert ship.description.startswith("Mark the orders shipped with a carrier.")
+    assert (ship.annotations.read_only_hint, ship.annotations.destructive_hint,
+            ship.annotations.idempotent_hint) == (False, True, False)
+    assert (report.annotations.read_only_hint, report.annotations.destructive_hint,
+            report.annotations.idempotent_hint) == (True, False, True)
+    assert report.annotations.title == "Report"
+    assert ship.output_schema["required"] == ["result"]
+
+
+def test_tool_names_are_stable_across_restarts(url: str) -> None:
+    with served(make_flex(url).app) as first:
+        before = {name: tool.input_schema for name, tool in tools_of(first).items()}
+    with served(make_flex(url).app) as second:
+        after = {name: tool.input_schema for name, tool in tools_of(second).items()}
+    assert before == after
+
+
+# -- calling ----------------------------------------------------------------------------------
+
+
+def test_a_tool_call_runs_the_action_and_answers_structured_content(base: str,
+                                                                      url: str) -> None:
+    result = call(base, "orders__ship", {"ids": [1, 2], "carrier": "dhl"})
+    assert not result.is_error
+    assert result.structured_content == {"result": 2}
+    assert json.loads(result.content[0].text) == {"result": 2}
+    assert statuses(url)[1] == statuses(url)[2] == "shipped"
+    one = call(base, "orders__discount", {"id": 3, "amount": "0.50"})
+    assert one.structured_content == {"result": "29.50"}
+    common = call(base, "refresh", {})
+    collection = call(base, "orders__refresh", {})
+    assert (common.structured_content, collection.structured_content) == (
+        {"result": "everything"}, {"result": "orders"})
+    [*_, last] = runs(url)
+    assert (last.action, last.collection, last.interface, last.status) == (
+        "refresh", "orders", "mcp", "succeeded")
+    assert [run.interface for run in runs(url)] == ["mcp"] * 4
+
+
+def test_a_client_of_the_2025_protocol_lists_and_calls_the_same_tools(base: str,
+                                                                       url: str) -> None:
+    async def session(client: Client) -> Any:
+        tools = (await client.list_tools()).tools
+        called = await client.call_tool("orders__discount", {"id": 2, "amount": "x"})
+        done = await client.call_tool("orders__ship", {"ids": [2], "carrier": "ups"})
+        return client.protocol_version, tools, called, done
+
+    version, tools, called, done = with_client(base, session, mode="legacy")
+    assert version == "2025-11-25"
+    assert {tool.name for tool in tools} == set(tools_of(base))
+    assert (called.is_error, list(called.structured_content)) == (True, ["amount"])
+    assert done.structured_content == {"result": 1}
+    assert statuses(url)[2] == "shipped"
+
+
+def test_an_inverse_selection_and_a_reference_parameter(base: str, url: str) -> None:
+    shipped = call(base, "orders__ship", {"ids": [1], "inverse": True, "carrier": "ups"})
+    assert shipped.structured_content == {"result": 4}
+    assert statuses(url) == {1: "new", 2: "shipped", 3: "shipped", 4: "shipped", 5: "shipped"}
+    moved = call(base, "orders__reassign", {"id": 1, "customer": 2})
+    assert moved.structured_content == {"result": "Grace"}
+
+
+def test_invalid_arguments_are_tool_errors_with_jet_admins_messages(base: str,
+                                                                      url: str) -> None:
+    result = call(base, "orders__discount", {"id": 1, "amount": "abc", "colour": "red"})
+    assert result.is_error
+    status, body = jet_error(base, "discount", id=1, params={"amount": "abc", "colour": "red"})
+    assert status == 400
+    assert result.structured_content == body
+    assert set(body) == {"amount", "colour"}
+    assert "amount: " in result.content[0].text
+    missing = call(base, "orders__ship", {"carrier": "ups"})
+    assert missing.is_error
+    assert missing.structured_content == {"ids": ["action 'ship' runs on records: send their ids"]}
+    unknown_id = call(base, "orders__reassign", {"id": 99, "customer": 7})
+    assert unknown_id.structured_content == {"ids": ["no orders record with id 99"],
+                                             "customer": ["no customers record with id 7"]}
+    refused = call(base, "orders__discount", {"id": 1, "amount": "1000"})
+    assert refused.structured_content == {"non_field_errors": ["order 1 costs less than 1000"]}
+    assert statuses(url)[1] == "new"
+    assert [run.status for run in runs(url) if run.interface == "mcp"] == ["rejected"] * 3 + [
+        "failed"]
+
+
+def test_an_unknown_tool_is_a_protocol_error_and_a_hidden_one_is_refused(base: str,
+                                                                        url: str) -> None:
+    with pytest.raises(MCPError, match="unknown tool"):
+        call(base, "nope", {})
+    refused = call(base, "orders__forbidden", {"id": 1})  # its policy says no
+    assert refused.is_error
+    assert refused.structured_content["error_code"] == "permission_denied"
+    assert statuses(url)[1] == "new"
+
+
+def test_field_options_tool_searches_a_reference_parameter(base: str) -> None:
+    found = call(base, "get_field_options",
+                 {"tool": "orders__reassign", "field": "customer", "query": "gr"})
+    assert found.structured_content == {"options": [{"value": 2, "name": "Grace"}]}
+    choices = call(base, "get_field_options", {"tool": "orders__ship", "field": "carrier"})
+    assert [o["value"] for o in choices.structured_content["options"]] == ["ups", "dhl"]
+    bad = call(base, "get_field_options", {"tool": "orders__ship", "field": "nope"})
+    assert bad.is_error
+    assert bad.structured_content == {"field": ["action 'ship' has no parameter 'nope'"]}
+
+
+def test_collections_are_resources(base: str) -> None:
+    async def read(client: Client) -> Any:
+        listed = await client.list_resources()
+        orders = await client.read_resource("flexorm://collections/orders")
+        return listed, orders
+
+    listed, orders = with_client(base, read)
+    assert {r.name for r in listed.resources} >= {"orders", "customers"}
+    description = json.loads(orders.contents[0].text)
+    assert description["model"] == "orders"
+    assert {f["name"] for f in description["fields"]} == {"id", "status", "total", "note",
+                                                           "customer_id"}
+
+
+# -- who may call what ------------------------------------------------------------------------
+
+
+def test_a_read_only_caller_sees_and_runs_only_read_only_tools(base: str, url: str) -> None:
+    reader = jwt_auth(read_only=True)
+    assert sorted(tools_of(base, reader)) == ["get_field_options", "orders__report"]
+    report = call(base, "orders__report", {}, reader)
+    assert report.structured_content == {"result": {"statuses": {"new": 5}}}
+    refused = call(base, "orders__ship", {"ids": [1], "carrier": "ups"}, reader)
+    assert (refused.is_error, refused.structured_content["error_code"]) == (
+        True, "permission_denied")
+    assert set(statuses(url).values()) == {"new"}
+    writer = jwt_auth()
+    assert "orders__ship" in tools_of(base, writer)
+    [run] = [run for run in runs(url) if run.action == "report"]
+    assert (run.caller_kind, run.caller_user_id, run.interface) == ("jwt", "7", "mcp")
+
+
+def test_without_credentials_mcp_answers_403(base: str) -> None:
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}}
+    headers = {"Accept": "application/json, text/event-stream"}
+    for auth in ({}, {"Authorization": "Bearer wrong"}):
+        response = httpx.post(f"{base}/mcp", json=initialize, headers={**headers, **auth})
+        assert response.status_code == 403
+        assert response.json()["error_code"] == "not_authenticated"
+    with pytest.raises(MCPError, match="error response"):  # the SDK client, refused
+        tools_of(base, {})
+
+
+def test_mcp_can_be_switched_off(url: str) -> None:
+    with served(make_flex(url, mcp=False).app) as base:
+        response = httpx.post(f"{base}/mcp", json={}, headers=AUTH)
+        assert response.status_code == 404
+        assert httpx.post(f"{base}/api/actions/orders/refresh", headers=AUTH).json() == {
+            "result": "orders"}
+
+
+_LAZY = """
+import sys
+from litestar.testing import TestClient
+from tests.integration._calls_shop import AUTH, make_flex
+
+def sdk():
+    return sorted({m.split('.')[0] for m in sys.modules} & {'mcp', 'mcp_types'})
+
+app = make_flex(sys.argv[1]).app
+print(sorted(m for m in ('flexorm.calls.catalog', 'flexorm.operations.document')
+             if m in sys.modules))
+with TestClient(app) as client:
+    client.post('/api/messages/', json={'name': 'get_action_list'}, headers=AUTH)
+    client.post('/api/actions/orders/refresh', headers=AUTH)
+    print(sdk())
+    client.post('/mcp', json={}, headers={**AUTH, 'Accept': 'application/json'})
+    print(sdk())
+"""
+
+
+def test_the_sdk_loads_on_the_first_mcp_request_only(url: str) -> None:
+    done = subprocess.run([sys.executable, "-c", _LAZY, url], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[2])
+    # the app is built without the catalog and the OpenAPI document, and starts without the SDK
+    assert done.stdout.split("\n")[:3] == ["[]", "[]", "['mcp', 'mcp_types']"]

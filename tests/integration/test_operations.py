@@ -1,0 +1,173 @@
+"""Each action as ``POST /api/actions/...`` and the OpenAPI document listing them, against a
+real server; and a bounded schemathesis run over that document."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import httpx2
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests._served import served
+from tests.integration._calls_shop import (
+    AUTH,
+    create_tables,
+    jwt_auth,
+    make_flex,
+    runs,
+    statuses,
+)
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    create_tables(db_url)
+    return db_url
+
+
+@pytest.fixture
+def base(url: str) -> Iterator[str]:
+    with served(make_flex(url).app) as base:
+        yield base
+
+
+def post(base: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+         **options: Any) -> tuple[int, Any]:
+    response = httpx.post(f"{base}{path}", json=body,
+                          headers=headers if headers is not None else AUTH, **options)
+    return response.status_code, response.json()
+
+
+def test_an_operation_runs_its_action_with_the_tools_json(base: str, url: str) -> None:
+    assert post(base, "/api/actions/orders/ship", {"ids": [1, 2], "carrier": "ups"}) == (
+        200, {"result": 2})
+    assert post(base, "/api/actions/orders/discount", {"id": 3, "amount": 0.5}) == (
+        200, {"result": "29.50"})
+    assert post(base, "/api/actions/refresh") == (200, {"result": "everything"})
+    assert post(base, "/api/actions/orders/refresh", {}) == (200, {"result": "orders"})
+    # however the client encodes the path
+    assert post(base, "/api/actions/%6Frders/refresh/", {}) == (200, {"result": "orders"})
+    assert statuses(url)[1] == "shipped"
+    assert [(run.action, run.interface) for run in runs(url)] == [
+        ("ship", "http"), ("discount", "http"), ("refresh", "http"), ("refresh", "http"),
+        ("refresh", "http")]
+
+
+def test_errors_have_the_protocols_shapes(base: str, url: str) -> None:
+    status, body = post(base, "/api/actions/orders/discount", {"id": 1, "amount": "abc"})
+    jet = httpx.post(f"{base}/api/messages/", headers=AUTH, json={
+        "name": "execute_action",
+        "params": {"model": "orders", "name": "discount", "id": 1, "params": {"amount": "abc"}},
+    }).json()
+    assert (status, body) == (400, jet)
+    assert post(base, "/api/actions/orders/ship", {"ids": "x", "carrier": "ups"}) == (
+        400, {"ids": ["must be a list of record ids"]})
+    assert post(base, "/api/actions/orders/ship", [1, 2]) == (
+        400, {"non_field_errors": ["must be a JSON object"]})
+    response = httpx.post(f"{base}/api/actions/orders/ship", content=b"{nope", headers=AUTH)
+    assert (response.status_code, response.json()) == (
+        400, {"non_field_errors": ["must be a JSON object"]})
+    assert post(base, "/api/actions/orders/nope", {})[0] == 404
+    assert post(base, "/api/actions/orders/ship", {}, headers={}) == (
+        403, {"error": "authentication required: send Authorization: Bearer <key> or JWT "
+                       "<token>", "error_code": "not_authenticated"})
+    reader = jwt_auth(read_only=True)
+    status, body = post(base, "/api/actions/orders/ship", {"ids": [1], "carrier": "ups"},
+                        headers=reader)
+    assert (status, body["error_code"]) == (403, "permission_denied")
+    assert post(base, "/api/actions/orders/report", {}, headers=reader) == (
+        200, {"result": {"statuses": {"new": 5}}})
+    assert set(statuses(url).values()) == {"new"}
+
+
+def test_an_idempotency_key_runs_an_operation_once(base: str, url: str) -> None:
+    key = {**AUTH, "Idempotency-Key": "op-1"}
+    first = post(base, "/api/actions/orders/ship", {"ids": [1], "carrier": "ups"}, headers=key)
+    again = post(base, "/api/actions/orders/ship", {"ids": [1], "carrier": "ups"}, headers=key)
+    assert first == again == (200, {"result": 1})
+    assert len(runs(url)) == 1
+
+
+def test_the_openapi_document_lists_every_action_behind_the_credentials(base: str) -> None:
+    assert httpx.get(f"{base}/api/openapi.json").status_code == 403
+    assert httpx.get(f"{base}/schema/openapi.json").status_code == 403
+    document = httpx.get(f"{base}/schema/openapi.json", headers=AUTH).json()
+    assert document == httpx.get(f"{base}/api/openapi.json", headers=AUTH).json()
+    assert document["openapi"] == "3.1.0"
+    paths = document["paths"]
+    assert {path for path in paths if path.startswith("/api/actions/")} == {
+        "/api/actions/orders/ship", "/api/actions/orders/discount",
+        "/api/actions/orders/reassign", "/api/actions/orders/report",
+        "/api/actions/orders/refresh", "/api/actions/refresh",
+        "/api/actions/orders/forbidden", "/api/actions/orders/annotate"}
+    assert {"/api/messages/", "/api/model_descriptions/", "/health"} <= set(paths)
+    ship = paths["/api/actions/orders/ship"]["post"]
+    assert ship["operationId"] == "orders__ship"
+    assert set(ship["responses"]) == {"200", "400", "403", "409", "413", "503"}
+    assert ship["responses"]["200"]["content"]["application/json"]["schema"]["required"] == [
+        "result"]
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer", "description": "A shared key: Authorization: "
+                                                           "Bearer <key> (FLEXORM_TOKEN)."}
+    assert document["security"] == [{"bearer": []}, {"jet": []}]
+
+    async def tool_inputs() -> dict[str, Any]:
+        async with httpx2.AsyncClient(headers=AUTH) as http, Client(
+                streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+            return {t.name: t.input_schema for t in (await client.list_tools()).tools}
+
+    # the same JSON as the MCP tool takes
+    inputs = asyncio.run(tool_inputs())
+    body = ship["requestBody"]["content"]["application/json"]["schema"]
+    assert body == inputs["orders__ship"]
+
+
+def test_the_document_can_be_published(url: str) -> None:
+    with served(make_flex(url, publish_schema=True).app) as base:
+        response = httpx.get(f"{base}/schema/openapi.json")
+        assert response.status_code == 200
+        assert "/api/actions/orders/ship" in response.json()["paths"]
+        assert post(base, "/api/actions/orders/ship", {}, headers={})[0] == 403
+
+
+FUZZ_EXAMPLES = 12
+"""Examples per operation and generation mode: a bounded run (about a minute on SQLite)."""
+
+
+def test_schemathesis_finds_no_server_error_and_no_answer_off_its_schema(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fuzz.db'}"
+    create_tables(url)
+    with served(make_flex(url).app) as base:
+        schema = schemathesis.openapi.from_url(f"{base}/api/openapi.json", headers=AUTH,
+                                               timeout=30)
+        operations = [result.ok() for result in schema.get_all_operations()]
+        assert len(operations) == 11
+        for operation in operations:
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+                @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
+                          derandomize=True, suppress_health_check=list(HealthCheck))
+                @given(case=operation.as_strategy(generation_mode=mode))
+                def exchange(case: Any) -> None:
+                    response = case.call(base_url=base, headers=AUTH, timeout=30)
+                    case.validate_response(
+                        response, checks=[not_a_server_error, response_schema_conformance])
+
+                try:
+                    exchange()
+                except Unsatisfiable:  # nothing to send wrong (GET /health)
+                    assert mode is GenerationMode.NEGATIVE
+                    assert operation.method.upper() == "GET"
