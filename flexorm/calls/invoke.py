@@ -17,7 +17,7 @@ from typing import Any
 from flexorm.actions.service import ActionService
 from flexorm.auth.caller import Caller
 from flexorm.calls.catalog import CallableAction
-from flexorm.calls.schema import Selection
+from flexorm.calls.schema import DRY_RUN, PREVIEW_TOKEN, Selection
 from flexorm.exceptions import RequestError
 from flexorm.journal.entry import Interface
 from flexorm.protocol.execute import parse_execute
@@ -55,6 +55,10 @@ def execute_request(entry: CallableAction, arguments: Mapping[str, Any] | None) 
             message["ids"] = ids
         if inverse is not None:
             message["inverseIds"] = inverse
+    taken = {spec.name for spec in bound.params}
+    for key in (DRY_RUN, PREVIEW_TOKEN):
+        if key not in taken and key in params:
+            message[key] = params.pop(key)
     try:
         request = parse_execute(message)  # the selection, read as Jet Admin's is
     except RequestError as exc:

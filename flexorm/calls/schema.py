@@ -27,7 +27,15 @@ from flexorm.actions.params.spec import ParamSpec
 from flexorm.protocol.encoding import encode
 from flexorm.reflection.records import CollectionInfo
 
-__all__ = ["ERROR_SCHEMA", "OUTPUT_SCHEMA", "Selection", "input_schema", "selection"]
+__all__ = [
+    "DRY_RUN",
+    "ERROR_SCHEMA",
+    "OUTPUT_SCHEMA",
+    "PREVIEW_TOKEN",
+    "Selection",
+    "input_schema",
+    "selection",
+]
 
 _STRING = {"type": "string"}
 _FIELD_TYPES: Mapping[str, Mapping[str, str]] = {
@@ -65,9 +73,18 @@ them by their ``Field`` argument when a validator comes first)."""
 _INT64 = (-(2**63), 2**63 - 1)
 """The range every integer parameter has anyway: not worth showing."""
 
+DRY_RUN = "dry_run"
+PREVIEW_TOKEN = "preview_token"  # noqa: S105 - the name of an input, not a secret
+"""Inputs beside the parameters (left out when a parameter has the name)."""
+
 OUTPUT_SCHEMA: Mapping[str, Any] = {
     "type": "object",
-    "properties": {"result": {"description": "What the action returned (true for nothing)."}},
+    "properties": {
+        "result": {"description": "What the action returned (true for nothing)."},
+        "dry_run": {"type": "boolean", "description": "Present and true: nothing was saved."},
+        "changes": {"type": "object", "description": "A dry run's changes, per table."},
+        "preview_token": {"type": "string", "description": "Binds a real run to this dry run."},
+    },
     "required": ["result"],
 }
 """A successful call's structured answer: ``{"result": value}``, as ``execute_action``."""
@@ -212,6 +229,19 @@ def input_schema(bound: BoundAction) -> dict[str, Any]:
         properties[spec.name] = param_schema(spec)
         if spec.required:
             required.append(spec.name)
+    taken = {spec.name for spec in bound.params}
+    if DRY_RUN not in taken:
+        properties[DRY_RUN] = {
+            "type": "boolean", "default": False,
+            "description": "Run the action, answer what it would change (rows per table, "
+                           "before and after) and a preview_token, then roll everything back.",
+        }
+    if PREVIEW_TOKEN not in taken:
+        properties[PREVIEW_TOKEN] = {
+            "type": "string",
+            "description": "A dry run's preview_token: the real run commits only if it changes "
+                           "the same rows as that dry run (else 409).",
+        }
     schema: dict[str, Any] = {"type": "object", "properties": properties,
                               "additionalProperties": False}
     if required:

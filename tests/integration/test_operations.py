@@ -171,3 +171,19 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_its_schema(
                 except Unsatisfiable:  # nothing to send wrong (GET /health)
                     assert mode is GenerationMode.NEGATIVE
                     assert operation.method.upper() == "GET"
+
+
+def test_an_operation_previews_with_dry_run_and_commits_with_its_token(
+    base: str, url: str
+) -> None:
+    before = statuses(url)
+    status, preview = post(base, "/api/actions/orders/ship",
+                           {"ids": [1, 2], "carrier": "ups", "dry_run": True})
+    assert status == 200, preview
+    assert (preview["result"], preview["dry_run"]) == (2, True)
+    assert preview["changes"]["orders"]["updated"] == 2
+    assert statuses(url) == before  # nothing saved
+    assert post(base, "/api/actions/orders/ship", {
+        "ids": [1, 2], "carrier": "ups", "preview_token": preview["preview_token"]}) == (
+        200, {"result": 2})
+    assert statuses(url)[1] == "shipped"

@@ -124,11 +124,37 @@ def test_a_common_action_keeps_ids_as_an_unknown_parameter():
     def hello(name: str = "") -> None: ...
 
     bound = bound_of(hello)
-    assert input_schema(bound) == {"type": "object",
-                                   "properties": {"name": {"type": "string", "default": ""}},
-                                   "additionalProperties": False}
+    schema = input_schema(bound)
+    assert schema["additionalProperties"] is False
+    assert set(schema["properties"]) == {"name", "dry_run", "preview_token"}
+    assert schema["properties"]["name"] == {"type": "string", "default": ""}
     entry = CallableAction(bound=bound, tool="hello", path="/api/actions/hello", title="Hello",
                            description="", input_schema={}, selection=None)
     assert execute_request(entry, {"ids": [1]}).params == {"ids": [1]}  # validation refuses it
     with pytest.raises(RequestError):
         execute_request(entry, [1])  # type: ignore[arg-type]
+
+
+def test_dry_run_and_preview_token_travel_as_the_protocol_keys():
+    def ship(carrier: str) -> None: ...
+
+    bound = bound_of(ship)
+    props = input_schema(bound)["properties"]
+    assert props["dry_run"]["type"] == "boolean"
+    assert props["preview_token"]["type"] == "string"
+    entry = CallableAction(bound=bound, tool="ship", path="/api/actions/ship", title="Ship",
+                           description="", input_schema={}, selection=None)
+    request = execute_request(entry, {"carrier": "DHL", "dry_run": True})
+    assert (request.dry_run, request.params) == (True, {"carrier": "DHL"})
+    request = execute_request(entry, {"carrier": "DHL", "preview_token": "abc"})
+    assert (request.preview_token, request.params) == ("abc", {"carrier": "DHL"})
+
+
+def test_a_parameter_named_dry_run_stays_a_parameter():
+    def odd(dry_run: bool = False) -> None: ...
+
+    bound = bound_of(odd)
+    entry = CallableAction(bound=bound, tool="odd", path="/api/actions/odd", title="Odd",
+                           description="", input_schema={}, selection=None)
+    request = execute_request(entry, {"dry_run": True})
+    assert (request.dry_run, request.params) == (False, {"dry_run": True})
