@@ -17,13 +17,43 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 
-__all__ = ["CatalogReader", "ColumnFacts", "ForeignKeyFacts", "Relations", "TableFacts", "Tick"]
+__all__ = [
+    "CatalogReader",
+    "ColumnFacts",
+    "ForeignKeyFacts",
+    "Relations",
+    "TableFacts",
+    "Tick",
+    "Ticker",
+]
 
 Relations = dict[str, tuple[bool, str | None]]
 """Relation name -> (is a view, table comment when the listing has it)."""
 
 Tick = Callable[[int], None]
 """Called with the number of tables whose columns were just read."""
+
+
+class Ticker:
+    """Progress while a reader walks a catalog table by table: ``tick`` hears of every hundred
+    tables done, and of the rest at :meth:`finish` (nothing without a ``tick``)."""
+
+    EVERY = 100
+
+    def __init__(self, tick: Tick | None, total: int) -> None:
+        self._tick = tick
+        self._total = total
+        self._done = self._told = 0
+
+    def table_done(self) -> None:
+        self._done += 1
+        if self._tick is not None and self._done - self._told >= self.EVERY:
+            self._tick(self._done - self._told)
+            self._told = self._done
+
+    def finish(self) -> None:
+        if self._tick is not None:
+            self._tick(self._total - self._told)
 
 
 class ColumnFacts(NamedTuple):

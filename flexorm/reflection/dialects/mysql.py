@@ -34,6 +34,7 @@ from flexorm.reflection.dialects.base import (
     Relations,
     TableFacts,
     Tick,
+    Ticker,
 )
 from flexorm.reflection.dialects.generic import InspectorReader
 from flexorm.reflection.typemap import Spatial
@@ -91,7 +92,6 @@ _MYSQL_CHECKS = (
     "AND t.CONSTRAINT_TYPE = 'CHECK'"
 )
 
-_TICK_EVERY = 100
 
 # SQLAlchemy's reading of a column type in SHOW CREATE TABLE
 _COLUMN_TYPE = re.compile(
@@ -276,7 +276,7 @@ class MySQLReader:
         mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
         current: TableFacts | None = None
         current_name = table_collation = None
-        done = ticked = 0
+        ticker = Ticker(tick, len(by_name))
         for (table_name, name, column_type, nullable, default, extra, charset, collation,
              comment) in rows:
             if table_name != current_name:
@@ -284,10 +284,7 @@ class MySQLReader:
                 current = by_name.get(table_name)
                 table_collation = collations.get(table_name)
                 if current is not None:
-                    done += 1
-                    if tick is not None and done - ticked >= _TICK_EVERY:
-                        tick(done - ticked)
-                        ticked = done
+                    ticker.table_done()
             if current is None:
                 continue
             extra = extra or ""
@@ -310,5 +307,4 @@ class MySQLReader:
             more = f" and {len(spatial) - 3} more" if len(spatial) > 3 else ""
             logger.info("spatial columns are shown as CharField: %s%s",
                         ", ".join(spatial[:3]), more)
-        if tick is not None:
-            tick(len(by_name) - ticked)
+        ticker.finish()

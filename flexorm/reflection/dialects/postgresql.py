@@ -33,6 +33,7 @@ from flexorm.reflection.dialects.base import (
     Relations,
     TableFacts,
     Tick,
+    Ticker,
 )
 from flexorm.reflection.dialects.generic import InspectorReader
 
@@ -124,7 +125,6 @@ _CHECKS = sa.text(
     "ORDER BY c.relname, con.conname"
 )
 
-_TICK_EVERY = 100
 
 
 # -- types ---------------------------------------------------------------------------------------
@@ -332,17 +332,14 @@ class PostgreSQLReader:
         types = _Types(connection)
         current: TableFacts | None = None
         current_name = None
-        done = ticked = 0
+        ticker = Ticker(tick, len(by_name))
         for (table_name, name, format_type, default, not_null, comment, generated, identity,
              collation) in connection.execute(_COLUMNS, params):
             if table_name != current_name:
                 current_name = table_name
                 current = by_name.get(table_name)
                 if current is not None:
-                    done += 1
-                    if tick is not None and done - ticked >= _TICK_EVERY:
-                        tick(done - ticked)
-                        ticked = done
+                    ticker.table_done()
             if current is None:
                 continue
             collation_name, collation_schema = collation or (None, None)
@@ -363,8 +360,7 @@ class PostgreSQLReader:
                 default is not None and default.strip().lower().startswith("nextval("))
             current.columns.append(ColumnFacts(name, type_, nullable, default, autoincrement,
                                                computed, comment))
-        if tick is not None:
-            tick(len(by_name) - ticked)
+        ticker.finish()
 
 
 def _foreign_key(schema: str | None, name: str, columns: list[str], shown_schema: str | None,

@@ -31,11 +31,11 @@ from flexorm.reflection.dialects.base import (
     Relations,
     TableFacts,
     Tick,
+    Ticker,
 )
 
 __all__ = ["SQLiteReader", "adjust_rowid", "check_texts"]
 
-_TICK_EVERY = 100
 
 
 def adjust_rowid(table: TableFacts) -> None:
@@ -227,15 +227,12 @@ class SQLiteReader:
         rows = connection.execute(sa.text(_columns_query(master, where)), params)
         current: TableFacts | None = None
         keys: list[tuple[int, str]] = []
-        done = ticked = 0
+        ticker = Ticker(tick, len(by_name))
         for table_name, name, declared, notnull, default, key, hidden in rows:
             if current is None or current.table != table_name:
                 if current is not None:
                     current.primary_key = tuple(n for _, n in sorted(keys))
-                    done += 1
-                    if tick is not None and done - ticked >= _TICK_EVERY:
-                        tick(done - ticked)
-                        ticked = done
+                    ticker.table_done()
                 current = by_name.get(table_name)
                 keys = []
             if current is None or hidden == 1:
@@ -251,8 +248,7 @@ class SQLiteReader:
                 keys.append((key, name))
         if current is not None:
             current.primary_key = tuple(n for _, n in sorted(keys))
-        if tick is not None:
-            tick(len(by_name) - ticked)
+        ticker.finish()
 
     def _foreign_keys(self, connection: Connection, master: str, where: str,
                       params: dict[str, Any], by_name: dict[str, TableFacts],
