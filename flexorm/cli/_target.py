@@ -21,6 +21,7 @@ from litestar import Litestar
 
 from flexorm.database import require_sqlite_file
 from flexorm.exceptions import ConfigurationError
+from flexorm.reflection import Progress
 from flexorm.runtime import Runtime, RuntimeHost
 from flexorm.server.plugin import FlexormPlugin
 from flexorm.settings import Settings
@@ -61,10 +62,10 @@ class Target:
         """The same target with more settings overridden."""
         return dataclasses.replace(self, overrides={**self.overrides, **changes})
 
-    def runtime(self) -> AbstractAsyncContextManager[Runtime]:
+    def runtime(self, progress: Progress | None = None) -> AbstractAsyncContextManager[Runtime]:
         """Open the runtime with the command's settings (shared with the app's lifespan when
-        it starts in the same event loop)."""
-        return self.host.runtime(self.overrides)
+        it starts in the same event loop), calling ``progress`` as reflection goes."""
+        return self.host.runtime(self.overrides, progress=progress)
 
     def server_app(self) -> Litestar:
         return self.app if self.app is not None else self.plugin.app

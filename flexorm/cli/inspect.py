@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 from flexorm._url import parse_url, redact_url
 from flexorm.cli._console import data_console
 from flexorm.cli._errors import one_line_errors
+from flexorm.cli._progress import reflection_progress
 from flexorm.database import Database, require_sqlite_file
 from flexorm.exceptions import ConfigurationError
 from flexorm.reflection import Progress as ProgressCallback
@@ -43,37 +42,6 @@ async def _reflect(settings: Settings, progress: ProgressCallback | None,
         return outcome.schema
     finally:
         await database.dispose()
-
-
-@contextlib.contextmanager
-def _progress_bar() -> Iterator[ProgressCallback | None]:
-    """A progress bar on stderr, when stderr is a terminal: the collections reflected so far and
-    the time spent, then one line with the total and the elapsed time."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    import time
-
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    bar = Progress(TextColumn("reflecting"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), console=console, transient=True)
-    task = bar.add_task("reflect", total=None)
-    counted = [0]
-
-    def update(done: int, total: int) -> None:
-        counted[0] = total
-        bar.update(task, completed=done, total=total)
-
-    started = time.perf_counter()
-    with bar:
-        yield update
-    if counted[0]:
-        noun = "collection" if counted[0] == 1 else "collections"
-        console.print(f"reflected {counted[0]:,} {noun} in "
-                      f"{time.perf_counter() - started:.1f} s", highlight=False)
 
 
 def _key(collection: CollectionInfo, column: ColumnInfo) -> str:
@@ -160,7 +128,7 @@ def inspect_command(
         if not settings.database_url:
             raise ConfigurationError(
                 "no database URL: pass one or set FLEXORM_DATABASE_URL")
-        with _progress_bar() as progress:
+        with reflection_progress() as progress:
             schema = asyncio.run(_reflect(settings, progress, refresh))
     if as_json:
         _echo_json(schema)

@@ -12,15 +12,18 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from flexorm.auth.authenticate import Authenticator
 from flexorm.cli._errors import fail, one_line_errors
+from flexorm.cli._progress import reflection_progress
 from flexorm.cli._target import Target, load_target
 from flexorm.exceptions import ConfigurationError
 from flexorm.protocol.names import GET_ACTION_LIST
+from flexorm.reflection import Progress
 from flexorm.server.routes import MESSAGES_PATH
 
 if TYPE_CHECKING:
@@ -52,7 +55,58 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def _serve(target: Target, config: uvicorn.Config, ready: Callable[[int, int], None]) -> bool:
+class _Interrupts:
+    """SIGINT and SIGTERM received while ``serve`` runs, and what each one stops.
+
+    While the runtime opens (reflection can take seconds on a large schema), a signal cancels the
+    start. Once the server exists, it asks uvicorn to shut down: uvicorn's own handler does that
+    while it serves, but a signal between the banner and uvicorn's start would otherwise be
+    recorded and forgotten, leaving the server running. Every signal is raised again once the
+    runtime is closed (SIGINT then ends the command as Ctrl+C does): raised inside the event loop
+    it would cancel the runtime's closing.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._start: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
+        self._server: uvicorn.Server | None = None
+
+    def starting(self) -> None:
+        """The current task opens the runtime: a signal from now on cancels it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._start = (asyncio.get_running_loop(), task)
+
+    def serving(self, server: uvicorn.Server) -> None:
+        """``server`` is about to serve: a signal from now on shuts it down."""
+        self._server, self._start = server, None
+        if self.received:
+            server.should_exit = True
+
+    def checked(self, progress: Progress | None) -> Progress:
+        """``progress``, stopping reflection at its next tick once a signal came: a SQLite
+        file is reflected in a worker thread, which a cancelled start would otherwise wait
+        for until the whole schema is read."""
+
+        def tick(done: int, total: int) -> None:
+            if self.received:
+                raise asyncio.CancelledError
+            if progress is not None:
+                progress(done, total)
+
+        return tick
+
+    def __call__(self, number: int, frame: FrameType | None) -> None:
+        self.received.append(number)
+        if self._server is not None:
+            self._server.should_exit = True
+        elif self._start is not None:
+            loop, task = self._start
+            loop.call_soon_threadsafe(task.cancel)
+
+
+async def _serve(target: Target, config: uvicorn.Config, ready: Callable[[int, int], None],
+                 interrupts: _Interrupts) -> bool:
     """Open the runtime, so that a bad URL or action fails here in one line rather than in
     uvicorn; bind the port; call ``ready`` with the number of actions and the bound port; then
     serve on the same event loop, where the app's lifespan shares the runtime already open
@@ -63,40 +117,38 @@ async def _serve(target: Target, config: uvicorn.Config, ready: Callable[[int, i
     """
     import uvicorn
 
+    interrupts.starting()
     async with contextlib.AsyncExitStack() as stack:
-        with one_line_errors(_LOAD_FAILED):
-            runtime = await stack.enter_async_context(target.runtime())
+        with one_line_errors(_LOAD_FAILED), reflection_progress() as progress:
+            runtime = await stack.enter_async_context(
+                target.runtime(interrupts.checked(progress)))
         sock = stack.enter_context(_bind(config.host, config.port))
         # Startup's objects (modules, the reflected schema, bound actions) live as long as the
         # process: out of the collector's reach, its passes during requests stay short.
         gc.freeze()
-        ready(len(runtime.actions.action_list()), int(sock.getsockname()[1]))
         server = uvicorn.Server(config)
+        interrupts.serving(server)
+        ready(len(runtime.actions.action_list()), int(sock.getsockname()[1]))
         await server.serve(sockets=[sock])
         return server.started
 
 
 @contextlib.contextmanager
-def _signals_after_cleanup() -> Iterator[None]:
-    """Hold back SIGINT/SIGTERM until the block is over.
-
-    uvicorn shuts down gracefully on a signal, then raises it again: inside the event loop that
-    would cancel the runtime's closing. Recorded here instead, the signal is raised once the
-    runtime is closed (SIGINT then ends the command as Ctrl+C does).
-    """
+def _signals_after_cleanup() -> Iterator[_Interrupts]:
+    """Route SIGINT/SIGTERM to an :class:`_Interrupts` until the block is over, then raise the
+    signals it received (outside the main thread, where signals cannot be caught: nothing)."""
+    interrupts = _Interrupts()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield interrupts
         return
-    received: list[int] = []
     handled = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, lambda number, _: received.append(number))
-                for sig in handled}
+    previous = {sig: signal.signal(sig, interrupts) for sig in handled}
     try:
-        yield
+        yield interrupts
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    for number in reversed(received):
+    for number in reversed(interrupts.received):
         signal.raise_signal(number)
 
 
@@ -211,7 +263,10 @@ def serve_command(
     # flexorm serves no websockets: not loading a websocket library saves startup time
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=access_log,
                             ws="none")
-    with _signals_after_cleanup(), asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        started = runner.run(_serve(target, config, ready))
+    started = False
+    with (_signals_after_cleanup() as interrupts,
+          asyncio.Runner(loop_factory=config.get_loop_factory()) as runner,
+          contextlib.suppress(asyncio.CancelledError)):  # a signal stopped the start
+        started = runner.run(_serve(target, config, ready, interrupts))
     if not started:
         raise SystemExit(_STARTUP_FAILED)

@@ -1,12 +1,15 @@
-"""``flexorm inspect`` on a terminal: a progress bar while reflecting, then the count and time."""
+"""``flexorm inspect`` and ``flexorm serve`` on a terminal: a progress bar while reflecting, then
+the count and the elapsed time."""
 
 from __future__ import annotations
 
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from tests.conftest import run_statements
@@ -50,3 +53,41 @@ def test_no_terminal_no_progress(sqlite_url: str, tmp_path: Path) -> None:
         capture_output=True, text=True, env={**os.environ, "FLEXORM_REFLECTION_CACHE": "0",
                                              "FLEXORM_CACHE_DIR": str(tmp_path)}, check=True)
     assert "reflected" not in result.stderr
+
+
+def test_serve_on_a_terminal_shows_the_count_before_its_banner(sqlite_url: str,
+                                                                tmp_path: Path) -> None:
+    run_statements(sqlite_url, [f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY, v TEXT)"
+                                for i in range(4)])
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from flexorm.cli import main; main()", "serve", sqlite_url,
+         "--insecure", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=follower, text=True,
+        env={**os.environ, "FLEXORM_CACHE_DIR": str(tmp_path), "FLEXORM_JOURNAL": "0"})
+    os.close(follower)
+    chunks: list[bytes] = []
+
+    def read_terminal() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert banner.startswith("Serving flexorm: 0 actions"), banner
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+        reader.join(timeout=10)
+        os.close(leader)
+    terminal = b"".join(chunks).decode(errors="replace")
+    assert re.search(r"reflected 4 collections in \d+\.\d s", terminal), terminal
