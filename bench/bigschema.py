@@ -62,13 +62,19 @@ _BATCH = 500
 """Statements per transaction (PostgreSQL locks every table it creates until the commit)."""
 
 
-def create(url: str, tables: int) -> None:
-    """Create the schema at ``url`` (an empty database)."""
+def create(url: str, tables: int, schema: str | None = None) -> None:
+    """Create the tables at ``url`` (an empty database), in ``schema`` (PostgreSQL: created;
+    ``None``: the default one)."""
     engine = sa.create_engine(url)
     dialect = engine.dialect.name
     statements = list(ddl(tables, dialect))
+    if schema is not None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     for start in range(0, len(statements), _BATCH):
         with engine.begin() as conn:
+            if schema is not None:  # the tables and the ones they refer to
+                conn.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
             if dialect == "mysql":
                 conn.exec_driver_sql("SET foreign_key_checks = 0")
             for statement in statements[start:start + _BATCH]:

@@ -225,40 +225,42 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
     return rows, raw
 
 
-def scale_rows(results: dict[str, Any]) -> list[Row]:
+def scale_rows(results: list[dict[str, Any]]) -> list[Row]:
     """The lines of :mod:`bench.scale`'s figures, with the targets of large schemas."""
     rows: list[Row] = []
     smallest: dict[str, float] = {}
-    for key, figures in results.items():
-        dialect, size = key.split("/")
+    for figures in results:
+        dialect, size = figures["dialect"], figures["tables"]
+        where = f"{dialect} {size:,}" + (f" in {figures['schemas']} schemas"
+                                         if figures["schemas"] > 1 else "")
         cold, floor, bare = figures["cold"], figures["floor"], figures["bare"]
         smallest.setdefault(dialect, cold["seconds"])
-        largest = int(size) == max(scale.SIZES)
+        largest = size == max(scale.SIZES)
         bare_text = (f"over {bare['limit']:.0f} s" if bare["seconds"] is None
                      else f"{bare['seconds']:.2f} s")
         bare_ratio = (bare["limit"] if bare["seconds"] is None else bare["seconds"]) / cold[
             "seconds"]
         wanted = largest and dialect == "sqlite"
-        rows.append(Row("scale: cold (bare inspector)", f"{dialect} {int(size):,}",
+        rows.append(Row("scale: cold (bare inspector)", where,
                         f"{cold['seconds']:.2f} s, {cold['rss_mib']:.0f} MiB", bare_text,
                         1 / bare_ratio, "≥ 10x faster" if wanted else "",
                         bare_ratio >= 10 if wanted else None))
-        rows.append(Row("scale: cold vs the catalog queries", f"{dialect} {int(size):,}",
+        rows.append(Row("scale: cold vs the catalog queries", where,
                         f"{cold['seconds']:.2f} s", f"{floor['seconds']:.2f} s",
                         cold["seconds"] / floor["seconds"], "≤ 4x" if largest else "",
                         cold["seconds"] / floor["seconds"] <= 4 if largest else None))
         if "warm" in figures:
-            rows.append(Row("scale: warm (cache)", f"{dialect} {int(size):,}",
+            rows.append(Row("scale: warm (cache)", where,
                             f"{figures['warm']['seconds']:.2f} s, "
                             f"{figures['warm']['rss_mib']:.0f} MiB", "", None, "", None))
         if largest:
             growth = cold["seconds"] / smallest[dialect]
-            rows.append(Row("scale: cold 10,000 vs 1,000 tables", dialect,
+            rows.append(Row("scale: cold 10,000 vs 1,000 tables", where,
                             f"{cold['seconds']:.2f} s", f"{smallest[dialect]:.2f} s", growth,
                             "≤ 12x", growth <= 12))
         if "serve" in figures:
             serve = figures["serve"]
-            rows.append(Row("scale: flexorm serve peak RSS", f"{dialect} {int(size):,}",
+            rows.append(Row("scale: flexorm serve peak RSS", where,
                             f"{serve['rss_mib']:.0f} MiB (ready {serve['seconds']:.1f} s)", "",
                             None, "< 400 MiB", serve["rss_mib"] < 400))
     return rows

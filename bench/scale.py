@@ -14,6 +14,9 @@ keys per table), each figure in a fresh process, with its time and peak RSS:
 - **serve**: ``flexorm serve`` on the largest size, from start to the first answered
   ``get_action_list`` (empty cache), then ``/api/model_descriptions/`` fetched; its peak RSS.
 
+On PostgreSQL the largest size is measured a second time spread over ``--pg-schemas`` schemas
+(10 by default: the multi-tenant layout, a schema per customer), all of them reflected.
+
 ``python -m bench.scale [--sizes 1000,3000,10000] [--dialects sqlite,postgresql,mariadb]``; also
 part of ``python -m bench`` (``--no-scale`` leaves it out).
 """
@@ -37,7 +40,8 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from bench import bigschema, schemas, server
+from bench import bigschema, server
+from bench import schemas as schemas_module
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1000, 3000, 10000)
@@ -70,14 +74,13 @@ def _peak_rss(kind: str, url: str, env: dict[str, str], limit: float | None) -> 
     return dict(measured)
 
 
-def _serve(url: str, cache: str) -> dict[str, Any]:
+def _serve(url: str, env: dict[str, str]) -> dict[str, Any]:
     """``flexorm serve``: seconds to the first get_action_list, then peak RSS once the model
     descriptions were asked for."""
-    for file in Path(cache).glob("*"):
+    for file in Path(env["FLEXORM_CACHE_DIR"]).glob("*"):
         file.unlink()
     port = server.free_port()
-    with server.serve(server.serve_command(url, port), {"FLEXORM_CACHE_DIR": cache}, port,
-                      timeout=600) as running:
+    with server.serve(server.serve_command(url, port), env, port, timeout=600) as running:
         ready = running.ready - running.started
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/model_descriptions/",
@@ -113,12 +116,13 @@ def _servers(dialects: list[str], console: Console) -> Iterator[dict[str, str]]:
         yield found
 
 
-def _database(dialect: str, base: str, size: int, stack: contextlib.ExitStack) -> str:
-    name = f"flexorm_scale_{size}"
+def _database(dialect: str, base: str, size: int, stack: contextlib.ExitStack,
+              spread: int = 0) -> str:
+    name = f"flexorm_scale_{size}" + (f"_in_{spread}" if spread else "")
     if dialect == "sqlite":
         return f"sqlite:///{Path(base) / (name + '.db')}"
     if dialect == "postgresql":
-        return stack.enter_context(schemas.postgres_databases(base, [name]))[name]
+        return stack.enter_context(schemas_module.postgres_databases(base, [name]))[name]
     url = sa.make_url(base).set(drivername="mysql+pymysql")
     admin = sa.create_engine(url)
     with admin.begin() as conn:
@@ -128,40 +132,61 @@ def _database(dialect: str, base: str, size: int, stack: contextlib.ExitStack) -
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-def _create(url: str, size: int) -> None:
-    bigschema.create(url, size)
+def _create(url: str, size: int, schemas: int = 0) -> None:
+    """``size`` tables in the default schema, or spread over ``schemas`` schemas ``s0``..."""
+    if schemas:
+        for n in range(schemas):
+            bigschema.create(url, size // schemas, schema=f"s{n}")
+    else:
+        bigschema.create(url, size)
     engine = sa.create_engine(url)
     with engine.begin() as conn:  # the served app's actions need their table
-        conn.exec_driver_sql(list(schemas.ddl(0))[-1])
+        conn.exec_driver_sql(list(schemas_module.ddl(0))[-1])
     engine.dispose()
-    schemas.upgrade(url)  # flexorm's own tables, as a user sets them up once
+    schemas_module.upgrade(url)  # flexorm's own tables, as a user sets them up once
+
+
+def _measure_one(dialect: str, url: str, size: int, env: dict[str, str], bare_limit: float,
+                 serve: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for file in Path(env["FLEXORM_CACHE_DIR"]).glob("*"):
+        file.unlink()
+    row["floor"] = _peak_rss("floor", url, env, None)
+    row["cold"] = _peak_rss("cold", url, env, None)
+    if dialect != "mariadb":  # MySQL and MariaDB have no fingerprint: no cache
+        _peak_rss("fill", url, env, None)
+        row["warm"] = _peak_rss("warm", url, env, None)
+    row["bare"] = _peak_rss("bare", url, env, bare_limit)
+    if serve:
+        row["serve"] = _serve(url, env)
+    return row
 
 
 def measure(dialects: list[str], sizes: list[int], bare_limit: float,
-            console: Console) -> dict[str, Any]:
-    results: dict[str, Any] = {}
+            console: Console, pg_schemas: int = 10) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
     with _servers(dialects, console) as bases, contextlib.ExitStack() as stack, \
             tempfile.TemporaryDirectory() as cache:
         env = {"FLEXORM_CACHE_DIR": cache}
         for dialect, base in bases.items():
-            for size in sizes:
-                url = _database(dialect, base, size, stack)
-                console.log(f"scale: creating {size:,} tables on {dialect}")
-                _create(url, size)
-                console.log(f"scale: measuring {dialect} {size:,}")
-                row: dict[str, Any] = {}
-                for file in Path(cache).glob("*"):
-                    file.unlink()
-                row["floor"] = _peak_rss("floor", url, env, None)
-                row["cold"] = _peak_rss("cold", url, env, None)
-                if dialect != "mariadb":  # MySQL and MariaDB have no fingerprint: no cache
-                    _peak_rss("fill", url, env, None)
-                    row["warm"] = _peak_rss("warm", url, env, None)
-                row["bare"] = _peak_rss("bare", url, env, bare_limit)
-                if size == max(sizes):
-                    row["serve"] = _serve(url, cache)
-                results[f"{dialect}/{size}"] = row
-                console.log(f"scale: {dialect} {size:,}: {json.dumps(row)}")
+            layouts = [(size, 0) for size in sizes]
+            if dialect == "postgresql" and pg_schemas > 1:
+                layouts.append((max(sizes), pg_schemas))
+            for size, spread in layouts:
+                url = _database(dialect, base, size, stack, spread)
+                where = f" in {spread} schemas" if spread else ""
+                console.log(f"scale: creating {size:,} tables{where} on {dialect}")
+                _create(url, size, spread)
+                console.log(f"scale: measuring {dialect} {size:,}{where}")
+                run_env = env
+                if spread:  # every tenant schema, and the default one the app's table is in
+                    run_env = {**env, "FLEXORM_SCHEMAS": ",".join(
+                        ["public", *(f"s{n}" for n in range(spread))])}
+                row = _measure_one(dialect, url, size, run_env, bare_limit,
+                                   serve=size == max(sizes))
+                row.update(dialect=dialect, tables=size, schemas=spread or 1)
+                results.append(row)
+                console.log(f"scale: {dialect} {size:,}{where}: {json.dumps(row)}")
                 PARTIAL.parent.mkdir(exist_ok=True)
                 PARTIAL.write_text(json.dumps(results, indent=2))
                 if dialect == "sqlite":
@@ -181,31 +206,33 @@ def _mib(figure: dict[str, Any] | None) -> str:
     return "" if figure is None or figure.get("rss_mib") is None else f"{figure['rss_mib']:.0f}"
 
 
-def render(results: dict[str, Any], console: Console) -> None:
+def render(results: list[dict[str, Any]], console: Console) -> None:
     table = Table(title="reflection at scale (time; peak RSS in MiB)", title_justify="left")
     for heading in ("database", "tables", "cold", "RSS", "warm", "RSS", "descriptions",
                     "bare inspector", "RSS", "floor", "cold / floor", "cold / cold 1k",
                     "bare / cold"):
         table.add_column(heading, justify="right")
     first: dict[str, float] = {}
-    for key, row in results.items():
-        dialect, size = key.split("/")
+    for row in results:
+        dialect, size, spread = row["dialect"], row["tables"], row["schemas"]
         cold, floor, bare = row["cold"]["seconds"], row["floor"]["seconds"], row["bare"]
         first.setdefault(dialect, cold)
         bare_ratio = (f"{bare['seconds'] / cold:.1f}x" if bare["seconds"] is not None
                       else f"> {bare['limit'] / cold:.0f}x")
-        table.add_row(dialect, f"{int(size):,}", _seconds(row["cold"]), _mib(row["cold"]),
+        tables = f"{size:,}" + (f" in {spread} schemas" if spread > 1 else "")
+        table.add_row(dialect, tables, _seconds(row["cold"]), _mib(row["cold"]),
                       _seconds(row.get("warm")), _mib(row.get("warm")),
                       f"{row['cold']['encode_seconds']:.2f} s", _seconds(bare), _mib(bare),
                       _seconds(row["floor"]), f"{cold / floor:.1f}x",
                       f"{cold / first[dialect]:.1f}x", bare_ratio)
     console.print(table)
-    for key, row in results.items():
+    for row in results:
         if "serve" in row:
             serve = row["serve"]
-            console.print(f"flexorm serve, {key}: first get_action_list after "
-                          f"{serve['seconds']:.1f} s (cold), peak RSS {serve['rss_mib']:.0f} "
-                          f"MiB with the model descriptions answered "
+            where = f" in {row['schemas']} schemas" if row["schemas"] > 1 else ""
+            console.print(f"flexorm serve, {row['dialect']} {row['tables']:,} tables{where}: "
+                          f"first get_action_list after {serve['seconds']:.1f} s (cold), peak "
+                          f"RSS {serve['rss_mib']:.0f} MiB with the model descriptions answered "
                           f"({serve['bytes'] / 2**20:.0f} MiB)")
 
 
@@ -216,10 +243,13 @@ def main() -> None:
     parser.add_argument("--dialects", default="sqlite,postgresql,mariadb")
     parser.add_argument("--bare-limit", type=float, default=120.0,
                         help="seconds after which the bare inspector is stopped")
+    parser.add_argument("--pg-schemas", type=int, default=10,
+                        help="PostgreSQL's largest size again, spread over this many schemas "
+                             "(0: not measured)")
     args = parser.parse_args()
     console = Console(width=None if Console().is_terminal else 160)
     results = measure(args.dialects.split(","), [int(s) for s in args.sizes.split(",")],
-                      args.bare_limit, console)
+                      args.bare_limit, console, args.pg_schemas)
     render(results, console)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)

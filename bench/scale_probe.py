@@ -7,12 +7,14 @@ request), ``warm`` (the same through a current reflection cache: the fingerprint
 loading the cached schema), ``bare`` (SQLAlchemy's batched inspector: columns, primary keys,
 foreign keys), ``floor`` (the reader's catalog queries alone) or ``fill`` (store the schema in the
 reflection cache, for ``warm``). The time counts from the first
-query, not the interpreter's start.
+query, not the interpreter's start. ``FLEXORM_SCHEMAS`` (comma-separated) names the schemas to
+reflect, as it does for ``flexorm serve``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,18 +37,19 @@ def _encode(schema: SchemaInfo) -> int:
 
 def main() -> None:
     kind, url = sys.argv[1], sys.argv[2]
+    schemas = tuple(filter(None, os.environ.get("FLEXORM_SCHEMAS", "").split(",")))
     engine = sa.create_engine(url)
     encode = None
     with engine.connect() as conn:
         conn.exec_driver_sql("SELECT 1")  # connected before the clock starts
         started = time.perf_counter()
         if kind == "fill":  # store the schema in the reflection cache
-            rows = len(reflect_cached_sync(conn, Settings()).schema)
+            rows = len(reflect_cached_sync(conn, Settings(schemas=schemas)).schema)
         elif kind in ("cold", "warm"):
             if kind == "cold":
-                schema = reflect_sync(conn, Settings(reflection_cache=False))
+                schema = reflect_sync(conn, Settings(reflection_cache=False, schemas=schemas))
             else:
-                outcome = reflect_cached_sync(conn, Settings())
+                outcome = reflect_cached_sync(conn, Settings(schemas=schemas))
                 if not outcome.hit:
                     raise SystemExit("the reflection cache missed")
                 schema = outcome.schema
@@ -55,12 +58,15 @@ def main() -> None:
             encode = time.perf_counter() - started - seconds
         elif kind == "bare":
             inspector = sa.inspect(conn)
-            rows = len(inspector.get_multi_columns(kind=ObjectKind.ANY))
-            inspector.get_multi_pk_constraint(kind=ObjectKind.ANY)
-            inspector.get_multi_foreign_keys(kind=ObjectKind.ANY)
+            rows = 0
+            for schema in schemas or (None,):
+                rows += len(inspector.get_multi_columns(schema=schema, kind=ObjectKind.ANY))
+                inspector.get_multi_pk_constraint(schema=schema, kind=ObjectKind.ANY)
+                inspector.get_multi_foreign_keys(schema=schema, kind=ObjectKind.ANY)
         else:
             reader = reader_for(conn.dialect)
-            rows = reader.fetch_only(conn, None)  # type: ignore[attr-defined]
+            rows = sum(reader.fetch_only(conn, schema)  # type: ignore[attr-defined]
+                       for schema in schemas or (None,))
         if kind not in ("cold", "warm"):
             seconds = time.perf_counter() - started
     engine.dispose()
