@@ -52,7 +52,7 @@ def postgres_server(url: str | None) -> Iterator[str | None]:
     if url is not None:
         yield url
         return
-    from tests._postgres import PostgresUnavailable, running_server
+    from devservers.postgres import PostgresUnavailable, running_server
 
     try:
         with running_server() as started:

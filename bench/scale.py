@@ -102,11 +102,11 @@ def _servers(dialects: list[str], console: Console) -> Iterator[dict[str, str]]:
         for dialect in dialects:
             try:
                 if dialect == "postgresql":
-                    from tests._postgres import running_server as pg
+                    from devservers.postgres import running_server as pg
 
                     found[dialect] = stack.enter_context(pg())
                 elif dialect == "mariadb":
-                    from tests._mariadb import running_server as maria
+                    from devservers.mariadb import running_server as maria
 
                     found[dialect] = stack.enter_context(maria())
                 else:

@@ -25,7 +25,7 @@ fi
 source scripts/_venv.sh test
 
 echo "== ruff"
-.venv/bin/ruff check flexorm tests examples bench docs
+.venv/bin/ruff check flexorm tests examples bench docs devservers
 echo "== mypy (strict)"
 .venv/bin/mypy
 echo "== pytest"

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from tests._net import free_port
+from devservers.net import free_port
 
 __all__ = ["served"]
 

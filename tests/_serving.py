@@ -15,7 +15,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from tests._net import free_port
+from devservers.net import free_port
 
 __all__ = ["WAIT", "at_once", "serving"]
 

@@ -2,7 +2,7 @@
 
 - ``sqlite_url``: a URL to an empty SQLite file of the test's own.
 - ``pg_url``: a URL to an empty PostgreSQL database of the test's own (the server is started once
-  per session, see ``tests/_postgres.py``).
+  per session, see ``devservers/postgres.py``).
 - ``db_url``: both, as a parametrized fixture: a test that takes it runs on SQLite and PostgreSQL.
 
 Without PostgreSQL binaries the PostgreSQL tests are skipped locally, and fail under CI.
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests import _mariadb
-from tests._postgres import PostgresUnavailable, running_server
+from devservers import mariadb as _mariadb
+from devservers.postgres import PostgresUnavailable, running_server
 
 NO_DATA_SOURCE = dict.fromkeys(("data_source_field", "data_source_name", "data_source_params",
                                 "data_source_order_after", "data_source_hidden"))

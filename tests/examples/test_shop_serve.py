@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests._net import free_port
+from devservers.net import free_port
 
 _WAIT = 60.0  # seconds: a bound on waiting for startup, not a performance claim
 

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests._net import free_port
+from devservers.net import free_port
 from tests.integration._journal_shop import create_tables, hits, runs, status_of
 
 pytestmark = pytest.mark.postgres

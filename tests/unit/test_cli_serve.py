@@ -16,11 +16,11 @@ import uvicorn
 from click.testing import CliRunner
 from litestar import Litestar
 
+from devservers.net import free_port
 from flexorm._demo import shop
 from flexorm.cli import main
 from flexorm.cli.serve import curl_command
 from flexorm.server.plugin import FlexormPlugin
-from tests._net import free_port
 from tests.conftest import sync_engine
 
 

@@ -1,7 +1,6 @@
-"""A throwaway MariaDB server for the test session: the "any other SQLAlchemy database" case.
+"""A throwaway MariaDB server for the test suite and the benchmarks.
 
-flexorm has no MariaDB-specific code; these tests show that a third dialect works through the
-generic paths. ``FLEXORM_TEST_MARIADB_URL`` names a server to use instead (its user must be able to
+``FLEXORM_TEST_MARIADB_URL`` names a server to use instead (its user must be able to
 create databases). Otherwise the binaries of Debian's ``mariadb-server`` package start a server
 in a temporary folder on a free loopback port; as root it runs as the ``mysql`` user.
 """
@@ -19,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests._net import free_port
+from devservers.net import free_port
 
 __all__ = ["MariaDBUnavailable", "running_server"]
 

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the test session.
+"""A throwaway PostgreSQL server for the test suite and the benchmarks.
 
 ``FLEXORM_TEST_POSTGRES_URL`` names a server to use instead (its user must be able to create
 databases). Otherwise the server binaries of Debian's ``postgresql`` package are found, a cluster is
@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests._net import free_port
+from devservers.net import free_port
 
 __all__ = ["PostgresUnavailable", "running_server"]
 
