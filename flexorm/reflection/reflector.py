@@ -3,7 +3,8 @@
 Per schema: list tables, views and materialized views (one query), name and filter them, then
 let the dialect's catalog reader (:mod:`flexorm.reflection.dialects`) read columns, primary keys,
 foreign keys, checks and comments in one or a few queries per kind of fact: for the whole schema
-when most of it is selected (what was not is dropped), else for the selected names. Nothing is
+when most of it is selected (what was not is dropped), else for the selected names. A reader that
+can (PostgreSQL's) lists and reads all the schemas at once, one query per kind for all of them. Nothing is
 reflected table by table and no ``MetaData`` is built: one small record per column is kept.
 
 PostgreSQL partitions are left out: the partitioned parent is the collection (rows of every
@@ -27,7 +28,7 @@ from flexorm.database import run_blocking
 from flexorm.exceptions import ConfigurationError, DatabaseError, first_line
 from flexorm.reflection.checks import parse_check_list
 from flexorm.reflection.dialects import CatalogReader, TableFacts, reader_for
-from flexorm.reflection.dialects.base import Tick
+from flexorm.reflection.dialects.base import Relations, SchemaPart, SchemasReader, Tick
 from flexorm.reflection.naming import collection_name, is_selected
 from flexorm.reflection.records import (
     CollectionInfo,
@@ -85,17 +86,22 @@ def reflect_sync(
     try:
         with _warnings_logged(), gc_paused():
             default_schema = sa.inspect(connection).default_schema_name
-            listed = [
-                _list_schema(reader, connection, schema, settings)
-                for schema in _schemas(settings.schemas, default_schema)
-            ]
-            total = sum(len(selected) for selected, _ in listed)
-            tables: list[TableFacts] = []
-            tick = _counter(progress, total)
-            for selected, everything in listed:
-                if selected:
-                    reader.read(connection, selected[0].schema, selected, everything, tick)
-                    tables.extend(selected)
+            schemas = _schemas(settings.schemas, default_schema)
+            listings = (reader.list_relations_of(connection, schemas)
+                        if isinstance(reader, SchemasReader)
+                        else [reader.list_relations(connection, name) for name in schemas])
+            parts: list[SchemaPart] = []
+            for name, objects in zip(schemas, listings, strict=True):
+                chosen, everything = _selected(name, objects, settings)
+                if chosen:
+                    parts.append((name, chosen, everything))
+            tick = _counter(progress, sum(len(selected) for _, selected, _ in parts))
+            if isinstance(reader, SchemasReader):
+                reader.read_schemas(connection, parts, tick)
+            else:
+                for name, selected, everything in parts:
+                    reader.read(connection, name, selected, everything, tick)
+            tables = [table for _, selected, _ in parts for table in selected]
     except sa.exc.DBAPIError as exc:
         raise DatabaseError(_one_line(exc, redact_url(connection.engine.url))) from exc
     with gc_paused():
@@ -152,12 +158,10 @@ def _schemas(requested: Sequence[str], default_schema: str | None) -> list[str |
     return schemas
 
 
-def _list_schema(
-    reader: CatalogReader, connection: Connection, schema: str | None, settings: Settings
-) -> tuple[list[TableFacts], bool]:
+def _selected(schema: str | None, objects: Relations,
+              settings: Settings) -> tuple[list[TableFacts], bool]:
     """The selected tables and views of a schema, and whether to reflect the whole schema
     (and drop what was not selected) rather than ask for the selected names."""
-    objects = reader.list_relations(connection, schema)
     selected = []
     for table, (is_view, comment) in objects.items():
         name = collection_name(schema, table, settings.rename)

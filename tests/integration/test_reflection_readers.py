@@ -185,3 +185,35 @@ def test_mariadb_schemas(mariadb_url: str) -> None:
     ])
     _compare(mariadb_url, Settings())
     _compare(mariadb_url, Settings(include=["t1", "t2*"]))
+
+
+@pytest.mark.postgres
+def test_postgresql_schemas_read_at_once_keep_each_schema_apart(pg_url: str) -> None:
+    """Every schema is read by the same queries: a table lands in each schema reflected that
+    has it, with its own columns, keys and references, and in the default schema too when the
+    search path shows it there, as the inspector reports it schema by schema."""
+    run_statements(pg_url, [
+        "CREATE SCHEMA tenant_a", "CREATE SCHEMA tenant_b",
+        *[statement
+          for tenant, extra in (("tenant_a", ""), ("tenant_b", ", note text DEFAULT 'b'"))
+          for statement in (
+              f"CREATE TABLE {tenant}.customer (id serial PRIMARY KEY, name text NOT NULL{extra})",
+              f"CREATE TABLE {tenant}.invoice (id serial PRIMARY KEY, "
+              f"customer_id integer REFERENCES {tenant}.customer (id), "
+              "status text CHECK (status IN ('open', 'paid')))")],
+        "CREATE TABLE public.customer (id bigint PRIMARY KEY)",
+    ])
+    schema = _compare(pg_url, Settings(schemas=("public", "tenant_a", "tenant_b")))
+    assert {"customer", "tenant_a.customer", "tenant_b.invoice"} <= set(schema.collections)
+    assert "note" in schema["tenant_b.customer"].columns
+    assert "note" not in schema["tenant_a.customer"].columns
+    assert schema["tenant_b.invoice"].foreign_keys[0].target == "tenant_b.customer"
+    # tenant_a on the search path: its invoice is also in the default schema, its customer is
+    # not (public's customer comes first on the path)
+    shown = pg_url + "?options=-csearch_path%3Dpublic%2Ctenant_a"
+    schema = _compare(shown, Settings(schemas=("public", "tenant_a")))
+    assert {"customer", "invoice", "tenant_a.invoice", "tenant_a.customer"} <= set(
+        schema.collections)
+    assert "name" not in schema["customer"].columns  # public's own table, not tenant_a's
+    assert "name" in schema["tenant_a.customer"].columns
+    assert schema["invoice"].foreign_keys[0].target == "tenant_a.customer"

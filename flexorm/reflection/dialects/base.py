@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
@@ -22,6 +22,8 @@ __all__ = [
     "ColumnFacts",
     "ForeignKeyFacts",
     "Relations",
+    "SchemaPart",
+    "SchemasReader",
     "TableFacts",
     "Tick",
     "Ticker",
@@ -108,3 +110,26 @@ class CatalogReader(Protocol):
         """Fill in ``tables`` (all of one schema). ``everything``: most of the schema is
         selected, so reading all of it and dropping the rest is cheaper than naming them.
         ``tick``, when given, is called as tables are read."""
+
+
+SchemaPart = tuple[str | None, Sequence[TableFacts], bool]
+"""One schema to read: its name (``None``: the default one), its selected tables, and whether to
+read it whole (see :meth:`CatalogReader.read`)."""
+
+
+@runtime_checkable
+class SchemasReader(CatalogReader, Protocol):
+    """A reader that reads several schemas in one query per kind of fact.
+
+    A catalog query filtered on one schema still walks the catalog of every schema, so with a
+    schema per tenant, one query per schema and kind would cost the number of schemas times the
+    size of the whole catalog.
+    """
+
+    def list_relations_of(self, connection: Connection,
+                          schemas: Sequence[str | None]) -> list[Relations]:
+        """:meth:`CatalogReader.list_relations` of each schema, in order."""
+
+    def read_schemas(self, connection: Connection, parts: Sequence[SchemaPart],
+                     tick: Tick | None) -> None:
+        """:meth:`CatalogReader.read` of each part, at once."""

@@ -202,9 +202,12 @@ class MySQLReader:
                 for name, kind, _, _ in connection.execute(
                     _TABLES, {"schema": _name(connection, schema)})}
 
-    def fetch_only(self, connection: Connection, schema: str | None) -> int:
-        """The catalog queries of a whole schema alone, their rows fetched and dropped (the floor
+    def fetch_only(self, connection: Connection, schemas: Sequence[str | None]) -> int:
+        """The catalog queries of whole schemas alone, their rows fetched and dropped (the floor
         the benchmarks set reflection against); the number of rows."""
+        return sum(self._fetch_schema(connection, schema) for schema in schemas)
+
+    def _fetch_schema(self, connection: Connection, schema: str | None) -> int:
         params = {"schema": _name(connection, schema), "all_tables": True, "names": [""]}
         mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
         return len(connection.execute(_TABLES, params).all()) + sum(len(connection.execute(

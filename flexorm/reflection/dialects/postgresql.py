@@ -1,6 +1,8 @@
-"""PostgreSQL: the listing, columns, keys and value-list checks of a schema, one query each.
+"""PostgreSQL: the listing, columns, keys and value-list checks of schemas, one query each.
 
-Plain ``pg_catalog`` queries, each over every relation of the schema at once: the listing (tables,
+Plain ``pg_catalog`` queries, each over every relation of every schema reflected at once (with a
+schema per tenant, a query per schema would read the whole catalog once per schema): the listing
+(tables,
 views and materialized views with their comments, without partitions and temporary relations),
 the columns (with defaults, identity, generation, collation and comments), primary keys, foreign
 keys, and the checks that could be a value list. A value list (``col IN (...)``) involves exactly
@@ -31,6 +33,7 @@ from flexorm.reflection.dialects.base import (
     ColumnFacts,
     ForeignKeyFacts,
     Relations,
+    SchemaPart,
     TableFacts,
     Tick,
     Ticker,
@@ -39,27 +42,30 @@ from flexorm.reflection.dialects.generic import InspectorReader
 
 __all__ = ["PostgreSQLReader"]
 
-# SQLAlchemy's own filter: the default schema means "visible on the search path"
-_IN_SCHEMA = (
-    "((CAST(:schema AS text) IS NULL AND pg_catalog.pg_table_is_visible(c.oid) "
-    "AND n.nspname != 'pg_catalog') OR n.nspname = CAST(:schema AS name))"
-)
+# SQLAlchemy's own filter for the default schema, "visible on the search path", or a named schema:
+# every query answers both for each row, and the reader hands the row to each schema it is in
+_IN_DEFAULT = ("(CAST(:default AS boolean) AND pg_catalog.pg_table_is_visible(c.oid) "
+               "AND n.nspname != 'pg_catalog')")
+_IN_SCHEMAS = f"({_IN_DEFAULT} OR n.nspname = ANY (CAST(:named AS name[])))"
 _NAMED = " AND (CAST(:names AS text[]) IS NULL OR c.relname = ANY (CAST(:names AS text[])))"
+_WHERE = f"n.nspname, {_IN_DEFAULT}, c.relname"
+"""The first columns of every query: where the row belongs (its schema, whether the default
+schema has it) and its relation."""
 
 _RELATIONS = sa.text(
-    "SELECT c.relname, c.relkind IN ('v', 'm'), d.description FROM pg_catalog.pg_class c "  # noqa: S608 - constant text
+    f"SELECT {_WHERE}, c.relkind IN ('v', 'm'), d.description FROM pg_catalog.pg_class c "  # noqa: S608 - constant text
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid "
     "AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0 "
-    f"WHERE {_IN_SCHEMA} "
+    f"WHERE {_IN_SCHEMAS} "
     "AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relpersistence != 't' "
-    "AND NOT c.relispartition ORDER BY c.relname"
+    "AND NOT c.relispartition ORDER BY n.nspname, c.relname"
 )
 
 # what SQLAlchemy's get_multi_columns asks, as plain SQL: the default only where there is one,
 # the collation only where it is not the type's own
 _COLUMNS = sa.text(
-    "SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "  # noqa: S608 - constant text
+    f"SELECT {_WHERE}, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "  # noqa: S608 - constant text
     "CASE WHEN a.atthasdef THEN (SELECT pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) "
     "FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) END, "
     "a.attnotnull, d.description, a.attgenerated, a.attidentity != '', "
@@ -75,25 +81,25 @@ _COLUMNS = sa.text(
     "AND NOT a.attisdropped "
     "LEFT JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid "
     "AND d.objsubid = a.attnum "
-    f"WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {_IN_SCHEMA}{_NAMED} "
-    "ORDER BY c.relname, a.attnum"
+    f"WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {_IN_SCHEMAS}{_NAMED} "
+    "ORDER BY n.nspname, c.relname, a.attnum"
 )
 
 # a primary key's column names, in key order
 _PRIMARY_KEYS = sa.text(
-    "SELECT c.relname, ARRAY(SELECT a.attname "  # noqa: S608 - constant text
+    f"SELECT {_WHERE}, ARRAY(SELECT a.attname "  # noqa: S608 - constant text
     "FROM unnest(con.conkey) WITH ORDINALITY AS k(num, pos) "
     "JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num "
     "ORDER BY k.pos) "
     "FROM pg_catalog.pg_constraint con "
     "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-    f"WHERE con.contype = 'p' AND {_IN_SCHEMA}{_NAMED}"
+    f"WHERE con.contype = 'p' AND {_IN_SCHEMAS}{_NAMED}"
 )
 
 # the referred schema as pg_get_constraintdef names it: only when not on the search path
 _FOREIGN_KEYS = sa.text(
-    "SELECT c.relname, con.conname, "  # noqa: S608 - constant text
+    f"SELECT {_WHERE}, con.conname, "  # noqa: S608 - constant text
     "ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(num, pos) "
     "JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num "
     "ORDER BY k.pos), "
@@ -107,12 +113,12 @@ _FOREIGN_KEYS = sa.text(
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid "
     "JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace "
-    f"WHERE con.contype = 'f' AND {_IN_SCHEMA}{_NAMED} "
-    "ORDER BY c.relname, con.conname"
+    f"WHERE con.contype = 'f' AND {_IN_SCHEMAS}{_NAMED} "
+    "ORDER BY n.nspname, c.relname, con.conname"
 )
 
 _CHECKS = sa.text(
-    "SELECT c.relname, pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) "  # noqa: S608 - constant text
+    f"SELECT {_WHERE}, pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) "  # noqa: S608 - constant text
     "FROM pg_catalog.pg_constraint con "
     "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -121,8 +127,8 @@ _CHECKS = sa.text(
     # OR node: decompile only those
     "AND (position('SCALARARRAYOPEXPR' in con.conbin::text) > 0 "
     "OR position('\\:boolop or' in con.conbin::text) > 0) "
-    f"AND {_IN_SCHEMA}{_NAMED} "
-    "ORDER BY c.relname, con.conname"
+    f"AND {_IN_SCHEMAS}{_NAMED} "
+    "ORDER BY n.nspname, c.relname, con.conname"
 )
 
 
@@ -290,57 +296,105 @@ class _Types:
 # -- the reader ----------------------------------------------------------------------------------
 
 
+class _Owners:
+    """Which selected tables a catalog row is about: a row is in the default schema when the
+    search path shows it, and in its own schema when that one was named; both may be reflected.
+    """
+
+    def __init__(self, parts: Sequence[SchemaPart]) -> None:
+        self.by_schema = {schema: {t.table: t for t in tables} for schema, tables, _ in parts}
+        self.default = self.by_schema.get(None)
+
+    def params(self, parts: Sequence[SchemaPart]) -> dict[str, Any]:
+        """The query parameters: the schemas, and the selected names unless every schema is
+        read whole."""
+        names = (None if all(everything for _, _, everything in parts)
+                 else sorted({t.table for _, tables, _ in parts for t in tables}))
+        return {"default": self.default is not None,
+                "named": [schema for schema in self.by_schema if schema is not None],
+                "names": names}
+
+    def of(self, namespace: str, in_default: bool, relation: str) -> list[TableFacts]:
+        found = []
+        if in_default and self.default is not None:
+            table = self.default.get(relation)
+            if table is not None:
+                found.append(table)
+        named = self.by_schema.get(namespace) if namespace is not None else None
+        if named is not None:
+            table = named.get(relation)
+            if table is not None:
+                found.append(table)
+        return found
+
+
 class PostgreSQLReader:
-    """PostgreSQL's catalog, one query per kind of fact for a whole schema."""
+    """PostgreSQL's catalog, one query per kind of fact for all the schemas reflected."""
 
     def list_relations(self, connection: Connection, schema: str | None) -> Relations:
+        return self.list_relations_of(connection, [schema])[0]
+
+    def list_relations_of(self, connection: Connection,
+                          schemas: Sequence[str | None]) -> list[Relations]:
         """Whether each relation is a view or materialized view, and its comment, by name, without
         partitions and temporary relations: SQLAlchemy's ``get_table_names`` +
         ``get_view_names`` + ``get_materialized_view_names`` + ``get_multi_table_comment`` minus
-        partitions, in one query."""
-        return {name: (bool(is_view), comment) for name, is_view, comment
-                in connection.execute(_RELATIONS, {"schema": schema}).all()}
+        partitions, in one query for every schema."""
+        listed: dict[str | None, Relations] = {schema: {} for schema in schemas}
+        params = {"default": None in listed, "named": [s for s in schemas if s is not None]}
+        for namespace, in_default, name, is_view, comment in connection.execute(_RELATIONS,
+                                                                                   params):
+            for schema in ((None,) if in_default else ()) + (namespace,):
+                if schema in listed and name not in listed[schema]:
+                    listed[schema][name] = (bool(is_view), comment)
+        return [listed[schema] for schema in schemas]
 
-    def fetch_only(self, connection: Connection, schema: str | None) -> int:
-        """The catalog queries of a whole schema alone, their rows fetched and dropped (the floor
+    def fetch_only(self, connection: Connection, schemas: Sequence[str | None]) -> int:
+        """The catalog queries of whole schemas alone, their rows fetched and dropped (the floor
         the benchmarks set reflection against); the number of rows."""
-        params = {"schema": schema, "names": None}
+        params = {"default": None in schemas, "named": [s for s in schemas if s is not None],
+                  "names": None}
         return sum(len(connection.execute(query, params).all()) for query in (
             _RELATIONS, _COLUMNS, _PRIMARY_KEYS, _FOREIGN_KEYS, _CHECKS))
 
     def read(self, connection: Connection, schema: str | None, tables: Sequence[TableFacts],
              everything: bool, tick: Tick | None) -> None:
-        if connection.dialect.server_version_info < (12,):  # type: ignore[operator]
-            InspectorReader().read(connection, schema, tables, everything, tick)
-            return
-        params = {"schema": schema, "names": None if everything else [t.table for t in tables]}
-        by_name = {t.table: t for t in tables}
-        self._columns(connection, schema, params, by_name, tick)
-        for name, key in connection.execute(_PRIMARY_KEYS, params):
-            if name in by_name:
-                by_name[name].primary_key = tuple(key)
-        for name, *fk in connection.execute(_FOREIGN_KEYS, params):
-            table = by_name.get(name)
-            if table is not None:
-                table.foreign_keys.append(_foreign_key(schema, *fk))
-        for name, expression in connection.execute(_CHECKS, params):
-            if name in by_name and expression:
-                by_name[name].checks.append(expression)
+        self.read_schemas(connection, [(schema, tables, everything)], tick)
 
-    def _columns(self, connection: Connection, schema: str | None, params: dict[str, Any],
-                 by_name: dict[str, TableFacts], tick: Tick | None) -> None:
+    def read_schemas(self, connection: Connection, parts: Sequence[SchemaPart],
+                     tick: Tick | None) -> None:
+        if connection.dialect.server_version_info < (12,):  # type: ignore[operator]
+            for schema, tables, everything in parts:
+                InspectorReader().read(connection, schema, tables, everything, tick)
+            return
+        owners = _Owners(parts)
+        params = owners.params(parts)
+        self._columns(connection, params, owners, sum(len(t) for _, t, _ in parts), tick)
+        for namespace, in_default, name, key in connection.execute(_PRIMARY_KEYS, params):
+            for table in owners.of(namespace, in_default, name):
+                table.primary_key = tuple(key)
+        for namespace, in_default, name, *fk in connection.execute(_FOREIGN_KEYS, params):
+            for table in owners.of(namespace, in_default, name):
+                table.foreign_keys.append(_foreign_key(table.schema, *fk))
+        for namespace, in_default, name, expression in connection.execute(_CHECKS, params):
+            if expression:
+                for table in owners.of(namespace, in_default, name):
+                    table.checks.append(expression)
+
+    def _columns(self, connection: Connection, params: dict[str, Any], owners: _Owners,
+                 total: int, tick: Tick | None) -> None:
         types = _Types(connection)
-        current: TableFacts | None = None
-        current_name = None
-        ticker = Ticker(tick, len(by_name))
-        for (table_name, name, format_type, default, not_null, comment, generated, identity,
-             collation) in connection.execute(_COLUMNS, params):
-            if table_name != current_name:
-                current_name = table_name
-                current = by_name.get(table_name)
-                if current is not None:
+        current: list[TableFacts] = []
+        current_key: tuple[str, str] | None = None
+        ticker = Ticker(tick, total)
+        for (namespace, in_default, table_name, name, format_type, default, not_null, comment,
+             generated, identity, collation) in connection.execute(_COLUMNS, params):
+            if (namespace, table_name) != current_key:
+                current_key = (namespace, table_name)
+                current = owners.of(namespace, in_default, table_name)
+                for _ in current:
                     ticker.table_done()
-            if current is None:
+            if not current:
                 continue
             collation_name, collation_schema = collation or (None, None)
             type_ = types(format_type, name, collation_name, collation_schema)
@@ -352,14 +406,17 @@ class PostgreSQLReader:
             computed = generated not in (None, "", b"\x00")
             if computed:
                 default = None
-            elif default is not None:
-                found = _NEXTVAL.search(default)
-                if found is not None and "." not in found.group(2) and schema is not None:
-                    default = f'{found.group(1)}"{schema}".{found.group(2)}{found.group(3)}'
             autoincrement = bool(identity) or (
                 default is not None and default.strip().lower().startswith("nextval("))
-            current.columns.append(ColumnFacts(name, type_, nullable, default, autoincrement,
-                                               computed, comment))
+            for table in current:
+                column_default = default
+                if default is not None and not computed and table.schema is not None:
+                    found = _NEXTVAL.search(default)
+                    if found is not None and "." not in found.group(2):
+                        column_default = (f'{found.group(1)}"{table.schema}".{found.group(2)}'
+                                          f"{found.group(3)}")
+                table.columns.append(ColumnFacts(name, type_, nullable, column_default,
+                                                 autoincrement, computed, comment))
         ticker.finish()
 
 

@@ -190,9 +190,12 @@ class SQLiteReader:
             "ORDER BY type, name")
         return {name: (kind == "view", None) for name, kind in rows}
 
-    def fetch_only(self, connection: Connection, schema: str | None) -> int:
-        """The catalog queries of a whole schema alone, their rows fetched and dropped (the floor
+    def fetch_only(self, connection: Connection, schemas: Sequence[str | None]) -> int:
+        """The catalog queries of whole schemas alone, their rows fetched and dropped (the floor
         the benchmarks set reflection against); the number of rows."""
+        return sum(self._fetch_schema(connection, schema) for schema in schemas)
+
+    def _fetch_schema(self, connection: Connection, schema: str | None) -> int:
         master = _master(connection, schema)
         params = {"schema": schema or "main"}
         where = "m.type IN ('table', 'view')"
