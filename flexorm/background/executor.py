@@ -71,6 +71,8 @@ class RunExecutor:
         """The runs going on in this process, by id."""
         self._watch_engine: AsyncEngine | None = None
         self._claim_conn: AsyncConnection | None = None
+        self._claim_driver: Any = None
+        """The driver's own connection under :attr:`_claim_conn` (psycopg's)."""
         self._claim_lock = asyncio.Lock()
 
     def _reporting(self) -> AsyncEngine:
@@ -112,10 +114,11 @@ class RunExecutor:
         a cancel reaches it).
 
         On PostgreSQL the claim is one statement, committed by itself (autocommit), on a
-        connection this executor keeps for its claims: no checkout, ping, ``BEGIN`` nor
-        ``COMMIT`` per run. A claim that finds that connection dropped (a database restart)
-        is sent again once on a new one; if the first one had landed, the run is ``running``
-        under this process's name, and is taken as claimed.
+        connection this executor keeps for its claims and sent on the driver's connection
+        directly: no checkout, ping, ``BEGIN`` nor ``COMMIT`` per run. A claim that finds that
+        connection dropped (a database restart) is sent again once on a new one; if the first
+        one had landed, the run is ``running`` under this process's name, and is taken as
+        claimed.
         """
         engine = self._journal.engine
         if engine.dialect.name != "postgresql":
@@ -124,26 +127,39 @@ class RunExecutor:
         async with self._claim_lock:
             try:
                 return await self._claim_on_kept(run_id, reclaim=False)
-            except DBAPIError as exc:
-                await self._drop_claim_connection()
-                if not exc.connection_invalidated:
+            except Exception as exc:
+                lost = self._claim_connection_lost(exc)
+                await self._drop_claim_connection(invalidate=True)
+                if not lost:
                     raise
                 logger.warning("the claim of run %s lost its connection; claiming again",
                                run_id)
             return await self._claim_on_kept(run_id, reclaim=True)
+
+    def _claim_connection_lost(self, exc: Exception) -> bool:
+        if isinstance(exc, DBAPIError):
+            return exc.connection_invalidated
+        driver = self._claim_driver
+        return driver is not None and bool(driver.broken or driver.closed)
 
     async def _claim_on_kept(self, run_id: int, *, reclaim: bool) -> Claimed:
         if self._claim_conn is None:
             conn = await self._journal.engine.connect()
             try:
                 self._claim_conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                self._claim_driver = (await conn.get_raw_connection()).driver_connection
             except BaseException:
                 await conn.close()
                 raise
         conn = self._claim_conn
+        runs = self._journal.background
+        if not reclaim:
+            claimed = await runs.claim_on_driver(self._claim_driver, conn.dialect, run_id,
+                                                 self.worker)
+            if claimed is not None:
+                return claimed
         try:
-            claimed = await self._journal.background.claim(conn, run_id, self.worker,
-                                                           reclaim=reclaim)
+            claimed = await runs.claim(conn, run_id, self.worker, reclaim=reclaim)
         except BaseException:
             with contextlib.suppress(Exception):
                 await conn.rollback()
@@ -151,10 +167,14 @@ class RunExecutor:
         await conn.commit()  # ends SQLAlchemy's view of a transaction; autocommit sends nothing
         return claimed
 
-    async def _drop_claim_connection(self) -> None:
-        conn, self._claim_conn = self._claim_conn, None
+    async def _drop_claim_connection(self, *, invalidate: bool = False) -> None:
+        """Close the kept claim connection (``invalidate``: it is not given back to the pool,
+        as it may be broken)."""
+        conn, self._claim_conn, self._claim_driver = self._claim_conn, None, None
         if conn is not None:
             with contextlib.suppress(Exception):
+                if invalidate:
+                    await conn.invalidate()
                 await conn.close()
 
     async def execute(self, run_id: int, *,
