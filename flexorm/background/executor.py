@@ -140,7 +140,7 @@ class RunExecutor:
         if isinstance(exc, DBAPIError):
             return exc.connection_invalidated
         driver = self._claim_driver
-        return driver is not None and bool(driver.broken or driver.closed)
+        return driver is not None and bool(getattr(driver, "broken", False) or driver.closed)
 
     async def _claim_on_kept(self, run_id: int, *, reclaim: bool) -> Claimed:
         if self._claim_conn is None:
