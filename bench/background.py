@@ -8,7 +8,10 @@ worker gets through.
 - worker throughput (PostgreSQL): runs queued beforehand, then one worker with concurrency 1
   drains them (claim, the same transaction as a direct run with the journal row, the job
   acknowledged), beside bare procrastinate draining as many jobs of an empty task with the same
-  worker options. Both in this process, timed from the worker's start to the empty queue.
+  worker options, and beside a floor: bare procrastinate whose task commits one ``UPDATE`` in a
+  transaction of its own from a worker thread (a plain SQLAlchemy engine, no ping), the least a
+  run whose effects and completion commit together writes with a blocking body. All in this
+  process, in alternation, timed from the worker's start to the empty queue.
 """
 
 from __future__ import annotations
@@ -85,30 +88,52 @@ async def _flexorm_drain(url: str, runs: int) -> float:
         return time.perf_counter() - start
 
 
-async def _bare_drain(url: str, runs: int) -> float:
+async def _bare_drain(url: str, runs: int, *, commit: bool = False) -> float:
+    """Bare procrastinate: an empty task, or (``commit``) one committing an ``UPDATE`` from a
+    worker thread."""
+    import anyio.to_thread
     import procrastinate
+    import sqlalchemy as sa
 
     from flexorm.background.queue import conninfo
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(
         conninfo=conninfo(url), min_size=1, max_size=5))
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, "
+                             "n INTEGER NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO bench_floor VALUES (1, 0) ON CONFLICT DO NOTHING")
+    bump = sa.text("UPDATE bench_floor SET n = n + 1 WHERE id = 1")
+
+    def write() -> None:
+        with engine.begin() as conn:
+            conn.execute(bump)
 
     @app.task(name="bench.empty", pass_context=True)
     async def empty(context: Any, note: str) -> str:
+        if commit:
+            await anyio.to_thread.run_sync(write)
         return note
 
-    async with app.open_async():
-        await empty.batch_defer_async(*({"note": str(i)} for i in range(runs)))
-        start = time.perf_counter()
-        await app.run_worker_async(concurrency=1, wait=False, delete_jobs="successful",
-                                   install_signal_handlers=False, update_heartbeat_interval=5.0)
-        return time.perf_counter() - start
+    try:
+        async with app.open_async():
+            await empty.batch_defer_async(*({"note": str(i)} for i in range(runs)))
+            start = time.perf_counter()
+            await app.run_worker_async(concurrency=1, wait=False, delete_jobs="successful",
+                                       install_signal_handlers=False,
+                                       update_heartbeat_interval=5.0)
+            return time.perf_counter() - start
+    finally:
+        engine.dispose()
 
 
 def throughput(url: str, runs: int, repeat: int) -> dict[str, Sample]:
-    """Runs (jobs) per second through one worker: flexorm and bare procrastinate, alternating."""
-    results: dict[str, list[float]] = {"flexorm": [], "bare": []}
+    """Runs (jobs) per second through one worker: flexorm, bare procrastinate and the floor
+    (bare procrastinate committing one ``UPDATE`` per job), in alternation."""
+    results: dict[str, list[float]] = {"flexorm": [], "bare": [], "floor": []}
     for _ in range(repeat):
         results["flexorm"].append(runs / asyncio.run(_flexorm_drain(url, runs)))
         results["bare"].append(runs / asyncio.run(_bare_drain(url, runs)))
+        results["floor"].append(runs / asyncio.run(_bare_drain(url, runs, commit=True)))
     return {name: Sample(tuple(values)) for name, values in results.items()}

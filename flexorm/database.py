@@ -38,12 +38,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from flexorm._url import async_url, parse_url, sync_url
 from flexorm.exceptions import DatabaseError
 
-__all__ = ["WRITE", "Database", "require_sqlite_file", "run_blocking"]
+__all__ = ["STATEMENT_CHECK", "WRITE", "Database", "require_sqlite_file", "run_blocking"]
 
 T = TypeVar("T")
 
 WRITE: dict[str, Any] = {"flexorm_writes": True}
 """Execution options of a transaction that will write: on SQLite it begins ``IMMEDIATE``."""
+
+STATEMENT_CHECK = "flexorm_statement_check"
+"""Execution option of a connection: called before each of its statements (a background run
+raises there once it is to stop). Read by a listener each engine gets once, so that a run sets
+it on its connection instead of adding a listener of its own per run."""
 
 PING_TIMEOUT = 5.0
 """Seconds ``/health`` waits for the database to answer."""
@@ -128,6 +133,16 @@ def _begin_explicitly(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _statement_checks(engine: Engine) -> None:
+    """Call a connection's :data:`STATEMENT_CHECK`, when it has one, before each statement."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn: Connection, *_: Any) -> None:
+        check = conn.get_execution_options().get(STATEMENT_CHECK)
+        if check is not None:
+            check()
+
+
 @dataclass(frozen=True)
 class Database:
     """The engines and session factories of one database URL."""
@@ -150,6 +165,8 @@ class Database:
         if backend == "sqlite":
             _begin_explicitly(engine.sync_engine)
             _begin_explicitly(sync_engine)
+        _statement_checks(engine.sync_engine)
+        _statement_checks(sync_engine)
         return cls(
             url=parsed,
             engine=engine,

@@ -30,8 +30,6 @@ from typing import Any, Protocol
 
 import anyio.to_thread
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -52,7 +50,7 @@ from flexorm.actions.policies import PolicyChecker, denied
 from flexorm.actions.run_control import RunControl
 from flexorm.actions.steps import Blocking, Settle, Steps, run, run_blocking
 from flexorm.auth.caller import Caller
-from flexorm.database import WRITE, Database
+from flexorm.database import STATEMENT_CHECK, WRITE, Database
 from flexorm.db_errors import RETRYABLE, classify, translate
 from flexorm.exceptions import ValidationError
 from flexorm.protocol.encoding import encode
@@ -148,13 +146,6 @@ def _ambiguous_message(collection: CollectionInfo, value: Any, count: int) -> st
     example = ", ".join(f'"{name}": ...' for name in collection.primary_key)
     return (f"id {_shown_id(value)} matches {count} {collection.name} records, whose key is "
             f"({columns}): send the full key, {{{example}}}")
-
-
-def _checker(control: RunControl) -> Callable[..., None]:
-    def before_cursor_execute(conn: Connection, *_: Any) -> None:
-        control.check()
-
-    return before_cursor_execute
 
 
 def _rounded_by_database(row: Any) -> bool:
@@ -347,7 +338,7 @@ class Runner:
         """Stop a background run at its next statement once it is to stop; on PostgreSQL, no
         statement outlives its deadline, and a stop cancels the running one."""
         conn = session.connection()
-        event.listen(conn, "before_cursor_execute", _checker(control))
+        conn.execution_options(**{STATEMENT_CHECK: control.check})
         driver = conn.connection.driver_connection
         if self._database.dialect == "postgresql":
             remaining = control.remaining()

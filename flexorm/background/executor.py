@@ -23,8 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from flexorm.actions._background import Superseded
@@ -70,6 +70,10 @@ class RunExecutor:
         self.controls: dict[int, RunControl] = {}
         """The runs going on in this process, by id."""
         self._watch_engine: AsyncEngine | None = None
+        self._claim_conn: AsyncConnection | None = None
+        self._claim_driver: Any = None
+        """The driver's own connection under :attr:`_claim_conn` (psycopg's)."""
+        self._claim_lock = asyncio.Lock()
 
     def _reporting(self) -> AsyncEngine:
         """The engine the watcher writes progress with. On SQLite, one that gives up at once
@@ -84,7 +88,8 @@ class RunExecutor:
         return self._watch_engine
 
     async def close(self) -> None:
-        """Close what the watcher opened."""
+        """Close what the claims and the watcher opened."""
+        await self._drop_claim_connection()
         if self._watch_engine is not None:
             await self._watch_engine.dispose()
             self._watch_engine = None
@@ -105,9 +110,72 @@ class RunExecutor:
         return True
 
     async def claim(self, run_id: int) -> Claimed:
-        """Claim ``run_id`` in a transaction of its own."""
-        async with self._journal.engine.begin() as conn:
-            return await self._journal.background.claim(conn, run_id, self.worker)
+        """Claim ``run_id``, committed before the run starts (so that it shows ``running`` and
+        a cancel reaches it).
+
+        On PostgreSQL the claim is one statement, committed by itself (autocommit), on a
+        connection this executor keeps for its claims and sent on the driver's connection
+        directly: no checkout, ping, ``BEGIN`` nor ``COMMIT`` per run. A claim that finds that
+        connection dropped (a database restart) is sent again once on a new one; if the first
+        one had landed, the run is ``running`` under this process's name, and is taken as
+        claimed.
+        """
+        engine = self._journal.engine
+        if engine.dialect.name != "postgresql":
+            async with engine.begin() as conn:
+                return await self._journal.background.claim(conn, run_id, self.worker)
+        async with self._claim_lock:
+            try:
+                return await self._claim_on_kept(run_id, reclaim=False)
+            except Exception as exc:
+                lost = self._claim_connection_lost(exc)
+                await self._drop_claim_connection(invalidate=True)
+                if not lost:
+                    raise
+                logger.warning("the claim of run %s lost its connection; claiming again",
+                               run_id)
+            return await self._claim_on_kept(run_id, reclaim=True)
+
+    def _claim_connection_lost(self, exc: Exception) -> bool:
+        if isinstance(exc, DBAPIError):
+            return exc.connection_invalidated
+        driver = self._claim_driver
+        return driver is not None and bool(getattr(driver, "broken", False) or driver.closed)
+
+    async def _claim_on_kept(self, run_id: int, *, reclaim: bool) -> Claimed:
+        if self._claim_conn is None:
+            conn = await self._journal.engine.connect()
+            try:
+                self._claim_conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                self._claim_driver = (await conn.get_raw_connection()).driver_connection
+            except BaseException:
+                await conn.close()
+                raise
+        conn = self._claim_conn
+        runs = self._journal.background
+        if not reclaim:
+            claimed = await runs.claim_on_driver(self._claim_driver, conn.dialect, run_id,
+                                                 self.worker)
+            if claimed is not None:
+                return claimed
+        try:
+            claimed = await runs.claim(conn, run_id, self.worker, reclaim=reclaim)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await conn.rollback()
+            raise
+        await conn.commit()  # ends SQLAlchemy's view of a transaction; autocommit sends nothing
+        return claimed
+
+    async def _drop_claim_connection(self, *, invalidate: bool = False) -> None:
+        """Close the kept claim connection (``invalidate``: it is not given back to the pool,
+        as it may be broken)."""
+        conn, self._claim_conn, self._claim_driver = self._claim_conn, None, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                if invalidate:
+                    await conn.invalidate()
+                await conn.close()
 
     async def execute(self, run_id: int, *,
                       abort_requested: Callable[[], bool] | None = None) -> str:

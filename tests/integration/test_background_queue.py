@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from flexorm.runtime import Runtime
 from tests.integration._background_shop import (
@@ -200,3 +201,52 @@ def test_the_runs_command_shows_background_runs(workers: Workers) -> None:
         "succeeded", True, 2, {"done": 2, "total": 2, "message": "item 2"})
 
 
+
+
+def _drop_connections(url: str) -> int:
+    """Close every other connection to the database, as a restart of the server would."""
+    from tests.integration._background_shop import sync_engine
+
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        dropped = conn.execute(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar_one()
+    engine.dispose()
+    return int(dropped)
+
+
+def test_a_worker_keeps_running_runs_after_its_connections_are_dropped(
+        workers: Workers) -> None:
+    workers.start(concurrency=1)
+
+    async def body(runtime: Runtime) -> None:
+        first = await wait_for(runtime, await queue(runtime, "trivial", tag="before"))
+        assert first.status == "succeeded"
+        assert await asyncio.to_thread(_drop_connections, workers.url) > 0
+        after = await wait_for(runtime, await queue(runtime, "trivial", tag="after"))
+        assert (after.status, after.result, after.attempts) == ("succeeded", "after", 1)
+
+    scenario(workers.url, body)
+    assert [tag for tag, _ in calls(workers.url, "trivial")] == ["before", "after"]
+
+
+def test_a_claim_sent_again_after_a_lost_answer_is_the_same_claim(pg_url: str) -> None:
+    create_tables(pg_url)
+
+    async def body(runtime: Runtime) -> None:
+        assert runtime.journal is not None
+        runs = runtime.journal.background
+        run_id = await queue(runtime, "trivial", tag="lost")
+        async with runtime.journal.engine.begin() as conn:
+            first = await runs.claim(conn, run_id, "worker:a")
+        async with runtime.journal.engine.begin() as conn:
+            again = await runs.claim(conn, run_id, "worker:a", reclaim=True)
+            other = await runs.claim(conn, run_id, "worker:b", reclaim=True)
+            plain = await runs.claim(conn, run_id, "worker:a")
+        assert (first.outcome, first.attempt) == ("claimed", 1)
+        assert (again.outcome, again.attempt, again.payload) == ("claimed", 1, first.payload)
+        assert (other.outcome, other.status) == ("not_queued", "running")
+        assert (plain.outcome, plain.status) == ("not_queued", "running")
+
+    scenario(pg_url, body)
