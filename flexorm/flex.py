@@ -2,7 +2,7 @@
 
 ``Flex`` merges its settings and records declarations into a
 :class:`~flexorm.runtime.RuntimeHost`, and is the Litestar plugin that serves it
-(:class:`~flexorm.server.plugin.FlexormPlugin`). Nothing below imports this module. Nothing
+(:class:`~flexorm.plugin.FlexormPlugin`). Nothing below imports this module. Nothing
 connects until a runtime is opened (by the app's lifespan or a CLI command), so creating one at
 import time is free and safe.
 """
@@ -22,8 +22,8 @@ from flexorm.actions.declaration import (
 )
 from flexorm.actions.params import ColumnRef, ModelRef
 from flexorm.exceptions import ConfigurationError
+from flexorm.plugin import FlexormPlugin
 from flexorm.runtime import Runtime, RuntimeHost
-from flexorm.server.plugin import FlexormPlugin
 from flexorm.settings import RenameHook, Settings
 
 if TYPE_CHECKING:

@@ -21,9 +21,9 @@ from litestar import Litestar
 
 from flexorm.database import require_sqlite_file
 from flexorm.exceptions import ConfigurationError
+from flexorm.plugin import FlexormPlugin
 from flexorm.reflection import Progress
 from flexorm.runtime import Runtime, RuntimeHost
-from flexorm.server.plugin import FlexormPlugin
 from flexorm.settings import Settings
 
 __all__ = ["DEMO_DATABASE", "Target", "load_target"]

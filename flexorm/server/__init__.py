@@ -1,9 +1,6 @@
-"""The HTTP side: flexorm's Litestar plugin, routes, CORS and error mapping.
+"""The HTTP side of the messages protocol: routes, lifespan, guards, CORS and error mapping.
 
-:class:`~flexorm.server.plugin.FlexormPlugin` (``Flex`` is one) wires it all into an app, so
-``flex.app`` and ``Litestar(plugins=[flex])`` serve the same thing.
+:class:`~flexorm.plugin.FlexormPlugin` (``Flex`` is one) wires these, the MCP endpoint and the
+HTTP operations into an app, so ``flex.app`` and ``Litestar(plugins=[flex])`` serve the same
+thing.
 """
-
-from flexorm.server.plugin import FlexormPlugin, configure_app
-
-__all__ = ["FlexormPlugin", "configure_app"]

@@ -12,8 +12,8 @@ from litestar.testing import TestClient
 
 from flexorm._demo import shop
 from flexorm._demo.schema import ACCOUNTS, INCOME, ORDERS, OUTCOME, USERS, create_database
+from flexorm.plugin import FlexormPlugin
 from flexorm.runtime import RuntimeHost
-from flexorm.server.plugin import FlexormPlugin
 from tests.conftest import sync_engine
 
 AUTH = {"Authorization": "Bearer demo-key"}

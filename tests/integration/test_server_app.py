@@ -22,9 +22,9 @@ from flexorm.exceptions import (
     UnknownCollectionError,
     ValidationError,
 )
+from flexorm.plugin import configure_app
 from flexorm.server.errors import exception_handlers
 from flexorm.server.messages import MessageContext
-from flexorm.server.plugin import configure_app
 from tests.integration.server_app import AUTH, build_flex, create_schema, server_logs
 
 

@@ -20,7 +20,7 @@ from devservers.net import free_port
 from flexorm._demo import shop
 from flexorm.cli import main
 from flexorm.cli.serve import curl_command
-from flexorm.server.plugin import FlexormPlugin
+from flexorm.plugin import FlexormPlugin
 from tests.conftest import sync_engine
 
 

@@ -8,7 +8,9 @@ floor       modules
 ==========  =====================================================================
 facade      ``flexorm`` (the package's public names), ``flexorm.flex``
 commands    ``flexorm.cli``
-server      ``flexorm.server``, ``flexorm.mcp``, ``flexorm.operations`` (the HTTP side)
+app         ``flexorm.plugin`` (wires the three ways in below into a Litestar app)
+interfaces  ``flexorm.mcp``, ``flexorm.operations`` (MCP tools and HTTP operations)
+server      ``flexorm.server`` (the messages protocol over HTTP, and what the others share)
 runtime     ``flexorm.runtime``
 background  ``flexorm.background`` (running queued runs: in the server, or on the queue)
 calls       ``flexorm.calls`` (actions as MCP tools and HTTP operations)
@@ -34,7 +36,9 @@ ROOT = Path(flexorm.__file__).parent
 FLOORS: list[tuple[str, ...]] = [
     ("flexorm", "flexorm.flex"),
     ("flexorm.cli",),
-    ("flexorm.server", "flexorm.mcp", "flexorm.operations"),
+    ("flexorm.plugin",),
+    ("flexorm.mcp", "flexorm.operations"),
+    ("flexorm.server",),
     ("flexorm.runtime",),
     ("flexorm.background",),
     ("flexorm.calls",),
