@@ -1,10 +1,12 @@
 """One action, three ways in: Jet Admin's ``execute_action``, its HTTP operation, its MCP tool.
 
-The same uvicorn server (``bench.apps:flexorm_app``, journal on) answers all three; one
-keep-alive connection sends one request at a time, so a request's latency is its per-call
-cost. The contenders run in alternation; figures are medians over the runs. The MCP tool call
-is one ``tools/call`` JSON-RPC request, as a stateless client sends it after listing the
-tools (the first request to ``/mcp``, which loads the SDK, is in the warm-up).
+The same uvicorn server (``bench.apps:flexorm_app``) answers all of them; one keep-alive
+connection sends one request at a time, so a request's latency is its per-call cost. The
+contenders run in alternation; figures are medians over the runs. The MCP tool call is one
+``tools/call`` JSON-RPC request, as a stateless client sends it after listing the tools (the
+first request to ``/mcp``, which loads the SDK, is in the warm-up). Two actions: ``ping``,
+which takes nothing, and ``mark``, which takes a parameter and a record (on a call with
+arguments, the SDK checks the tool's input schema first).
 """
 
 from __future__ import annotations
@@ -16,37 +18,62 @@ import sys
 import tempfile
 from typing import Any
 
+from bench.schemas import ORDERS
 from bench.server import ROOT, TOKEN, free_port, serve, uvicorn_command
 from bench.stats import Sample
 
 __all__ = ["CALLS", "TARGETS", "measure"]
 
-_PROTOCOL = "2025-11-25"
+_HEADERS_2025 = ("Accept: application/json, text/event-stream", "MCP-Protocol-Version: 2025-11-25")
+_META_2026 = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+              "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
+              "io.modelcontextprotocol/clientCapabilities": {}}
+
+
+def _headers_2026(tool: str) -> tuple[str, ...]:
+    return ("Accept: application/json, text/event-stream", "MCP-Protocol-Version: 2026-07-28",
+            "Mcp-Method: tools/call", f"Mcp-Name: {tool}")
+
+
+def _tool_call(tool: str, arguments: dict[str, Any], meta: dict[str, Any] | None) -> str:
+    params: dict[str, Any] = {"name": tool, "arguments": arguments}
+    if meta is not None:
+        params["_meta"] = meta
+    return json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params})
+
+
+_MARK_TOOL = f"{ORDERS}__mark"
+_MARK_ARGUMENTS = {"ids": [1], "status": "done"}
 
 CALLS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "execute_action": ("/api/messages/", json.dumps(
         {"name": "execute_action", "params": {"name": "ping", "params": {}}}), ()),
     "HTTP operation": ("/api/actions/ping", "{}", ()),
-    "MCP tools/call (2025-11-25)": ("/mcp", json.dumps(
-        {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-         "params": {"name": "ping", "arguments": {}}}),
-        ("Accept: application/json, text/event-stream", f"MCP-Protocol-Version: {_PROTOCOL}")),
-    "MCP tools/call (2026-07-28)": ("/mcp", json.dumps(
-        {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-         "params": {"name": "ping", "arguments": {}, "_meta": {
-             "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-             "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
-             "io.modelcontextprotocol/clientCapabilities": {}}}}),
-        ("Accept: application/json, text/event-stream", "MCP-Protocol-Version: 2026-07-28",
-         "Mcp-Method: tools/call", "Mcp-Name: ping")),
+    "MCP tools/call (2025-11-25)": ("/mcp", _tool_call("ping", {}, None), _HEADERS_2025),
+    "MCP tools/call (2026-07-28)": ("/mcp", _tool_call("ping", {}, _META_2026),
+                                    _headers_2026("ping")),
+    "execute_action, with arguments": ("/api/messages/", json.dumps(
+        {"name": "execute_action", "params": {"model": ORDERS, "name": "mark", "ids": [1],
+                                              "params": {"status": "done"}}}), ()),
+    "MCP tools/call with arguments (2025-11-25)": (
+        "/mcp", _tool_call(_MARK_TOOL, _MARK_ARGUMENTS, None), _HEADERS_2025),
+    "MCP tools/call with arguments (2026-07-28)": (
+        "/mcp", _tool_call(_MARK_TOOL, _MARK_ARGUMENTS, _META_2026), _headers_2026(_MARK_TOOL)),
 }
-"""What each interface sends to run the common action ``ping``: path, body, extra headers. An
-MCP client of the 2026-07-28 protocol (the SDK's own, by default) sends each request on its
+"""What each interface sends to run an action: path, body, extra headers. The common action
+``ping`` takes nothing; ``mark`` sets the status of one order (a parameter and a selection).
+An MCP client of the 2026-07-28 protocol (the SDK's own, by default) sends each request on its
 own; one of 2025-11-25 (after its handshake) is served by the SDK's stateless transport."""
 
-TARGETS = {"HTTP operation": 1.1, "MCP tools/call (2025-11-25)": 2.0,
-           "MCP tools/call (2026-07-28)": 2.0}
-"""Each interface's per-call latency at most this many times ``execute_action``'s."""
+TARGETS: dict[str, tuple[float, str]] = {
+    "HTTP operation": (1.1, "execute_action"),
+    "MCP tools/call (2025-11-25)": (2.0, "execute_action"),
+    "MCP tools/call (2026-07-28)": (2.0, "execute_action"),
+    "MCP tools/call with arguments (2025-11-25)": (2.0, "execute_action, with arguments"),
+    "MCP tools/call with arguments (2026-07-28)": (2.0, "execute_action, with arguments"),
+}
+"""Each interface's per-call latency at most this many times that of ``execute_action`` for
+the same action (named second)."""
 
 
 def _load(port: int, path: str, body: str, headers: tuple[str, ...],

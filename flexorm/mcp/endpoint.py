@@ -13,6 +13,7 @@ clients never use MCP never loads it. ``FLEXORM_MCP=0`` turns the endpoint off (
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.types import Receive, Scope, Send
 
-from flexorm.mcp.scope import SCOPE_KEY, CallScope
+from flexorm.mcp.scope import CURRENT, SCOPE_KEY, CallScope
 from flexorm.server.guards import authenticate_request
 
 if TYPE_CHECKING:
@@ -31,6 +32,20 @@ if TYPE_CHECKING:
 __all__ = ["MCP_PATH", "McpEndpoint"]
 
 MCP_PATH = "/mcp"
+
+
+TRANSPORT_LOGGER = "mcp.server.streamable_http"
+"""The SDK's transport logs one INFO line per stateless request ("Terminating session: None")."""
+
+
+def _quiet_transport() -> None:
+    """Keep the SDK transport's per-request INFO line out of the server's output (a Litestar
+    app configures the root logger at INFO): one line per call of a 2025 client, made,
+    formatted and written on every call, telling nothing. Its warnings and errors still
+    show; a level the application set on that logger is left as it is."""
+    transport = logging.getLogger(TRANSPORT_LOGGER)
+    if transport.level == logging.NOTSET:
+        transport.setLevel(logging.WARNING)
 
 
 class McpEndpoint:
@@ -68,11 +83,17 @@ class McpEndpoint:
                 if self._tasks is None:
                     raise ServiceUnavailableException("flexorm is not running")
                 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+                from mcp.server.transport_security import TransportSecuritySettings
 
                 from flexorm.mcp.server import build_server
 
+                _quiet_transport()
+                # the SDK's own default (no DNS-rebinding check: the endpoint authenticates
+                # every request), built once rather than on every request
+                security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
                 manager = StreamableHTTPSessionManager(app=build_server(), json_response=True,
-                                                       stateless=True)
+                                                       stateless=True,
+                                                       security_settings=security)
                 await self._tasks.start(self._run, manager)
                 self._manager = manager
         return self._manager
@@ -84,7 +105,11 @@ class McpEndpoint:
         if not state.runtime.settings.mcp:
             raise NotFoundException("the MCP server is off (FLEXORM_MCP=0)")
         runtime = state.runtime
-        scope[SCOPE_KEY] = CallScope(service=runtime.actions,  # type: ignore[literal-required]
-                                     schema=runtime.schema, caller=caller)
+        call = CallScope(service=runtime.actions, schema=runtime.schema, caller=caller)
+        scope[SCOPE_KEY] = call  # type: ignore[literal-required]
         manager = await self.manager()
-        await manager.handle_request(scope, receive, send)  # type: ignore[arg-type]
+        token = CURRENT.set(call)
+        try:
+            await manager.handle_request(scope, receive, send)  # type: ignore[arg-type]
+        finally:
+            CURRENT.reset(token)

@@ -35,7 +35,7 @@ from flexorm.calls.catalog import FIELD_OPTIONS_TOOL, CallableAction, catalog
 from flexorm.calls.invoke import call
 from flexorm.calls.schema import OUTPUT_SCHEMA
 from flexorm.exceptions import NON_FIELD_ERRORS, FlexormError, RequestError
-from flexorm.mcp.scope import CallScope, call_scope
+from flexorm.mcp.scope import CURRENT, CallScope, call_scope
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.errors import INTERNAL_ERROR, constraint_body, error_body
 from flexorm.protocol.requests import FieldOptionsRequest
@@ -107,12 +107,12 @@ def _error_text(body: Mapping[str, Any]) -> str:
 
 
 def _result(structured: Mapping[str, Any], *, error: bool = False) -> types.CallToolResult:
+    """The answer of a call, built without validation: the SDK validates every result against
+    the protocol version it answers in, so validating it here too would do it twice."""
     text = _error_text(structured) if error else encode_json(structured).decode()
-    return types.CallToolResult.model_validate({
-        "content": [{"type": "text", "text": text}],
-        "structuredContent": structured,
-        "isError": error,
-    })
+    return types.CallToolResult.model_construct(
+        content=[types.TextContent.model_construct(type="text", text=text)],
+        structured_content=structured, is_error=error)
 
 
 def _tool(entry: CallableAction) -> types.Tool:
@@ -142,6 +142,19 @@ def _scope(ctx: ServerRequestContext[Any, Any]) -> CallScope:
     if found is None:  # only flexorm's endpoint serves this server
         raise MCPError(types.INTERNAL_ERROR, "flexorm's MCP server runs behind its endpoint")
     return found
+
+
+def _input_schema(name: str) -> Mapping[str, Any] | None:
+    """A tool's input schema, straight from the catalog: what the SDK checks a call's
+    ``Mcp-Param-*`` headers against. Without it, the SDK would list every tool the caller
+    sees on each call that has arguments, to find one schema."""
+    scope = CURRENT.get()
+    if scope is None:
+        return None
+    if name == FIELD_OPTIONS_TOOL:
+        return _FIELD_OPTIONS_INPUT
+    entry = catalog(scope.service).by_tool.get(name)
+    return entry.input_schema if entry is not None else None
 
 
 async def _list_tools(ctx: ServerRequestContext[Any, Any],
@@ -235,6 +248,7 @@ def build_server() -> Server[Any]:
         instructions=("Each tool runs one flexorm action on the database, in one transaction. "
                       "Use get_field_options to find the id a reference parameter needs; the "
                       "resources describe each collection's fields."),
+        get_tool_input_schema=_input_schema,
         on_list_tools=_list_tools,
         on_call_tool=_call_tool,
         on_list_resources=_list_resources,

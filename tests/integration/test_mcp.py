@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -18,6 +19,10 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
+from flexorm.mcp.endpoint import TRANSPORT_LOGGER
+from flexorm.mcp.scope import CURRENT, CallScope
+from flexorm.mcp.server import build_server
+from flexorm.server.state import STATE_KEY
 from tests._served import served
 from tests.integration._calls_shop import (
     AUTH,
@@ -200,6 +205,61 @@ def test_a_client_of_the_2025_protocol_lists_and_calls_the_same_tools(base: str,
     assert (called.is_error, list(called.structured_content)) == (True, ["amount"])
     assert done.structured_content == {"result": 1}
     assert statuses(url)[2] == "shipped"
+
+
+def test_a_tools_input_schema_is_looked_up_in_the_catalog(url: str) -> None:
+    # the SDK checks a call's Mcp-Param-* headers against the tool's input schema: it gets it
+    # from the catalog of the request's runtime, the one tools/list shows, not by listing
+    # every tool on each call
+    flex = make_flex(url)
+    with served(flex.app) as base:
+        listed = {name: tool.input_schema for name, tool in tools_of(base).items()}
+        state = flex.app.state[STATE_KEY]
+        caller = asyncio.run(state.authenticator.authenticate(AUTH["Authorization"]))
+    lookup = build_server().get_tool_input_schema
+    assert lookup is not None
+    assert lookup("orders__ship") is None  # outside a request there is no runtime to ask
+    token = CURRENT.set(CallScope(service=state.runtime.actions, schema=state.runtime.schema,
+                                  caller=caller))
+    try:
+        assert {name: lookup(name) for name in listed} == listed
+        assert lookup("orders__nope") is None
+    finally:
+        CURRENT.reset(token)
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_the_sdks_per_request_info_line_stays_out_of_the_output(url: str) -> None:
+    transport = logging.getLogger(TRANSPORT_LOGGER)
+    transport.setLevel(logging.NOTSET)  # as in a new process
+    kept = _Kept()  # on the logger itself: the app's logging setup leaves it alone
+    transport.addHandler(kept)
+
+    async def session(client: Client) -> Any:
+        return await client.call_tool("orders__refresh", {})
+
+    try:
+        with served(make_flex(url).app) as base:
+            assert with_client(base, session, mode="legacy").structured_content == {
+                "result": "orders"}
+        assert transport.level == logging.WARNING
+        assert kept.records == []
+        transport.setLevel(logging.INFO)  # an application's own choice is kept
+        with served(make_flex(url).app) as base:
+            with_client(base, session, mode="legacy")
+        assert transport.level == logging.INFO
+        assert "Terminating session: None" in [r.getMessage() for r in kept.records]
+    finally:
+        transport.removeHandler(kept)
+        transport.setLevel(logging.NOTSET)
 
 
 def test_an_inverse_selection_and_a_reference_parameter(base: str, url: str) -> None:
