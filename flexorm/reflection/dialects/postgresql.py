@@ -304,28 +304,19 @@ class _Owners:
     def __init__(self, parts: Sequence[SchemaPart]) -> None:
         self.by_schema = {schema: {t.table: t for t in tables} for schema, tables, _ in parts}
         self.default = self.by_schema.get(None)
-
-    def params(self, parts: Sequence[SchemaPart]) -> dict[str, Any]:
-        """The query parameters: the schemas, and the selected names unless every schema is
-        read whole."""
         names = (None if all(everything for _, _, everything in parts)
                  else sorted({t.table for _, tables, _ in parts for t in tables}))
-        return {"default": self.default is not None,
-                "named": [schema for schema in self.by_schema if schema is not None],
-                "names": names}
+        self.params: dict[str, Any] = {
+            "default": self.default is not None,
+            "named": [schema for schema in self.by_schema if schema is not None],
+            "names": names}
+        """The query parameters: the schemas, and the selected names unless every schema is
+        read whole."""
 
     def of(self, namespace: str, in_default: bool, relation: str) -> list[TableFacts]:
-        found = []
-        if in_default and self.default is not None:
-            table = self.default.get(relation)
-            if table is not None:
-                found.append(table)
-        named = self.by_schema.get(namespace) if namespace is not None else None
-        if named is not None:
-            table = named.get(relation)
-            if table is not None:
-                found.append(table)
-        return found
+        homes = (self.default if in_default else None, self.by_schema.get(namespace))
+        return [table for home in homes if home is not None
+                if (table := home.get(relation)) is not None]
 
 
 class PostgreSQLReader:
@@ -368,7 +359,7 @@ class PostgreSQLReader:
                 InspectorReader().read(connection, schema, tables, everything, tick)
             return
         owners = _Owners(parts)
-        params = owners.params(parts)
+        params = owners.params
         self._columns(connection, params, owners, sum(len(t) for _, t, _ in parts), tick)
         for namespace, in_default, name, key in connection.execute(_PRIMARY_KEYS, params):
             for table in owners.of(namespace, in_default, name):
