@@ -8,10 +8,17 @@ worker gets through.
 - worker throughput (PostgreSQL): runs queued beforehand, then one worker with concurrency 1
   drains them (claim, the same transaction as a direct run with the journal row, the job
   acknowledged), beside bare procrastinate draining as many jobs of an empty task with the same
-  worker options, and beside a floor: bare procrastinate whose task commits one ``UPDATE`` in a
-  transaction of its own from a worker thread (a plain SQLAlchemy engine, no ping), the least a
-  run whose effects and completion commit together writes with a blocking body. All in this
-  process, in alternation, timed from the worker's start to the empty queue.
+  worker options, and beside two floors:
+
+  - blocking: bare procrastinate whose task commits one ``UPDATE`` in a transaction of its own
+    from a worker thread (a plain SQLAlchemy engine, no ping), the least a run whose effects
+    and completion commit together writes with a blocking body;
+  - raw driver: bare procrastinate whose task does what a run must do and nothing else, on two
+    psycopg connections kept open (no pool, no SQLAlchemy, no thread): the claim (an
+    autocommitted ``UPDATE ... RETURNING``) and the completion ``UPDATE`` in a transaction,
+    sent in one pipeline with its ``COMMIT``.
+
+  All in this process, in alternation, timed from the worker's start to the empty queue.
 """
 
 from __future__ import annotations
@@ -128,12 +135,62 @@ async def _bare_drain(url: str, runs: int, *, commit: bool = False) -> float:
         engine.dispose()
 
 
+_CLAIM = ("UPDATE bench_runs SET status = 'running', attempts = attempts + 1 "
+          "WHERE id = %s AND status = 'queued' RETURNING attempts")
+_COMPLETE = ("UPDATE bench_runs SET status = 'succeeded', result = %s "
+             "WHERE id = %s AND status = 'running' AND attempts = %s")
+
+
+async def _raw_drain(url: str, runs: int) -> float:
+    """Bare procrastinate whose task claims a run and commits its completion, on raw psycopg
+    connections kept open: the least a run with flexorm's guarantees sends."""
+    import procrastinate
+    import psycopg
+
+    from flexorm.background.queue import conninfo
+
+    info = conninfo(url)
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+        conninfo=info, min_size=1, max_size=5))
+    claims = await psycopg.AsyncConnection.connect(info, autocommit=True)
+    work = await psycopg.AsyncConnection.connect(info)
+    try:
+        await claims.execute("CREATE TABLE IF NOT EXISTS bench_runs (id INTEGER PRIMARY KEY, "
+                             "status TEXT NOT NULL, attempts INTEGER NOT NULL, result TEXT)")
+        await claims.execute("TRUNCATE bench_runs")
+        await claims.execute("INSERT INTO bench_runs SELECT n, 'queued', 0, NULL "
+                             "FROM generate_series(1, %s) AS n", (runs,))
+
+        @app.task(name="bench.raw", pass_context=True)
+        async def raw(context: Any, run: int) -> int:
+            cursor = await claims.execute(_CLAIM, (run,))
+            claimed = await cursor.fetchone()
+            assert claimed is not None
+            async with work.pipeline():
+                await work.execute(_COMPLETE, (str(run), run, claimed[0]))
+                await work.commit()
+            return run
+
+        async with app.open_async():
+            await raw.batch_defer_async(*({"run": n} for n in range(1, runs + 1)))
+            start = time.perf_counter()
+            await app.run_worker_async(concurrency=1, wait=False, delete_jobs="successful",
+                                       install_signal_handlers=False,
+                                       update_heartbeat_interval=5.0)
+            return time.perf_counter() - start
+    finally:
+        await claims.close()
+        await work.close()
+
+
 def throughput(url: str, runs: int, repeat: int) -> dict[str, Sample]:
-    """Runs (jobs) per second through one worker: flexorm, bare procrastinate and the floor
-    (bare procrastinate committing one ``UPDATE`` per job), in alternation."""
-    results: dict[str, list[float]] = {"flexorm": [], "bare": [], "floor": []}
+    """Runs (jobs) per second through one worker: flexorm, bare procrastinate and the two
+    floors (one committed ``UPDATE`` per job from a thread; a claim and a completion on the raw
+    driver), in alternation."""
+    results: dict[str, list[float]] = {"flexorm": [], "bare": [], "floor": [], "raw": []}
     for _ in range(repeat):
         results["flexorm"].append(runs / asyncio.run(_flexorm_drain(url, runs)))
         results["bare"].append(runs / asyncio.run(_bare_drain(url, runs)))
         results["floor"].append(runs / asyncio.run(_bare_drain(url, runs, commit=True)))
+        results["raw"].append(runs / asyncio.run(_raw_drain(url, runs)))
     return {name: Sample(tuple(values)) for name, values in results.items()}
