@@ -5,7 +5,6 @@ deadline and expiry across processes."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from flexorm.runtime import Runtime
+from tests.integration._background_deploy import HEARTBEAT, ROOT, Workers
 from tests.integration._background_shop import (
     calls,
     create_tables,
@@ -28,44 +28,6 @@ from tests.integration._background_shop import (
 )
 
 pytestmark = pytest.mark.postgres
-
-ROOT = Path(__file__).resolve().parents[2]
-HEARTBEAT = "0.5"
-APP = "tests.integration._background_app:flex"
-
-
-class Workers:
-    """``flexorm worker`` processes on one database, stopped at the end of the test."""
-
-    def __init__(self, url: str, signals: Path) -> None:
-        self.url = url
-        self.env = {**os.environ, "FLEXORM_DATABASE_URL": url,
-                    "FLEXORM_TEST_SIGNALS": str(signals),
-                    "FLEXORM_WORKER_HEARTBEAT_SECONDS": HEARTBEAT}
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.logs = signals
-
-    def start(self, concurrency: int = 2) -> subprocess.Popen[bytes]:
-        log = self.logs / f"worker-{len(self.processes)}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-c", "from flexorm.cli import main; main()", "worker",
-                 "--app", APP, "--concurrency", str(concurrency)],
-                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        self.processes.append(process)
-        return process
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
 
 @pytest.fixture
 def workers(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workers]:

@@ -1,0 +1,166 @@
+"""Background actions with a separate state database, deployed as a user runs them: the data
+in a SQLite file or on MariaDB, flexorm's journal and procrastinate's queue on PostgreSQL
+(``FLEXORM_STATE_URL``, migrated by ``flexorm db upgrade``), ``flexorm serve`` queuing the runs
+Jet Admin asks for, and two ``flexorm worker`` processes running them."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests._serving import at_once
+from tests.conftest import mariadb_database, pg_database, sync_engine
+from tests.integration._background_deploy import (
+    StateJournal,
+    Workers,
+    cli,
+    execute,
+    queued_run,
+    server,
+    signal_from,
+)
+from tests.integration._background_shop import LOOPS, calls, create_tables, item_state
+
+pytestmark = pytest.mark.postgres
+
+
+@dataclass(frozen=True)
+class Deployment:
+    data: str
+    """The database the actions write to."""
+    state: str
+    """flexorm's state database (PostgreSQL)."""
+    env: dict[str, str]
+    """The ``FLEXORM_*`` variables every process runs with."""
+    base: str
+    """The server's base URL."""
+    journal: StateJournal
+    workers: frozenset[int]
+    """The workers' pids."""
+    signals: Path
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("mariadb",
+                                                               marks=pytest.mark.mariadb)])
+def deployment(request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    folder = tmp_path_factory.mktemp(f"state-{request.param}")
+    with contextlib.ExitStack() as stack:
+        state = stack.enter_context(pg_database(request.getfixturevalue("postgres_server")))
+        if request.param == "sqlite":
+            data = f"sqlite:///{folder / 'shop.db'}"
+        else:
+            data = stack.enter_context(
+                mariadb_database(request.getfixturevalue("mariadb_server")))
+        create_tables(data)
+        env = {"FLEXORM_DATABASE_URL": data, "FLEXORM_STATE_URL": state,
+               "FLEXORM_AUTO_UPGRADE": "0", "FLEXORM_TEST_SIGNALS": str(folder)}
+        upgraded = cli("db", "upgrade", env=env)  # no URL: the state database
+        assert upgraded.returncode == 0, upgraded.stderr
+        workers = Workers(data, folder, env)
+        stack.callback(workers.stop)
+        pids = frozenset({workers.start().pid, workers.start().pid})
+        journal = StateJournal(state)
+        stack.callback(journal.close)
+        base = stack.enter_context(server(env, folder / "server.log"))
+        yield Deployment(data, state, env, base, journal, pids, folder)
+
+
+def _tables(url: str) -> set[str]:
+    engine = sync_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_the_state_lives_in_its_own_database(deployment: Deployment) -> None:
+    assert _tables(deployment.data) == {"items", "calls"}
+    state = _tables(deployment.state)
+    assert {"flexorm_action_runs", "flexorm_idempotency", "procrastinate_jobs"} <= state
+    assert "items" not in state
+
+
+def test_many_runs_on_two_workers_each_run_once_and_succeed(deployment: Deployment) -> None:
+    tags = [f"t{i}" for i in range(30)]
+    answers = at_once([lambda tag=tag: execute(deployment.base, "trivial", tag=tag)
+                       for tag in tags])
+    ids = [queued_run(answer) for answer in answers]
+    touched = queued_run(execute(deployment.base, "touch", ids=[7, 8], tag="shown"))
+    chunked = queued_run(execute(deployment.base, "chunked_bulk", ids=[9, 10]))
+    assert len({*ids, touched, chunked}) == len(tags) + 2
+
+    entries = [deployment.journal.wait_for(run_id) for run_id in ids]
+    assert [(e.status, e.result, e.attempts) for e in entries] == [
+        ("succeeded", tag, 1) for tag in tags]
+    done = calls(deployment.data, "trivial")
+    assert sorted(tag for tag, _ in done) == sorted(tags)
+    assert {pid for _, pid in done} <= deployment.workers
+
+    touch = deployment.journal.wait_for(touched)
+    assert (touch.status, touch.result) == ("succeeded", 2)
+    assert (touch.progress_done, touch.progress_total, touch.progress_message) == (
+        2, 2, "item 8")
+    bulk = deployment.journal.wait_for(chunked)
+    assert (bulk.status, bulk.result) == ("succeeded", [2])
+    assert deployment.journal.checkpoint(chunked) == {"ids": [9, 10], "results": [2]}
+    assert [item_state(deployment.data, i) for i in (7, 8, 9, 10, 6)] == [
+        "touched", "touched", "bulk", "bulk", "new"]
+
+    shown = cli("runs", "--json", "--limit", "100", env=deployment.env)
+    assert shown.returncode == 0, shown.stderr
+    listed = {entry["id"]: entry for entry in json.loads(shown.stdout)}
+    every = [*ids, touched, chunked]
+    assert {run_id: listed[run_id]["status"] for run_id in every} == dict.fromkeys(
+        every, "succeeded")
+    assert listed[touched]["background"] is True
+    assert listed[touched]["progress"] == {"done": 2, "total": 2, "message": "item 8"}
+
+
+def test_cancel_stops_a_running_run_and_rolls_back_its_writes(deployment: Deployment) -> None:
+    run_id = queued_run(execute(deployment.base, "long", tag="c"))
+    assert signal_from(deployment.signals, "long-c") in deployment.workers
+    running = deployment.journal.wait_for(
+        run_id, ("running",), until=lambda entry: (entry.progress_done or 0) > 0)
+    assert (running.status, running.progress_total, running.progress_message) == (
+        "running", LOOPS, "working")
+    assert execute(deployment.base, "flexorm_cancel_run", run=run_id) == (
+        200, {"result": {"run": str(run_id), "status": "cancelling"}})
+    entry = deployment.journal.wait_for(run_id)
+    assert (entry.status, entry.error) == ("cancelled", "the run was cancelled and rolled back")
+    assert entry.progress_done is not None
+    assert entry.progress_done < LOOPS
+    assert item_state(deployment.data, 1) == "new"
+
+
+def test_a_failing_body_ends_failed_with_its_writes_rolled_back(
+        deployment: Deployment) -> None:
+    entry = deployment.journal.wait_for(
+        queued_run(execute(deployment.base, "explode", ids=[5])))
+    assert (entry.status, entry.error) == ("failed", "the mail server is down")
+    assert item_state(deployment.data, 5) == "new"
+    assert calls(deployment.data, "explode") == []
+
+
+def test_a_run_past_its_deadline_is_stopped_and_rolled_back(deployment: Deployment) -> None:
+    entry = deployment.journal.wait_for(queued_run(execute(deployment.base, "slow")))
+    assert (entry.status, entry.error) == (
+        "failed", "the run passed its deadline of 0.5s and was rolled back")
+    assert item_state(deployment.data, 3) == "new"
+
+
+def test_the_same_idempotency_key_queues_one_run(deployment: Deployment) -> None:
+    first = queued_run(execute(deployment.base, "trivial", tag="once", key="state-key"))
+    again = queued_run(execute(deployment.base, "trivial", tag="once", key="state-key"))
+    assert again == first
+    assert deployment.journal.wait_for(first).status == "succeeded"
+    assert queued_run(execute(deployment.base, "trivial", tag="once", key="state-key")) == first
+    assert [tag for tag, _ in calls(deployment.data, "trivial")].count("once") == 1
+    assert [run.id for run in deployment.journal.runs("trivial")
+            if run.idempotency_key == "state-key"] == [first]
