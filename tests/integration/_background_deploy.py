@@ -137,10 +137,11 @@ class StateJournal:
                 .mappings().one()
         return RunEntry.from_row(dict(row))
 
-    def checkpoint(self, run_id: int) -> Any:
-        """``atomic=False``: the chunks a run committed, as recorded."""
+    def column(self, run_id: int, name: str) -> Any:
+        """A column of a run's row that :class:`RunEntry` does not show (``worker``,
+        ``checkpoint``)."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(action_runs.c.checkpoint)
+            return conn.execute(sa.select(action_runs.c[name])
                                 .where(action_runs.c.id == run_id)).scalar_one()
 
     def wait_for(self, run_id: int, statuses: tuple[str, ...] = FINISHED_STATUSES,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,9 +42,13 @@ class Deployment:
     base: str
     """The server's base URL."""
     journal: StateJournal
-    workers: frozenset[int]
-    """The workers' pids."""
+    pool: Workers
     signals: Path
+
+    @property
+    def workers(self) -> frozenset[int]:
+        """The workers' pids."""
+        return frozenset(process.pid for process in self.pool.processes)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("mariadb",
@@ -65,11 +70,12 @@ def deployment(request: pytest.FixtureRequest,
         assert upgraded.returncode == 0, upgraded.stderr
         workers = Workers(data, folder, env)
         stack.callback(workers.stop)
-        pids = frozenset({workers.start().pid, workers.start().pid})
+        workers.start()
+        workers.start()
         journal = StateJournal(state)
         stack.callback(journal.close)
         base = stack.enter_context(server(env, folder / "server.log"))
-        yield Deployment(data, state, env, base, journal, pids, folder)
+        yield Deployment(data, state, env, base, journal, workers, folder)
 
 
 def _tables(url: str) -> set[str]:
@@ -109,7 +115,7 @@ def test_many_runs_on_two_workers_each_run_once_and_succeed(deployment: Deployme
         2, 2, "item 8")
     bulk = deployment.journal.wait_for(chunked)
     assert (bulk.status, bulk.result) == ("succeeded", [2])
-    assert deployment.journal.checkpoint(chunked) == {"ids": [9, 10], "results": [2]}
+    assert deployment.journal.column(chunked, "checkpoint") == {"ids": [9, 10], "results": [2]}
     assert [item_state(deployment.data, i) for i in (7, 8, 9, 10, 6)] == [
         "touched", "touched", "bulk", "bulk", "new"]
 
@@ -164,3 +170,18 @@ def test_the_same_idempotency_key_queues_one_run(deployment: Deployment) -> None
     assert [tag for tag, _ in calls(deployment.data, "trivial")].count("once") == 1
     assert [run.id for run in deployment.journal.runs("trivial")
             if run.idempotency_key == "state-key"] == [first]
+
+
+def test_a_killed_workers_run_is_interrupted_and_rolled_back(deployment: Deployment) -> None:
+    run_id = queued_run(execute(deployment.base, "long", tag="k"))
+    pid = signal_from(deployment.signals, "long-k")
+    (doomed,) = [process for process in deployment.pool.processes if process.pid == pid]
+    deployment.pool.start()  # its replacement
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    entry = deployment.journal.wait_for(run_id)
+    assert (entry.status, entry.error) == ("interrupted",
+                                           "its worker stopped mid-run; rolled back")
+    assert item_state(deployment.data, 1) == "new"
+    after = queued_run(execute(deployment.base, "trivial", tag="after-kill"))
+    assert deployment.journal.wait_for(after).status == "succeeded"
