@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from flexorm.journal.tables import FINISHED_STATUSES
 from tests._serving import at_once
 from tests.conftest import mariadb_database, pg_database, sync_engine
 from tests.integration._background_deploy import (
@@ -185,3 +187,24 @@ def test_a_killed_workers_run_is_interrupted_and_rolled_back(deployment: Deploym
     assert item_state(deployment.data, 1) == "new"
     after = queued_run(execute(deployment.base, "trivial", tag="after-kill"))
     assert deployment.journal.wait_for(after).status == "succeeded"
+
+
+def test_a_worker_paused_past_its_heartbeat_gives_up_its_run(deployment: Deployment) -> None:
+    """A worker frozen longer than its heartbeat allows (a paused machine) is presumed dead and
+    its run goes to another worker. Once it wakes up, its own attempt stops at its next
+    progress call and is rolled back: the run's writes land once, and its locks do not keep
+    the new attempt waiting."""
+    run_id = queued_run(execute(deployment.base, "long_retried", tag="p"))
+    paused = signal_from(deployment.signals, "retried-p-1")
+    os.kill(paused, signal.SIGSTOP)
+    try:
+        taken = deployment.journal.wait_for(run_id, ("running", *FINISHED_STATUSES),
+                                            until=lambda entry: entry.attempts == 2)
+        assert taken.attempts == 2
+    finally:
+        os.kill(paused, signal.SIGCONT)
+    entry = deployment.journal.wait_for(run_id)
+    assert (entry.status, entry.result, entry.attempts) == ("succeeded", "attempt 2", 2)
+    assert signal_from(deployment.signals, "retried-p-2") != paused
+    assert item_state(deployment.data, 2) == "long"
+    assert [tag for tag, _ in calls(deployment.data, "retried-done")] == ["p"]
