@@ -23,6 +23,7 @@ from tests.integration._background_shop import (
     item_state,
     make_flex,
     queue,
+    run_of,
     signalled,
     wait_for,
 )
@@ -99,6 +100,32 @@ def test_a_killed_workers_runs_are_interrupted_or_retried_never_left_running(
     assert item_state(workers.url, 1) == "new"
     assert item_state(workers.url, 2) == "long"
     assert [tag for tag, _ in calls(workers.url, "retried-done")] == ["k"]
+
+
+def test_a_paused_workers_attempt_stops_once_its_run_is_given_away(workers: Workers) -> None:
+    """A worker frozen past its heartbeat is presumed dead and its run retried elsewhere; when
+    it wakes up, its attempt stops at once (not at its commit) and releases its row locks, which
+    the new attempt waits for."""
+    paused = workers.start()
+
+    async def body(runtime: Runtime) -> None:
+        run_id = await queue(runtime, "long_retried", tag="p")
+        assert await signal_from("retried-p-1") == paused.pid
+        workers.start()
+        paused.send_signal(signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 60
+            while (await run_of(runtime, run_id)).attempts < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        finally:
+            paused.send_signal(signal.SIGCONT)
+        entry = await wait_for(runtime, run_id)
+        assert (entry.status, entry.result, entry.attempts) == ("succeeded", "attempt 2", 2)
+        assert await signal_from("retried-p-2") != paused.pid
+
+    scenario(workers.url, body)
+    assert item_state(workers.url, 2) == "long"
+    assert [tag for tag, _ in calls(workers.url, "retried-done")] == ["p"]
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
