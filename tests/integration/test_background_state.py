@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,3 +209,48 @@ def test_a_worker_paused_past_its_heartbeat_gives_up_its_run(deployment: Deploym
     assert signal_from(deployment.signals, "retried-p-2") != paused
     assert item_state(deployment.data, 2) == "long"
     assert [tag for tag, _ in calls(deployment.data, "retried-done")] == ["p"]
+
+
+def _backend_writing_the_end_of(state: str, run_id: int) -> int:
+    """The state database backend waiting to write how run ``run_id`` ended (a bound on the
+    wait, not a check)."""
+    engine = sync_engine(state)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                pid = conn.execute(sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE flexorm_action_runs%' "
+                    "AND query LIKE '%finished_at%'")).scalar()
+            if pid is not None:
+                return int(pid)
+            time.sleep(0.05)
+        raise AssertionError(f"nothing wrote the end of run {run_id}")
+    finally:
+        engine.dispose()
+
+
+def test_a_success_is_recorded_even_if_the_state_connection_drops_after_the_commit(
+        deployment: Deployment) -> None:
+    """The run's writes are committed in the data database; then the connection writing its
+    success to the state database is cut (a restart of that server). The run is recorded
+    ``succeeded``, not ``failed``: its effects are there."""
+    run_id = queued_run(execute(deployment.base, "gated", tag="g"))
+    signal_from(deployment.signals, "gated-g")
+    holder = sync_engine(deployment.state)
+    try:
+        with holder.connect() as conn:
+            # hold the run's row: its end waits for it, where the test can cut its connection
+            conn.execute(sa.text("SELECT id FROM flexorm_action_runs WHERE id = :r FOR UPDATE"),
+                         {"r": run_id})
+            (deployment.signals / "go-g").touch()
+            writer = _backend_writing_the_end_of(deployment.state, run_id)
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"),
+                                {"p": writer}).scalar()
+            conn.rollback()
+    finally:
+        holder.dispose()
+    entry = deployment.journal.wait_for(run_id)
+    assert (entry.status, entry.result, entry.error) == ("succeeded", "g", None)
+    assert [tag for tag, _ in calls(deployment.data, "gated")] == ["g"]
