@@ -216,12 +216,13 @@ class NotAuthenticated(FlexormError):
 
 class RunStopped(FlexormError):
     """A background run was stopped before its body finished: cancelled on request
-    (``reason="cancelled"``), past its deadline (``reason="deadline"``), or because the
-    process running it is stopping (``reason="shutdown"``). Raised into the body at its next
-    ``ctx.progress`` call or database statement; its writes are rolled back.
+    (``reason="cancelled"``), past its deadline (``reason="deadline"``), because the
+    process running it is stopping (``reason="shutdown"``), or because its attempt was given
+    to another worker while this one seemed dead (``reason="superseded"``). Raised into the
+    body at its next ``ctx.progress`` call or database statement; its writes are rolled back.
     """
 
     def __init__(self, message: str, *,
-                 reason: Literal["cancelled", "deadline", "shutdown"]) -> None:
+                 reason: Literal["cancelled", "deadline", "shutdown", "superseded"]) -> None:
         super().__init__(message)
         self.reason = reason

@@ -68,7 +68,8 @@ def postgres_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def _pg_database(server: str) -> Iterator[str]:
+def pg_database(server: str) -> Iterator[str]:
+    """A fresh database on the PostgreSQL server ``server``, dropped afterwards."""
     name = f"flexorm_test_{os.getpid()}_{next(_counter)}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -84,7 +85,7 @@ def _pg_database(server: str) -> Iterator[str]:
 
 @pytest.fixture
 def pg_url(postgres_server: str) -> Iterator[str]:
-    with _pg_database(postgres_server) as url:
+    with pg_database(postgres_server) as url:
         yield url
 
 
@@ -94,7 +95,8 @@ def mariadb_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def _mariadb_database(server: str) -> Iterator[str]:
+def mariadb_database(server: str) -> Iterator[str]:
+    """A fresh database on the MariaDB server ``server``, dropped afterwards."""
     name = f"flexorm_test_{os.getpid()}_{next(_counter)}"
     admin = sync_engine(server)
     with admin.connect() as conn:
@@ -110,7 +112,7 @@ def _mariadb_database(server: str) -> Iterator[str]:
 @pytest.fixture
 def mariadb_url(mariadb_server: str) -> Iterator[str]:
     """A fresh database on the MariaDB server, as a plain ``mysql://`` URL."""
-    with _mariadb_database(mariadb_server) as url:
+    with mariadb_database(mariadb_server) as url:
         yield url
 
 
@@ -142,10 +144,10 @@ def module_any_url(request: pytest.FixtureRequest,
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     elif request.param == "postgresql":
-        with _pg_database(request.getfixturevalue("postgres_server")) as url:
+        with pg_database(request.getfixturevalue("postgres_server")) as url:
             yield url
     else:
-        with _mariadb_database(request.getfixturevalue("mariadb_server")) as url:
+        with mariadb_database(request.getfixturevalue("mariadb_server")) as url:
             yield url
 
 

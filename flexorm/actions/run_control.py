@@ -20,7 +20,7 @@ from flexorm.exceptions import RunStopped
 
 __all__ = ["Progress", "RunControl", "StopReason"]
 
-StopReason = Literal["cancelled", "deadline", "shutdown"]
+StopReason = Literal["cancelled", "deadline", "shutdown", "superseded"]
 
 _MESSAGE_LENGTH = 255
 
@@ -97,6 +97,9 @@ class RunControl:
         if self._stop == "shutdown":
             return RunStopped("the process running it stopped; rolled back",
                               reason="shutdown")
+        if self._stop == "superseded":
+            return RunStopped(f"attempt {self.attempt} is no longer the run's current one; "
+                              "rolled back", reason="superseded")
         return RunStopped("the run was cancelled and rolled back", reason="cancelled")
 
     # -- the running process's side -----------------------------------------------------------

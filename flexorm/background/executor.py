@@ -196,14 +196,14 @@ class RunExecutor:
         watcher = asyncio.create_task(self._watch(control, abort_requested))
         try:
             await self._service().run_queued(stored, control, claimed.started_at)
-        except Superseded:
-            logger.warning("run %s: attempt %s was superseded; rolled back", run_id,
-                           claimed.attempt)
-            return "superseded"
         except asyncio.CancelledError:
             await asyncio.shield(self._recover(control, int(stored.get("retries") or 0)))
             raise
         except Exception as exc:
+            if isinstance(exc, Superseded) or control.stopped == "superseded":
+                logger.warning("run %s: attempt %s was superseded; rolled back", run_id,
+                               claimed.attempt)
+                return "superseded"
             if control.stopped == "shutdown":
                 await self._recover(control, int(stored.get("retries") or 0))
                 return "stopped"
@@ -253,7 +253,6 @@ class RunExecutor:
             if abort_requested is not None and abort_requested():
                 control.stop("cancelled")
             progress = control.take_progress()
-            cancel: bool | None = None
             try:
                 async with self._reporting().begin() as conn:
                     cancel = await self._journal.background.report(
@@ -263,8 +262,14 @@ class RunExecutor:
                 control.unreport(progress)
             except Exception:
                 logger.exception("run %s: could not report its progress", control.run_id)
-            if cancel:
-                control.stop("cancelled")
+            else:
+                if cancel is None:
+                    # another process took this process for dead and gave the run to a new
+                    # attempt: this one stops now rather than at its commit (with a separate
+                    # state database, it would commit), and its locks go with it
+                    control.stop("superseded")
+                elif cancel:
+                    control.stop("cancelled")
             if control.stopped is not None and not cancelled_statement \
                     and control.backend_pid is not None:
                 cancelled_statement = True

@@ -148,6 +148,18 @@ def make_flex(url: str, **settings: Any) -> Flex:
             item.state = "bulk"
         return len(items)
 
+    @flex.action(background=True)
+    def gated(ctx: ActionContext, tag: str = "") -> str:
+        """Writes, says it started, then returns once the test creates ``go-<tag>``."""
+        _call(ctx.session, "gated", tag)
+        _signal(f"gated-{tag}")
+        for _step in range(LOOPS):
+            if (signals_dir() / f"go-{tag}").exists():
+                return tag
+            ctx.progress(0)
+            time.sleep(0.01)
+        raise ActionError("the test never let it finish")
+
     @flex.action(background=True, expires_after=0.3)
     def perishable(ctx: ActionContext, tag: str = "") -> None:
         _call(ctx.session, "perishable", tag)

@@ -5,7 +5,6 @@ deadline and expiry across processes."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -17,55 +16,19 @@ import pytest
 import sqlalchemy as sa
 
 from flexorm.runtime import Runtime
+from tests.integration._background_deploy import HEARTBEAT, ROOT, Workers
 from tests.integration._background_shop import (
     calls,
     create_tables,
     item_state,
     make_flex,
     queue,
+    run_of,
     signalled,
     wait_for,
 )
 
 pytestmark = pytest.mark.postgres
-
-ROOT = Path(__file__).resolve().parents[2]
-HEARTBEAT = "0.5"
-APP = "tests.integration._background_app:flex"
-
-
-class Workers:
-    """``flexorm worker`` processes on one database, stopped at the end of the test."""
-
-    def __init__(self, url: str, signals: Path) -> None:
-        self.url = url
-        self.env = {**os.environ, "FLEXORM_DATABASE_URL": url,
-                    "FLEXORM_TEST_SIGNALS": str(signals),
-                    "FLEXORM_WORKER_HEARTBEAT_SECONDS": HEARTBEAT}
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.logs = signals
-
-    def start(self, concurrency: int = 2) -> subprocess.Popen[bytes]:
-        log = self.logs / f"worker-{len(self.processes)}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-c", "from flexorm.cli import main; main()", "worker",
-                 "--app", APP, "--concurrency", str(concurrency)],
-                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        self.processes.append(process)
-        return process
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
 
 @pytest.fixture
 def workers(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workers]:
@@ -137,6 +100,32 @@ def test_a_killed_workers_runs_are_interrupted_or_retried_never_left_running(
     assert item_state(workers.url, 1) == "new"
     assert item_state(workers.url, 2) == "long"
     assert [tag for tag, _ in calls(workers.url, "retried-done")] == ["k"]
+
+
+def test_a_paused_workers_attempt_stops_once_its_run_is_given_away(workers: Workers) -> None:
+    """A worker frozen past its heartbeat is presumed dead and its run retried elsewhere; when
+    it wakes up, its attempt stops at once (not at its commit) and releases its row locks, which
+    the new attempt waits for."""
+    paused = workers.start()
+
+    async def body(runtime: Runtime) -> None:
+        run_id = await queue(runtime, "long_retried", tag="p")
+        assert await signal_from("retried-p-1") == paused.pid
+        workers.start()
+        paused.send_signal(signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 60
+            while (await run_of(runtime, run_id)).attempts < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        finally:
+            paused.send_signal(signal.SIGCONT)
+        entry = await wait_for(runtime, run_id)
+        assert (entry.status, entry.result, entry.attempts) == ("succeeded", "attempt 2", 2)
+        assert await signal_from("retried-p-2") != paused.pid
+
+    scenario(workers.url, body)
+    assert item_state(workers.url, 2) == "long"
+    assert [tag for tag, _ in calls(workers.url, "retried-done")] == ["p"]
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
