@@ -10,11 +10,9 @@ direct run, and the queued row commits in that transaction. Running it later is 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
-import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,40 +21,11 @@ from sqlalchemy.orm import Session
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.run_control import RunControl
 from flexorm.auth.caller import Caller
-from flexorm.db_errors import classify
 from flexorm.journal import Journal
 from flexorm.journal.entry import jsonable, utcnow
 from flexorm.protocol.requests import ExecuteRequest
 
 __all__ = ["ChunkDone", "Completion", "Queued", "Superseded", "payload", "request_of"]
-
-logger = logging.getLogger("flexorm.background")
-
-_RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
-"""Waits between tries of writing an end to the state database that cannot be reached (the last
-one repeated)."""
-
-
-async def _after_commit(journal: Journal, what: str,
-                        write: Callable[[AsyncConnection], Awaitable[Any]]) -> None:
-    """Write to a separate state database what a committed transaction did, trying again while
-    that database cannot be reached: the writes are committed, so that record is the only true
-    one (the run is never taken for failed). Any other error is raised; so is the process's
-    stop, which leaves the run to be retried or interrupted."""
-    tries = 0
-    while True:
-        try:
-            async with journal.engine.begin() as conn:
-                await write(conn)
-            return
-        except Exception as exc:
-            if classify(exc) != "unavailable":
-                raise
-            wait = _RETRY_SECONDS[min(tries, len(_RETRY_SECONDS) - 1)]
-            tries += 1
-            logger.warning("%s: the state database cannot be reached (%s); trying again in "
-                           "%gs", what, exc.__class__.__name__, wait)
-            await asyncio.sleep(wait)
 
 
 class Superseded(Exception):
@@ -158,7 +127,7 @@ class Completion:
                                                  self.control.attempt, "succeeded",
                                                  self.started_at, result=result, extra=extra)
 
-        await _after_commit(self.journal, f"run {self.control.run_id} succeeded", write)
+        await self.journal.write_when_reachable(f"run {self.control.run_id} succeeded", write)
 
 
 @dataclasses.dataclass(slots=True)
@@ -199,6 +168,6 @@ class ChunkDone:
                 await self.journal.background.checkpoint(conn, self.control.run_id,
                                                          self.control.attempt, written)
 
-            await _after_commit(self.journal, f"run {self.control.run_id} committed a chunk",
-                                write)
+            await self.journal.write_when_reachable(
+                f"run {self.control.run_id} committed a chunk", write)
         self.control.checkpoint = written

@@ -43,6 +43,9 @@ logger = logging.getLogger("flexorm.background")
 
 POLL_SECONDS = 0.25
 """How often a running run's progress is written and its cancel flag read."""
+RECOVER_SECONDS = 10.0
+"""How long a stopping process keeps trying to record its runs' interruption while the state
+database cannot be reached."""
 
 
 def worker_name(kind: str) -> str:
@@ -225,20 +228,30 @@ class RunExecutor:
         if status == "failed" and reason is None:
             logger.warning("run %s failed: %s", control.run_id, error_text(exc),
                            exc_info=not isinstance(exc, RunStopped))
-        assert claimed.started_at is not None
-        async with self._journal.engine.begin() as conn:
+        started_at = claimed.started_at
+        assert started_at is not None
+
+        async def write(conn: AsyncConnection) -> None:
             await self._journal.background.finish(
-                conn, control.run_id, control.attempt, status, claimed.started_at,
+                conn, control.run_id, control.attempt, status, started_at,
                 error=error_text(exc), extra=_progress_columns(control))
+
+        await self._journal.write_when_reachable(f"run {control.run_id} {status}", write)
         return status
 
     async def _recover(self, control: RunControl, retries: int) -> None:
         """This process is stopping mid-run: queued again while retries are left, else
         interrupted."""
+        outcome = ""
+
+        async def write(conn: AsyncConnection) -> None:
+            nonlocal outcome
+            outcome = await self._journal.background.recover(conn, control.run_id,
+                                                             control.attempt, retries)
+
         try:
-            async with self._journal.engine.begin() as conn:
-                outcome = await self._journal.background.recover(
-                    conn, control.run_id, control.attempt, retries)
+            await self._journal.write_when_reachable(
+                f"run {control.run_id} stopped", write, give_up_after=RECOVER_SECONDS)
             logger.warning("run %s stopped with its process: %s", control.run_id, outcome)
         except Exception:
             logger.exception("run %s: could not record its interruption", control.run_id)

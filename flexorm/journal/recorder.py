@@ -19,13 +19,17 @@ the action commits (see ``docs/journal.md`` for that trade-off).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from flexorm._url import async_url
 from flexorm.auth.caller import Caller
+from flexorm.db_errors import classify
 from flexorm.journal.entry import RunEntry
 from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
 from flexorm.journal.runs import RunStore, queued_answer
@@ -34,6 +38,11 @@ from flexorm.protocol.requests import ExecuteRequest
 from flexorm.settings import Settings
 
 __all__ = ["Journal"]
+
+logger = logging.getLogger("flexorm.journal")
+
+_RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
+"""Waits between tries of a write the state database cannot take now (the last one repeated)."""
 
 
 class Journal:
@@ -64,6 +73,37 @@ class Journal:
             return cls(main, shared=True, keys=keys)
         return cls(create_async_engine(async_url(settings.state_url), pool_pre_ping=True),
                    shared=False, keys=keys, owns_engine=True)
+
+    async def write_when_reachable(self, what: str,
+                                   write: Callable[[AsyncConnection], Awaitable[Any]], *,
+                                   give_up_after: float | None = None) -> None:
+        """Run ``write`` in a transaction of its own, tried again while the state database
+        cannot be reached: for what must be recorded because it already happened (a run's
+        committed effects, its failure or interruption), so that a run never stays ``running``
+        while its process lives on.
+
+        Any other error is raised, and so is the process's stop (cancellation). With
+        ``give_up_after`` (seconds), the last outage error is raised once that much time has
+        passed (a stopping process cannot wait for ever).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if give_up_after is None else loop.time() + give_up_after
+        tries = 0
+        while True:
+            try:
+                async with self.engine.begin() as conn:
+                    await write(conn)
+                return
+            except Exception as exc:
+                if classify(exc) != "unavailable":
+                    raise
+                wait = _RETRY_SECONDS[min(tries, len(_RETRY_SECONDS) - 1)]
+                if deadline is not None and loop.time() + wait > deadline:
+                    raise
+                tries += 1
+                logger.warning("%s: the state database cannot be reached (%s); trying again in "
+                               "%gs", what, exc.__class__.__name__, wait)
+                await asyncio.sleep(wait)
 
     async def dispose(self) -> None:
         """Close the state database's engine, when the journal opened one."""

@@ -149,12 +149,15 @@ def make_flex(url: str, **settings: Any) -> Flex:
         return len(items)
 
     @flex.action(background=True)
-    def gated(ctx: ActionContext, tag: str = "") -> str:
-        """Writes, says it started, then returns once the test creates ``go-<tag>``."""
+    def gated(ctx: ActionContext, tag: str = "", fail: bool = False) -> str:
+        """Writes, says it started, then returns (``fail``: raises) once the test creates
+        ``go-<tag>``."""
         _call(ctx.session, "gated", tag)
         _signal(f"gated-{tag}")
         for _step in range(LOOPS):
             if (signals_dir() / f"go-{tag}").exists():
+                if fail:
+                    raise ActionError(f"{tag} was told to fail")
                 return tag
             ctx.progress(0)
             time.sleep(0.01)

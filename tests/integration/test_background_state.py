@@ -254,3 +254,28 @@ def test_a_success_is_recorded_even_if_the_state_connection_drops_after_the_comm
     entry = deployment.journal.wait_for(run_id)
     assert (entry.status, entry.result, entry.error) == ("succeeded", "g", None)
     assert [tag for tag, _ in calls(deployment.data, "gated")] == ["g"]
+
+
+def test_a_failure_is_recorded_even_if_the_state_connection_drops_while_writing_it(
+        deployment: Deployment) -> None:
+    """The body fails and its writes are rolled back; the connection writing the failure to the
+    state database is cut (a restart of that server). The worker writes it again: the run ends
+    ``failed`` rather than staying ``running`` while its worker lives on."""
+    run_id = queued_run(execute(deployment.base, "gated", tag="gf", fail=True))
+    signal_from(deployment.signals, "gated-gf")
+    holder = sync_engine(deployment.state)
+    try:
+        with holder.connect() as conn:
+            conn.execute(sa.text("SELECT id FROM flexorm_action_runs WHERE id = :r FOR UPDATE"),
+                         {"r": run_id})
+            (deployment.signals / "go-gf").touch()
+            writer = _backend_writing_the_end_of(deployment.state, run_id)
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"),
+                                {"p": writer}).scalar()
+            conn.rollback()
+    finally:
+        holder.dispose()
+    entry = deployment.journal.wait_for(run_id)
+    assert entry.status == "failed"
+    assert "gf was told to fail" in (entry.error or "")
+    assert "gf" not in [tag for tag, _ in calls(deployment.data, "gated")]
