@@ -18,10 +18,12 @@ policies, every call is guarded by them, and a request keeps the runtime it star
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -41,7 +43,7 @@ from flexorm.protocol.errors import INTERNAL_ERROR, constraint_body, error_body
 from flexorm.protocol.requests import FieldOptionsRequest
 from flexorm.reflection.descriptions import model_description
 
-__all__ = ["RESOURCE_PREFIX", "build_server", "tool_error"]
+__all__ = ["LIFESPAN_STATE", "RESOURCE_PREFIX", "build_server", "tool_error"]
 
 logger = logging.getLogger("flexorm.mcp")
 
@@ -240,10 +242,21 @@ async def _read_resource(ctx: ServerRequestContext[Any, Any],
         {"contents": [{"uri": uri, "mimeType": "application/json", "text": text}]})
 
 
+LIFESPAN_STATE: Mapping[str, Any] = MappingProxyType({})
+"""What the server's lifespan yields: nothing (a call's caller and runtime come with its
+request), the same for every request however it is answered."""
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(_server: Server[Any]) -> AsyncIterator[Mapping[str, Any]]:
+    yield LIFESPAN_STATE
+
+
 def build_server() -> Server[Any]:
     """flexorm's MCP server (without a transport: the endpoint serves it)."""
     return Server(
         "flexorm",
+        lifespan=_lifespan,
         version=_version(),
         instructions=("Each tool runs one flexorm action on the database, in one transaction. "
                       "Use get_field_options to find the id a reference parameter needs; the "

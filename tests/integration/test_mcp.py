@@ -262,6 +262,41 @@ def test_the_sdks_per_request_info_line_stays_out_of_the_output(url: str) -> Non
         transport.setLevel(logging.NOTSET)
 
 
+def test_a_2025_clients_calls_after_the_handshake_need_no_transport_of_their_own(
+        url: str) -> None:
+    # the SDK's stateless transport, built for a request, says so when it ends (at INFO):
+    # only the handshake's requests go through one, the calls are answered in their own task
+    transport = logging.getLogger(TRANSPORT_LOGGER)
+    transport.setLevel(logging.INFO)
+    kept = _Kept()
+    transport.addHandler(kept)
+
+    async def handshake(client: Client) -> Any:
+        return client.protocol_version
+
+    async def calls(client: Client) -> Any:
+        listed = await client.list_tools()
+        done = [await client.call_tool("orders__refresh", {}) for _ in range(3)]
+        return len(listed.tools), [result.structured_content for result in done]
+
+    def transports(session: Session) -> tuple[Any, int]:
+        kept.records.clear()
+        with served(make_flex(url).app) as base:
+            answer = with_client(base, session, mode="legacy")
+        # (counted once the server stopped: a notification's transport ends after its 202)
+        return answer, sum(r.getMessage() == "Terminating session: None" for r in kept.records)
+
+    try:
+        version, for_the_handshake = transports(handshake)
+        assert version == "2025-11-25"
+        assert for_the_handshake > 0
+        assert transports(calls) == ((8, [{"result": "orders"}] * 3), for_the_handshake)
+    finally:
+        transport.removeHandler(kept)
+        transport.setLevel(logging.NOTSET)
+    assert [run.interface for run in runs(url)] == ["mcp"] * 3
+
+
 def test_an_inverse_selection_and_a_reference_parameter(base: str, url: str) -> None:
     shipped = call(base, "orders__ship", {"ids": [1], "inverse": True, "carrier": "ups"})
     assert shipped.structured_content == {"result": 4}
