@@ -25,8 +25,9 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.types import Receive, Scope, Send
 
-from flexorm.mcp.scope import CURRENT, SCOPE_KEY, CallScope
+from flexorm.mcp.scope import SCOPE_KEY, CallScope
 from flexorm.server.guards import authenticate_request
+from flexorm.server.incoming import request_headers
 
 if TYPE_CHECKING:
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -45,9 +46,10 @@ session: None")."""
 
 def _quiet_transport() -> None:
     """Keep the SDK transport's per-request INFO line out of the server's output (a Litestar
-    app configures the root logger at INFO): one line per request of a 2025 client's handshake
-    (and per request the exchange leaves to the manager), telling nothing. Its warnings and errors still
-    show; a level the application set on that logger is left as it is."""
+    app configures the root logger at INFO): one line per request of a 2025 client's
+    handshake (and per request the exchange leaves to the manager), telling nothing. Its
+    warnings and errors still show; a level the application set on that logger is left as
+    it is."""
     transport = logging.getLogger(TRANSPORT_LOGGER)
     if transport.level == logging.NOTSET:
         transport.setLevel(logging.WARNING)
@@ -106,16 +108,12 @@ class McpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive, send)
-        state, caller = await authenticate_request(connection,
-                                                   connection.headers.get("authorization"))
+        [authorization] = request_headers(scope, b"authorization")  # not all of them
+        state, caller = await authenticate_request(connection, authorization)
         if not state.runtime.settings.mcp:
             raise NotFoundException("the MCP server is off (FLEXORM_MCP=0)")
         runtime = state.runtime
         call = CallScope(service=runtime.actions, schema=runtime.schema, caller=caller)
         scope[SCOPE_KEY] = call  # type: ignore[literal-required]
         entry = await self.entry()
-        token = CURRENT.set(call)
-        try:
-            await entry(scope, receive, send)  # type: ignore[arg-type]
-        finally:
-            CURRENT.reset(token)
+        await entry(scope, receive, send)  # type: ignore[arg-type]
