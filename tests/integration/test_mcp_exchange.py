@@ -117,7 +117,7 @@ def _request(method: str, params: dict[str, Any] | None = None,
     return json.dumps(message)
 
 
-def _compared(base: str, body: Any, headers: dict[str, str],
+def _compared(base: str, body: Any, headers: Any,
               method: str = "POST") -> tuple[int, dict[str, str], bytes]:
     answers = []
     for path in ("/sdk", "/direct"):
@@ -150,6 +150,10 @@ ANSWERED_DIRECTLY = {
                             {**VERSIONED, "Content-Type": "application/json; charset=utf-8"}),
     "any type accepted": (_request("ping"), {**VERSIONED, "Accept": "*/*"}),
     "json accepted only": (_request("ping"), {**VERSIONED, "Accept": "application/json"}),
+    "a session id (none is kept)": (_request("ping"), {**VERSIONED, "Mcp-Session-Id": "abc"}),
+    "two version headers (the first counts)": (_request("tools/call", {"name": "echo"}), [
+        *JSON_IN.items(), ("MCP-Protocol-Version", V2025),
+        ("MCP-Protocol-Version", "2026-07-28")]),
 }
 
 
@@ -201,6 +205,9 @@ LEFT_TO_THE_MANAGER = {
         "io.modelcontextprotocol/clientCapabilities": {}}}),
         {**JSON_IN, "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "ping"}),
     "an unknown version": (_request("ping"), {**JSON_IN, "MCP-Protocol-Version": "1999-01-01"}),
+    "a 2026 version first": (_request("ping"), [
+        *JSON_IN.items(), ("MCP-Protocol-Version", "2026-07-28"),
+        ("MCP-Protocol-Version", V2025)]),
 }
 
 
