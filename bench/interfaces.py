@@ -5,8 +5,8 @@ connection sends one request at a time, so a request's latency is its per-call c
 contenders run in alternation; figures are medians over the runs. The MCP tool call is one
 ``tools/call`` JSON-RPC request, as a stateless client sends it after listing the tools (the
 first request to ``/mcp``, which loads the SDK, is in the warm-up). Two actions: ``ping``,
-which takes nothing, and ``mark``, which takes a parameter and a record (on a call with
-arguments, the SDK checks the tool's input schema first).
+which takes nothing, and ``mark``, which takes a parameter and a record (on a 2026 call with
+arguments, the SDK asks for the tool's input schema first, to check ``Mcp-Param-*`` headers).
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ CALLS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 """What each interface sends to run an action: path, body, extra headers. The common action
 ``ping`` takes nothing; ``mark`` sets the status of one order (a parameter and a selection).
 An MCP client of the 2026-07-28 protocol (the SDK's own, by default) sends each request on its
-own; one of 2025-11-25 (after its handshake) is served by the SDK's stateless transport."""
+own, answered by the SDK's single-exchange entry; one of 2025-11-25 sends its calls after its
+handshake, answered in their own task by :mod:`flexorm.mcp.exchange` (the handshake by the
+SDK's stateless transport)."""
 
 TARGETS: dict[str, tuple[float, str]] = {
     "HTTP operation": (1.1, "execute_action"),

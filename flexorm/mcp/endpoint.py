@@ -4,7 +4,9 @@ The endpoint authenticates every request as ``/api/messages/`` does (``Authoriza
 shared keys, Jet Admin's ``JWT``...; 403 in the protocol's shape otherwise), puts the caller and
 the runtime serving it on the request, and hands it to the SDK's session manager. The manager
 runs stateless, answering JSON: every request stands alone, so any worker of a multi-process
-server can answer it and no session outlives a request.
+server can answer it and no session outlives a request. A handshake-era (2025) client's plain
+requests are answered in the request's own task (:mod:`flexorm.mcp.exchange`), as the manager
+answers a 2026 client's, rather than through a transport and a server task built for each.
 
 The SDK is imported on the first request that reaches ``/mcp``, not at startup: a server whose
 clients never use MCP never loads it. ``FLEXORM_MCP=0`` turns the endpoint off (404).
@@ -23,11 +25,14 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.types import Receive, Scope, Send
 
-from flexorm.mcp.scope import CURRENT, SCOPE_KEY, CallScope
+from flexorm.mcp.scope import SCOPE_KEY, CallScope
 from flexorm.server.guards import authenticate_request
+from flexorm.server.incoming import request_headers
 
 if TYPE_CHECKING:
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+    from flexorm.mcp.exchange import Exchange
 
 __all__ = ["MCP_PATH", "McpEndpoint"]
 
@@ -35,14 +40,16 @@ MCP_PATH = "/mcp"
 
 
 TRANSPORT_LOGGER = "mcp.server.streamable_http"
-"""The SDK's transport logs one INFO line per stateless request ("Terminating session: None")."""
+"""The SDK's transport logs one INFO line per request it serves statelessly ("Terminating
+session: None")."""
 
 
 def _quiet_transport() -> None:
     """Keep the SDK transport's per-request INFO line out of the server's output (a Litestar
-    app configures the root logger at INFO): one line per call of a 2025 client, made,
-    formatted and written on every call, telling nothing. Its warnings and errors still
-    show; a level the application set on that logger is left as it is."""
+    app configures the root logger at INFO): one line per request of a 2025 client's
+    handshake (and per request the exchange leaves to the manager), telling nothing. Its
+    warnings and errors still show; a level the application set on that logger is left as
+    it is."""
     transport = logging.getLogger(TRANSPORT_LOGGER)
     if transport.level == logging.NOTSET:
         transport.setLevel(logging.WARNING)
@@ -53,7 +60,7 @@ class McpEndpoint:
 
     def __init__(self) -> None:
         self._tasks: TaskGroup | None = None
-        self._manager: StreamableHTTPSessionManager | None = None
+        self._entry: Exchange | None = None
         self._starting = anyio.Lock()
 
     @contextlib.asynccontextmanager
@@ -65,7 +72,7 @@ class McpEndpoint:
                 yield
             finally:
                 self._tasks = None
-                self._manager = None  # a manager runs once: the next start builds a new one
+                self._entry = None  # a manager runs once: the next start builds a new one
                 tasks.cancel_scope.cancel()
 
     async def _run(self, manager: StreamableHTTPSessionManager, *,
@@ -74,18 +81,19 @@ class McpEndpoint:
             task_status.started()
             await anyio.sleep_forever()
 
-    async def manager(self) -> StreamableHTTPSessionManager:
-        """The running session manager; built (and the SDK imported) on first use."""
-        if self._manager is not None:
-            return self._manager
+    async def entry(self) -> Exchange:
+        """The running session manager's entry; built (and the SDK imported) on first use."""
+        if self._entry is not None:
+            return self._entry
         async with self._starting:
-            if self._manager is None:
+            if self._entry is None:
                 if self._tasks is None:
                     raise ServiceUnavailableException("flexorm is not running")
                 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
                 from mcp.server.transport_security import TransportSecuritySettings
 
-                from flexorm.mcp.server import build_server
+                from flexorm.mcp.exchange import Exchange
+                from flexorm.mcp.server import LIFESPAN_STATE, build_server
 
                 _quiet_transport()
                 # the SDK's own default (no DNS-rebinding check: the endpoint authenticates
@@ -95,21 +103,17 @@ class McpEndpoint:
                                                        stateless=True,
                                                        security_settings=security)
                 await self._tasks.start(self._run, manager)
-                self._manager = manager
-        return self._manager
+                self._entry = Exchange(manager, LIFESPAN_STATE)
+        return self._entry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive, send)
-        state, caller = await authenticate_request(connection,
-                                                   connection.headers.get("authorization"))
+        [authorization] = request_headers(scope, b"authorization")  # not all of them
+        state, caller = await authenticate_request(connection, authorization)
         if not state.runtime.settings.mcp:
             raise NotFoundException("the MCP server is off (FLEXORM_MCP=0)")
         runtime = state.runtime
         call = CallScope(service=runtime.actions, schema=runtime.schema, caller=caller)
         scope[SCOPE_KEY] = call  # type: ignore[literal-required]
-        manager = await self.manager()
-        token = CURRENT.set(call)
-        try:
-            await manager.handle_request(scope, receive, send)  # type: ignore[arg-type]
-        finally:
-            CURRENT.reset(token)
+        entry = await self.entry()
+        await entry(scope, receive, send)  # type: ignore[arg-type]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +9,7 @@ from flexorm.actions.service import ActionService
 from flexorm.auth.caller import Caller
 from flexorm.reflection.records import SchemaInfo
 
-__all__ = ["CURRENT", "SCOPE_KEY", "CallScope", "call_scope"]
+__all__ = ["SCOPE_KEY", "CallScope", "call_scope"]
 
 SCOPE_KEY = "flexorm.call"
 """The ASGI scope key holding the request's :class:`CallScope`."""
@@ -31,7 +30,3 @@ def call_scope(request: Any) -> CallScope | None:
     found = scope.get(SCOPE_KEY) if isinstance(scope, dict) else None
     return found if isinstance(found, CallScope) else None
 
-
-CURRENT: ContextVar[CallScope | None] = ContextVar("flexorm_mcp_call", default=None)
-"""The call scope of the request being served, in the request's own task: for the SDK's
-hooks that see no request (a tool's input schema, looked up before the call)."""

@@ -18,11 +18,10 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from mcp.shared.inbound import x_mcp_header_map
 
 from flexorm.mcp.endpoint import TRANSPORT_LOGGER
-from flexorm.mcp.scope import CURRENT, CallScope
 from flexorm.mcp.server import build_server
-from flexorm.server.state import STATE_KEY
 from tests._served import served
 from tests.integration._calls_shop import (
     AUTH,
@@ -207,25 +206,20 @@ def test_a_client_of_the_2025_protocol_lists_and_calls_the_same_tools(base: str,
     assert statuses(url)[2] == "shipped"
 
 
-def test_a_tools_input_schema_is_looked_up_in_the_catalog(url: str) -> None:
-    # the SDK checks a call's Mcp-Param-* headers against the tool's input schema: it gets it
-    # from the catalog of the request's runtime, the one tools/list shows, not by listing
-    # every tool on each call
-    flex = make_flex(url)
-    with served(flex.app) as base:
-        listed = {name: tool.input_schema for name, tool in tools_of(base).items()}
-        state = flex.app.state[STATE_KEY]
-        caller = asyncio.run(state.authenticator.authenticate(AUTH["Authorization"]))
+def test_no_tool_declares_an_mcp_param_header(base: str, url: str) -> None:
+    # the SDK checks a 2026 call's Mcp-Param-* headers against the ones the tool's input
+    # schema declares (x-mcp-header): flexorm's declare none, so the server hands the SDK no
+    # schema to walk on each call, nor lets it list every tool to find one
+    tools = tools_of(base)
+    assert all(x_mcp_header_map(tool.input_schema) == {} for tool in tools.values())
     lookup = build_server().get_tool_input_schema
     assert lookup is not None
-    assert lookup("orders__ship") is None  # outside a request there is no runtime to ask
-    token = CURRENT.set(CallScope(service=state.runtime.actions, schema=state.runtime.schema,
-                                  caller=caller))
-    try:
-        assert {name: lookup(name) for name in listed} == listed
-        assert lookup("orders__nope") is None
-    finally:
-        CURRENT.reset(token)
+    assert [name for name in tools if lookup(name) is not None] == []
+    # a header that no schema declares has nothing to contradict: the call runs
+    stray = call(base, "orders__ship", {"ids": [1], "carrier": "ups"},
+                 {**AUTH, "Mcp-Param-Carrier": "dhl"})
+    assert stray.structured_content == {"result": 1}
+    assert statuses(url)[1] == "shipped"
 
 
 class _Kept(logging.Handler):
@@ -260,6 +254,41 @@ def test_the_sdks_per_request_info_line_stays_out_of_the_output(url: str) -> Non
     finally:
         transport.removeHandler(kept)
         transport.setLevel(logging.NOTSET)
+
+
+def test_a_2025_clients_calls_after_the_handshake_need_no_transport_of_their_own(
+        url: str) -> None:
+    # the SDK's stateless transport, built for a request, says so when it ends (at INFO):
+    # only the handshake's requests go through one, the calls are answered in their own task
+    transport = logging.getLogger(TRANSPORT_LOGGER)
+    transport.setLevel(logging.INFO)
+    kept = _Kept()
+    transport.addHandler(kept)
+
+    async def handshake(client: Client) -> Any:
+        return client.protocol_version
+
+    async def calls(client: Client) -> Any:
+        listed = await client.list_tools()
+        done = [await client.call_tool("orders__refresh", {}) for _ in range(3)]
+        return len(listed.tools), [result.structured_content for result in done]
+
+    def transports(session: Session) -> tuple[Any, int]:
+        kept.records.clear()
+        with served(make_flex(url).app) as base:
+            answer = with_client(base, session, mode="legacy")
+        # (counted once the server stopped: a notification's transport ends after its 202)
+        return answer, sum(r.getMessage() == "Terminating session: None" for r in kept.records)
+
+    try:
+        version, for_the_handshake = transports(handshake)
+        assert version == "2025-11-25"
+        assert for_the_handshake > 0
+        assert transports(calls) == ((8, [{"result": "orders"}] * 3), for_the_handshake)
+    finally:
+        transport.removeHandler(kept)
+        transport.setLevel(logging.NOTSET)
+    assert [run.interface for run in runs(url)] == ["mcp"] * 3
 
 
 def test_an_inverse_selection_and_a_reference_parameter(base: str, url: str) -> None:
