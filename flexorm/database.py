@@ -35,12 +35,15 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from flexorm._liveness import PINGLESS_DRIVERS, check_on_checkout
 from flexorm._url import async_url, parse_url, sync_url
 from flexorm.exceptions import DatabaseError
 
-__all__ = ["STATEMENT_CHECK", "WRITE", "Database", "require_sqlite_file", "run_blocking"]
+__all__ = ["STATEMENT_CHECK", "WRITE", "Database", "pooled", "require_sqlite_file",
+           "run_blocking"]
 
 T = TypeVar("T")
+E = TypeVar("E", Engine, AsyncEngine)
 
 WRITE: dict[str, Any] = {"flexorm_writes": True}
 """Execution options of a transaction that will write: on SQLite it begins ``IMMEDIATE``."""
@@ -55,6 +58,15 @@ PING_TIMEOUT = 5.0
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 """Seconds a statement waits for a lock another transaction holds."""
+
+
+def pooled(create: Callable[..., E], url: URL, **options: Any) -> E:
+    """An engine whose pool hands out only open connections: checked without a round trip on
+    psycopg (:mod:`flexorm._liveness`), pinged on other drivers."""
+    engine = create(url, pool_pre_ping=url.get_driver_name() not in PINGLESS_DRIVERS, **options)
+    if url.get_driver_name() in PINGLESS_DRIVERS:
+        check_on_checkout(engine.sync_engine if isinstance(engine, AsyncEngine) else engine)
+    return engine
 
 
 def require_sqlite_file(url: str | URL) -> None:
@@ -158,10 +170,10 @@ class Database:
         """Create the engines (lazily: nothing connects until the first query)."""
         parsed = parse_url(url)
         backend = parsed.get_backend_name()
-        engine = create_async_engine(async_url(parsed), pool_pre_ping=True,
-                                     connect_args=_lock_wait(backend, lock_timeout, parsed))
-        sync_engine = create_engine(sync_url(parsed), pool_pre_ping=True,
-                                    connect_args=_lock_wait(backend, lock_timeout, parsed))
+        engine = pooled(create_async_engine, async_url(parsed),
+                        connect_args=_lock_wait(backend, lock_timeout, parsed))
+        sync_engine = pooled(create_engine, sync_url(parsed),
+                             connect_args=_lock_wait(backend, lock_timeout, parsed))
         if backend == "sqlite":
             _begin_explicitly(engine.sync_engine)
             _begin_explicitly(sync_engine)

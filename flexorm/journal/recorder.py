@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from flexorm._url import async_url
 from flexorm.auth.caller import Caller
+from flexorm.database import pooled
 from flexorm.db_errors import classify
 from flexorm.journal.entry import RunEntry
 from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
@@ -71,7 +72,7 @@ class Journal:
         keys = IdempotencyStore(ttl=dt.timedelta(seconds=settings.idempotency_ttl_seconds))
         if not settings.state_url:
             return cls(main, shared=True, keys=keys)
-        return cls(create_async_engine(async_url(settings.state_url), pool_pre_ping=True),
+        return cls(pooled(create_async_engine, async_url(settings.state_url)),
                    shared=False, keys=keys, owns_engine=True)
 
     async def write_when_reachable(self, what: str,

@@ -154,3 +154,40 @@ def test_an_unreachable_database_is_a_503_until_it_comes_back(
             assert _rewrite(base, text="three") == (200, {"result": "three"})
             assert httpx.get(f"{base}/health", timeout=WAIT).json() == {"status": "ok"}
     assert _note(url.render_as_string(hide_password=False)) == ("three", 0)
+
+
+def _drop_connections(url: str) -> int:
+    """Close every other connection to ``url``'s database from the server's side, as a restart
+    does; how many were closed."""
+    engine = sync_engine(url)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                return len(conn.execute(sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all())
+            ids = conn.execute(sa.text(
+                "SELECT id FROM information_schema.processlist "
+                "WHERE db = DATABASE() AND id <> CONNECTION_ID()")).scalars().all()
+            for connection_id in ids:
+                conn.execute(sa.text(f"KILL {int(connection_id)}"))
+            return len(ids)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", [pytest.param("postgresql", marks=pytest.mark.postgres),
+                                     pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def test_connections_the_database_closed_are_replaced_before_the_next_request(
+        dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The server's pooled connections are all closed by the database (a restart, an idle
+    timeout, an administrator): the next requests get fresh ones, and none of them fails."""
+    url = str(request.getfixturevalue("pg_url" if dialect == "postgresql" else "mariadb_url"))
+    _create(url)
+    with _start(url, tmp_path / "server.log") as base:
+        assert _rewrite(base, text="one") == (200, {"result": "one"})
+        assert _rewrite(base, text="two") == (200, {"result": "two"})
+        assert _drop_connections(url) >= 1
+        assert [_rewrite(base, text=f"then{n}") for n in range(3)] == [
+            (200, {"result": f"then{n}"}) for n in range(3)]
+    assert _note(url) == ("then2", 0)
