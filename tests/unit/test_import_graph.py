@@ -45,7 +45,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("flexorm.actions",),
     ("flexorm.journal", "flexorm.migrations", "flexorm.reflection", "flexorm.auth"),
     ("flexorm.protocol", "flexorm.exceptions", "flexorm.settings", "flexorm.database",
-     "flexorm.db_errors", "flexorm._url", "flexorm._gc"),
+     "flexorm.db_errors", "flexorm._url", "flexorm._gc", "flexorm._liveness"),
 ]
 
 
