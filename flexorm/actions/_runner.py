@@ -336,7 +336,8 @@ class Runner:
 
     def _watch(self, session: Session, control: RunControl) -> None:
         """Stop a background run at its next statement once it is to stop; on PostgreSQL, no
-        statement outlives its deadline, and a stop cancels the running one."""
+        statement outlives its deadline; on PostgreSQL, MySQL and MariaDB, a stop (a cancel,
+        the deadline) cancels the running statement, by the connection's id in the server."""
         conn = session.connection()
         conn.execution_options(**{STATEMENT_CHECK: control.check})
         driver = conn.connection.driver_connection
@@ -346,6 +347,10 @@ class Runner:
                 conn.exec_driver_sql(
                     f"SET LOCAL statement_timeout = {max(1, int(remaining * 1000))}")
             control.backend_pid = getattr(getattr(driver, "info", None), "backend_pid", None)
+        elif self._database.dialect in ("mysql", "mariadb"):
+            thread_id = getattr(driver, "thread_id", None)  # PyMySQL's, aiomysql's: no query
+            value = thread_id() if callable(thread_id) else thread_id
+            control.backend_pid = value if isinstance(value, int) else None
         elif self._database.dialect == "sqlite":
             control.interrupt = getattr(driver, "interrupt", None)
 

@@ -57,7 +57,8 @@ class RunControl:
         self._reported: Progress | None = None
         self._stop: StopReason | None = None
         self.backend_pid: int | None = None
-        """The PostgreSQL backend running the body's transaction (to cancel its statement)."""
+        """The server's id of the connection running the body's transaction (PostgreSQL's
+        backend, MySQL's and MariaDB's thread), to cancel its statement."""
         self.checkpoint: dict[str, Any] = dict(checkpoint or {"ids": [], "results": []})
         """``atomic=False``: the ids and results of every committed chunk, in order."""
         self.interrupt: Callable[[], None] | None = None

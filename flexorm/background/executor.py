@@ -259,7 +259,7 @@ class RunExecutor:
     async def _watch(self, control: RunControl,
                      abort_requested: Callable[[], bool] | None) -> None:
         """Every poll: the queue's abort signal, the deadline, progress out, cancel flag in;
-        once stopping, the running statement cancelled (PostgreSQL)."""
+        once stopping, the running statement cancelled (PostgreSQL, MySQL, MariaDB)."""
         cancelled_statement = False
         while True:
             await asyncio.sleep(self._poll)
@@ -289,9 +289,13 @@ class RunExecutor:
                 await self._cancel_statement(control.backend_pid)
 
     async def _cancel_statement(self, pid: int) -> None:
+        """Cancel the statement running on the connection ``pid`` (its id in the server)."""
         try:
             async with self._database.engine.connect() as conn:
-                await conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
+                else:  # MySQL and MariaDB: KILL takes no parameters
+                    await conn.exec_driver_sql(f"KILL QUERY {int(pid)}")
         except Exception:
             logger.exception("could not cancel the statement of backend %s", pid)
 

@@ -128,7 +128,8 @@ def make_flex(url: str, **settings: Any) -> Flex:
     @flex.action(background=True, deadline=0.5)
     def slow_statement(ctx: ActionContext) -> None:
         ctx.session.execute(sa.text("UPDATE items SET state = 'slow' WHERE id = 4"))
-        ctx.session.execute(sa.text("SELECT pg_sleep(3600)"))
+        postgres = ctx.session.get_bind().dialect.name == "postgresql"
+        ctx.session.execute(sa.text("SELECT pg_sleep(3600)" if postgres else "SELECT SLEEP(3600)"))
 
     @flex.action(model="items", for_instance=True, background=True, atomic=False, retries=1)
     def chunked(item: Any, ctx: ActionContext) -> str:

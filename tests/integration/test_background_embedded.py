@@ -147,16 +147,20 @@ def test_a_run_past_its_deadline_fails_and_is_rolled_back(db_url: str) -> None:
     assert item_state(db_url, 3) == "new"
 
 
-@pytest.mark.postgres
-def test_on_postgresql_a_statement_does_not_outlive_the_deadline(pg_url: str) -> None:
+@pytest.mark.parametrize("server", [pytest.param("pg_url", marks=pytest.mark.postgres),
+                                    pytest.param("mariadb_url", marks=pytest.mark.mariadb)])
+def test_a_statement_does_not_outlive_the_deadline(server: str,
+                                                   request: pytest.FixtureRequest) -> None:
+    """On PostgreSQL and MariaDB, a statement still running at the deadline is cancelled."""
+    url = str(request.getfixturevalue(server))
     async def body(runtime: Runtime) -> None:
         # the statement sleeps an hour: the run ends within the wait only if it is cut short
         entry = await wait_for(runtime, await queue(runtime, "slow_statement"))
         assert entry.status == "failed"
         assert entry.error == "the run passed its deadline of 0.5s and was rolled back"
 
-    scenario(pg_url, body)
-    assert item_state(pg_url, 4) == "new"
+    scenario(url, body)
+    assert item_state(url, 4) == "new"
 
 
 def test_a_run_not_started_before_it_expires_never_runs(db_url: str) -> None:
