@@ -95,6 +95,17 @@ async def _flexorm_drain(url: str, runs: int) -> float:
         return time.perf_counter() - start
 
 
+async def _drain_timed(app: Any, task: Any, jobs: list[dict[str, Any]]) -> float:
+    """Defer ``jobs`` of ``task``, then time one worker of ``app`` (the same options for every
+    bare contender) until the queue is empty."""
+    async with app.open_async():
+        await task.batch_defer_async(*jobs)
+        start = time.perf_counter()
+        await app.run_worker_async(concurrency=1, wait=False, delete_jobs="successful",
+                                   install_signal_handlers=False, update_heartbeat_interval=5.0)
+        return float(time.perf_counter() - start)
+
+
 async def _bare_drain(url: str, runs: int, *, commit: bool = False) -> float:
     """Bare procrastinate: an empty task, or (``commit``) one committing an ``UPDATE`` from a
     worker thread."""
@@ -124,13 +135,7 @@ async def _bare_drain(url: str, runs: int, *, commit: bool = False) -> float:
         return note
 
     try:
-        async with app.open_async():
-            await empty.batch_defer_async(*({"note": str(i)} for i in range(runs)))
-            start = time.perf_counter()
-            await app.run_worker_async(concurrency=1, wait=False, delete_jobs="successful",
-                                       install_signal_handlers=False,
-                                       update_heartbeat_interval=5.0)
-            return time.perf_counter() - start
+        return await _drain_timed(app, empty, [{"note": str(i)} for i in range(runs)])
     finally:
         engine.dispose()
 
@@ -171,13 +176,7 @@ async def _raw_drain(url: str, runs: int) -> float:
                 await work.commit()
             return run
 
-        async with app.open_async():
-            await raw.batch_defer_async(*({"run": n} for n in range(1, runs + 1)))
-            start = time.perf_counter()
-            await app.run_worker_async(concurrency=1, wait=False, delete_jobs="successful",
-                                       install_signal_handlers=False,
-                                       update_heartbeat_interval=5.0)
-            return time.perf_counter() - start
+        return await _drain_timed(app, raw, [{"run": n} for n in range(1, runs + 1)])
     finally:
         await claims.close()
         await work.close()

@@ -63,8 +63,9 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 def pooled(create: Callable[..., E], url: URL, **options: Any) -> E:
     """An engine whose pool hands out only open connections: checked without a round trip on
     psycopg (:mod:`flexorm._liveness`), pinged on other drivers."""
-    engine = create(url, pool_pre_ping=url.get_driver_name() not in PINGLESS_DRIVERS, **options)
-    if url.get_driver_name() in PINGLESS_DRIVERS:
+    pingless = url.get_driver_name() in PINGLESS_DRIVERS
+    engine = create(url, pool_pre_ping=not pingless, **options)
+    if pingless:
         check_on_checkout(engine.sync_engine if isinstance(engine, AsyncEngine) else engine)
     return engine
 

@@ -231,6 +231,24 @@ def _backend_writing_the_end_of(state: str, run_id: int) -> int:
         engine.dispose()
 
 
+def _cut_while_writing_the_end(deployment: Deployment, run_id: int, tag: str) -> None:
+    """Let the ``gated`` run ``tag`` go on, and cut the state database connection that then
+    writes how it ended (as a restart of that server would)."""
+    holder = sync_engine(deployment.state)
+    try:
+        with holder.connect() as conn:
+            # hold the run's row: its end waits for it, where the test can cut its connection
+            conn.execute(sa.text("SELECT id FROM flexorm_action_runs WHERE id = :r FOR UPDATE"),
+                         {"r": run_id})
+            (deployment.signals / f"go-{tag}").touch()
+            writer = _backend_writing_the_end_of(deployment.state, run_id)
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"),
+                                {"p": writer}).scalar()
+            conn.rollback()
+    finally:
+        holder.dispose()
+
+
 def test_a_success_is_recorded_even_if_the_state_connection_drops_after_the_commit(
         deployment: Deployment) -> None:
     """The run's writes are committed in the data database; then the connection writing its
@@ -238,19 +256,7 @@ def test_a_success_is_recorded_even_if_the_state_connection_drops_after_the_comm
     ``succeeded``, not ``failed``: its effects are there."""
     run_id = queued_run(execute(deployment.base, "gated", tag="g"))
     signal_from(deployment.signals, "gated-g")
-    holder = sync_engine(deployment.state)
-    try:
-        with holder.connect() as conn:
-            # hold the run's row: its end waits for it, where the test can cut its connection
-            conn.execute(sa.text("SELECT id FROM flexorm_action_runs WHERE id = :r FOR UPDATE"),
-                         {"r": run_id})
-            (deployment.signals / "go-g").touch()
-            writer = _backend_writing_the_end_of(deployment.state, run_id)
-            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"),
-                                {"p": writer}).scalar()
-            conn.rollback()
-    finally:
-        holder.dispose()
+    _cut_while_writing_the_end(deployment, run_id, "g")
     entry = deployment.journal.wait_for(run_id)
     assert (entry.status, entry.result, entry.error) == ("succeeded", "g", None)
     assert [tag for tag, _ in calls(deployment.data, "gated")] == ["g"]
@@ -263,18 +269,7 @@ def test_a_failure_is_recorded_even_if_the_state_connection_drops_while_writing_
     ``failed`` rather than staying ``running`` while its worker lives on."""
     run_id = queued_run(execute(deployment.base, "gated", tag="gf", fail=True))
     signal_from(deployment.signals, "gated-gf")
-    holder = sync_engine(deployment.state)
-    try:
-        with holder.connect() as conn:
-            conn.execute(sa.text("SELECT id FROM flexorm_action_runs WHERE id = :r FOR UPDATE"),
-                         {"r": run_id})
-            (deployment.signals / "go-gf").touch()
-            writer = _backend_writing_the_end_of(deployment.state, run_id)
-            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"),
-                                {"p": writer}).scalar()
-            conn.rollback()
-    finally:
-        holder.dispose()
+    _cut_while_writing_the_end(deployment, run_id, "gf")
     entry = deployment.journal.wait_for(run_id)
     assert entry.status == "failed"
     assert "gf was told to fail" in (entry.error or "")
