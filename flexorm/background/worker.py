@@ -8,8 +8,11 @@ statement or progress call.
 
 The sweeper, every heartbeat, in every worker (they race safely: every change is conditional):
 
-- jobs of workers whose heartbeat stopped (killed, machine gone) are closed, and their runs
-  queued again while ``retries`` are left, else ``interrupted``;
+- jobs of workers whose heartbeat stopped (killed, machine gone) are closed;
+- runs a worker left ``running`` with no job going on for them (their job was just closed, or
+  was closed by a sweeper that stopped before it recovered the run, or their worker could not
+  record their end) are queued again while ``retries`` are left, else ``interrupted``: the
+  journal, not the sweeper's memory, says what is left to recover;
 - queued runs whose job was never deferred (the server stopped between its commit and the
   defer) are deferred;
 - queued runs past ``expires_after`` expire; finished runs past the retention are deleted.
@@ -87,16 +90,10 @@ async def _sweep(app: App, journal: Journal, queue: Queue, settings: Settings) -
                 task_name=TASK, seconds_since_heartbeat=3 * heartbeat)
             for job in stalled:
                 assert job.id is not None
-                try:  # closed once: the sweeper that closes it recovers its run
+                with contextlib.suppress(Exception):  # another worker's sweeper took it
                     await app.job_manager.finish_job_by_id_async(job.id, Status.FAILED,
                                                                  delete_job=True)
-                except Exception:  # noqa: S112 - another worker's sweeper took it
-                    continue
-                run_id = int(job.task_kwargs["run"])  # type: ignore[arg-type]
-                async with journal.engine.connect() as conn:
-                    left = await journal.background.running(conn, run_id=run_id)
-                if "requeued" in await recover_runs(journal, left):
-                    await queue.queued(run_id)
+            await _recover_orphans(app, journal, queue)
             async with journal.engine.connect() as conn:
                 lost = await journal.background.queued(conn, without_job=True,
                                                        older_than=utcnow() - LOST_AFTER)
@@ -104,6 +101,31 @@ async def _sweep(app: App, journal: Journal, queue: Queue, settings: Settings) -
                 await queue.queued(run_id)
         except Exception:
             logger.exception("the background sweeper failed; trying again")
+
+
+async def _recover_orphans(app: App, journal: Journal, queue: Queue) -> None:
+    """Runs a worker left ``running`` while no job of theirs is ``doing``: queued again (and
+    deferred) or ``interrupted``.
+
+    The runs are read before the jobs: a run still ``running`` then had its job ``doing`` (a
+    job ends only after its run did), so a run missing from the jobs read after it has no job
+    going on, or has just finished; recovering it is conditional on its attempt, so a run
+    that finished or moved on in between is left as it is.
+    """
+    from procrastinate.jobs import Status
+
+    async with journal.engine.connect() as conn:
+        running = await journal.background.running(conn, worker_like="worker:%")
+    if not running:
+        return
+    doing = {int(job.task_kwargs["run"])  # type: ignore[arg-type]
+             for job in await app.job_manager.list_jobs_async(task=TASK,
+                                                              status=Status.DOING.value)}
+    orphans = [run for run in running if run[0] not in doing]
+    for (run_id, _, _), outcome in zip(orphans, await recover_runs(journal, orphans),
+                                       strict=True):
+        if outcome == "requeued":
+            await queue.queued(run_id)
 
 
 async def run_worker(service: Callable[[], ActionService], journal: Journal,

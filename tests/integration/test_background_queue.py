@@ -12,9 +12,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+import procrastinate
 import pytest
 import sqlalchemy as sa
+from procrastinate.jobs import Status
 
+from flexorm.background.queue import TASK, conninfo
 from flexorm.runtime import Runtime
 from tests.integration._background_deploy import HEARTBEAT, ROOT, Workers
 from tests.integration._background_shop import (
@@ -100,6 +103,38 @@ def test_a_killed_workers_runs_are_interrupted_or_retried_never_left_running(
     assert item_state(workers.url, 1) == "new"
     assert item_state(workers.url, 2) == "long"
     assert [tag for tag, _ in calls(workers.url, "retried-done")] == ["k"]
+
+
+def test_a_run_whose_job_was_closed_before_its_recovery_is_still_recovered(
+        workers: Workers) -> None:
+    """A sweeper closes a dead worker's job, then recovers its run; if it stops in between
+    (its process killed, the state database gone for a moment), the run is left ``running``
+    with no job. The next sweep of any worker still recovers it: here the job is closed the
+    way a sweeper closes it, and nothing recovers the run but another worker's sweep."""
+    doomed = workers.start()
+
+    async def body(runtime: Runtime) -> None:
+        run_id = await queue(runtime, "long_retried", tag="o")
+        assert await signal_from("retried-o-1") == doomed.pid
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+        app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+            conninfo=conninfo(workers.url)))
+        async with app.open_async():
+            jobs = [job for job in await app.job_manager.list_jobs_async(task=TASK)
+                    if job.task_kwargs["run"] == run_id]
+            assert [job.status for job in jobs] == ["doing"]
+            assert jobs[0].id is not None
+            await app.job_manager.finish_job_by_id_async(jobs[0].id, Status.FAILED,
+                                                         delete_job=True)
+        assert (await run_of(runtime, run_id)).status == "running"
+        workers.start()
+        entry = await wait_for(runtime, run_id)
+        assert (entry.status, entry.result, entry.attempts) == ("succeeded", "attempt 2", 2)
+        assert await signal_from("retried-o-2") != doomed.pid
+
+    scenario(workers.url, body)
+    assert [tag for tag, _ in calls(workers.url, "retried-done")] == ["o"]
 
 
 def test_a_paused_workers_attempt_stops_once_its_run_is_given_away(workers: Workers) -> None:
