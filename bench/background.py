@@ -106,17 +106,27 @@ async def _drain_timed(app: Any, task: Any, jobs: list[dict[str, Any]]) -> float
         return float(time.perf_counter() - start)
 
 
-async def _bare_drain(url: str, runs: int, *, commit: bool = False) -> float:
-    """Bare procrastinate: an empty task, or (``commit``) one committing an ``UPDATE`` from a
-    worker thread."""
-    import anyio.to_thread
+def _app(url: str, *, tuned: bool) -> Any:
+    """procrastinate's ``App``: with its default connector, or (``tuned``) with the one flexorm
+    gives it (autocommit, no check statement)."""
     import procrastinate
+
+    from flexorm.background.queue import connector, conninfo
+
+    info = conninfo(url)
+    return procrastinate.App(connector=connector(info, 5) if tuned else
+                             procrastinate.PsycopgConnector(conninfo=info, min_size=1,
+                                                            max_size=5))
+
+
+async def _bare_drain(url: str, runs: int, *, commit: bool = False,
+                      tuned: bool = False) -> float:
+    """Bare procrastinate: an empty task, or (``commit``) one committing an ``UPDATE`` from a
+    worker thread; ``tuned``: on flexorm's connector."""
+    import anyio.to_thread
     import sqlalchemy as sa
 
-    from flexorm.background.queue import conninfo
-
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
-        conninfo=conninfo(url), min_size=1, max_size=5))
+    app = _app(url, tuned=tuned)
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, "
@@ -149,14 +159,12 @@ _COMPLETE = ("UPDATE bench_runs SET status = 'succeeded', result = %s "
 async def _raw_drain(url: str, runs: int) -> float:
     """Bare procrastinate whose task claims a run and commits its completion, on raw psycopg
     connections kept open: the least a run with flexorm's guarantees sends."""
-    import procrastinate
     import psycopg
 
     from flexorm.background.queue import conninfo
 
     info = conninfo(url)
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
-        conninfo=info, min_size=1, max_size=5))
+    app = _app(url, tuned=True)
     claims = await psycopg.AsyncConnection.connect(info, autocommit=True)
     work = await psycopg.AsyncConnection.connect(info)
     try:
@@ -183,13 +191,16 @@ async def _raw_drain(url: str, runs: int) -> float:
 
 
 def throughput(url: str, runs: int, repeat: int) -> dict[str, Sample]:
-    """Runs (jobs) per second through one worker: flexorm, bare procrastinate and the two
-    floors (one committed ``UPDATE`` per job from a thread; a claim and a completion on the raw
-    driver), in alternation."""
-    results: dict[str, list[float]] = {"flexorm": [], "bare": [], "floor": [], "raw": []}
+    """Runs (jobs) per second through one worker: flexorm, bare procrastinate (as it comes, and
+    on flexorm's connector) and the two floors on flexorm's connector (one committed ``UPDATE``
+    per job from a thread; a claim and a completion on the raw driver), in alternation."""
+    results: dict[str, list[float]] = {"flexorm": [], "bare": [], "tuned": [], "floor": [],
+                                       "raw": []}
     for _ in range(repeat):
         results["flexorm"].append(runs / asyncio.run(_flexorm_drain(url, runs)))
         results["bare"].append(runs / asyncio.run(_bare_drain(url, runs)))
-        results["floor"].append(runs / asyncio.run(_bare_drain(url, runs, commit=True)))
+        results["tuned"].append(runs / asyncio.run(_bare_drain(url, runs, tuned=True)))
+        results["floor"].append(runs / asyncio.run(_bare_drain(url, runs, commit=True,
+                                                               tuned=True)))
         results["raw"].append(runs / asyncio.run(_raw_drain(url, runs)))
     return {name: Sample(tuple(values)) for name, values in results.items()}

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from flexorm._liveness import looks_open
 from flexorm._url import parse_url
 from flexorm.journal import Journal
 from flexorm.journal.runs import CancelOutcome
@@ -19,7 +20,7 @@ from flexorm.journal.runs import CancelOutcome
 if TYPE_CHECKING:
     from procrastinate import App
 
-__all__ = ["TASK", "Queue", "conninfo", "lock_of"]
+__all__ = ["TASK", "Queue", "connector", "conninfo", "lock_of"]
 
 logger = logging.getLogger("flexorm.background")
 
@@ -45,6 +46,44 @@ def conninfo(url: str) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+async def _autocommit(connection: Any) -> None:
+    await connection.set_autocommit(True)
+
+
+async def _check(connection: Any) -> None:
+    """Refuse a pooled connection the database closed while it was idle, read from its socket
+    (no round trip). It is closed here too: the pool then drops it and opens another, where
+    it would hand an unread one back to the pool as it is."""
+    if not looks_open(connection):
+        import psycopg
+
+        await connection.close()
+        raise psycopg.OperationalError("the database closed this connection while it was idle")
+
+
+def _pool(**options: Any) -> Any:
+    from psycopg_pool import AsyncConnectionPool
+
+    return AsyncConnectionPool(**{**options, "check": _check})
+
+
+def connector(info: str, max_size: int) -> Any:
+    """The ``PsycopgConnector`` flexorm gives procrastinate: at most ``max_size`` connections
+    to ``info`` (a libpq URI), in autocommit, checked without a round trip.
+
+    procrastinate sends one statement at a time (a job fetched, finished, deferred or
+    cancelled; a heartbeat), each atomic by itself: in autocommit each is one round trip, where
+    its own transaction takes three (``BEGIN``, the statement, ``COMMIT``). The pool checks a
+    connection it hands out by looking at its socket (:func:`flexorm._liveness.looks_open`),
+    where procrastinate's default sends an empty statement. Both through procrastinate's and
+    psycopg's public options (``configure``, ``pool_factory``, ``check``).
+    """
+    import procrastinate
+
+    return procrastinate.PsycopgConnector(conninfo=info, min_size=1, max_size=max_size,
+                                          configure=_autocommit, pool_factory=_pool)
+
+
 class Queue:
     """procrastinate's ``App`` on the state database, opened at first use.
 
@@ -66,8 +105,7 @@ class Queue:
         if self._app is None:
             import procrastinate
 
-            app = procrastinate.App(connector=procrastinate.PsycopgConnector(
-                conninfo=self._conninfo, min_size=1, max_size=self.pool_size))
+            app = procrastinate.App(connector=connector(self._conninfo, self.pool_size))
             await app.open_async()
             self._app = app
         return self._app
