@@ -196,7 +196,13 @@ class RunExecutor:
         control = RunControl(run_id, attempt=claimed.attempt, deadline=stored.get("deadline"),
                              checkpoint=claimed.checkpoint)
         self.controls[run_id] = control
-        watcher = asyncio.create_task(self._watch(control, abort_requested))
+        watcher: asyncio.Task[None] | None = None
+
+        def watch() -> None:  # from the first poll on: a run shorter than that has no task
+            nonlocal watcher
+            watcher = asyncio.create_task(self._watch(control, abort_requested))
+
+        first_poll = asyncio.get_running_loop().call_later(self._poll, watch)
         try:
             await self._service().run_queued(stored, control, claimed.started_at)
         except asyncio.CancelledError:
@@ -213,9 +219,11 @@ class RunExecutor:
             return await self._failed(control, claimed, exc)
         finally:
             self.controls.pop(run_id, None)
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            first_poll.cancel()
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
         return "succeeded"
 
     async def _failed(self, control: RunControl, claimed: Claimed,
@@ -258,11 +266,11 @@ class RunExecutor:
 
     async def _watch(self, control: RunControl,
                      abort_requested: Callable[[], bool] | None) -> None:
-        """Every poll: the queue's abort signal, the deadline, progress out, cancel flag in;
-        once stopping, the running statement cancelled (PostgreSQL, MySQL, MariaDB)."""
+        """Every poll (the first one a poll after the run started): the queue's abort signal,
+        the deadline, progress out, cancel flag in; once stopping, the running statement
+        cancelled (PostgreSQL, MySQL, MariaDB)."""
         cancelled_statement = False
         while True:
-            await asyncio.sleep(self._poll)
             if abort_requested is not None and abort_requested():
                 control.stop("cancelled")
             progress = control.take_progress()
@@ -287,6 +295,7 @@ class RunExecutor:
                     and control.backend_pid is not None:
                 cancelled_statement = True
                 await self._cancel_statement(control.backend_pid)
+            await asyncio.sleep(self._poll)
 
     async def _cancel_statement(self, pid: int) -> None:
         """Cancel the statement running on the connection ``pid`` (its id in the server)."""

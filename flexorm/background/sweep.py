@@ -40,7 +40,8 @@ async def recover_runs(journal: Journal, runs: Iterable[tuple[int, int, object]]
         retries = int(payload.get("retries") or 0) if isinstance(payload, dict) else 0
         async with journal.engine.begin() as conn:
             outcome = await journal.background.recover(conn, run_id, attempt, retries)
-        logger.warning("run %s was left running by a process that stopped: %s", run_id,
-                       outcome)
+        if outcome != "gone":  # gone: it ended or moved on meanwhile
+            logger.warning("run %s was left running by a process that stopped: %s", run_id,
+                           outcome)
         outcomes.append(outcome)
     return outcomes
