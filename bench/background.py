@@ -8,7 +8,8 @@ worker gets through.
 - worker throughput (PostgreSQL): runs queued beforehand, then one worker with concurrency 1
   drains them (claim, the same transaction as a direct run with the journal row, the job
   acknowledged), beside bare procrastinate draining as many jobs of an empty task with the same
-  worker options, and beside two floors:
+  worker options: as procrastinate comes, and on the connector flexorm gives it (autocommit, no
+  check statement); and beside two floors, on flexorm's connector:
 
   - blocking: bare procrastinate whose task commits one ``UPDATE`` in a transaction of its own
     from a worker thread (a plain SQLAlchemy engine, no ping), the least a run whose effects

@@ -219,7 +219,14 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
             rows.append(Row(f"background runs/s, one worker ({runs} runs)", "postgresql",
                             f"{flex_r.median:.0f}/s", f"{bare_r.median:.0f}/s (procrastinate)",
                             ratio, "≥ 0.7x bare", ratio >= 0.7, noise(flex_r, bare_r)))
-            for key, label in (("floor", "  floor: procrastinate + 1 committed UPDATE/job"),
+            tuned_r = result["tuned"]
+            rows.append(Row("  the same, beside procrastinate on flexorm's connector",
+                            "postgresql", f"{flex_r.median:.0f}/s",
+                            f"{tuned_r.median:.0f}/s (procrastinate, tuned)",
+                            flex_r.median / tuned_r.median, "", None,
+                            noise(flex_r, tuned_r)))
+            for key, label in (("tuned", "  procrastinate on flexorm's connector"),
+                               ("floor", "  floor: procrastinate + 1 committed UPDATE/job"),
                                ("raw", "  floor: procrastinate + claim + completion, raw driver")):
                 floor_r = result[key]
                 rows.append(Row(label, "postgresql", f"{floor_r.median:.0f}/s",
