@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 
 from flexorm.journal.entry import RunEntry, RunStatus, as_utc, jsonable, utcnow
-from flexorm.journal.store import AsyncExecutor, SyncExecutor
+from flexorm.journal.store import INSERT_RUN, AsyncExecutor, SyncExecutor
 from flexorm.journal.tables import FINISHED_STATUSES, action_runs
 
 __all__ = ["CancelOutcome", "ClaimOutcome", "Claimed", "RunStore", "queued_answer"]
@@ -107,6 +107,10 @@ _CLAIM = (action_runs.update()
 keying the statement anew cost about as much as sending it."""
 
 
+_SET_JOB = action_runs.update().where(_runs.id == _bound("p_run", "id")) \
+    .values(job_id=_bound("v_job_id", "job_id"))
+
+
 @functools.cache
 def _compiled_claim(dialect: sa.Dialect) -> Compiled:
     return _CLAIM.compile(dialect=dialect)
@@ -159,27 +163,27 @@ class RunStore:
 
     @staticmethod
     def _queued(entry: RunEntry, payload: Mapping[str, Any],
-                expires_at: dt.datetime | None) -> sa.Insert:
+                expires_at: dt.datetime | None) -> dict[str, Any]:
         values = entry.row()
         values.update(background=True, payload=jsonable(payload), expires_at=expires_at,
                       status="queued", finished_at=None, duration_ms=None)
-        return action_runs.insert().values(**values)
+        return values
 
     async def enqueue(self, db: AsyncExecutor, entry: RunEntry, payload: Mapping[str, Any],
                       expires_at: dt.datetime | None) -> int:
         """Add a ``queued`` run; its id."""
-        result = await db.execute(self._queued(entry, payload, expires_at))
+        result = await db.execute(INSERT_RUN, self._queued(entry, payload, expires_at))
         return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
     def enqueue_sync(self, db: SyncExecutor, entry: RunEntry, payload: Mapping[str, Any],
                      expires_at: dt.datetime | None) -> int:
         """:meth:`enqueue` on a blocking connection or session."""
-        result = db.execute(self._queued(entry, payload, expires_at))
+        result = db.execute(INSERT_RUN, self._queued(entry, payload, expires_at))
         return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
     async def set_job(self, db: AsyncExecutor, run_id: int, job_id: int) -> None:
         """Remember the queue's job of a run."""
-        await db.execute(action_runs.update().where(_runs.id == run_id).values(job_id=job_id))
+        await db.execute(_SET_JOB, {"p_run": run_id, "v_job_id": job_id})
 
     # -- a worker's side ----------------------------------------------------------------------
 

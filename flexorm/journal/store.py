@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from flexorm.journal.entry import RunEntry, RunStatus
 from flexorm.journal.tables import action_runs
 
-__all__ = ["AsyncExecutor", "JournalStore", "SyncExecutor"]
+__all__ = ["INSERT_RUN", "AsyncExecutor", "JournalStore", "SyncExecutor"]
 
 AsyncExecutor = AsyncConnection | AsyncSession
 """What the async methods run on: the caller's connection or session, in its transaction."""
@@ -26,8 +26,10 @@ SyncExecutor = Connection | Session
 """What the ``*_sync`` methods run on (a sync action body's session, in its worker thread)."""
 
 
-def _insert(entry: RunEntry) -> sa.Insert:
-    return action_runs.insert().values(**entry.row())
+INSERT_RUN = action_runs.insert()
+"""A journal row's ``INSERT``, built once, its values sent as parameters: building a statement
+around the values costs more than sending it (SQLAlchemy coerces every value and keys the
+statement anew each time)."""
 
 
 def _new_id(result: Any) -> int:
@@ -57,11 +59,11 @@ class JournalStore:
 
     async def record(self, db: AsyncExecutor, entry: RunEntry) -> int:
         """Add ``entry`` in ``db``'s current transaction; the new row's id."""
-        return _new_id(await db.execute(_insert(entry)))
+        return _new_id(await db.execute(INSERT_RUN, entry.row()))
 
     def record_sync(self, db: SyncExecutor, entry: RunEntry) -> int:
         """:meth:`record` on a blocking connection or session."""
-        return _new_id(db.execute(_insert(entry)))
+        return _new_id(db.execute(INSERT_RUN, entry.row()))
 
     async def recent(self, db: AsyncExecutor, *, action: str | None = None,
                      status: RunStatus | None = None, limit: int = 20) -> list[RunEntry]:
