@@ -1,0 +1,66 @@
+"""A run's completion counts only for its current attempt, on every database.
+
+A worker presumed dead may wake up and reach the end of its attempt after the run was queued
+again and claimed by another: its completion must change nothing (its transaction is then
+rolled back), and the current attempt's must land with its result. On PostgreSQL with psycopg
+the completion goes on the driver's own connection; elsewhere through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import sqlalchemy as sa
+
+from flexorm import Flex
+from flexorm.journal.entry import RunEntry, utcnow
+from flexorm.settings import Settings
+from tests.integration._background_shop import create_tables
+
+
+def test_a_superseded_attempts_completion_changes_nothing_and_the_current_one_lands(
+        any_url: str) -> None:
+    create_tables(any_url)
+    # no background action is declared: nothing else claims the run
+    flex = Flex(any_url, settings=Settings(tokens=("t",), auto_upgrade=True, journal=True))
+
+    async def main() -> None:
+        async with flex.runtime() as runtime:
+            journal = runtime.journal
+            assert journal is not None
+            runs = journal.background
+            entry = RunEntry(action="stale_or_not", status="queued", started_at=utcnow(),
+                             finished_at=None, background=True)
+            async with journal.engine.begin() as conn:
+                run_id = await runs.enqueue(conn, entry, {"retries": 1}, None)
+            async with journal.engine.begin() as conn:
+                first = await runs.claim(conn, run_id, "worker:asleep")
+            async with journal.engine.begin() as conn:
+                assert await runs.recover(conn, run_id, first.attempt, 1) == "requeued"
+            async with journal.engine.begin() as conn:
+                second = await runs.claim(conn, run_id, "worker:awake")
+            assert (first.attempt, second.attempt) == (1, 2)
+            assert first.started_at is not None
+
+            def complete() -> tuple[bool, bool]:
+                with runtime.database.sync_sessions() as session, session.begin():
+                    stale = runs.finish_sync(session, run_id, 1, "succeeded", first.started_at,
+                                             result="from the old attempt")
+                    current = runs.finish_sync(
+                        session, run_id, 2, "succeeded", first.started_at,
+                        result={"done": [1, "two"], "at": dt.date(2026, 12, 3)},
+                        extra={"progress_done": 5, "progress_total": 5})
+                return stale, current
+
+            assert await asyncio.to_thread(complete) == (False, True)
+            async with journal.engine.connect() as conn:
+                row = (await conn.execute(sa.text(
+                    "SELECT status, attempts, worker, progress_done, payload "
+                    "FROM flexorm_action_runs WHERE id = :id"), {"id": run_id})).one()
+                stored = await runs.get(conn, run_id)
+            assert tuple(row) == ("succeeded", 2, "worker:awake", 5, None)
+            assert stored is not None
+            assert stored.result == {"done": [1, "two"], "at": "2026-12-03"}
+
+    asyncio.run(main())
