@@ -103,6 +103,17 @@ class Claim:
         raise ValueError(f"a {self.kind!r} claim is not a conflict")
 
 
+_INSERT = idempotency_keys.insert()
+_INSERT_IF_ABSENT: dict[str, sa.Insert] = {
+    "postgresql": postgresql.insert(idempotency_keys)
+    .on_conflict_do_nothing(index_elements=["key"]).returning(idempotency_keys.c.key),
+    "sqlite": sqlite.insert(idempotency_keys)
+    .on_conflict_do_nothing(index_elements=["key"]).returning(idempotency_keys.c.key),
+}
+"""A key's claim: built once, its values sent as parameters (as a journal row's ``INSERT``);
+where the database has ``ON CONFLICT``, a key another request holds inserts nothing."""
+
+
 class IdempotencyStore:
     """Claims, completes and releases idempotency keys.
 
@@ -132,24 +143,16 @@ class IdempotencyStore:
     async def _insert_if_absent(self, db: AsyncExecutor, values: dict[str, Any]) -> bool:
         """Insert the row unless the key exists; whether it was inserted."""
         dialect = db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
-        statement: sa.Executable
-        if dialect == "postgresql":
-            statement = postgresql.insert(idempotency_keys).values(**values) \
-                .on_conflict_do_nothing(index_elements=["key"]) \
-                .returning(idempotency_keys.c.key)
-        elif dialect == "sqlite":
-            statement = sqlite.insert(idempotency_keys).values(**values) \
-                .on_conflict_do_nothing(index_elements=["key"]) \
-                .returning(idempotency_keys.c.key)
-        else:
+        statement = _INSERT_IF_ABSENT.get(dialect)
+        if statement is None:
             try:
                 async with db.begin_nested():
-                    await db.execute(idempotency_keys.insert().values(**values))
+                    await db.execute(_INSERT, values)
             except IntegrityError:
                 return False
             return True
         # RETURNING rather than rowcount: it names the inserted row on every driver
-        return (await db.execute(statement)).first() is not None
+        return (await db.execute(statement, values)).first() is not None
 
     async def peek(self, db: AsyncExecutor, key: str, action: str,
                    fingerprint: str) -> Claim | None:
