@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 
 from flexorm.journal.entry import RunEntry, RunStatus, as_utc, jsonable, utcnow
-from flexorm.journal.store import INSERT_RUN, AsyncExecutor, SyncExecutor
+from flexorm.journal.store import INSERT_RUN, AsyncExecutor, SyncExecutor, inserted_id
 from flexorm.journal.tables import FINISHED_STATUSES, action_runs
 
 __all__ = ["CancelOutcome", "ClaimOutcome", "Claimed", "RunStore", "queued_answer"]
@@ -140,20 +140,15 @@ def _driver_update(columns: tuple[str, ...],
     return str(compiled), compiled, tuple(processors)
 
 
-def _psycopg(db: SyncExecutor) -> Any | None:
-    """The blocking psycopg connection under a blocking connection or session (``None`` on any
-    other database or driver, and under an async engine's)."""
-    conn = db.connection() if isinstance(db, Session) else db
+def _psycopg(conn: sa.Connection) -> Any | None:
+    """The blocking psycopg connection under ``conn`` (``None`` on any other database or
+    driver, and under an async engine's)."""
     if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
         return None
     import psycopg
 
     driver = conn.connection.driver_connection
     return driver if isinstance(driver, psycopg.Connection) else None
-
-
-def _dialect_sync(db: SyncExecutor) -> sa.Dialect:
-    return db.dialect if isinstance(db, sa.Connection) else db.get_bind().dialect
 
 
 class RunStore:
@@ -172,14 +167,12 @@ class RunStore:
     async def enqueue(self, db: AsyncExecutor, entry: RunEntry, payload: Mapping[str, Any],
                       expires_at: dt.datetime | None) -> int:
         """Add a ``queued`` run; its id."""
-        result = await db.execute(INSERT_RUN, self._queued(entry, payload, expires_at))
-        return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+        return inserted_id(await db.execute(INSERT_RUN, self._queued(entry, payload, expires_at)))
 
     def enqueue_sync(self, db: SyncExecutor, entry: RunEntry, payload: Mapping[str, Any],
                      expires_at: dt.datetime | None) -> int:
         """:meth:`enqueue` on a blocking connection or session."""
-        result = db.execute(INSERT_RUN, self._queued(entry, payload, expires_at))
-        return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+        return inserted_id(db.execute(INSERT_RUN, self._queued(entry, payload, expires_at)))
 
     async def set_job(self, db: AsyncExecutor, run_id: int, job_id: int) -> None:
         """Remember the queue's job of a run."""
@@ -273,7 +266,7 @@ class RunStore:
         return _changed(await db.execute(*self._finish(run_id, attempt, values))) == 1
 
     def _update_sync(self, db: SyncExecutor, run_id: int, attempt: int,
-                         values: Mapping[str, Any]) -> int:
+                     values: Mapping[str, Any]) -> int:
         """Send an attempt's conditional ``UPDATE`` in the transaction of ``db``; how many rows
         it changed.
 
@@ -282,12 +275,13 @@ class RunStore:
         CPU for the statement). A driver error is raised as SQLAlchemy's, as from any
         statement."""
         statement, params = self._finish(run_id, attempt, values)
-        driver = _psycopg(db)
+        conn = db.connection() if isinstance(db, Session) else db
+        driver = _psycopg(conn)
         if driver is None:
             return _changed(db.execute(statement, params))
         import psycopg
 
-        sql, compiled, processors = _driver_update(tuple(sorted(values)), _dialect_sync(db))
+        sql, compiled, processors = _driver_update(tuple(sorted(values)), conn.dialect)
         bound = dict(compiled.construct_params(params) or {})
         for name, process in processors:
             bound[name] = process(bound[name])

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from flexorm.journal.entry import RunEntry, RunStatus
 from flexorm.journal.tables import action_runs
 
-__all__ = ["INSERT_RUN", "AsyncExecutor", "JournalStore", "SyncExecutor"]
+__all__ = ["INSERT_RUN", "AsyncExecutor", "JournalStore", "SyncExecutor", "inserted_id"]
 
 AsyncExecutor = AsyncConnection | AsyncSession
 """What the async methods run on: the caller's connection or session, in its transaction."""
@@ -32,7 +32,8 @@ around the values costs more than sending it (SQLAlchemy coerces every value and
 statement anew each time)."""
 
 
-def _new_id(result: Any) -> int:
+def inserted_id(result: Any) -> int:
+    """The primary key of the one row an ``INSERT`` added."""
     key = cast("CursorResult[Any]", result).inserted_primary_key
     assert key is not None, "an INSERT of one row has a primary key"
     return int(key[0])
@@ -59,11 +60,11 @@ class JournalStore:
 
     async def record(self, db: AsyncExecutor, entry: RunEntry) -> int:
         """Add ``entry`` in ``db``'s current transaction; the new row's id."""
-        return _new_id(await db.execute(INSERT_RUN, entry.row()))
+        return inserted_id(await db.execute(INSERT_RUN, entry.row()))
 
     def record_sync(self, db: SyncExecutor, entry: RunEntry) -> int:
         """:meth:`record` on a blocking connection or session."""
-        return _new_id(db.execute(INSERT_RUN, entry.row()))
+        return inserted_id(db.execute(INSERT_RUN, entry.row()))
 
     async def recent(self, db: AsyncExecutor, *, action: str | None = None,
                      status: RunStatus | None = None, limit: int = 20) -> list[RunEntry]:

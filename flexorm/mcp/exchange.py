@@ -48,11 +48,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from flexorm.server.incoming import request_headers
+
 __all__ = ["Exchange"]
 
 logger = logging.getLogger("flexorm.mcp")
 
-_VERSION_HEADER = MCP_PROTOCOL_VERSION_HEADER.encode("ascii")
+_VERSION_HEADER = MCP_PROTOCOL_VERSION_HEADER.lower().encode("ascii")
 _JSON = "application/json"
 _TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
 """What the stateless transport tells a handler about its request: no way back to the client
@@ -87,11 +89,6 @@ class _Reply:
     async def progress(self, progress: float, total: float | None = None,
                        message: str | None = None) -> None:
         return None
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    """The first value of a header, as the session manager reads the protocol version."""
-    return next((value for key, value in scope["headers"] if key == name), None)
 
 
 def _content_type_is_json(value: str) -> bool:
@@ -143,14 +140,13 @@ class Exchange:
         """The request's protocol version, if its headers let it be answered here."""
         if not self._direct or scope["method"] != "POST":
             return None
-        header = _header(scope, _VERSION_HEADER)
-        version = header.decode("latin-1") if header is not None else None
+        # the first value of each, as the session manager reads them
+        version, content_type, length = request_headers(
+            scope, _VERSION_HEADER, b"content-type", b"content-length")
         if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
             return None  # a 2026 client: the manager's own single-exchange entry
-        content_type = _header(scope, b"content-type")
-        if content_type is None or not _content_type_is_json(content_type.decode("latin-1")):
+        if content_type is None or not _content_type_is_json(content_type):
             return None
-        length = _header(scope, b"content-length")
         if (length is None or not length.isdigit()
                 or int(length) > self._manager.max_request_body_size):
             return None
