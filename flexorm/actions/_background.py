@@ -99,11 +99,12 @@ class Completion:
 
     def write(self, session: Session, result: Any,
               changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
-        """In the run's transaction, on its blocking session: the run ``succeeded``."""
+        """In the run's transaction, on its blocking session, as its last statement: the run
+        ``succeeded``."""
         self.control.check()
         if self.journal.shared and not self.journal.background.finish_sync(
                 session, self.control.run_id, self.control.attempt, "succeeded",
-                self.started_at, result=result, extra=self._progress()):
+                self.started_at, result=result, extra=self._progress(), closing=True):
             raise self._stale()
 
     async def finish(self, result: Any) -> None:
@@ -150,11 +151,12 @@ class ChunkDone:
 
     def write(self, session: Session, result: Any,
               changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
-        """In the chunk's transaction, on its blocking session."""
+        """In the chunk's transaction, on its blocking session, as its last statement."""
         self.control.check()
         self.written = self._next(result)
         if self.journal.shared and not self.journal.background.checkpoint_sync(
-                session, self.control.run_id, self.control.attempt, self.written):
+                session, self.control.run_id, self.control.attempt, self.written,
+                closing=True):
             raise Superseded(f"run {self.control.run_id}: attempt {self.control.attempt} is "
                              "no longer current")
 

@@ -11,6 +11,7 @@ method runs on the connection or session it is given and never commits.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from collections.abc import Mapping
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Compiled
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 
@@ -111,9 +111,43 @@ _SET_JOB = action_runs.update().where(_runs.id == _bound("p_run", "id")) \
     .values(job_id=_bound("v_job_id", "job_id"))
 
 
+@dataclass(frozen=True, slots=True)
+class _OnDriver:
+    """A statement compiled once for a dialect, to send on the driver's own connection: its SQL,
+    the parameters that are the same every time (its literal values), and the bind processors
+    of the others (JSON columns). Building the statement's parameters is then a dict merge,
+    where SQLAlchemy's ``construct_params`` walks every bind each time."""
+
+    sql: str
+    fixed: Mapping[str, Any]
+    processors: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def compile(cls, statement: sa.ClauseElement, dialect: sa.Dialect,
+                names: tuple[str, ...]) -> _OnDriver:
+        """``statement`` for ``dialect``; ``names``: the parameters given at each call."""
+        compiled = statement.compile(dialect=dialect)
+        fixed = dict(compiled.construct_params(dict.fromkeys(names)) or {})
+        processors = []
+        for name in names:
+            del fixed[name]
+            bind = compiled.binds[name]  # type: ignore[attr-defined]
+            process = dialect.type_descriptor(bind.type).bind_processor(dialect)
+            if process is not None:
+                processors.append((name, process))
+        return cls(str(compiled), fixed, tuple(processors))
+
+    def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The statement's parameters, given the values of its per-call ones."""
+        bound = {**self.fixed, **values}
+        for name, process in self.processors:
+            bound[name] = process(bound[name])
+        return bound
+
+
 @functools.cache
-def _compiled_claim(dialect: sa.Dialect) -> Compiled:
-    return _CLAIM.compile(dialect=dialect)
+def _claim_on_driver(dialect: sa.Dialect) -> _OnDriver:
+    return _OnDriver.compile(_CLAIM, dialect, ("p_run", "p_now", "p_worker"))
 
 
 @functools.cache
@@ -127,17 +161,10 @@ def _attempt_update(columns: tuple[str, ...]) -> sa.Update:
 
 
 @functools.cache
-def _driver_update(columns: tuple[str, ...],
-                   dialect: sa.Dialect) -> tuple[str, Compiled, tuple[tuple[str, Any], ...]]:
-    """:func:`_attempt_update` of ``columns`` compiled for ``dialect`` once: its SQL, the
-    compiled statement, and the bind processors of its values (JSON columns)."""
-    compiled = _attempt_update(columns).compile(dialect=dialect)
-    processors = []
-    for name in columns:
-        process = dialect.type_descriptor(_runs[name].type).bind_processor(dialect)
-        if process is not None:
-            processors.append((f"v_{name}", process))
-    return str(compiled), compiled, tuple(processors)
+def _update_on_driver(columns: tuple[str, ...], dialect: sa.Dialect) -> _OnDriver:
+    """:func:`_attempt_update` of ``columns`` compiled for ``dialect`` once."""
+    return _OnDriver.compile(_attempt_update(columns), dialect,
+                             ("p_run", "p_attempt", *(f"v_{name}" for name in columns)))
 
 
 def _psycopg(conn: sa.Connection) -> Any | None:
@@ -235,11 +262,10 @@ class RunStore:
         SQLAlchemy's work per statement (about half a claim's time). ``None`` when the run was
         not simply waiting for a worker (cancelled, expired, taken, missing): :meth:`claim`
         then finds out which."""
-        compiled = _compiled_claim(dialect)
-        params = compiled.construct_params({"p_run": run_id, "p_now": utcnow(),
-                                            "p_worker": worker[:255]})
+        claim = _claim_on_driver(dialect)
+        params = claim.params({"p_run": run_id, "p_now": utcnow(), "p_worker": worker[:255]})
         async with driver.cursor() as cursor:
-            await cursor.execute(str(compiled), params)
+            await cursor.execute(claim.sql, params)
             row = await cursor.fetchone()
         if row is None:
             return None
@@ -266,14 +292,19 @@ class RunStore:
         return _changed(await db.execute(*self._finish(run_id, attempt, values))) == 1
 
     def _update_sync(self, db: SyncExecutor, run_id: int, attempt: int,
-                     values: Mapping[str, Any]) -> int:
+                     values: Mapping[str, Any], *, closing: bool) -> int:
         """Send an attempt's conditional ``UPDATE`` in the transaction of ``db``; how many rows
         it changed.
 
         On blocking psycopg it goes on the driver's connection, compiled once: a run's completion
         skips SQLAlchemy's work per statement, as a claim does (about a quarter of the worker's
         CPU for the statement). A driver error is raised as SQLAlchemy's, as from any
-        statement."""
+        statement.
+
+        ``closing``: nothing follows it in its transaction but the commit. When the transaction
+        has sent nothing else either (a body that read and wrote nothing), the ``UPDATE`` is all
+        it holds, so it commits by itself: one round trip, where a transaction takes three
+        (``BEGIN``, the ``UPDATE``, ``COMMIT``; the session's commit then sends nothing)."""
         statement, params = self._finish(run_id, attempt, values)
         conn = db.connection() if isinstance(db, Session) else db
         driver = _psycopg(conn)
@@ -281,31 +312,39 @@ class RunStore:
             return _changed(db.execute(statement, params))
         import psycopg
 
-        sql, compiled, processors = _driver_update(tuple(sorted(values)), conn.dialect)
-        bound = dict(compiled.construct_params(params) or {})
-        for name, process in processors:
-            bound[name] = process(bound[name])
+        update = _update_on_driver(tuple(sorted(values)), conn.dialect)
+        sql, bound = update.sql, update.params(params)
+        alone = closing and not driver.autocommit \
+            and driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         try:
+            if alone:
+                driver.autocommit = True
             with driver.cursor() as cursor:
                 cursor.execute(sql, bound)
                 return int(cursor.rowcount)
         except psycopg.Error as exc:
             raise sa.exc.DBAPIError.instance(sql, bound, exc, psycopg.Error) from exc
+        finally:
+            if alone and not driver.closed:
+                with contextlib.suppress(psycopg.Error):  # a broken connection is dropped
+                    driver.autocommit = False
 
     def finish_sync(self, db: SyncExecutor, run_id: int, attempt: int, status: RunStatus,
                     started_at: dt.datetime, *, result: Any = None, error: str | None = None,
-                    extra: Mapping[str, Any] | None = None) -> bool:
-        """:meth:`finish` on a blocking connection or session (in the run's transaction)."""
+                    extra: Mapping[str, Any] | None = None, closing: bool = False) -> bool:
+        """:meth:`finish` on a blocking connection or session, in its transaction;
+        ``closing``: the transaction's last statement (see :meth:`_update_sync`)."""
         values = _finish_values(status, started_at, result=result, error=error)
         values.update(extra or {})
-        return self._update_sync(db, run_id, attempt, values) == 1
+        return self._update_sync(db, run_id, attempt, values, closing=closing) == 1
 
     def checkpoint_sync(self, db: SyncExecutor, run_id: int, attempt: int,
-                        checkpoint: Mapping[str, Any]) -> bool:
+                        checkpoint: Mapping[str, Any], *, closing: bool = False) -> bool:
         """``atomic=False``: the committed chunks so far, written in the chunk's own
-        transaction; whether the attempt is still current."""
+        transaction; whether the attempt is still current. ``closing``: as for
+        :meth:`finish_sync`."""
         values = {"checkpoint": jsonable(dict(checkpoint))}
-        return self._update_sync(db, run_id, attempt, values) == 1
+        return self._update_sync(db, run_id, attempt, values, closing=closing) == 1
 
     async def checkpoint(self, db: AsyncExecutor, run_id: int, attempt: int,
                          checkpoint: Mapping[str, Any]) -> bool:

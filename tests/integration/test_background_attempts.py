@@ -64,3 +64,47 @@ def test_a_superseded_attempts_completion_changes_nothing_and_the_current_one_la
             assert stored.result == {"done": [1, "two"], "at": "2026-12-03"}
 
     asyncio.run(main())
+
+
+def test_a_completion_alone_in_its_transaction_commits_and_leaves_the_connection_transactional(
+        any_url: str) -> None:
+    """A run whose body sent nothing: its completion is its transaction's only statement (on
+    PostgreSQL it then commits by itself). The pooled connection goes back as it was: the next
+    transaction on it still rolls back."""
+    create_tables(any_url)
+    flex = Flex(any_url, settings=Settings(tokens=("t",), auto_upgrade=True, journal=True))
+
+    async def main() -> None:
+        async with flex.runtime() as runtime:
+            journal = runtime.journal
+            assert journal is not None
+            runs = journal.background
+            entry = RunEntry(action="alone", status="queued", started_at=utcnow(),
+                             finished_at=None, background=True)
+            async with journal.engine.begin() as conn:
+                run_id = await runs.enqueue(conn, entry, {}, None)
+            async with journal.engine.begin() as conn:
+                claimed = await runs.claim(conn, run_id, "worker:alone")
+            assert claimed.started_at is not None
+            started_at = claimed.started_at
+            touch = sa.text("UPDATE flexorm_action_runs SET error = 'rolled back' "
+                            "WHERE id = :id")
+
+            def complete_then_roll_back() -> bool:
+                sessions = runtime.database.sync_sessions
+                with sessions() as session, session.begin():
+                    landed = runs.finish_sync(session, run_id, claimed.attempt, "succeeded",
+                                              started_at, result=[1], closing=True)
+                with sessions() as session:  # the pool's one connection again
+                    session.begin()
+                    session.execute(touch, {"id": run_id})
+                    session.rollback()
+                return landed
+
+            assert await asyncio.to_thread(complete_then_roll_back)
+            async with journal.engine.connect() as conn:
+                stored = await runs.get(conn, run_id)
+            assert stored is not None
+            assert (stored.status, stored.result, stored.error) == ("succeeded", [1], None)
+
+    asyncio.run(main())
