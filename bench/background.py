@@ -14,11 +14,10 @@ worker gets through.
   - blocking: bare procrastinate whose task commits one ``UPDATE`` in a transaction of its own
     from a worker thread (a plain SQLAlchemy engine, no ping), the least a run whose effects
     and completion commit together writes with a blocking body;
-  - raw driver: bare procrastinate whose task does what a run must do and nothing else, on two
-    psycopg connections kept open (no pool, no SQLAlchemy, no thread): the claim (an
-    autocommitted ``UPDATE ... RETURNING``) and the completion ``UPDATE`` in a transaction
-    with its ``COMMIT`` (psycopg's pipeline mode, which would send them together, was slower
-    on the bench machine).
+  - raw driver: bare procrastinate whose task does what a run of a trivial body must do and
+    nothing else, on a psycopg connection kept open in autocommit (no pool, no SQLAlchemy, no
+    thread): the claim (``UPDATE ... RETURNING``) and the completion ``UPDATE``, each a
+    statement by itself, as flexorm sends them when the body sent nothing.
 
   All in this process, in alternation, timed from the worker's start to the empty queue.
 """
@@ -28,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bench.stats import Sample
@@ -173,8 +173,9 @@ _COMPLETE = ("UPDATE bench_runs SET status = 'succeeded', result = %s "
 
 
 async def _raw_drain(url: str, runs: int) -> float:
-    """Bare procrastinate whose task claims a run and commits its completion, on raw psycopg
-    connections kept open: the least a run with flexorm's guarantees sends."""
+    """Bare procrastinate whose task claims a run and records its completion, on a raw psycopg
+    connection kept open: the least a run of a trivial body with flexorm's guarantees
+    sends."""
     import psycopg
 
     from flexorm.background.queue import conninfo
@@ -182,7 +183,6 @@ async def _raw_drain(url: str, runs: int) -> float:
     info = conninfo(url)
     app = _app(url, tuned=True)
     claims = await psycopg.AsyncConnection.connect(info, autocommit=True)
-    work = await psycopg.AsyncConnection.connect(info)
     try:
         await claims.execute("CREATE TABLE IF NOT EXISTS bench_runs (id INTEGER PRIMARY KEY, "
                              "status TEXT NOT NULL, attempts INTEGER NOT NULL, result TEXT)")
@@ -195,28 +195,30 @@ async def _raw_drain(url: str, runs: int) -> float:
             cursor = await claims.execute(_CLAIM, (run,))
             claimed = await cursor.fetchone()
             assert claimed is not None
-            await work.execute(_COMPLETE, (str(run), run, claimed[0]))
-            await work.commit()
+            await claims.execute(_COMPLETE, (str(run), run, claimed[0]))
             return run
 
         return await _drain_timed(app, raw, [{"run": n} for n in range(1, runs + 1)])
     finally:
         await claims.close()
-        await work.close()
 
 
 def throughput(url: str, runs: int, repeat: int) -> dict[str, Sample]:
     """Runs (jobs) per second through one worker: flexorm, bare procrastinate (as it comes, and
     on flexorm's connector) and the two floors on flexorm's connector (one committed ``UPDATE``
-    per job from a thread; a claim and a completion on the raw driver), in alternation."""
-    results: dict[str, list[float]] = {"flexorm": [], "bare": [], "tuned": [], "floor": [],
-                                       "raw": []}
-    for _ in range(repeat):
-        _empty_queue(url)
-        results["flexorm"].append(runs / asyncio.run(_flexorm_drain(url, runs)))
-        results["bare"].append(runs / asyncio.run(_bare_drain(url, runs)))
-        results["tuned"].append(runs / asyncio.run(_bare_drain(url, runs, tuned=True)))
-        results["floor"].append(runs / asyncio.run(_bare_drain(url, runs, commit=True,
-                                                               tuned=True)))
-        results["raw"].append(runs / asyncio.run(_raw_drain(url, runs)))
+    per job from a thread; a claim and a completion on the raw driver), in alternation: each
+    round runs every contender once, in the reverse order of the round before."""
+    drains: dict[str, Callable[[], Coroutine[Any, Any, float]]] = {
+        "flexorm": lambda: _flexorm_drain(url, runs),
+        "bare": lambda: _bare_drain(url, runs),
+        "tuned": lambda: _bare_drain(url, runs, tuned=True),
+        "floor": lambda: _bare_drain(url, runs, commit=True, tuned=True),
+        "raw": lambda: _raw_drain(url, runs),
+    }
+    results: dict[str, list[float]] = {name: [] for name in drains}
+    for round_ in range(repeat):
+        order = list(drains) if round_ % 2 == 0 else list(reversed(drains))
+        for name in order:
+            _empty_queue(url)
+            results[name].append(runs / asyncio.run(drains[name]()))
     return {name: Sample(tuple(values)) for name, values in results.items()}

@@ -23,6 +23,12 @@ class Sample:
         """(max - min) / median: how noisy the runs were."""
         return (max(self.values) - min(self.values)) / self.median if self.median else 0.0
 
+    def ratio_to(self, other: Sample) -> float:
+        """The median of the ratios of paired runs (this one's i-th over ``other``'s i-th):
+        contenders run back to back in each round share that round's load, so each round's
+        ratio holds when the machine's speed drifts between rounds."""
+        return statistics.median(a / b for a, b in zip(self.values, other.values, strict=True))
+
     def as_json(self) -> dict[str, object]:
         return {"median": self.median, "min": min(self.values), "max": max(self.values),
                 "runs": list(self.values)}
