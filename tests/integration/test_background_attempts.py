@@ -14,28 +14,42 @@ import datetime as dt
 import sqlalchemy as sa
 
 from flexorm import Flex
+from flexorm.journal import Journal
 from flexorm.journal.entry import RunEntry, utcnow
+from flexorm.journal.runs import Claimed
 from flexorm.settings import Settings
 from tests.integration._background_shop import create_tables
 
 
+def _journaled(url: str) -> Flex:
+    """flexorm on the shop's tables with its journal, and no background action declared:
+    nothing else claims the runs a test queues."""
+    create_tables(url)
+    return Flex(url, settings=Settings(tokens=("t",), auto_upgrade=True, journal=True))
+
+
+async def _claimed(journal: Journal, action: str, worker: str,
+                   payload: dict[str, int]) -> tuple[int, Claimed]:
+    """A background run queued, then claimed by ``worker``: its id and the claim."""
+    entry = RunEntry(action=action, status="queued", started_at=utcnow(), finished_at=None,
+                     background=True)
+    async with journal.engine.begin() as conn:
+        run_id = await journal.background.enqueue(conn, entry, payload, None)
+    async with journal.engine.begin() as conn:
+        return run_id, await journal.background.claim(conn, run_id, worker)
+
+
 def test_a_superseded_attempts_completion_changes_nothing_and_the_current_one_lands(
         any_url: str) -> None:
-    create_tables(any_url)
-    # no background action is declared: nothing else claims the run
-    flex = Flex(any_url, settings=Settings(tokens=("t",), auto_upgrade=True, journal=True))
+    flex = _journaled(any_url)
 
     async def main() -> None:
         async with flex.runtime() as runtime:
             journal = runtime.journal
             assert journal is not None
             runs = journal.background
-            entry = RunEntry(action="stale_or_not", status="queued", started_at=utcnow(),
-                             finished_at=None, background=True)
-            async with journal.engine.begin() as conn:
-                run_id = await runs.enqueue(conn, entry, {"retries": 1}, None)
-            async with journal.engine.begin() as conn:
-                first = await runs.claim(conn, run_id, "worker:asleep")
+            run_id, first = await _claimed(journal, "stale_or_not", "worker:asleep",
+                                           {"retries": 1})
             async with journal.engine.begin() as conn:
                 assert await runs.recover(conn, run_id, first.attempt, 1) == "requeued"
             async with journal.engine.begin() as conn:
@@ -71,20 +85,14 @@ def test_a_completion_alone_in_its_transaction_commits_and_leaves_the_connection
     """A run whose body sent nothing: its completion is its transaction's only statement (on
     PostgreSQL it then commits by itself). The pooled connection goes back as it was: the next
     transaction on it still rolls back."""
-    create_tables(any_url)
-    flex = Flex(any_url, settings=Settings(tokens=("t",), auto_upgrade=True, journal=True))
+    flex = _journaled(any_url)
 
     async def main() -> None:
         async with flex.runtime() as runtime:
             journal = runtime.journal
             assert journal is not None
             runs = journal.background
-            entry = RunEntry(action="alone", status="queued", started_at=utcnow(),
-                             finished_at=None, background=True)
-            async with journal.engine.begin() as conn:
-                run_id = await runs.enqueue(conn, entry, {}, None)
-            async with journal.engine.begin() as conn:
-                claimed = await runs.claim(conn, run_id, "worker:alone")
+            run_id, claimed = await _claimed(journal, "alone", "worker:alone", {})
             assert claimed.started_at is not None
             started_at = claimed.started_at
             touch = sa.text("UPDATE flexorm_action_runs SET error = 'rolled back' "
