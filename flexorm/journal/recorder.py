@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from flexorm._url import async_url
 from flexorm.auth.caller import Caller
 from flexorm.database import pooled
-from flexorm.db_errors import classify
+from flexorm.db_errors import Kind, classify
 from flexorm.journal.entry import RunEntry
 from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
 from flexorm.journal.runs import RunStore, queued_answer
@@ -44,6 +44,10 @@ logger = logging.getLogger("flexorm.journal")
 
 _RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 """Waits between tries of a write the state database cannot take now (the last one repeated)."""
+_NOT_NOW: frozenset[Kind] = frozenset({"unavailable", "lock_timeout", "deadlock",
+                                       "serialization"})
+"""Why the state database may not take a write now but will later: it cannot be reached, or
+another transaction holds the rows (or, on SQLite, the database) it writes."""
 
 
 class Journal:
@@ -79,12 +83,14 @@ class Journal:
                                    write: Callable[[AsyncConnection], Awaitable[Any]], *,
                                    give_up_after: float | None = None) -> None:
         """Run ``write`` in a transaction of its own, tried again while the state database
-        cannot be reached: for what must be recorded because it already happened (a run's
-        committed effects, its failure or interruption), so that a run never stays ``running``
-        while its process lives on.
+        cannot take it now (it cannot be reached, or another transaction holds what it writes:
+        a lock wait that timed out, a deadlock): for what must be recorded because it already
+        happened (a run's committed effects, its failure or interruption), so that a run never
+        stays ``running`` while its process lives on, and a run whose effects committed is
+        never recorded ``failed`` because its row was busy.
 
         Any other error is raised, and so is the process's stop (cancellation). With
-        ``give_up_after`` (seconds), the last outage error is raised once that much time has
+        ``give_up_after`` (seconds), the last such error is raised once that much time has
         passed (a stopping process cannot wait for ever).
         """
         loop = asyncio.get_running_loop()
@@ -96,14 +102,16 @@ class Journal:
                     await write(conn)
                 return
             except Exception as exc:
-                if classify(exc) != "unavailable":
+                kind = classify(exc)
+                if kind not in _NOT_NOW:
                     raise
                 wait = _RETRY_SECONDS[min(tries, len(_RETRY_SECONDS) - 1)]
                 if deadline is not None and loop.time() + wait > deadline:
                     raise
                 tries += 1
-                logger.warning("%s: the state database cannot be reached (%s); trying again in "
-                               "%gs", what, exc.__class__.__name__, wait)
+                why = "cannot be reached" if kind == "unavailable" else f"is busy ({kind})"
+                logger.warning("%s: the state database %s (%s); trying again in %gs", what, why,
+                               exc.__class__.__name__, wait)
                 await asyncio.sleep(wait)
 
     async def dispose(self) -> None:

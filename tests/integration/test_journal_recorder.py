@@ -3,13 +3,15 @@ state database, driven the way the action layer drives it."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from flexorm._url import async_url
 from flexorm.auth.caller import Caller
@@ -119,3 +121,32 @@ async def test_separate_state_database_keeps_the_main_one_clean(journal: Journal
         names = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
     assert any(n.startswith("flexorm_") for n in names) is journal.shared
     assert len(await runs(journal)) == 1
+
+
+async def test_a_record_of_what_happened_waits_for_a_busy_state_database(
+        tmp_path: Path) -> None:
+    """A run's committed success (or its failure, or its interruption) must be recorded: while
+    another transaction holds the state database (here SQLite's write lock, past the journal's
+    lock wait), the write is tried again until it lands, as when the database is down, rather
+    than raised (a run whose effects committed would then be recorded ``failed``)."""
+    state = tmp_path / "state.db"
+    upgrade(f"sqlite:///{state}")
+    engine = create_async_engine(async_url(f"sqlite:///{state}"), connect_args={"timeout": 0.05})
+    journal = Journal(engine, shared=False, owns_engine=True)
+    blocker = sqlite3.connect(state, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    asyncio.get_running_loop().call_later(0.5, blocker.execute, "COMMIT")
+    try:
+        async def write(conn: AsyncConnection) -> None:
+            await journal.runs.record(conn, entry("succeeded", key=None))
+
+        await journal.write_when_reachable("a committed run", write)
+    finally:
+        blocker.close()
+        await journal.dispose()
+    check = sqlite3.connect(state)
+    try:
+        assert check.execute("SELECT status FROM flexorm_action_runs").fetchall() == [
+            ("succeeded",)]
+    finally:
+        check.close()
