@@ -21,6 +21,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from flexorm.journal.entry import RunEntry, RunStatus, as_utc, jsonable, utcnow
 from flexorm.journal.store import INSERT_RUN, AsyncExecutor, SyncExecutor, inserted_id
@@ -127,11 +128,12 @@ class _OnDriver:
                 names: tuple[str, ...]) -> _OnDriver:
         """``statement`` for ``dialect``; ``names``: the parameters given at each call."""
         compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
         fixed = dict(compiled.construct_params(dict.fromkeys(names)) or {})
         processors = []
         for name in names:
             del fixed[name]
-            bind = compiled.binds[name]  # type: ignore[attr-defined]
+            bind = compiled.binds[name]
             process = dialect.type_descriptor(bind.type).bind_processor(dialect)
             if process is not None:
                 processors.append((name, process))
