@@ -182,25 +182,25 @@ async def _raw_drain(url: str, runs: int) -> float:
 
     info = conninfo(url)
     app = _app(url, tuned=True)
-    claims = await psycopg.AsyncConnection.connect(info, autocommit=True)
+    conn = await psycopg.AsyncConnection.connect(info, autocommit=True)
     try:
-        await claims.execute("CREATE TABLE IF NOT EXISTS bench_runs (id INTEGER PRIMARY KEY, "
+        await conn.execute("CREATE TABLE IF NOT EXISTS bench_runs (id INTEGER PRIMARY KEY, "
                              "status TEXT NOT NULL, attempts INTEGER NOT NULL, result TEXT)")
-        await claims.execute("TRUNCATE bench_runs")
-        await claims.execute("INSERT INTO bench_runs SELECT n, 'queued', 0, NULL "
+        await conn.execute("TRUNCATE bench_runs")
+        await conn.execute("INSERT INTO bench_runs SELECT n, 'queued', 0, NULL "
                              "FROM generate_series(1, %s) AS n", (runs,))
 
         @app.task(name="bench.raw", pass_context=True)
         async def raw(context: Any, run: int) -> int:
-            cursor = await claims.execute(_CLAIM, (run,))
+            cursor = await conn.execute(_CLAIM, (run,))
             claimed = await cursor.fetchone()
             assert claimed is not None
-            await claims.execute(_COMPLETE, (str(run), run, claimed[0]))
+            await conn.execute(_COMPLETE, (str(run), run, claimed[0]))
             return run
 
         return await _drain_timed(app, raw, [{"run": n} for n in range(1, runs + 1)])
     finally:
-        await claims.close()
+        await conn.close()
 
 
 def throughput(url: str, runs: int, repeat: int) -> dict[str, Sample]:
