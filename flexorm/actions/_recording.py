@@ -29,12 +29,10 @@ from flexorm.exceptions import (
     first_line,
 )
 from flexorm.journal import Journal, RunEntry, RunStatus
-from flexorm.journal.entry import Interface
+from flexorm.journal.entry import ERROR_LENGTH, Interface
 from flexorm.protocol.requests import ExecuteRequest
 
 __all__ = ["Recording", "error_text", "run_status"]
-
-_ERROR_LENGTH = 2000
 
 _REJECTIONS = (RequestError, ValidationError, PermissionDenied, NotAuthenticated,
                IdempotencyConflict, UnknownCollectionError)
@@ -60,7 +58,7 @@ def error_text(exc: BaseException) -> str:
         text = f"{type(exc.orig).__name__}: {first_line(exc.orig)}"
     else:
         text = f"{type(exc).__name__}: {first_line(exc)}".rstrip(": ")
-    return text[:_ERROR_LENGTH]
+    return text[:ERROR_LENGTH]
 
 
 @dataclasses.dataclass(slots=True)

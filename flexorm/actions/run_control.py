@@ -17,12 +17,22 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flexorm.exceptions import RunStopped
+from flexorm.journal.entry import NAME_LENGTH, stored_text
 
 __all__ = ["Progress", "RunControl", "StopReason"]
 
 StopReason = Literal["cancelled", "deadline", "shutdown", "superseded"]
 
-_MESSAGE_LENGTH = 255
+_BIGINT = 2**63
+"""The journal keeps progress counts in 64-bit signed columns."""
+
+
+def _count(name: str, value: object) -> None:
+    """Refuse a progress count the journal cannot keep, with what the body passed."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"progress {name} must be a whole number, not {value!r}")
+    if not -_BIGINT <= value < _BIGINT:
+        raise ValueError(f"progress {name} must be below 2**63 in size, not {value}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +82,14 @@ class RunControl:
 
         Raises:
             TypeError: ``done`` or ``total`` is not a whole number.
+            ValueError: ``done`` or ``total`` is beyond what the journal's 64-bit columns
+                hold.
             RunStopped: the run was cancelled or passed its deadline.
         """
-        if isinstance(done, bool) or not isinstance(done, int):
-            raise TypeError(f"progress done must be a whole number, not {done!r}")
-        if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
-            raise TypeError(f"progress total must be a whole number, not {total!r}")
-        text = None if message is None else str(message)[:_MESSAGE_LENGTH]
+        _count("done", done)
+        if total is not None:
+            _count("total", total)
+        text = None if message is None else stored_text(str(message), NAME_LENGTH)
         self._progress = Progress(done, total, text)
         self.check()
 

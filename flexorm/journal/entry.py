@@ -14,8 +14,8 @@ from flexorm.auth.caller import Caller
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.protocol.values import scrub
 
-__all__ = ["INTERFACES", "REDACTED", "Interface", "RunEntry", "RunStatus", "jsonable", "redact",
-           "utcnow"]
+__all__ = ["INTERFACES", "NAME_LENGTH", "REDACTED", "Interface", "RunEntry", "RunStatus",
+           "jsonable", "redact", "stored_text", "utcnow"]
 
 RunStatus = Literal["succeeded", "failed", "rejected", "queued", "running", "cancelled",
                     "expired", "interrupted"]
@@ -28,6 +28,12 @@ INTERFACES: tuple[Interface, ...] = ("messages", "mcp", "http")
 
 REDACTED = "[redacted]"
 """What a secret parameter's value is replaced with in the journal."""
+
+NAME_LENGTH = 255
+"""The most characters of a journal column holding a name (a caller's id, a progress
+message)."""
+ERROR_LENGTH = 2000
+"""The most characters of an error the journal keeps."""
 
 
 def utcnow() -> dt.datetime:
@@ -52,6 +58,22 @@ def redact(params: Mapping[str, Any], secret: Collection[str]) -> dict[str, Any]
         {'amount': 5, 'pin': '[redacted]'}
     """
     return {name: REDACTED if name in secret else value for name, value in params.items()}
+
+
+def stored_text(value: str | None, limit: int) -> str | None:
+    """``value`` as a journal column keeps it: at most ``limit`` characters, and the ones some
+    database refuses in text (NUL: PostgreSQL; a lone surrogate: every driver) replaced by
+    U+FFFD, so that a row a body's message ends up in is always written.
+
+    Examples:
+        >>> stored_text("mail\\x00server \\ud800 down", 100)
+        'mail\ufffdserver \ufffd down'
+        >>> stored_text("abcdef", 3), stored_text(None, 3)
+        ('abc', None)
+    """
+    if value is None:
+        return None
+    return str(scrub(value[:limit])).replace("\x00", "\ufffd")
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})
@@ -218,11 +240,11 @@ class RunEntry:
             "inverse": self.inverse,
             "params": jsonable(self.params),
             "caller_kind": self.caller_kind,
-            "caller_user_id": self.caller_user_id,
-            "caller_key_name": self.caller_key_name,
+            "caller_user_id": stored_text(self.caller_user_id, NAME_LENGTH),
+            "caller_key_name": stored_text(self.caller_key_name, NAME_LENGTH),
             "status": self.status,
             "result": jsonable(self.result),
-            "error": self.error,
+            "error": stored_text(self.error, ERROR_LENGTH),
             "started_at": as_utc(self.started_at),
             "finished_at": as_utc(self.finished_at) if self.finished_at is not None else None,
             "duration_ms": self.duration_ms,

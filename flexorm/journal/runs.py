@@ -23,13 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from flexorm.journal.entry import RunEntry, RunStatus, as_utc, jsonable, utcnow
+from flexorm.journal.entry import (
+    ERROR_LENGTH,
+    RunEntry,
+    RunStatus,
+    as_utc,
+    jsonable,
+    stored_text,
+    utcnow,
+)
 from flexorm.journal.store import INSERT_RUN, AsyncExecutor, SyncExecutor, inserted_id
 from flexorm.journal.tables import FINISHED_STATUSES, action_runs
 
 __all__ = ["CancelOutcome", "ClaimOutcome", "Claimed", "RunStore", "queued_answer"]
 
-_ERROR_LENGTH = 2000
 _runs = action_runs.c
 
 ClaimOutcome = Literal["claimed", "missing", "not_queued", "cancelled", "expired"]
@@ -79,7 +86,7 @@ def _finish_values(status: RunStatus, started_at: dt.datetime, *, result: Any = 
                    error: str | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
     finished = now or utcnow()
     return {"status": status, "result": jsonable(result),
-            "error": error[:_ERROR_LENGTH] if error is not None else None,
+            "error": stored_text(error, ERROR_LENGTH),
             "finished_at": finished, "duration_ms": _duration_ms(started_at, finished),
             "payload": None}
 

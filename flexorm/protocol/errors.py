@@ -44,6 +44,7 @@ from flexorm.exceptions import (
     UnknownCollectionError,
     ValidationError,
 )
+from flexorm.protocol.values import scrub
 
 __all__ = ["INTERNAL_ERROR", "constraint_body", "error_body", "http_error_body"]
 
@@ -55,12 +56,18 @@ INTERNAL_ERROR: Mapping[str, str] = {"error": "internal server error",
 
 
 def error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
-    """The status and body a flexorm error answers with.
+    """The status and body a flexorm error answers with; a lone surrogate in a message (an
+    action's own text, which no JSON encoder takes) is answered as U+FFFD.
 
     Examples:
         >>> error_body(ActionError("out of stock"))
         (400, {'non_field_errors': ['out of stock']})
     """
+    status, body = _error_body(exc)
+    return status, scrub(body)
+
+
+def _error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
     if isinstance(exc, RequestError):
         return _BAD_REQUEST, {exc.field or NON_FIELD_ERRORS: [exc.message]}
     if isinstance(exc, ValidationError):

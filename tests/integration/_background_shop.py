@@ -87,6 +87,20 @@ def make_flex(url: str, **settings: Any) -> Flex:
         _call(ctx.session, "explode")
         raise ActionError("the mail server is down")
 
+    @flex.action(model="items", for_instance=True, background=True)
+    def odd_progress(item: Any, ctx: ActionContext) -> str:
+        """Reports progress in text no database column takes: a NUL and a lone surrogate."""
+        item.state = "odd"
+        ctx.progress(1, 1, f"item\x00 {item.id} \ud800")
+        return "done"
+
+    @flex.action(model="items", for_instance=True, background=True)
+    def odd_failure(item: Any, ctx: ActionContext, huge: bool = False) -> None:
+        item.state = "odd"
+        if huge:
+            ctx.progress(2**63)  # beyond the journal's 64-bit column
+        raise RuntimeError("the mail\x00server is \udfff down")
+
     def work(ctx: ActionContext, tag: str) -> None:
         _signal(f"long-{tag}")
         for step in range(LOOPS):

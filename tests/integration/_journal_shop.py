@@ -67,6 +67,15 @@ def make_flex(url: str, gate: Callable[[], None] | None = None, **settings: Any)
         _hit(ctx.session, "explode")
         raise RuntimeError("the mail server is down")
 
+    @flex.action(model="orders", for_instance=True)
+    def refuse_oddly(order: Any) -> None:
+        """Refuses with text no database column takes: a NUL and a lone surrogate."""
+        raise ActionError(f"order {order.id} is\x00 odd \ud800")
+
+    @flex.action(model="orders", for_instance=True)
+    def explode_oddly(order: Any) -> None:
+        raise RuntimeError("the mail\x00server is \udfff down")
+
     @flex.action(model="orders", for_instance=True, allow=lambda ctx: False)
     def forbidden(order: Any) -> None:
         order.status = "forbidden"

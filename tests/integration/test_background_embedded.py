@@ -102,6 +102,26 @@ def test_a_failing_run_is_failed_and_rolled_back(db_url: str) -> None:
     assert item_state(db_url, 5) == "new"
 
 
+def test_text_no_column_takes_in_progress_or_an_error_is_kept_as_u_fffd(db_url: str) -> None:
+    """A NUL (PostgreSQL refuses it in text) or a lone surrogate (no driver encodes it) in a
+    body's progress message or error neither fails a run nor leaves it ``running``."""
+    async def body(runtime: Runtime) -> None:
+        done = await wait_for(runtime, await queue(runtime, "odd_progress", ids=(1,)))
+        assert (done.status, done.result, done.progress_message) == (
+            "succeeded", "done", "item\ufffd 1 \ufffd")
+        failed = await wait_for(runtime, await queue(runtime, "odd_failure", ids=(2,)))
+        assert (failed.status, failed.error) == (
+            "failed", "RuntimeError: the mail\ufffdserver is \ufffd down")
+        huge = await wait_for(runtime, await queue(runtime, "odd_failure", ids=(3,),
+                                                   huge=True))
+        assert (huge.status, huge.error) == (
+            "failed", "ValueError: progress done must be below 2**63 in size, not "
+            f"{2**63}")
+
+    scenario(db_url, body)
+    assert [item_state(db_url, i) for i in (1, 2, 3)] == ["odd", "new", "new"]
+
+
 def test_cancelling_a_running_run_stops_it_and_rolls_it_back(any_url: str) -> None:
     async def body(runtime: Runtime) -> None:
         run_id = await queue(runtime, "long", tag="c")

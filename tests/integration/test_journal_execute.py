@@ -128,6 +128,21 @@ def test_a_body_failure_is_recorded_and_its_writes_are_rolled_back(url: str) -> 
     assert hits(url, "explode") == 0
 
 
+def test_an_error_holding_text_no_column_takes_is_still_answered_and_recorded(
+        url: str) -> None:
+    """A NUL character or a lone surrogate in an error's message (PostgreSQL refuses the one
+    in text, every driver the other) is stored as U+FFFD: the run is recorded all the same."""
+    with client(make_flex(url)) as http:
+        refused, refusal = execute(http, "refuse_oddly", id=1)
+        failed, failure = execute(http, "explode_oddly", id=2)
+    assert (refused, refusal) == (400, {"non_field_errors": ["order 1 is\x00 odd \ufffd"]})
+    assert (failed, failure["error_code"]) == (500, "internal_error")
+    refuse, explode = runs(url)
+    assert (refuse.status, refuse.error) == ("failed", "order 1 is\ufffd odd \ufffd")
+    assert (explode.status, explode.error) == (
+        "failed", "RuntimeError: the mail\ufffdserver is \ufffd down")
+
+
 def test_a_permission_refusal_is_recorded_as_rejected(url: str) -> None:
     with client(make_flex(url)) as http:
         status, answer = execute(http, "forbidden", id=1)
