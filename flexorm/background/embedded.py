@@ -89,8 +89,7 @@ class EmbeddedRunner:
         """Stop taking runs; runs still going are stopped (queued again or interrupted)."""
         if self._loop_task is not None:
             self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+            await asyncio.wait([self._loop_task])  # its end, without taking our own cancel
         self._executor.stop_all()
         tasks = list(self._running.values())
         if tasks:
@@ -114,8 +113,11 @@ class EmbeddedRunner:
         loop = asyncio.get_running_loop()
         swept = 0.0
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancel that comes
+            # as the event is set, and the runner would then never stop
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+                async with asyncio.timeout(IDLE_SECONDS):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 if loop.time() - swept > SWEEP_SECONDS:

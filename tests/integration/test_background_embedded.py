@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from flexorm.background.embedded import EmbeddedRunner
 from flexorm.exceptions import ConfigurationError, IdempotencyConflict, ValidationError
 from flexorm.journal.tables import action_runs
 from flexorm.protocol.requests import ExecuteRequest
@@ -302,3 +303,20 @@ def test_background_actions_need_the_journal(sqlite_url: str) -> None:
 
     with pytest.raises(ConfigurationError, match="needs flexorm's journal"):
         asyncio.run(main())
+
+
+def test_a_runner_stopped_just_as_it_is_woken_stops(sqlite_url: str) -> None:
+    """A stop that comes as the runner is woken (a run just queued, or just finished) ends
+    it. Python 3.11's ``asyncio.wait_for`` lost that stop, and the server's shutdown waited
+    for the runner for ever."""
+    async def body(runtime: Runtime) -> None:
+        assert runtime.journal is not None
+        runner = EmbeddedRunner(runtime.journal, runtime.database)
+        runner.bind(runtime.actions)
+        await runner.start()
+        await asyncio.sleep(0.2)  # the runner waits for work
+        await runner.queued(0)  # wakes it, and in the same turn of the loop...
+        async with asyncio.timeout(60):  # a bound on a hang, not a measure of speed
+            await runner.close()  # ...stops it
+
+    scenario(sqlite_url, body)
