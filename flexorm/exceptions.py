@@ -70,11 +70,16 @@ def first_line(error: BaseException | str | None, fallback: str = "") -> str:
 
 
 class FlexormError(Exception):
-    """Base class of every error flexorm raises on purpose."""
+    """Base class of every error flexorm raises on purpose.
+
+    ``message`` is kept as text: a body's ``ActionError(exc)`` or ``ActionError(42)`` answers
+    with what ``str`` makes of it.
+    """
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        text = str(message)
+        super().__init__(text)
+        self.message = text
 
 
 class ConfigurationError(FlexormError):

@@ -73,6 +73,11 @@ def make_flex(url: str, gate: Callable[[], None] | None = None, **settings: Any)
         raise ActionError(f"order {order.id} is\x00 odd \ud800")
 
     @flex.action(model="orders", for_instance=True)
+    def refuse_with_an_error(order: Any) -> None:
+        """Refuses with an exception where a message belongs, as a body may."""
+        raise ActionError(LookupError(f"order {order.id} has no address"))  # type: ignore[arg-type]
+
+    @flex.action(model="orders", for_instance=True)
     def explode_oddly(order: Any) -> None:
         raise RuntimeError("the mail\x00server is \udfff down")
 
