@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,10 +23,12 @@ from flexorm.actions.binding import BoundAction
 from flexorm.actions.run_control import RunControl
 from flexorm.auth.caller import Caller
 from flexorm.journal import Journal
-from flexorm.journal.entry import jsonable, utcnow
+from flexorm.journal.entry import error_text, jsonable, utcnow
 from flexorm.protocol.requests import ExecuteRequest
 
 __all__ = ["ChunkDone", "Completion", "Queued", "Superseded", "payload", "request_of"]
+
+logger = logging.getLogger("flexorm.background")
 
 
 class Superseded(Exception):
@@ -118,17 +121,31 @@ class Completion:
 
     async def committed(self, result: Any) -> None:
         """After the commit, with a separate state database: the run's completion there
-        (tried again until that database answers)."""
+        (tried again until that database answers).
+
+        Its effects are committed, so the run is ``succeeded`` whatever that database makes of
+        its result: a result it refuses (one beyond MariaDB's ``max_allowed_packet``, a
+        constraint of the user's) is left out, and the run's error says why."""
         if self.journal.shared:
             return
         extra = self._progress()
+        what = f"run {self.control.run_id} succeeded"
 
-        async def write(conn: AsyncConnection) -> None:
-            await self.journal.background.finish(conn, self.control.run_id,
-                                                 self.control.attempt, "succeeded",
-                                                 self.started_at, result=result, extra=extra)
+        def succeeded(kept: Any, error: str | None = None) -> Callable[[AsyncConnection],
+                                                                    Awaitable[None]]:
+            async def write(conn: AsyncConnection) -> None:
+                await self.journal.background.finish(
+                    conn, self.control.run_id, self.control.attempt, "succeeded",
+                    self.started_at, result=kept, error=error, extra=extra)
+            return write
 
-        await self.journal.write_when_reachable(f"run {self.control.run_id} succeeded", write)
+        try:
+            await self.journal.write_when_reachable(what, succeeded(result))
+        except Exception as exc:
+            refusal = error_text(exc)
+            logger.warning("%s, but the state database refused its result: %s", what, refusal)
+            await self.journal.write_when_reachable(what, succeeded(
+                None, f"the run succeeded, but the state database refused its result: {refusal}"))
 
 
 @dataclasses.dataclass(slots=True)

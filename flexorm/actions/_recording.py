@@ -13,26 +13,23 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from flexorm.actions._background import Queued
 from flexorm.auth.caller import Caller
 from flexorm.exceptions import (
-    FlexormError,
     IdempotencyConflict,
     NotAuthenticated,
     PermissionDenied,
     RequestError,
     UnknownCollectionError,
     ValidationError,
-    first_line,
 )
 from flexorm.journal import Journal, RunEntry, RunStatus
-from flexorm.journal.entry import ERROR_LENGTH, Interface
+from flexorm.journal.entry import Interface, error_text
 from flexorm.protocol.requests import ExecuteRequest
 
-__all__ = ["Recording", "error_text", "run_status"]
+__all__ = ["Recording", "run_status"]
 
 _REJECTIONS = (RequestError, ValidationError, PermissionDenied, NotAuthenticated,
                IdempotencyConflict, UnknownCollectionError)
@@ -43,22 +40,6 @@ def run_status(exc: BaseException) -> RunStatus:
     """``rejected`` for an error refusing the request (bad input, permission, conflict),
     ``failed`` for anything the body (or the database under it) raised."""
     return "rejected" if isinstance(exc, _REJECTIONS) else "failed"
-
-
-def error_text(exc: BaseException) -> str:
-    """What the journal keeps of an error: the message the caller saw for flexorm's errors,
-    one line with the error's type otherwise (a database error's DETAIL lines, which can hold
-    row values, are left out)."""
-    if isinstance(exc, ValidationError) and exc.errors:
-        text = "; ".join(f"{field}: {message}" for field, messages in exc.errors.items()
-                         for message in messages)
-    elif isinstance(exc, FlexormError):
-        text = exc.message
-    elif isinstance(exc, StatementError) and exc.orig is not None:
-        text = f"{type(exc.orig).__name__}: {first_line(exc.orig)}"
-    else:
-        text = f"{type(exc).__name__}: {first_line(exc)}".rstrip(": ")
-    return text[:ERROR_LENGTH]
 
 
 @dataclasses.dataclass(slots=True)

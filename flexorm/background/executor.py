@@ -28,13 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from flexorm.actions._background import Superseded
-from flexorm.actions._recording import error_text, run_status
+from flexorm.actions._recording import run_status
 from flexorm.actions.run_control import RunControl
 from flexorm.actions.service import ActionService
 from flexorm.database import Database
 from flexorm.exceptions import RunStopped
 from flexorm.journal import Journal
-from flexorm.journal.entry import RunStatus
+from flexorm.journal.entry import RunStatus, error_text
 from flexorm.journal.runs import Claimed
 
 __all__ = ["RunExecutor", "worker_name"]

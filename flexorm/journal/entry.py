@@ -10,12 +10,15 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlalchemy.exc import StatementError
+
 from flexorm.auth.caller import Caller
+from flexorm.exceptions import FlexormError, ValidationError, first_line
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.protocol.values import scrub
 
 __all__ = ["INTERFACES", "NAME_LENGTH", "REDACTED", "Interface", "RunEntry", "RunStatus",
-           "jsonable", "redact", "stored_text", "utcnow"]
+           "error_text", "jsonable", "redact", "stored_text", "utcnow"]
 
 RunStatus = Literal["succeeded", "failed", "rejected", "queued", "running", "cancelled",
                     "expired", "interrupted"]
@@ -74,6 +77,22 @@ def stored_text(value: str | None, limit: int) -> str | None:
     if value is None:
         return None
     return str(scrub(value[:limit])).replace("\x00", "\ufffd")
+
+
+def error_text(exc: BaseException) -> str:
+    """What the journal keeps of an error: the message the caller saw for flexorm's errors,
+    one line with the error's type otherwise (a database error's DETAIL lines, which can hold
+    row values, are left out)."""
+    if isinstance(exc, ValidationError) and exc.errors:
+        text = "; ".join(f"{field}: {message}" for field, messages in exc.errors.items()
+                         for message in messages)
+    elif isinstance(exc, FlexormError):
+        text = exc.message
+    elif isinstance(exc, StatementError) and exc.orig is not None:
+        text = f"{type(exc.orig).__name__}: {first_line(exc.orig)}"
+    else:
+        text = f"{type(exc).__name__}: {first_line(exc)}".rstrip(": ")
+    return text[:ERROR_LENGTH]
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})

@@ -262,6 +262,33 @@ def test_a_success_is_recorded_even_if_the_state_connection_drops_after_the_comm
     assert [tag for tag, _ in calls(deployment.data, "gated")] == ["g"]
 
 
+def test_a_success_whose_result_the_state_database_refuses_is_succeeded_without_it(
+        deployment: Deployment) -> None:
+    """The run's writes are committed in the data database; the state database then refuses
+    its result for good (here a check constraint; elsewhere a result beyond MariaDB's
+    ``max_allowed_packet``). The run is recorded ``succeeded``, without its result and saying
+    why, not ``failed``: its effects are there."""
+    tag = "x" * 50
+    engine = sync_engine(deployment.state)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE flexorm_action_runs ADD CONSTRAINT small_result "
+                                 "CHECK (length(result::text) < 20) NOT VALID")
+        try:
+            entry = deployment.journal.wait_for(
+                queued_run(execute(deployment.base, "trivial", tag=tag)))
+        finally:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE flexorm_action_runs "
+                                     "DROP CONSTRAINT small_result")
+    finally:
+        engine.dispose()
+    assert (entry.status, entry.result) == ("succeeded", None)
+    assert (entry.error or "").startswith(
+        "the run succeeded, but the state database refused its result: CheckViolation: ")
+    assert [t for t, _ in calls(deployment.data, "trivial")].count(tag) == 1
+
+
 def test_a_failure_is_recorded_even_if_the_state_connection_drops_while_writing_it(
         deployment: Deployment) -> None:
     """The body fails and its writes are rolled back; the connection writing the failure to the
