@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -112,40 +113,45 @@ class Completion:
 
     async def finish(self, result: Any) -> None:
         """In a transaction of its own: the run ``succeeded`` (``atomic=False``, once every
-        chunk committed)."""
-        async with self.journal.engine.begin() as conn:
-            if not await self.journal.background.finish(
-                    conn, self.control.run_id, self.control.attempt, "succeeded",
-                    self.started_at, result=result, extra=self._progress()):
-                raise self._stale()
+        chunk committed; see :meth:`_succeeded`)."""
+        left_out = self.control.results_left_out
+        error = (f"the run succeeded, but the state database refused the result of {left_out} "
+                 "of its chunks: it is left out" if left_out else None)
+        if not await self._succeeded(result, error):
+            raise self._stale()
 
     async def committed(self, result: Any) -> None:
-        """After the commit, with a separate state database: the run's completion there
-        (tried again until that database answers).
+        """After the commit, with a separate state database: the run's completion there (see
+        :meth:`_succeeded`)."""
+        if not self.journal.shared:
+            await self._succeeded(result)
 
-        Its effects are committed, so the run is ``succeeded`` whatever that database makes of
-        its result: a result it refuses (one beyond MariaDB's ``max_allowed_packet``, a
-        constraint of the user's) is left out, and the run's error says why."""
-        if self.journal.shared:
-            return
+    async def _succeeded(self, result: Any, error: str | None = None) -> bool:
+        """The run ``succeeded``, written after its effects committed, in a transaction of its
+        own: tried again until the state database answers, and, since the effects are there
+        whatever that database makes of the result, written without a result it refuses for
+        good (one beyond MariaDB's ``max_allowed_packet``, a constraint of the user's), the
+        error saying why. Whether the attempt was still current."""
         extra = self._progress()
+        current = True
+
+        async def write(conn: AsyncConnection, *, kept: Any, note: str | None) -> None:
+            nonlocal current
+            current = await self.journal.background.finish(
+                conn, self.control.run_id, self.control.attempt, "succeeded", self.started_at,
+                result=kept, error=note, extra=extra)
+
         what = f"run {self.control.run_id} succeeded"
-
-        def succeeded(kept: Any, error: str | None = None) -> Callable[[AsyncConnection],
-                                                                    Awaitable[None]]:
-            async def write(conn: AsyncConnection) -> None:
-                await self.journal.background.finish(
-                    conn, self.control.run_id, self.control.attempt, "succeeded",
-                    self.started_at, result=kept, error=error, extra=extra)
-            return write
-
         try:
-            await self.journal.write_when_reachable(what, succeeded(result))
+            await self.journal.write_when_reachable(what, functools.partial(
+                write, kept=result, note=error))
         except Exception as exc:
             refusal = error_text(exc)
             logger.warning("%s, but the state database refused its result: %s", what, refusal)
-            await self.journal.write_when_reachable(what, succeeded(
-                None, f"the run succeeded, but the state database refused its result: {refusal}"))
+            note = f"the run succeeded, but the state database refused its result: {refusal}"
+            await self.journal.write_when_reachable(what, functools.partial(
+                write, kept=None, note=note))
+        return current
 
 
 @dataclasses.dataclass(slots=True)
@@ -156,13 +162,14 @@ class ChunkDone:
     journal: Journal
     control: RunControl
     chunk: tuple[Any, ...]
-    one_record: bool = False
-    """A per-record body's chunk of one id: its single result, kept as a list of one."""
+    bulk: bool = False
+    """The body takes the whole chunk (one result per chunk), not one record at a time (one
+    result per record)."""
     written: dict[str, Any] | None = None
 
     def _next(self, result: Any) -> dict[str, Any]:
         done = self.control.checkpoint
-        kept = [result] if self.one_record else result
+        kept = [result] if not self.bulk and len(self.chunk) == 1 else result
         return {"ids": [*done["ids"], *jsonable(list(self.chunk))],
                 "results": [*done["results"], kept]}
 
@@ -179,14 +186,27 @@ class ChunkDone:
 
     async def committed(self) -> None:
         """After the chunk's commit: the checkpoint kept (and written, with a separate state
-        database)."""
+        database: tried again until that database answers; a result it refuses for good is
+        left out, so that a retry still resumes after the chunk)."""
         written = self.written
         assert written is not None
         if not self.journal.shared:
-            async def write(conn: AsyncConnection) -> None:
-                await self.journal.background.checkpoint(conn, self.control.run_id,
-                                                         self.control.attempt, written)
+            what = f"run {self.control.run_id} committed a chunk"
 
-            await self.journal.write_when_reachable(
-                f"run {self.control.run_id} committed a chunk", write)
+            async def write(conn: AsyncConnection, *, checkpoint: Mapping[str, Any]) -> None:
+                await self.journal.background.checkpoint(conn, self.control.run_id,
+                                                         self.control.attempt, checkpoint)
+
+            try:
+                await self.journal.write_when_reachable(what, functools.partial(
+                    write, checkpoint=written))
+            except Exception as exc:
+                logger.warning("%s, but the state database refused its result: %s", what,
+                               error_text(exc))
+                left_out = None if self.bulk else [None] * len(self.chunk)
+                written = {"ids": written["ids"],
+                           "results": [*self.control.checkpoint["results"], left_out]}
+                await self.journal.write_when_reachable(what, functools.partial(
+                    write, checkpoint=written))
+                self.control.results_left_out += 1
         self.control.checkpoint = written

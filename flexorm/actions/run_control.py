@@ -71,6 +71,9 @@ class RunControl:
         backend, MySQL's and MariaDB's thread), to cancel its statement."""
         self.checkpoint: dict[str, Any] = dict(checkpoint or {"ids": [], "results": []})
         """``atomic=False``: the ids and results of every committed chunk, in order."""
+        self.results_left_out = 0
+        """``atomic=False``, a separate state database: the chunks whose result that database
+        refused (their ids are kept, their result is ``None``)."""
         self.interrupt: Callable[[], None] | None = None
         """Interrupts the body's running statement (SQLite), called by :meth:`stop`."""
 

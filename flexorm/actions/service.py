@@ -444,8 +444,7 @@ class ActionService:
         size = self._settings.chunk_size
         for start in range(0, len(left), size):
             chunk = tuple(left[start:start + size])
-            step = ChunkDone(self._journal, control, chunk,
-                             one_record=len(chunk) == 1 and not bound.declaration.bulk)
+            step = ChunkDone(self._journal, control, chunk, bulk=bound.declaration.bulk)
             await self._execute(dataclasses.replace(request, ids=chunk, single=False), caller,
                                 None, step, bound=bound, control=control)
             await step.committed()

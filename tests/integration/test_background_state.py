@@ -289,6 +289,32 @@ def test_a_success_whose_result_the_state_database_refuses_is_succeeded_without_
     assert [t for t, _ in calls(deployment.data, "trivial")].count(tag) == 1
 
 
+def test_a_chunk_whose_result_the_state_database_refuses_is_still_recorded_as_committed(
+        deployment: Deployment) -> None:
+    """``atomic=False``: a chunk's writes are committed in the data database; the state database
+    then refuses its result for good. The checkpoint keeps the chunk's ids (a retry would resume
+    after them) without its result, and the run ends ``succeeded`` saying so."""
+    engine = sync_engine(deployment.state)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE flexorm_action_runs ADD CONSTRAINT no_results "
+                                 "CHECK (checkpoint->'results'->>0 IS NULL) NOT VALID")
+        try:
+            run_id = queued_run(execute(deployment.base, "chunked_bulk", ids=[4, 6]))
+            entry = deployment.journal.wait_for(run_id)
+        finally:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE flexorm_action_runs DROP CONSTRAINT no_results")
+    finally:
+        engine.dispose()
+    assert (entry.status, entry.result, entry.error) == (
+        "succeeded", [None],
+        "the run succeeded, but the state database refused the result of 1 of its chunks: it "
+        "is left out")
+    assert deployment.journal.column(run_id, "checkpoint") == {"ids": [4, 6], "results": [None]}
+    assert [item_state(deployment.data, i) for i in (4, 6)] == ["bulk", "bulk"]
+
+
 def test_a_failure_is_recorded_even_if_the_state_connection_drops_while_writing_it(
         deployment: Deployment) -> None:
     """The body fails and its writes are rolled back; the connection writing the failure to the
