@@ -17,8 +17,8 @@ from flexorm.exceptions import FlexormError, ValidationError, first_line
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.protocol.values import scrub
 
-__all__ = ["INTERFACES", "NAME_LENGTH", "REDACTED", "Interface", "RunEntry", "RunStatus",
-           "error_text", "jsonable", "redact", "stored_text", "utcnow"]
+__all__ = ["ERROR_LENGTH", "INTERFACES", "NAME_LENGTH", "REDACTED", "Interface", "RunEntry",
+           "RunStatus", "error_text", "jsonable", "redact", "stored_text", "utcnow"]
 
 RunStatus = Literal["succeeded", "failed", "rejected", "queued", "running", "cancelled",
                     "expired", "interrupted"]
