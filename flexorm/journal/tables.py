@@ -126,6 +126,10 @@ action_runs = sa.Table(
     sa.Index(None, "started_at"),
     sa.Index(None, "status"),
     comment="One row per execute_action, written by flexorm",
+    # MySQL, MariaDB: any text whatever the database's default (latin1 on MariaDB before 11.6),
+    # compared byte for byte (an idempotency key is case-sensitive)
+    mysql_charset="utf8mb4",
+    mysql_collate="utf8mb4_bin",
 )
 """The action journal: one row per ``execute_action``."""
 
@@ -143,5 +147,7 @@ idempotency_keys = sa.Table(
     sa.CheckConstraint(_in(KEY_STATUSES), name="status"),
     sa.Index(None, "expires_at"),
     comment="Idempotency keys of execute_action, written by flexorm",
+    mysql_charset="utf8mb4",
+    mysql_collate="utf8mb4_bin",
 )
 """Idempotency keys: the primary key is what makes one key run its action once."""

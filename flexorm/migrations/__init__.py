@@ -7,7 +7,7 @@ when a migration command runs.
 Examples:
     >>> from flexorm.migrations import current, head, upgrade
     >>> upgrade("sqlite:///app.db")  # doctest: +SKIP
-    (None, '0210dda967b4')
+    (None, '6d1f4a8c2e57')
     >>> current("sqlite:///app.db") == head()  # doctest: +SKIP
     True
 """

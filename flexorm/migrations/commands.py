@@ -61,7 +61,7 @@ def script_directory() -> ScriptDirectory:
     return ScriptDirectory.from_config(_config())
 
 
-HEAD = "0210dda967b4"
+HEAD = "6d1f4a8c2e57"
 """The newest revision shipped (what :func:`head` answers, known without loading Alembic;
 a test keeps the two equal)."""
 
@@ -122,7 +122,7 @@ def current(url: str | URL) -> str | None:
 
     Examples:
         >>> current("sqlite:///app.db")  # doctest: +SKIP
-        '0210dda967b4'
+        '6d1f4a8c2e57'
     """
     parsed = sync_url(url)
     require_sqlite_file(parsed)
@@ -147,7 +147,7 @@ def upgrade(url: str | URL, revision: str = "head") -> tuple[str | None, str | N
 
     Examples:
         >>> upgrade("postgresql://app@db/shop")  # doctest: +SKIP
-        (None, '0210dda967b4')
+        (None, '6d1f4a8c2e57')
     """
     from alembic import command
 

@@ -29,7 +29,8 @@ def create_tables(url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE orders (id INTEGER PRIMARY KEY, status VARCHAR(10) "
                              "NOT NULL, total NUMERIC(10, 2) NOT NULL)")
-        serial = "SERIAL" if conn.dialect.name == "postgresql" else "INTEGER"
+        serial = {"postgresql": "SERIAL", "mysql": "INTEGER AUTO_INCREMENT"}.get(
+            conn.dialect.name, "INTEGER")
         conn.exec_driver_sql(f"CREATE TABLE hits (id {serial} PRIMARY KEY, action VARCHAR(20))")
         conn.execute(sa.text("INSERT INTO orders VALUES (:id, 'new', :total)"),
                      [{"id": i, "total": 10 * i} for i in range(1, 6)])
@@ -69,8 +70,9 @@ def make_flex(url: str, gate: Callable[[], None] | None = None, **settings: Any)
 
     @flex.action(model="orders", for_instance=True)
     def refuse_oddly(order: Any) -> None:
-        """Refuses with text no database column takes: a NUL and a lone surrogate."""
-        raise ActionError(f"order {order.id} is\x00 odd \ud800")
+        """Refuses with text no database column takes (a NUL, a lone surrogate), beyond latin1
+        and beyond the three bytes of MySQL's utf8."""
+        raise ActionError(f"заказ {order.id} is\x00 odd \ud800 🚚")
 
     @flex.action(model="orders", for_instance=True)
     def refuse_with_an_error(order: Any) -> None:

@@ -78,6 +78,25 @@ def test_the_same_key_for_another_payload_is_a_conflict(url: str) -> None:
     assert [row["status"] for row in key_rows(url)] == ["done"]  # the conflicts left it alone
 
 
+def test_keys_differing_in_case_or_beyond_latin1_are_different_keys(any_url: str) -> None:
+    """On every database, MariaDB with its latin1 default included: a key is compared byte for
+    byte, and a key and a reason in any script are kept (the key sent in the message, as a
+    header carries only latin1)."""
+    create_tables(any_url)
+    with client(make_flex(any_url)) as http:
+        upper = execute(http, "cancel", id=1, params={"reason": "заказ 🚚"},
+                        idempotency_key="Key-Ä")
+        lower = execute(http, "cancel", id=2, idempotency_key="key-ä")
+        again = execute(http, "cancel", id=1, params={"reason": "заказ 🚚"},
+                        idempotency_key="Key-Ä")
+    assert upper == lower == again == (200, {"result": "cancelled"})
+    assert (status_of(any_url, 1), status_of(any_url, 2)) == ("cancelled", "cancelled")
+    first, second = runs(any_url)
+    assert (first.idempotency_key, first.params["reason"]) == ("Key-Ä", "заказ 🚚")
+    assert second.idempotency_key == "key-ä"
+    assert sorted(row["key"] for row in key_rows(any_url)) == ["Key-Ä", "key-ä"]
+
+
 def test_a_key_is_not_replayed_to_another_caller(url: str) -> None:
     with client(make_flex(url)) as http:
         execute(http, "cancel", id=1, headers=KEY)

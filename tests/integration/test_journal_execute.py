@@ -129,20 +129,22 @@ def test_a_body_failure_is_recorded_and_its_writes_are_rolled_back(url: str) -> 
 
 
 def test_an_error_holding_text_no_column_takes_is_still_answered_and_recorded(
-        url: str) -> None:
+        any_url: str) -> None:
     """A NUL character or a lone surrogate in an error's message (PostgreSQL refuses the one
     in text, every driver the other) is stored as U+FFFD, and an ``ActionError`` given an
     exception answers with its text: the run is recorded all the same."""
+    url = any_url
+    create_tables(url)
     with client(make_flex(url)) as http:
         refused, refusal = execute(http, "refuse_oddly", id=1)
         failed, failure = execute(http, "explode_oddly", id=2)
         refused_too, refusal_too = execute(http, "refuse_with_an_error", id=3)
-    assert (refused, refusal) == (400, {"non_field_errors": ["order 1 is\x00 odd \ufffd"]})
+    assert (refused, refusal) == (400, {"non_field_errors": ["заказ 1 is\x00 odd \ufffd 🚚"]})
     assert (failed, failure["error_code"]) == (500, "internal_error")
     assert (refused_too, refusal_too) == (400, {"non_field_errors": ["order 3 has no address"]})
     refuse, explode, refuse_too = runs(url)
     assert (refuse_too.status, refuse_too.error) == ("failed", "order 3 has no address")
-    assert (refuse.status, refuse.error) == ("failed", "order 1 is\ufffd odd \ufffd")
+    assert (refuse.status, refuse.error) == ("failed", "заказ 1 is\ufffd odd \ufffd 🚚")
     assert (explode.status, explode.error) == (
         "failed", "RuntimeError: the mail\ufffdserver is \ufffd down")
 
