@@ -262,6 +262,24 @@ def test_a_success_is_recorded_even_if_the_state_connection_drops_after_the_comm
     assert [tag for tag, _ in calls(deployment.data, "gated")] == ["g"]
 
 
+@contextlib.contextmanager
+def _refusing(deployment: Deployment, check: str) -> Iterator[None]:
+    """The state database refuses, for good, every run row that fails ``check`` (a check
+    constraint on the journal, for rows written meanwhile)."""
+    engine = sync_engine(deployment.state)
+    alter = "ALTER TABLE flexorm_action_runs "
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"{alter}ADD CONSTRAINT refusing CHECK ({check}) NOT VALID")
+        try:
+            yield
+        finally:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"{alter}DROP CONSTRAINT refusing")
+    finally:
+        engine.dispose()
+
+
 def test_a_success_whose_result_the_state_database_refuses_is_succeeded_without_it(
         deployment: Deployment) -> None:
     """The run's writes are committed in the data database; the state database then refuses
@@ -269,20 +287,9 @@ def test_a_success_whose_result_the_state_database_refuses_is_succeeded_without_
     ``max_allowed_packet``). The run is recorded ``succeeded``, without its result and saying
     why, not ``failed``: its effects are there."""
     tag = "x" * 50
-    engine = sync_engine(deployment.state)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE flexorm_action_runs ADD CONSTRAINT small_result "
-                                 "CHECK (length(result::text) < 20) NOT VALID")
-        try:
-            entry = deployment.journal.wait_for(
-                queued_run(execute(deployment.base, "trivial", tag=tag)))
-        finally:
-            with engine.begin() as conn:
-                conn.exec_driver_sql("ALTER TABLE flexorm_action_runs "
-                                     "DROP CONSTRAINT small_result")
-    finally:
-        engine.dispose()
+    with _refusing(deployment, "length(result::text) < 20"):
+        entry = deployment.journal.wait_for(
+            queued_run(execute(deployment.base, "trivial", tag=tag)))
     assert (entry.status, entry.result) == ("succeeded", None)
     assert (entry.error or "").startswith(
         "the run succeeded, but the state database refused its result: CheckViolation: ")
@@ -294,19 +301,9 @@ def test_a_chunk_whose_result_the_state_database_refuses_is_still_recorded_as_co
     """``atomic=False``: a chunk's writes are committed in the data database; the state database
     then refuses its result for good. The checkpoint keeps the chunk's ids (a retry would resume
     after them) without its result, and the run ends ``succeeded`` saying so."""
-    engine = sync_engine(deployment.state)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE flexorm_action_runs ADD CONSTRAINT no_results "
-                                 "CHECK (checkpoint->'results'->>0 IS NULL) NOT VALID")
-        try:
-            run_id = queued_run(execute(deployment.base, "chunked_bulk", ids=[4, 6]))
-            entry = deployment.journal.wait_for(run_id)
-        finally:
-            with engine.begin() as conn:
-                conn.exec_driver_sql("ALTER TABLE flexorm_action_runs DROP CONSTRAINT no_results")
-    finally:
-        engine.dispose()
+    with _refusing(deployment, "checkpoint->'results'->>0 IS NULL"):
+        run_id = queued_run(execute(deployment.base, "chunked_bulk", ids=[4, 6]))
+        entry = deployment.journal.wait_for(run_id)
     assert (entry.status, entry.result, entry.error) == (
         "succeeded", [None],
         "the run succeeded, but the state database refused the result of 1 of its chunks: it "
