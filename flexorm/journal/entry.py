@@ -14,6 +14,7 @@ from sqlalchemy.exc import StatementError
 
 from flexorm.auth.caller import Caller
 from flexorm.exceptions import FlexormError, ValidationError, first_line
+from flexorm.journal.tables import NAME_LENGTH
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.protocol.values import scrub
 
@@ -32,9 +33,6 @@ INTERFACES: tuple[Interface, ...] = ("messages", "mcp", "http")
 REDACTED = "[redacted]"
 """What a secret parameter's value is replaced with in the journal."""
 
-NAME_LENGTH = 255
-"""The most characters of a journal column holding a name (a caller's id, a progress
-message)."""
 ERROR_LENGTH = 2000
 """The most characters of an error the journal keeps."""
 

@@ -15,6 +15,7 @@ __all__ = [
     "ACTION_RUNS",
     "FINISHED_STATUSES",
     "IDEMPOTENCY",
+    "NAME_LENGTH",
     "PREFIX",
     "RUN_STATUSES",
     "VERSION_TABLE",
@@ -70,7 +71,11 @@ metadata = sa.MetaData(naming_convention={
 """flexorm's own metadata: never mixed with the user's."""
 
 _Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
-_Name = sa.String(255)
+NAME_LENGTH = 255
+"""The most characters of a column holding a name (an action, a caller's id, a progress
+message)."""
+
+_Name = sa.String(NAME_LENGTH)
 _Json = sa.JSON(none_as_null=True)
 _When = sa.DateTime(timezone=True)
 
