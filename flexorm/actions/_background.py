@@ -167,9 +167,9 @@ class ChunkDone:
     result per record)."""
     written: dict[str, Any] | None = None
 
-    def _next(self, result: Any) -> dict[str, Any]:
+    def _next(self, kept: Any) -> dict[str, Any]:
+        """The checkpoint once this chunk is in, ``kept`` as its result."""
         done = self.control.checkpoint
-        kept = [result] if not self.bulk and len(self.chunk) == 1 else result
         return {"ids": [*done["ids"], *jsonable(list(self.chunk))],
                 "results": [*done["results"], kept]}
 
@@ -177,7 +177,8 @@ class ChunkDone:
               changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
         """In the chunk's transaction, on its blocking session, as its last statement."""
         self.control.check()
-        self.written = self._next(result)
+        one = not self.bulk and len(self.chunk) == 1  # a one-record chunk: a list of one
+        self.written = self._next([result] if one else result)
         if self.journal.shared and not self.journal.background.checkpoint_sync(
                 session, self.control.run_id, self.control.attempt, self.written,
                 closing=True):
@@ -203,9 +204,7 @@ class ChunkDone:
             except Exception as exc:
                 logger.warning("%s, but the state database refused its result: %s", what,
                                error_text(exc))
-                left_out = None if self.bulk else [None] * len(self.chunk)
-                written = {"ids": written["ids"],
-                           "results": [*self.control.checkpoint["results"], left_out]}
+                written = self._next(None if self.bulk else [None] * len(self.chunk))
                 await self.journal.write_when_reachable(what, functools.partial(
                     write, checkpoint=written))
                 self.control.results_left_out += 1
