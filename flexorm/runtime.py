@@ -140,7 +140,8 @@ def _quiet_alembic() -> Iterator[None]:
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, declarations: Sequence[ActionDeclaration] = (),
                        models: Sequence[type[Any]] = (), *,
-                       progress: Progress | None = None) -> AsyncIterator[Runtime]:
+                       progress: Progress | None = None,
+                       listing: bool = False) -> AsyncIterator[Runtime]:
     """Connect to the database, check flexorm's tables (unless ``journal=False``), reflect it
     (through the reflection cache), bind the actions; dispose of the engines on exit.
 
@@ -149,6 +150,9 @@ async def open_runtime(settings: Settings, declarations: Sequence[ActionDeclarat
         declarations: the actions to bind.
         models: declarative classes refining the reflected collections.
         progress: called as reflection goes.
+        listing: the runtime only lists the actions (``flexorm actions``): they are bound as
+            for serving, background ones included, but flexorm's tables are not checked and
+            no background runner starts, so that only reflection reaches the database.
 
     Raises:
         ConfigurationError: no database URL, or an action that does not fit the schema.
@@ -164,13 +168,14 @@ async def open_runtime(settings: Settings, declarations: Sequence[ActionDeclarat
     background: Background | None = None
     try:
         if settings.journal:
-            journal = await _open_journal(settings, database)
+            journal = (Journal.open(settings, database.engine) if listing
+                       else await _open_journal(settings, database))
             if any(declaration.background for declaration in declarations):
                 background = await open_background(settings, journal, database)
         source = Declared(tuple(declarations), tuple(models))
         runtime = await _build(settings, database, source, progress, journal=journal,
                                background=background)
-        if background is not None:
+        if background is not None and not listing:
             await background.start()
         yield runtime
     finally:
@@ -240,7 +245,8 @@ class RuntimeHost:
 
     @contextlib.asynccontextmanager
     async def runtime(self, overrides: Mapping[str, Any] | None = None, *,
-                      progress: Progress | None = None) -> AsyncIterator[Runtime]:
+                      progress: Progress | None = None,
+                      listing: bool = False) -> AsyncIterator[Runtime]:
         """Connect, reflect and bind every action; close the engines on exit.
 
         Opened again while open, in the same event loop, it yields the runtime already open
@@ -250,6 +256,7 @@ class RuntimeHost:
             overrides: settings that replace the host's for this runtime (a command's
                 options).
             progress: called as reflection goes.
+            listing: the runtime only lists the actions (see :func:`open_runtime`).
         """
         loop = asyncio.get_running_loop()
         if self._open is not None and self._open[0] is loop:
@@ -257,7 +264,7 @@ class RuntimeHost:
             return
         settings = self._settings.with_(**overrides) if overrides else self._settings
         async with open_runtime(settings, self.declarations, self._models,
-                                progress=progress) as runtime:
+                                progress=progress, listing=listing) as runtime:
             self._running += 1
             outer, self._open = self._open, (loop, runtime)
             try:

@@ -62,10 +62,12 @@ class Target:
         """The same target with more settings overridden."""
         return dataclasses.replace(self, overrides={**self.overrides, **changes})
 
-    def runtime(self, progress: Progress | None = None) -> AbstractAsyncContextManager[Runtime]:
+    def runtime(self, progress: Progress | None = None, *,
+                listing: bool = False) -> AbstractAsyncContextManager[Runtime]:
         """Open the runtime with the command's settings (shared with the app's lifespan when
-        it starts in the same event loop), calling ``progress`` as reflection goes."""
-        return self.host.runtime(self.overrides, progress=progress)
+        it starts in the same event loop), calling ``progress`` as reflection goes
+        (``listing``: only to list the actions, see :func:`flexorm.runtime.open_runtime`)."""
+        return self.host.runtime(self.overrides, progress=progress, listing=listing)
 
     def server_app(self) -> Litestar:
         return self.app if self.app is not None else self.plugin.app

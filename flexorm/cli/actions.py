@@ -35,8 +35,8 @@ _app_option = click.option(
 
 
 async def _action_list(target: Target, as_json: bool) -> bytes | list[dict[str, Any]]:
-    # listing runs no action: it needs neither the journal nor flexorm's tables
-    async with target.with_overrides(journal=False).runtime() as runtime:
+    # listing runs no action: it does not need flexorm's tables, nor a background runner
+    async with target.runtime(listing=True) as runtime:
         if as_json:
             return runtime.actions.action_list_json(CLI_CALLER)
         return runtime.actions.action_list(CLI_CALLER)

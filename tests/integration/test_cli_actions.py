@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from flexorm.cli import main
+from tests.conftest import sync_engine
 from tests.integration.server_app import AUTH, build_flex, create_schema, snapshot
 
 _names = itertools.count()
@@ -52,6 +54,36 @@ def test_actions_table(app_path):
     for name in ("ship", "refund", "count_orders", "ping"):
         assert name in result.output
     assert "carrier: CharField" in result.output
+
+
+def test_actions_lists_background_actions_without_flexorm_tables(db_url, tmp_path,
+                                                                  monkeypatch):
+    """As served, background actions and the action that cancels their runs are listed; the
+    listing needs neither flexorm's tables nor a runner (none is started, nothing created)."""
+    create_schema(db_url)
+    (tmp_path / "cli_background.py").write_text(
+        "from tests.integration.server_app import build_flex\n"
+        f"flex = build_flex({db_url!r}, changes={{'journal': True}})\n"
+        "@flex.action(model='orders', for_instance=True, bulk=True, background=True)\n"
+        "def recount(orders) -> int:\n"
+        "    return len(orders)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    try:
+        result = run("actions", "--app", "cli_background:flex", "--json")
+    finally:
+        sys.modules.pop("cli_background", None)
+    assert result.exit_code == 0, result.output
+    listed = {action["name"]: action for action in json.loads(result.output)}
+    assert listed["recount"]["model_action"] == {"model": "orders", "for_instance": True,
+                                                  "bulk": True}
+    assert [p["name"] for p in listed["flexorm_cancel_run"]["params"]] == ["run"]
+    engine = sync_engine(db_url)
+    try:
+        assert not [t for t in sa.inspect(engine).get_table_names() if t.startswith(
+            ("flexorm_", "procrastinate_"))]
+    finally:
+        engine.dispose()
 
 
 def test_call_bulk_writes(app_path, db_url):
