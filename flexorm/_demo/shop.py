@@ -14,6 +14,7 @@ refund                   per record, on orders
 mark_shipped             bulk on orders, async, a Literal as a select
 set_status               bulk on orders, parameters generated from columns
 sales_report             a common action, tied to no collection
+reprice_products         bulk on products, in the background, with progress
 =======================  ===========================================================
 """
 
@@ -27,11 +28,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any, Literal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from litestar import Litestar
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from flexorm import ActionContext, ActionError, Flex, Settings, Text
@@ -40,10 +42,14 @@ from flexorm._demo.schema import INCOME, ORDERS, OUTCOME, USERS, create_database
 __all__ = ["app", "flex"]
 
 # relative to the current directory; the demo creates its database and flexorm's tables in it
-flex = Flex("sqlite:///flexorm-demo.db", settings=Settings.from_env(auto_upgrade=True))
+# (its background action needs them: the journal is on whatever the environment says)
+flex = Flex("sqlite:///flexorm-demo.db",
+            settings=Settings.from_env(auto_upgrade=True, journal=True))
 Account = flex.model("accounts")  # a parameter of this type is a ForeignKey to accounts
 
 Carrier = Literal["UPS", "DHL", "FedEx"]  # a SelectField with these three options
+# a DecimalField; a value out of range is refused with a 400 before anything runs
+Percent = Annotated[Decimal, Field(gt=-100, le=1000)]
 
 
 @flex.action(model="users", for_instance=True, bulk=True)
@@ -160,6 +166,18 @@ def sales_report(ctx: ActionContext, days: int = 30) -> dict[str, Any]:
     return {"days": days,
             "by_status": {status: {"orders": count, "revenue": total}
                           for status, count, total in rows}}
+
+
+@flex.action(model="products", for_instance=True, bulk=True, background=True,
+             deadline=timedelta(minutes=10), expires_after=timedelta(hours=1))
+def reprice_products(products: list[Any], ctx: ActionContext, percent: Percent) -> int:
+    """Change the selected products' prices by ``percent``. It runs in the background: the
+    answer is a run id, and the journal shows the run's progress and result."""
+    factor = 1 + percent / 100
+    for done, product in enumerate(products, start=1):
+        product.price = (product.price * factor).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        ctx.progress(done, len(products), f"{product.sku} now costs {product.price}")
+    return len(products)
 
 
 @contextlib.asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,16 @@ import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from flexorm._demo import shop
-from flexorm._demo.schema import ACCOUNTS, INCOME, ORDERS, OUTCOME, USERS, create_database
+from flexorm._demo.schema import (
+    ACCOUNTS,
+    INCOME,
+    ORDERS,
+    OUTCOME,
+    PRODUCTS,
+    USERS,
+    create_database,
+)
+from flexorm.journal.tables import action_runs
 from flexorm.plugin import FlexormPlugin
 from flexorm.runtime import RuntimeHost
 from tests.conftest import sync_engine
@@ -26,8 +36,10 @@ def shop_url(db_url: str) -> str:
 
 @pytest.fixture
 def client(shop_url: str) -> Iterator[TestClient]:
-    # the demo's actions, served on this database (the demo's own settings are read-only)
-    settings = shop.flex.settings.with_(database_url=shop_url, tokens=("demo-key",))
+    # the demo's actions, served on this database (the demo's own settings are read-only); the
+    # server runs background actions itself, as the demo on SQLite does, on PostgreSQL too
+    settings = shop.flex.settings.with_(database_url=shop_url, tokens=("demo-key",),
+                                        background_runner="embedded")
     host = RuntimeHost(settings, shop.flex.declarations, shop.flex.models)
     create_database(shop_url)  # what the demo's lifespan does on first run
     with TestClient(FlexormPlugin(host).app) as test_client:
@@ -62,7 +74,7 @@ def test_action_list(client):
         ("mail_users", "users"), ("refresh_users_status", "users"),
         ("account_transfer", "income"), ("account_transfer", "outcome"),
         ("refund", "orders"), ("mark_shipped", "orders"), ("set_status", "orders"),
-        ("sales_report", None),
+        ("sales_report", None), ("reprice_products", "products"), ("flexorm_cancel_run", None),
     }
     assert listed["mail_users", "users"]["model_action"] == {
         "model": "users", "for_instance": True, "bulk": True}
@@ -165,3 +177,44 @@ def test_field_options_for_a_foreign_key(client):
         "action": "account_transfer", "model": "income", "field": "account_to"}}, headers=AUTH)
     assert response.status_code == 200
     assert {o["value"] for o in response.json()} == {1, 2, 3, 4}
+
+
+def finished_run(url: str, run_id: int) -> dict[str, Any]:
+    """The run's journal row once it has ended (the server runs it meanwhile)."""
+    engine = sync_engine(url)
+    try:
+        for _ in range(600):
+            with engine.connect() as conn:
+                run = conn.execute(sa.select(action_runs).where(
+                    action_runs.c.id == run_id)).one()._asdict()
+            if run["status"] not in ("queued", "running"):
+                return run
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"run {run_id} is still {run['status']}")
+
+
+def test_reprice_products_runs_in_the_background_with_progress(client, shop_url):
+    before = {p["id"]: p["price"] for p in rows(shop_url, PRODUCTS)}  # 29.90, 19.50, 7.25
+    status, body = call(client, model="products", name="reprice_products", ids=[1, 2, 3],
+                        params={"percent": "10"})
+    assert (status, body["result"]["status"]) == (200, "queued")
+    run = finished_run(shop_url, int(body["result"]["run"]))
+    assert (run["status"], run["result"], run["error"]) == ("succeeded", 3, None)
+    assert (run["progress_done"], run["progress_total"], run["progress_message"]) == (
+        3, 3, "SKU-003 now costs 7.98")
+    after = {p["id"]: p["price"] for p in rows(shop_url, PRODUCTS)}
+    assert [after[i] for i in (1, 2, 3)] == [Decimal("32.89"), Decimal("21.45"),
+                                             Decimal("7.98")]
+    assert {i: after[i] for i in range(4, 9)} == {i: before[i] for i in range(4, 9)}
+
+
+@pytest.mark.parametrize("percent", ["-100", "1000.5", "ten"])
+def test_reprice_products_refuses_a_percent_out_of_range_before_queuing(client, shop_url,
+                                                                         percent):
+    before = rows(shop_url, PRODUCTS)
+    status, body = call(client, model="products", name="reprice_products", ids=[1],
+                        params={"percent": percent})
+    assert (status, list(body)) == (400, ["percent"])
+    assert rows(shop_url, PRODUCTS) == before
