@@ -16,7 +16,7 @@ from typing import Any
 
 from flexorm.actions.declaration import ActionDeclaration
 from flexorm.actions.service import ActionService
-from flexorm.background.control import Background, cancel_declaration, open_background
+from flexorm.background.control import Background, RunActions, open_background
 from flexorm.database import Database, require_sqlite_file
 from flexorm.exceptions import ConfigurationError, MigrationError
 from flexorm.journal import Journal
@@ -85,13 +85,17 @@ async def _build(settings: Settings, database: Database, source: Declared,
     tables = [model.__table__ for model in source.models if hasattr(model, "__table__")]
     schema = merge_models(outcome.schema, tables) if tables else outcome.schema
     declarations = list(source.declarations)
+    run_actions: RunActions | None = None
     if background is not None:
-        declarations.append(cancel_declaration(background))
+        assert journal is not None, "background actions need the journal"
+        run_actions = RunActions(background, journal)
+        declarations.extend(run_actions.declarations())
     actions = ActionService.build(declarations, schema=schema, database=database,
                                   settings=settings, models=source.models, journal=journal,
                                   dispatcher=background)
-    if background is not None:
+    if background is not None and run_actions is not None:
         background.bind(actions)
+        run_actions.bind(actions)
     return Runtime(settings=settings, database=database, schema=schema, actions=actions,
                    fingerprint=outcome.fingerprint, source=source, journal=journal,
                    background=background)

@@ -150,6 +150,14 @@ class ActionDeclaration:
     atomic: bool = True
     """``False``: a background run over records commits each chunk of ``chunk_size`` records
     with its progress, and a retry resumes after the last committed chunk."""
+    recorded: bool = True
+    """``False``: a call leaves no journal row and takes no idempotency key. Not an option of
+    ``flex.action``: flexorm's own action that shows a run reads the journal, and is polled."""
+    effects_elsewhere: bool = False
+    """The body changes state outside its own transaction, so MCP and HTTP clients are told
+    that it changes state whatever ``writes`` says. Not an option of ``flex.action``:
+    flexorm's own action that cancels a run writes through the journal, and declares
+    ``writes=False`` to take no lock (on SQLite it would wait for the very run it cancels)."""
     signature: Signature | None = field(default=None, compare=False)
     """The parsed signature; ``None`` when an annotation could only be resolved later."""
     namespace: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)

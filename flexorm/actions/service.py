@@ -195,6 +195,13 @@ class ActionService:
         visible = await self._listing.visible(caller)
         return [d for d, shown in zip(self._descriptors, visible, strict=True) if shown]
 
+    async def may_follow(self, caller: Caller, action: str, collection: str | None) -> bool:
+        """Whether ``caller`` may follow (read, cancel) a run of the action ``action`` on
+        ``collection``: it may run that action, as :meth:`action_list_for` tells. A run of an
+        action this service no longer has is nobody's to follow here."""
+        bound = self._by_key.get((action, collection))
+        return bound is not None and await self._listing.allows(bound, caller)
+
     async def visible_actions(self, caller: Caller) -> list[BoundAction]:
         """The bound actions ``caller`` may run, as :meth:`action_list_for` filters them."""
         visible = await self._listing.visible(caller)
@@ -310,11 +317,13 @@ class ActionService:
 
         Any other exception from the body propagates after the rollback.
         """
-        if self._journal is None:
+        if self._journal is None or not self._recorded(request):
             if idempotency_key is not None:
                 raise RequestError(
                     "idempotency keys need flexorm's journal, which this server runs without "
-                    "(FLEXORM_JOURNAL is off)", field="idempotency_key")
+                    "(FLEXORM_JOURNAL is off)" if self._journal is None else
+                    f"action {_shown(request.action)} is not recorded in the journal, so it "
+                    "takes no idempotency key", field="idempotency_key")
             if request.refusal is not None:
                 raise request.refusal
             return await self._execute(request, caller, raw_request, None)
@@ -344,6 +353,14 @@ class ActionService:
                 logger.exception("action %r committed, but its journal row could not be "
                                  "written to the state database", request.action)
         return answer
+
+    def _recorded(self, request: ExecuteRequest) -> bool:
+        """Whether a call of the action ``request`` names leaves a journal row (one naming no
+        action does: it is recorded as rejected)."""
+        try:
+            return self.find(request.action, request.model).declaration.recorded
+        except UnknownActionError:
+            return True
 
     async def _queued(self, recording: Recording) -> dict[str, Any]:
         """A background action's checks passed: its run committed as queued; hand it on."""

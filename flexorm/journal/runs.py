@@ -35,7 +35,8 @@ from flexorm.journal.entry import (
 from flexorm.journal.store import INSERT_RUN, AsyncExecutor, SyncExecutor, inserted_id
 from flexorm.journal.tables import FINISHED_STATUSES, action_runs
 
-__all__ = ["CancelOutcome", "ClaimOutcome", "Claimed", "RunStore", "queued_answer"]
+__all__ = ["CANCEL_ACTION", "STATUS_ACTION", "CancelOutcome", "ClaimOutcome", "Claimed",
+           "RunStore", "queued_answer"]
 
 _runs = action_runs.c
 
@@ -468,6 +469,12 @@ class RunStore:
         result = await db.execute(action_runs.delete().where(
             _runs.status.in_(FINISHED_STATUSES), _runs.started_at < before))
         return _changed(result)
+
+
+STATUS_ACTION = "flexorm_run_status"
+"""The built-in common action that shows a queued run (its status, progress, result)."""
+CANCEL_ACTION = "flexorm_cancel_run"
+"""The built-in common action that cancels a queued or running run."""
 
 
 def queued_answer(run_id: int) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from flexorm._demo.schema import (
     USERS,
     create_database,
 )
-from flexorm.journal.tables import action_runs
 from flexorm.plugin import FlexormPlugin
 from flexorm.runtime import RuntimeHost
 from tests.conftest import sync_engine
@@ -74,7 +73,8 @@ def test_action_list(client):
         ("mail_users", "users"), ("refresh_users_status", "users"),
         ("account_transfer", "income"), ("account_transfer", "outcome"),
         ("refund", "orders"), ("mark_shipped", "orders"), ("set_status", "orders"),
-        ("sales_report", None), ("reprice_products", "products"), ("flexorm_cancel_run", None),
+        ("sales_report", None), ("reprice_products", "products"), ("flexorm_run_status", None),
+        ("flexorm_cancel_run", None),
     }
     assert listed["mail_users", "users"]["model_action"] == {
         "model": "users", "for_instance": True, "bulk": True}
@@ -179,20 +179,16 @@ def test_field_options_for_a_foreign_key(client):
     assert {o["value"] for o in response.json()} == {1, 2, 3, 4}
 
 
-def finished_run(url: str, run_id: int) -> dict[str, Any]:
-    """The run's journal row once it has ended (the server runs it meanwhile)."""
-    engine = sync_engine(url)
-    try:
-        for _ in range(600):
-            with engine.connect() as conn:
-                run = conn.execute(sa.select(action_runs).where(
-                    action_runs.c.id == run_id)).one()._asdict()
-            if run["status"] not in ("queued", "running"):
-                return run
-            time.sleep(0.05)
-    finally:
-        engine.dispose()
-    raise AssertionError(f"run {run_id} is still {run['status']}")
+def finished_run(client: TestClient, run_id: str) -> dict[str, Any]:
+    """The run once it has ended (the server runs it meanwhile), as flexorm_run_status shows
+    it to Jet Admin."""
+    for _ in range(600):
+        status, body = call(client, name="flexorm_run_status", params={"run": run_id})
+        assert status == 200, body
+        if body["result"]["status"] not in ("queued", "running"):
+            return dict(body["result"])
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} is still {body['result']['status']}")
 
 
 def test_reprice_products_runs_in_the_background_with_progress(client, shop_url):
@@ -200,10 +196,9 @@ def test_reprice_products_runs_in_the_background_with_progress(client, shop_url)
     status, body = call(client, model="products", name="reprice_products", ids=[1, 2, 3],
                         params={"percent": "10"})
     assert (status, body["result"]["status"]) == (200, "queued")
-    run = finished_run(shop_url, int(body["result"]["run"]))
+    run = finished_run(client, body["result"]["run"])
     assert (run["status"], run["result"], run["error"]) == ("succeeded", 3, None)
-    assert (run["progress_done"], run["progress_total"], run["progress_message"]) == (
-        3, 3, "SKU-003 now costs 7.98")
+    assert run["progress"] == {"done": 3, "total": 3, "message": "SKU-003 now costs 7.98"}
     after = {p["id"]: p["price"] for p in rows(shop_url, PRODUCTS)}
     assert [after[i] for i in (1, 2, 3)] == [Decimal("32.89"), Decimal("21.45"),
                                              Decimal("7.98")]
