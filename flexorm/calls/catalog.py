@@ -20,6 +20,7 @@ from flexorm.actions.service import ActionService
 from flexorm.auth.caller import Caller
 from flexorm.calls.names import Identity, operation_path, tool_names
 from flexorm.calls.schema import Selection, input_schema, selection
+from flexorm.journal.runs import STATUS_ACTION
 
 __all__ = ["FIELD_OPTIONS_TOOL", "CallableAction", "Catalog", "catalog"]
 
@@ -49,8 +50,8 @@ class CallableAction:
 
     @property
     def read_only(self) -> bool:
-        """Declared ``writes=False``: a ``read_only`` caller may run it."""
-        return not self.bound.declaration.writes
+        """It changes nothing: declared ``writes=False``, with no effects elsewhere."""
+        return not _changes_state(self.bound)
 
     def hints(self) -> dict[str, Any]:
         """MCP tool annotations: what the declaration says about the action's effects.
@@ -81,14 +82,32 @@ def _scope(bound: BoundAction) -> str:
             "or inverse=true for every record except those ids.")
 
 
-def _description(bound: BoundAction) -> str:
+def _changes_state(bound: BoundAction) -> bool:
+    return bound.declaration.writes or bound.declaration.effects_elsewhere
+
+
+def _effects(bound: BoundAction, follow: str | None) -> str:
+    declaration = bound.declaration
+    if declaration.writes:
+        effects = "It writes to the database, in one transaction."
+    else:
+        effects = "It changes state." if declaration.effects_elsewhere else "It only reads."
+    if not declaration.background:
+        return effects
+    atomic = "" if declaration.atomic else " It commits chunk by chunk of records."
+    queued = ('It runs in the background: the answer comes at once, a run id with the status '
+              f'"queued", and the run goes on without the caller.{atomic}')
+    if follow is not None:
+        queued += (f" Call {follow} with that run id for its status, progress, and result or "
+                   "error once it ends.")
+    return f"{queued} {effects}"
+
+
+def _description(bound: BoundAction, follow: str | None) -> str:
     doc = inspect.getdoc(bound.declaration.func) or ""
     parts = [doc.strip()] if doc.strip() else []
     parts.append(_scope(bound))
-    if bound.declaration.writes:
-        parts.append("It writes to the database, in one transaction.")
-    else:
-        parts.append("It only reads.")
+    parts.append(_effects(bound, follow))
     return "\n\n".join(parts)
 
 
@@ -101,11 +120,12 @@ class Catalog:
         identities = [(b.collection.name if b.collection else None, b.name)
                       for b in bound_actions]
         names = tool_names(identities, reserved={FIELD_OPTIONS_TOOL})
+        follow = names.get((None, STATUS_ACTION))  # shows a background run, when there is one
         self.entries: tuple[CallableAction, ...] = tuple(
             CallableAction(
                 bound=bound, tool=names[identity], path=operation_path(*identity),
                 title=bound.declaration.label or humanize(bound.name),
-                description=_description(bound), input_schema=input_schema(bound),
+                description=_description(bound, follow), input_schema=input_schema(bound),
                 selection=selection(bound),
             )
             for bound, identity in zip(bound_actions, identities, strict=True)

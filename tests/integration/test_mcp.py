@@ -20,6 +20,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.shared.inbound import x_mcp_header_map
 
+from flexorm import ActionContext
 from flexorm.mcp.endpoint import TRANSPORT_LOGGER
 from flexorm.mcp.server import build_server
 from tests._served import served
@@ -376,6 +377,46 @@ def test_a_read_only_caller_sees_and_runs_only_read_only_tools(base: str, url: s
     assert "orders__ship" in tools_of(base, writer)
     [run] = [run for run in runs(url) if run.action == "report"]
     assert (run.caller_kind, run.caller_user_id, run.interface) == ("jwt", "7", "mcp")
+
+
+def test_an_agent_queues_a_background_run_and_follows_it_to_its_result(url: str) -> None:
+    flex = make_flex(url, background_runner="embedded")
+
+    @flex.action(model="orders", for_instance=True, bulk=True, background=True)
+    def recount(orders: list[Any], ctx: ActionContext) -> int:
+        """Recount the selected orders."""
+        for done, _order in enumerate(orders, start=1):
+            ctx.progress(done, len(orders), "counted")
+        return len(orders)
+
+    async def session(client: Client) -> Any:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        queued = await client.call_tool("orders__recount", {"ids": [1, 2, 3]})
+        run = queued.structured_content["result"]["run"]
+        for _ in range(600):
+            shown = await client.call_tool("flexorm_run_status", {"run": int(run)})
+            if shown.structured_content["result"]["status"] not in ("queued", "running"):
+                break
+            await asyncio.sleep(0.05)
+        return tools, queued, shown
+
+    with served(flex.app) as base:
+        tools, queued, shown = with_client(base, session)
+    description = tools["orders__recount"].description
+    assert description.startswith("Recount the selected orders.")
+    assert ('It runs in the background: the answer comes at once, a run id with the status '
+            '"queued"') in description
+    assert "Call flexorm_run_status with that run id" in description
+    assert tools["flexorm_run_status"].annotations.read_only_hint is True
+    assert tools["flexorm_cancel_run"].annotations.read_only_hint is False
+    assert "It changes state." in tools["flexorm_cancel_run"].description
+    assert queued.structured_content == {"result": {"run": "1", "status": "queued"}}
+    result = shown.structured_content["result"]
+    assert (result["run"], result["action"], result["collection"], result["status"],
+            result["result"], result["progress"]) == (
+        "1", "recount", "orders", "succeeded", 3,
+        {"done": 3, "total": 3, "message": "counted"})
+    assert [(run.action, run.interface) for run in runs(url)] == [("recount", "mcp")]
 
 
 def test_without_credentials_mcp_answers_403(base: str) -> None:
