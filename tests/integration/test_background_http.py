@@ -71,6 +71,12 @@ def test_the_answer_is_the_queued_run_then_the_run_is_run(served: Served) -> Non
     assert str(served.journal.column(run_id, "worker")).startswith(f"{served.runner}:")
     assert [tag for tag, _ in calls(served.url, "touch")] == ["a"]
     assert [item_state(served.url, i) for i in (1, 2, 3)] == ["touched", "touched", "new"]
+    status, shown = execute(served.base, "flexorm_run_status", run=run_id)
+    assert status == 200, shown
+    assert {key: shown["result"][key] for key in ("run", "action", "status", "result")} == {
+        "run": str(run_id), "action": "touch", "status": "succeeded", "result": 2}
+    assert shown["result"]["progress"] == {"done": 2, "total": 2,
+                                           "message": entry.progress_message}
 
 
 def test_the_answer_does_not_wait_for_the_body(served: Served) -> None:
