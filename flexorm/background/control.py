@@ -119,7 +119,7 @@ class RunActions:
         async def show(run: int, ctx: ActionContext) -> dict[str, Any]:
             """Show a background run: its status (queued, running, succeeded, failed,
             cancelled, expired or interrupted), its progress, and its result or error once it
-            has ended. ``run`` is the run id a background action answered."""
+            has ended: run is the run id a background action answered."""
             shown = (await self._followed(run, ctx.caller)).as_json()
             return {"run": str(run), **{key: shown.get(key) for key in _SHOWN}}
 

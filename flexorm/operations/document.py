@@ -54,19 +54,24 @@ def _operation(entry: CallableAction) -> dict[str, Any]:
         "200": {"description": "The action ran and committed: what it returned.",
                 **_content(OUTPUT_SCHEMA)},
         **_errors(body=True),
-        "409": {"description": "The Idempotency-Key was used for another request, or a request "
-                               "holding it still runs.", **_content(_ERROR)},
+        "409": {"description": "Another action held what this one needed for too long.",
+                **_content(_ERROR)},
     }
+    parameters = []
+    if bound.declaration.recorded:  # an action the journal does not record takes no key
+        responses["409"]["description"] = ("The Idempotency-Key was used for another request, "
+                                           "or a request holding it still runs; or another "
+                                           "action held what this one needed for too long.")
+        parameters.append(
+            {"name": "Idempotency-Key", "in": "header", "required": False,
+             "description": "Run once: a retry with the same key answers the stored answer.",
+             "schema": {"type": "string", "maxLength": 255}})
     return {"post": {
         "operationId": entry.tool,
         "summary": entry.title,
         "description": entry.description,
         "tags": [bound.collection.name if bound.collection else "common actions"],
-        "parameters": [
-            {"name": "Idempotency-Key", "in": "header", "required": False,
-             "description": "Run once: a retry with the same key answers the stored answer.",
-             "schema": {"type": "string", "maxLength": 255}},
-        ],
+        "parameters": parameters,
         "requestBody": {"required": False, **_content(entry.input_schema)},
         "responses": responses,
     }}

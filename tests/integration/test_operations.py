@@ -4,6 +4,7 @@ real server; and a bounded schemathesis run over that document."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,38 @@ def test_an_idempotency_key_runs_an_operation_once(base: str, url: str) -> None:
     again = post(base, "/api/actions/orders/ship", {"ids": [1], "carrier": "ups"}, headers=key)
     assert first == again == (200, {"result": 1})
     assert len(runs(url)) == 1
+
+
+def test_a_background_run_is_queued_and_followed_over_http(url: str) -> None:
+    flex = make_flex(url, background_runner="embedded")
+
+    @flex.action(model="orders", for_instance=True, bulk=True, background=True)
+    def recount(orders: list[Any]) -> int:
+        return len(orders)
+
+    with served(flex.app) as base:
+        document = httpx.get(f"{base}/api/openapi.json", headers=AUTH).json()
+        status, queued = post(base, "/api/actions/orders/recount", {"ids": [1, 2]},
+                              headers={**AUTH, "Idempotency-Key": "recount-1"})
+        assert (status, queued) == (200, {"result": {"run": "1", "status": "queued"}})
+        for _ in range(600):
+            status, shown = post(base, "/api/actions/flexorm_run_status", {"run": 1})
+            assert status == 200, shown
+            if shown["result"]["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.05)
+        refused = post(base, "/api/actions/flexorm_run_status", {"run": 1},
+                       headers={**AUTH, "Idempotency-Key": "look-1"})
+    assert (shown["result"]["status"], shown["result"]["result"]) == ("succeeded", 2)
+    assert refused == (400, {"idempotency_key": [
+        "action 'flexorm_run_status' is not recorded in the journal, so it takes no "
+        "idempotency key"]})
+    paths = document["paths"]
+    recount_op = paths["/api/actions/orders/recount"]["post"]
+    assert [p["name"] for p in recount_op["parameters"]] == ["Idempotency-Key"]
+    assert "It runs in the background" in recount_op["description"]
+    assert paths["/api/actions/flexorm_run_status"]["post"]["parameters"] == []
+    assert [(run.action, run.interface) for run in runs(url)] == [("recount", "http")]
 
 
 def test_the_openapi_document_lists_every_action_behind_the_credentials(base: str) -> None:
