@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from flexorm.actions.declaration import ActionDeclaration
 from flexorm.actions.service import ActionService
@@ -26,9 +26,24 @@ from flexorm.reflection.cache import current_fingerprint, reflect_cached
 from flexorm.reflection.records import SchemaInfo
 from flexorm.settings import Settings
 
-__all__ = ["Declared", "Runtime", "RuntimeHost", "open_runtime"]
+__all__ = ["Declared", "Purpose", "Runtime", "RuntimeHost", "open_runtime"]
 
 logger = logging.getLogger("flexorm")
+
+Purpose = Literal["serve", "call", "list"]
+"""What a runtime is opened for:
+
+- ``serve``: a server or a worker. flexorm's tables are checked (migrated with
+  ``auto_upgrade``), and what runs background actions starts: in a server without a
+  PostgreSQL state database, the server runs them itself;
+- ``call``: a command that runs actions and exits (``flexorm call``). The same checks, but no
+  runner starts: a background action's run is queued for the server or the workers (a runner
+  here would stop with the command, and would take the running server's runs for a dead
+  one's);
+- ``list``: a command that only lists the actions (``flexorm actions``). They are bound as
+  for serving, background ones included, but flexorm's tables are not checked, so that only
+  reflection reaches the database.
+"""
 
 
 @dataclass(frozen=True)
@@ -145,7 +160,7 @@ def _quiet_alembic() -> Iterator[None]:
 async def open_runtime(settings: Settings, declarations: Sequence[ActionDeclaration] = (),
                        models: Sequence[type[Any]] = (), *,
                        progress: Progress | None = None,
-                       listing: bool = False) -> AsyncIterator[Runtime]:
+                       purpose: Purpose = "serve") -> AsyncIterator[Runtime]:
     """Connect to the database, check flexorm's tables (unless ``journal=False``), reflect it
     (through the reflection cache), bind the actions; dispose of the engines on exit.
 
@@ -154,9 +169,7 @@ async def open_runtime(settings: Settings, declarations: Sequence[ActionDeclarat
         declarations: the actions to bind.
         models: declarative classes refining the reflected collections.
         progress: called as reflection goes.
-        listing: the runtime only lists the actions (``flexorm actions``): they are bound as
-            for serving, background ones included, but flexorm's tables are not checked and
-            no background runner starts, so that only reflection reaches the database.
+        purpose: what the runtime is for (:data:`Purpose`).
 
     Raises:
         ConfigurationError: no database URL, or an action that does not fit the schema.
@@ -172,14 +185,14 @@ async def open_runtime(settings: Settings, declarations: Sequence[ActionDeclarat
     background: Background | None = None
     try:
         if settings.journal:
-            journal = (Journal.open(settings, database.engine) if listing
+            journal = (Journal.open(settings, database.engine) if purpose == "list"
                        else await _open_journal(settings, database))
             if any(declaration.background for declaration in declarations):
                 background = await open_background(settings, journal, database)
         source = Declared(tuple(declarations), tuple(models))
         runtime = await _build(settings, database, source, progress, journal=journal,
                                background=background)
-        if background is not None and not listing:
+        if background is not None and purpose == "serve":
             await background.start()
         yield runtime
     finally:
@@ -250,7 +263,7 @@ class RuntimeHost:
     @contextlib.asynccontextmanager
     async def runtime(self, overrides: Mapping[str, Any] | None = None, *,
                       progress: Progress | None = None,
-                      listing: bool = False) -> AsyncIterator[Runtime]:
+                      purpose: Purpose = "serve") -> AsyncIterator[Runtime]:
         """Connect, reflect and bind every action; close the engines on exit.
 
         Opened again while open, in the same event loop, it yields the runtime already open
@@ -260,7 +273,7 @@ class RuntimeHost:
             overrides: settings that replace the host's for this runtime (a command's
                 options).
             progress: called as reflection goes.
-            listing: the runtime only lists the actions (see :func:`open_runtime`).
+            purpose: what the runtime is for (:data:`Purpose`).
         """
         loop = asyncio.get_running_loop()
         if self._open is not None and self._open[0] is loop:
@@ -268,7 +281,7 @@ class RuntimeHost:
             return
         settings = self._settings.with_(**overrides) if overrides else self._settings
         async with open_runtime(settings, self.declarations, self._models,
-                                progress=progress, listing=listing) as runtime:
+                                progress=progress, purpose=purpose) as runtime:
             self._running += 1
             outer, self._open = self._open, (loop, runtime)
             try:

@@ -1,15 +1,19 @@
-"""The reflection progress bar of the commands that reflect a database (``inspect``, ``serve``)."""
+"""The CLI's progress bars: reflection (``inspect``, ``serve``) and a background run being waited
+for (``runs show --wait``)."""
 
 from __future__ import annotations
 
 import contextlib
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flexorm.reflection import Progress as ProgressCallback
 
-__all__ = ["reflection_progress"]
+__all__ = ["RunProgress", "reflection_progress", "run_progress"]
+
+RunProgress = Callable[[int | None, int | None, str], None]
+"""Called with a run's progress as the journal holds it: done, total, and a line to show."""
 
 
 @contextlib.contextmanager
@@ -45,3 +49,34 @@ def reflection_progress() -> Iterator[ProgressCallback | None]:
         noun = "collection" if counted[0] == 1 else "collections"
         console.print(f"reflected {counted[0]:,} {noun} in "
                       f"{time.perf_counter() - started:.1f} s", highlight=False)
+
+
+@contextlib.contextmanager
+def run_progress(run_id: int) -> Iterator[RunProgress | None]:
+    """A progress bar on stderr for a background run being waited for, when stderr is a
+    terminal: done of total (a spinner while the total is unknown), the run's last message and
+    the time spent waiting. Yields ``None`` otherwise, like :func:`reflection_progress`."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bar = Progress(SpinnerColumn(), TextColumn(f"run {run_id}"), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}",
+                                                                         markup=False),
+                   console=Console(stderr=True), transient=True)
+    task = bar.add_task("", total=None)
+
+    def update(done: int | None, total: int | None, line: str) -> None:
+        bar.update(task, completed=done or 0, total=total, description=line)
+
+    with bar:
+        yield update

@@ -23,7 +23,7 @@ from flexorm.database import require_sqlite_file
 from flexorm.exceptions import ConfigurationError
 from flexorm.plugin import FlexormPlugin
 from flexorm.reflection import Progress
-from flexorm.runtime import Runtime, RuntimeHost
+from flexorm.runtime import Purpose, Runtime, RuntimeHost
 from flexorm.settings import Settings
 
 __all__ = ["DEMO_DATABASE", "Target", "load_target"]
@@ -63,11 +63,11 @@ class Target:
         return dataclasses.replace(self, overrides={**self.overrides, **changes})
 
     def runtime(self, progress: Progress | None = None, *,
-                listing: bool = False) -> AbstractAsyncContextManager[Runtime]:
+                purpose: Purpose = "serve") -> AbstractAsyncContextManager[Runtime]:
         """Open the runtime with the command's settings (shared with the app's lifespan when
         it starts in the same event loop), calling ``progress`` as reflection goes
-        (``listing``: only to list the actions, see :func:`flexorm.runtime.open_runtime`)."""
-        return self.host.runtime(self.overrides, progress=progress, listing=listing)
+        (``purpose``: what for, see :data:`flexorm.runtime.Purpose`)."""
+        return self.host.runtime(self.overrides, progress=progress, purpose=purpose)
 
     def server_app(self) -> Litestar:
         return self.app if self.app is not None else self.plugin.app

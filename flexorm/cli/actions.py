@@ -35,8 +35,7 @@ _app_option = click.option(
 
 
 async def _action_list(target: Target, as_json: bool) -> bytes | list[dict[str, Any]]:
-    # listing runs no action: it does not need flexorm's tables, nor a background runner
-    async with target.runtime(listing=True) as runtime:
+    async with target.runtime(purpose="list") as runtime:
         if as_json:
             return runtime.actions.action_list_json(CLI_CALLER)
         return runtime.actions.action_list(CLI_CALLER)
@@ -102,10 +101,13 @@ def _param_value(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
-async def _execute(target: Target, message: dict[str, Any]) -> dict[str, Any]:
+async def _execute(target: Target, message: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The answer, and whether it is a queued background run."""
     request = parse_execute(message)
-    async with target.runtime() as runtime:
-        return await runtime.actions.execute(request, caller=CLI_CALLER)
+    async with target.runtime(purpose="call") as runtime:
+        answer = await runtime.actions.execute(request, caller=CLI_CALLER)
+        bound = runtime.actions.find(request.action, request.model)
+        return answer, bound.declaration.background and not request.dry_run
 
 
 @click.command("call")
@@ -157,7 +159,7 @@ def call_command(
         target = load_target(database_url, app_path)
         target.prepare()
     with one_line_errors(_CALL_FAILED, failures_of="the action"):
-        answer = asyncio.run(_execute(target, message))
+        answer, queued = asyncio.run(_execute(target, message))
     if as_json:
         click.echo(encode_json(answer).decode("utf-8"))
     else:
@@ -165,3 +167,8 @@ def call_command(
 
         shown = answer if answer.get("dry_run") else answer["result"]
         Console(file=sys.stdout).print_json(encode_json(shown).decode("utf-8"))
+    if queued:
+        sys.stdout.flush()
+        run = answer["result"]["run"]
+        click.echo(f"run {run} is queued: the server or a worker runs it "
+                   f"(flexorm runs show {run} --wait follows it)", err=True)

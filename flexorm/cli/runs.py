@@ -1,5 +1,6 @@
 """``flexorm runs``: the latest entries of the action journal, as a table or as JSON;
-``flexorm runs cancel RUN`` and ``flexorm runs prune --older-than 30d``."""
+``flexorm runs show RUN [--wait]``, ``flexorm runs cancel RUN`` and
+``flexorm runs prune --older-than 30d``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.pool import NullPool
 
 from flexorm._url import async_url, parse_url
 from flexorm.cli._console import data_console
+from flexorm.cli._progress import run_progress
 from flexorm.cli.db import one_line_errors, state_url
 from flexorm.exceptions import ConfigurationError, MigrationError
 from flexorm.journal import Journal
@@ -32,6 +34,9 @@ from flexorm.migrations.startup import check_revision
 __all__ = ["runs_command"]
 
 _SHOWN = 60
+_WAIT_POLL = 0.5
+"""Seconds between two reads of a run being waited for (its progress is written a few times
+a second)."""
 _STYLES = {"succeeded": "green", "failed": "red", "rejected": "yellow", "queued": "cyan",
            "running": "blue", "cancelled": "magenta", "expired": "magenta",
            "interrupted": "red"}
@@ -138,7 +143,8 @@ class _RunsGroup(click.Group):
 
 @click.group("runs", cls=_RunsGroup)
 def runs_command() -> None:
-    """The journal's runs: list them (the default), cancel a background run, prune old ones.
+    """The journal's runs: list them (the default), show one (and wait for it), cancel a
+    background run, prune old ones.
 
     DATABASE_URL defaults to the --app's journal, else FLEXORM_STATE_URL, then
     FLEXORM_DATABASE_URL.
@@ -204,6 +210,73 @@ async def _cancel(url: str, run_id: int) -> CancelOutcome:
                 return await journal.background.request_cancel(conn, run_id)
     finally:
         await journal.dispose()
+
+
+async def _show(url: str, run_id: int, wait: bool) -> RunEntry | None:
+    """Run ``run_id`` as the journal holds it; with ``wait``, once it has ended (its progress
+    shown meanwhile on a terminal)."""
+    journal = await _open_journal(url)
+    try:
+        with database_errors(url), run_progress(run_id) as progress:
+            while True:
+                async with journal.engine.connect() as conn:
+                    entry = await journal.background.get(conn, run_id)
+                if entry is None or not wait or entry.status not in ("queued", "running"):
+                    return entry
+                if progress is not None:
+                    progress(entry.progress_done, entry.progress_total,
+                             entry.progress_message or entry.status)
+                await asyncio.sleep(_WAIT_POLL)
+    finally:
+        await journal.dispose()
+
+
+def _render_one(entry: RunEntry, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for key, value in entry.as_json().items():
+        if value is None or key == "id":
+            continue
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        table.add_row(key, Text(shown, style=_STYLES[entry.status]) if key == "status"
+                      else shown)
+    console.print(f"run {entry.id}")
+    console.print(table)
+
+
+@runs_command.command("show")
+@click.argument("run_id", metavar="RUN", type=click.IntRange(min=1))
+@click.argument("database_url", required=False)
+@_APP_OPTION
+@click.option("--wait", is_flag=True,
+              help="Wait until the run has ended (its progress shown on a terminal); exit 1 "
+                   "unless it succeeded.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+def show_command(run_id: int, database_url: str | None, app_path: str | None, wait: bool,
+                 as_json: bool) -> None:
+    """Show run RUN: its status, progress, and result or error; with --wait, once it has
+    ended. Ctrl-C stops waiting, not the run."""
+    with one_line_errors():
+        url = _journal_url(database_url, app_path)
+        try:
+            entry = asyncio.run(_show(url, run_id, wait))
+        except KeyboardInterrupt:
+            click.echo(f"stopped waiting; run {run_id} goes on (flexorm runs cancel "
+                       f"{run_id} stops it)", err=True)
+            raise SystemExit(130) from None
+    if entry is None:
+        click.echo(f"Error: there is no run {run_id}", err=True)
+        raise SystemExit(2)
+    if as_json:
+        click.echo(json.dumps(entry.as_json(), indent=2, ensure_ascii=False))
+    else:
+        _render_one(entry, data_console())
+    if wait and entry.status != "succeeded":
+        raise SystemExit(1)
 
 
 @runs_command.command("cancel")
