@@ -2,9 +2,10 @@
 
 The default when the state database is not PostgreSQL (SQLite, MariaDB). Runs are the same
 journal rows as with the queue; a run is claimed by the same conditional update, so nothing
-runs twice, but a run left ``running`` is taken for one of a dead process when the server
-starts: more than one process serving the same database needs the PostgreSQL queue (see
-``docs/background.md``).
+runs twice. A run left ``running`` is taken for one of a dead process when a server starts,
+unless its process runs on this machine still (:func:`~flexorm.background.processes.alive_here`):
+server processes of one machine share the runs, servers on several machines need the
+PostgreSQL queue (see ``docs/background.md``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import contextlib
 import logging
 
 from flexorm.actions.service import ActionService
-from flexorm.background.executor import RunExecutor, worker_name
+from flexorm.background.executor import RunExecutor
+from flexorm.background.processes import alive_here, worker_name
 from flexorm.background.sweep import expire_and_prune, recover_runs
 from flexorm.database import Database
 from flexorm.journal import Journal
@@ -79,10 +81,12 @@ class EmbeddedRunner:
             return await self._journal.background.request_cancel(conn, run_id)
 
     async def start(self) -> None:
-        """Recover the runs a previous server left running, then run queued runs."""
+        """Recover the runs a previous server left running, then run queued runs. The runs of
+        another server process of this machine that is running are its own, and left alone."""
         async with self._journal.engine.connect() as conn:
             left = await self._journal.background.running(conn, worker_like="server:%")
-        await recover_runs(self._journal, left)
+        await recover_runs(self._journal, [run for run in left
+                                           if not alive_here(run.worker, run.running_at)])
         self._loop_task = asyncio.create_task(self._loop(), name="flexorm background runs")
 
     async def close(self) -> None:

@@ -16,9 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +34,7 @@ from flexorm.journal import Journal
 from flexorm.journal.entry import RunStatus, error_text
 from flexorm.journal.runs import Claimed
 
-__all__ = ["RunExecutor", "worker_name"]
+__all__ = ["RunExecutor"]
 
 logger = logging.getLogger("flexorm.background")
 
@@ -48,11 +45,6 @@ RECOVER_SECONDS = 10.0
 database cannot be reached."""
 
 
-def worker_name(kind: str) -> str:
-    """This process's name in the journal's ``worker`` column: unique per process start."""
-    return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 class RunExecutor:
     """Runs claimed background runs with the current action service.
 
@@ -60,7 +52,7 @@ class RunExecutor:
         service: the current :class:`ActionService` (a server may reload it).
         journal: the journal holding the runs.
         database: the database the actions write to (its statements are the ones to cancel).
-        worker: this process's name (:func:`worker_name`).
+        worker: this process's name (:func:`~flexorm.background.processes.worker_name`).
     """
 
     def __init__(self, service: Callable[[], ActionService], journal: Journal,

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from flexorm.journal import Journal
 from flexorm.journal.entry import utcnow
+from flexorm.journal.runs import Running
 
 __all__ = ["expire_and_prune", "recover_runs"]
 
@@ -32,16 +33,16 @@ async def expire_and_prune(journal: Journal, retention_days: int | None) -> None
         logger.info("background runs: %d expired, %d pruned", expired, pruned)
 
 
-async def recover_runs(journal: Journal, runs: Iterable[tuple[int, int, object]]) -> list[str]:
-    """Runs of dead processes ``(id, attempt, payload)``: queued again or interrupted; what
-    became of each."""
+async def recover_runs(journal: Journal, runs: Iterable[Running]) -> list[str]:
+    """Runs of dead processes: queued again or interrupted; what became of each."""
     outcomes: list[str] = []
-    for run_id, attempt, payload in runs:
+    for run in runs:
+        payload = run.payload
         retries = int(payload.get("retries") or 0) if isinstance(payload, dict) else 0
         async with journal.engine.begin() as conn:
-            outcome = await journal.background.recover(conn, run_id, attempt, retries)
+            outcome = await journal.background.recover(conn, run.id, run.attempt, retries)
         if outcome != "gone":  # gone: it ended or moved on meanwhile
-            logger.warning("run %s was left running by a process that stopped: %s", run_id,
+            logger.warning("run %s was left running by a process that stopped: %s", run.id,
                            outcome)
         outcomes.append(outcome)
     return outcomes

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flexorm.actions.service import ActionService
-from flexorm.background.executor import RunExecutor, worker_name
+from flexorm.background.executor import RunExecutor
+from flexorm.background.processes import worker_name
 from flexorm.background.queue import TASK, Queue
 from flexorm.background.sweep import expire_and_prune, recover_runs
 from flexorm.database import Database
@@ -121,11 +122,10 @@ async def _recover_orphans(app: App, journal: Journal, queue: Queue) -> None:
     doing = {int(job.task_kwargs["run"])  # type: ignore[arg-type]
              for job in await app.job_manager.list_jobs_async(task=TASK,
                                                               status=Status.DOING.value)}
-    orphans = [run for run in running if run[0] not in doing]
-    for (run_id, _, _), outcome in zip(orphans, await recover_runs(journal, orphans),
-                                       strict=True):
+    orphans = [run for run in running if run.id not in doing]
+    for run, outcome in zip(orphans, await recover_runs(journal, orphans), strict=True):
         if outcome == "requeued":
-            await queue.queued(run_id)
+            await queue.queued(run.id)
 
 
 async def run_worker(service: Callable[[], ActionService], journal: Journal,

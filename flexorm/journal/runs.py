@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,7 +36,7 @@ from flexorm.journal.store import INSERT_RUN, AsyncExecutor, SyncExecutor, inser
 from flexorm.journal.tables import FINISHED_STATUSES, action_runs
 
 __all__ = ["CANCEL_ACTION", "STATUS_ACTION", "CancelOutcome", "ClaimOutcome", "Claimed",
-           "RunStore", "queued_answer"]
+           "RunStore", "Running", "queued_answer"]
 
 _runs = action_runs.c
 
@@ -58,6 +58,18 @@ class Claimed:
     started_at: dt.datetime | None = None
     status: str | None = None
     """The run's status when it was not claimed."""
+
+
+class Running(NamedTuple):
+    """A run going on (or left going on by a process that died)."""
+
+    id: int
+    attempt: int
+    payload: Any
+    worker: str | None
+    """The process that claimed it (:func:`flexorm.background.processes.worker_name`)."""
+    running_at: dt.datetime | None
+    """When its attempt started."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,10 +432,11 @@ class RunStore:
 
     async def running(self, db: AsyncExecutor, *, worker_not: str | None = None,
                       worker_like: str | None = None,
-                      run_id: int | None = None) -> list[tuple[int, int, Any]]:
-        """``(id, attempt, payload)`` of running runs: of other workers than one, of workers
-        named like a pattern, or one run."""
-        query = sa.select(_runs.id, _runs.attempts, _runs.payload).where(
+                      run_id: int | None = None) -> list[Running]:
+        """Running runs: of other workers than one, of workers named like a pattern, or one
+        run."""
+        query = sa.select(_runs.id, _runs.attempts, _runs.payload, _runs.worker,
+                          _runs.running_at).where(
             _runs.status == "running", _runs.background.is_(True))
         if run_id is not None:
             query = query.where(_runs.id == run_id)
@@ -431,7 +444,8 @@ class RunStore:
             query = query.where(sa.or_(_runs.worker.is_(None), _runs.worker != worker_not))
         if worker_like is not None:
             query = query.where(_runs.worker.like(worker_like))
-        return [(int(r.id), int(r.attempts), r.payload) for r in await db.execute(query)]
+        return [Running(int(r.id), int(r.attempts), r.payload, r.worker, r.running_at)
+                for r in await db.execute(query)]
 
     async def recover(self, db: AsyncExecutor, run_id: int, attempt: int,
                       retries: int) -> Literal["requeued", "interrupted", "gone"]:

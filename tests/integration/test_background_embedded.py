@@ -5,6 +5,11 @@ databases."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -241,6 +246,47 @@ def test_runs_a_stopped_server_left_running_are_interrupted_or_retried(db_url: s
     asyncio.run(main())
     assert [tag for tag, _ in calls(db_url, "retried-done")] == ["retried"]
     assert signalled("long-dies") == []
+
+
+def test_a_server_leaves_alone_the_runs_of_another_live_server_of_its_machine(
+        db_url: str) -> None:
+    """Two server processes on one machine (uvicorn's workers): one that starts again does
+    not take the other's runs for a dead server's; a dead process's runs it recovers."""
+    create_tables(db_url)
+    ids: list[int] = []
+
+    async def queue_only() -> None:
+        flex = make_flex(db_url, background_runner="embedded")
+        async with flex.runtime() as runtime:
+            assert runtime.background is not None
+            await runtime.background.close()  # queue without running
+            ids.append(await queue(runtime, "long", tag="sibling's"))
+            ids.append(await queue(runtime, "long", tag="dead one's"))
+
+    asyncio.run(queue_only())
+    host = socket.gethostname()
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    sibling = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        time.sleep(0.1)
+        engine = sync_engine(db_url)
+        with engine.begin() as conn:
+            for run_id, pid in zip(ids, (sibling.pid, int(ended.stdout)), strict=True):
+                conn.execute(action_runs.update().where(action_runs.c.id == run_id).values(
+                    status="running", attempts=1, worker=f"server:{host}:{pid}:a1b2c3d4",
+                    running_at=dt.datetime.now(dt.UTC)))
+        engine.dispose()
+
+        async def restart() -> list[str]:  # the runner recovers as it starts
+            flex = make_flex(db_url, background_runner="embedded")
+            async with flex.runtime() as runtime:
+                return [(await run_of(runtime, run_id)).status for run_id in ids]
+
+        assert asyncio.run(restart()) == ["running", "interrupted"]
+    finally:
+        sibling.kill()
+        sibling.wait()
 
 
 def test_a_chunked_run_commits_chunk_by_chunk(db_url: str) -> None:
