@@ -57,7 +57,7 @@ def _moment(text: Any) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-def test_a_finished_run_shows_its_status_progress_and_result(db_url: str) -> None:
+def test_a_finished_run_shows_its_status_progress_and_result(any_url: str) -> None:
     async def body(runtime: Runtime) -> None:
         run_id = await queue(runtime, "touch", ids=(1, 2), tag="shown")
         await wait_for(runtime, run_id)
@@ -76,7 +76,7 @@ def test_a_finished_run_shows_its_status_progress_and_result(db_url: str) -> Non
             "failed", None, True)
         assert shown["error"] == (await run_of(runtime, failed)).error
 
-    _scenario(db_url, body)
+    _scenario(any_url, body)
 
 
 def test_a_run_of_an_action_the_caller_may_not_run_is_answered_as_missing(
