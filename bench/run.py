@@ -233,6 +233,16 @@ def run_all(args: argparse.Namespace, console: Console) -> tuple[list[Row], dict
                                 f"{bare_r.median:.0f}/s (procrastinate)",
                                 floor_r.ratio_to(bare_r), "", None,
                                 noise(floor_r, bare_r)))
+            console.log("background runs through one worker, concurrency 4: postgresql")
+            wide = background.throughput(urls["postgresql"][sizes[0]], runs,
+                                         2 if args.quick else repeat, concurrency=4)
+            raw["background_throughput_concurrency_4"] = {k: v.as_json()
+                                                          for k, v in wide.items()}
+            flex_w, bare_w = wide["flexorm"], wide["bare"]
+            ratio_w = flex_w.ratio_to(bare_w)
+            rows.append(Row("  the same, --concurrency 4", "postgresql",
+                            f"{flex_w.median:.0f}/s", f"{bare_w.median:.0f}/s (procrastinate)",
+                            ratio_w, "≥ 0.7x bare", ratio_w >= 0.7, noise(flex_w, bare_w)))
     if not (args.quick or args.no_scale or args.actions_only):
         results = scale.measure(["sqlite", "postgresql", "mariadb"], list(scale.SIZES),
                                 args.bare_limit, console)
