@@ -206,6 +206,19 @@ def test_a_run_not_started_before_it_expires_never_runs(db_url: str) -> None:
     assert [tag for tag, _pid in calls(db_url, "perishable")] == ["fresh"]
 
 
+def _queued_only(url: str, *runs: tuple[str, str]) -> list[int]:
+    """Queue runs of ``(action, tag)`` with the runner stopped, so that none runs; their ids."""
+
+    async def main() -> list[int]:
+        flex = make_flex(url, background_runner="embedded")
+        async with flex.runtime() as runtime:
+            assert runtime.background is not None
+            await runtime.background.close()
+            return [await queue(runtime, action, tag=tag) for action, tag in runs]
+
+    return asyncio.run(main())
+
+
 def _leave_running(url: str, run_id: int) -> None:
     """What a server killed mid-run leaves behind: the row running, its writes gone."""
     engine = sync_engine(url)
@@ -217,17 +230,7 @@ def _leave_running(url: str, run_id: int) -> None:
 
 def test_runs_a_stopped_server_left_running_are_interrupted_or_retried(db_url: str) -> None:
     create_tables(db_url)
-    ids: list[int] = []
-
-    async def queue_only() -> None:
-        flex = make_flex(db_url, background_runner="embedded", background_concurrency=1)
-        async with flex.runtime() as runtime:
-            assert runtime.background is not None
-            await runtime.background.close()  # queue without running
-            ids.append(await queue(runtime, "long", tag="dies"))
-            ids.append(await queue(runtime, "long_retried", tag="retried"))
-
-    asyncio.run(queue_only())
+    ids = _queued_only(db_url, ("long", "dies"), ("long_retried", "retried"))
     for run_id in ids:
         _leave_running(db_url, run_id)
 
@@ -253,17 +256,7 @@ def test_a_server_leaves_alone_the_runs_of_another_live_server_of_its_machine(
     """Two server processes on one machine (uvicorn's workers): one that starts again does
     not take the other's runs for a dead server's; a dead process's runs it recovers."""
     create_tables(db_url)
-    ids: list[int] = []
-
-    async def queue_only() -> None:
-        flex = make_flex(db_url, background_runner="embedded")
-        async with flex.runtime() as runtime:
-            assert runtime.background is not None
-            await runtime.background.close()  # queue without running
-            ids.append(await queue(runtime, "long", tag="sibling's"))
-            ids.append(await queue(runtime, "long", tag="dead one's"))
-
-    asyncio.run(queue_only())
+    ids = _queued_only(db_url, ("long", "sibling's"), ("long", "dead one's"))
     host = socket.gethostname()
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)
