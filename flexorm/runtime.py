@@ -108,8 +108,9 @@ async def _build(settings: Settings, database: Database, source: Declared,
     actions = ActionService.build(declarations, schema=schema, database=database,
                                   settings=settings, models=source.models, journal=journal,
                                   dispatcher=background)
-    if background is not None and run_actions is not None:
+    if background is not None:
         background.bind(actions)
+    if run_actions is not None:
         run_actions.bind(actions)
     return Runtime(settings=settings, database=database, schema=schema, actions=actions,
                    fingerprint=outcome.fingerprint, source=source, journal=journal,

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flexorm.exceptions import RunStopped
-from flexorm.journal.entry import NAME_LENGTH, stored_text
+from flexorm.journal.entry import stored_text
+from flexorm.journal.tables import NAME_LENGTH
 
 __all__ = ["Progress", "RunControl", "StopReason"]
 

@@ -18,7 +18,7 @@ from flexorm.journal.tables import NAME_LENGTH
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.protocol.values import scrub
 
-__all__ = ["ERROR_LENGTH", "INTERFACES", "NAME_LENGTH", "REDACTED", "Interface", "RunEntry",
+__all__ = ["ERROR_LENGTH", "INTERFACES", "REDACTED", "Interface", "RunEntry",
            "RunStatus", "error_text", "jsonable", "redact", "stored_text", "utcnow"]
 
 RunStatus = Literal["succeeded", "failed", "rejected", "queued", "running", "cancelled",

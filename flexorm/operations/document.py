@@ -48,24 +48,25 @@ def _errors(*, body: bool) -> dict[str, Any]:
     return responses
 
 
+_IDEMPOTENCY_KEY: Mapping[str, Any] = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Run once: a retry with the same key answers the stored answer.",
+    "schema": {"type": "string", "maxLength": 255}}
+
+
 def _operation(entry: CallableAction) -> dict[str, Any]:
     bound = entry.bound
+    keyed = bound.declaration.recorded  # an action the journal does not record takes no key
+    conflict = ("The Idempotency-Key was used for another request, or a request holding it "
+                "still runs; or another action held what this one needed for too long."
+                if keyed else "Another action held what this one needed for too long.")
     responses = {
         "200": {"description": "The action ran and committed: what it returned.",
                 **_content(OUTPUT_SCHEMA)},
         **_errors(body=True),
-        "409": {"description": "Another action held what this one needed for too long.",
-                **_content(_ERROR)},
+        "409": {"description": conflict, **_content(_ERROR)},
     }
-    parameters = []
-    if bound.declaration.recorded:  # an action the journal does not record takes no key
-        responses["409"]["description"] = ("The Idempotency-Key was used for another request, "
-                                           "or a request holding it still runs; or another "
-                                           "action held what this one needed for too long.")
-        parameters.append(
-            {"name": "Idempotency-Key", "in": "header", "required": False,
-             "description": "Run once: a retry with the same key answers the stored answer.",
-             "schema": {"type": "string", "maxLength": 255}})
+    parameters = [_IDEMPOTENCY_KEY] if keyed else []
     return {"post": {
         "operationId": entry.tool,
         "summary": entry.title,
