@@ -4,6 +4,7 @@ embedded-runner tests and the queue tests (whose workers import this module as t
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from flexorm import ActionContext, ActionError, Flex, Settings
 from flexorm.auth.caller import Caller
 from flexorm.journal.entry import RunEntry
-from flexorm.journal.tables import FINISHED_STATUSES
+from flexorm.journal.tables import FINISHED_STATUSES, action_runs
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.runtime import Runtime
 from tests.conftest import sync_engine
@@ -231,3 +232,17 @@ def item_state(url: str, item_id: int) -> str:
                              {"i": item_id}).scalar_one()
     engine.dispose()
     return str(state)
+
+
+def leave_running(url: str, run_id: int, worker: str = "server:gone:1:dead",
+                  running_at: dt.datetime | None = None) -> None:
+    """Mark a queued run running under the process ``worker``, from ``running_at``: what a
+    server killed mid-run leaves behind (the row running, its writes gone), or a server that
+    runs it still."""
+    engine = sync_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(action_runs.update().where(action_runs.c.id == run_id).values(
+                status="running", attempts=1, worker=worker, running_at=running_at))
+    finally:
+        engine.dispose()

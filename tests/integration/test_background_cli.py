@@ -10,14 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from flexorm.cli import main
-from flexorm.journal.tables import action_runs
 from tests._served import served
-from tests.conftest import sync_engine
-from tests.integration._background_shop import create_tables, make_flex
+from tests.integration._background_deploy import StateJournal
+from tests.integration._background_shop import create_tables, leave_running, make_flex
 
 APP = """from tests.integration._background_shop import make_flex
 flex = make_flex({url!r}, background_runner="embedded")
@@ -30,15 +28,13 @@ def invoke(*args: str) -> Result:
 
 
 def run_row(url: str, run_id: int) -> dict[str, object]:
-    engine = sync_engine(url)
+    journal = StateJournal(url)
     try:
-        with engine.connect() as conn:
-            row = conn.execute(sa.select(action_runs.c.status, action_runs.c.worker,
-                                         action_runs.c.attempts)
-                               .where(action_runs.c.id == run_id)).one()
+        entry = journal.get(run_id)
+        return {"status": entry.status, "worker": journal.column(run_id, "worker"),
+                "attempts": entry.attempts}
     finally:
-        engine.dispose()
-    return dict(row._mapping)
+        journal.close()
 
 
 @pytest.fixture
@@ -62,11 +58,7 @@ def test_call_queues_a_run_and_leaves_the_servers_runs_alone(app_path: str,
                             "(flexorm runs show 1 --wait follows it)\n")
     assert run_row(db_url, 1) == {"status": "queued", "worker": None, "attempts": 0}
     # a server that is alive runs run 1 now: another call must not take it for a dead one's
-    engine = sync_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(action_runs.update().where(action_runs.c.id == 1).values(
-            status="running", attempts=1, worker="server:alive:1:a1b2c3d4"))
-    engine.dispose()
+    leave_running(db_url, 1, "server:alive:1:a1b2c3d4")
     second = invoke("call", "trivial", "--app", app_path, "--param", "tag=second", "--json")
     assert second.exit_code == 0, second.output
     assert json.loads(second.stdout) == {"result": {"run": "2", "status": "queued"}}

@@ -21,12 +21,12 @@ from flexorm.exceptions import ConfigurationError, IdempotencyConflict, Validati
 from flexorm.journal.tables import action_runs
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.runtime import Runtime
-from tests.conftest import sync_engine
 from tests.integration._background_shop import (
     CALLER,
     calls,
     create_tables,
     item_state,
+    leave_running,
     make_flex,
     queue,
     run_of,
@@ -219,20 +219,11 @@ def _queued_only(url: str, *runs: tuple[str, str]) -> list[int]:
     return asyncio.run(main())
 
 
-def _leave_running(url: str, run_id: int) -> None:
-    """What a server killed mid-run leaves behind: the row running, its writes gone."""
-    engine = sync_engine(url)
-    with engine.begin() as conn:
-        conn.execute(action_runs.update().where(action_runs.c.id == run_id)
-                     .values(status="running", attempts=1, worker="server:gone:1:dead"))
-    engine.dispose()
-
-
 def test_runs_a_stopped_server_left_running_are_interrupted_or_retried(db_url: str) -> None:
     create_tables(db_url)
     ids = _queued_only(db_url, ("long", "dies"), ("long_retried", "retried"))
     for run_id in ids:
-        _leave_running(db_url, run_id)
+        leave_running(db_url, run_id)
 
     async def restart(runtime: Runtime) -> None:
         interrupted = await wait_for(runtime, ids[0])
@@ -263,13 +254,9 @@ def test_a_server_leaves_alone_the_runs_of_another_live_server_of_its_machine(
     sibling = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     try:
         time.sleep(0.1)
-        engine = sync_engine(db_url)
-        with engine.begin() as conn:
-            for run_id, pid in zip(ids, (sibling.pid, int(ended.stdout)), strict=True):
-                conn.execute(action_runs.update().where(action_runs.c.id == run_id).values(
-                    status="running", attempts=1, worker=f"server:{host}:{pid}:a1b2c3d4",
-                    running_at=dt.datetime.now(dt.UTC)))
-        engine.dispose()
+        for run_id, pid in zip(ids, (sibling.pid, int(ended.stdout)), strict=True):
+            leave_running(db_url, run_id, f"server:{host}:{pid}:a1b2c3d4",
+                          dt.datetime.now(dt.UTC))
 
         async def restart() -> list[str]:  # the runner recovers as it starts
             flex = make_flex(db_url, background_runner="embedded")
