@@ -28,24 +28,23 @@ def _flag(name: str, value: str) -> bool:
     raise ConfigurationError(f"{name} must be true or false, not {value!r}")
 
 
-def _int(name: str, value: str) -> int:
+def _whole(name: str, value: str, least: int) -> int:
     try:
         number = int(value)
     except ValueError:
         raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
-    if number < 1:
-        raise ConfigurationError(f"{name} must be at least 1, not {number}")
+    if number < least:
+        bound = "0 or more" if least == 0 else f"at least {least}"
+        raise ConfigurationError(f"{name} must be {bound}, not {number}")
     return number
+
+
+def _int(name: str, value: str) -> int:
+    return _whole(name, value, 1)
 
 
 def _count(name: str, value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
-    if number < 0:
-        raise ConfigurationError(f"{name} must be 0 or more, not {number}")
-    return number
+    return _whole(name, value, 0)
 
 
 def _seconds(name: str, value: str) -> float:
