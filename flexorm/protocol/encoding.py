@@ -2,7 +2,8 @@
 
 One encoder for every answer and one rule for rows. :func:`encode` turns a value into its JSON
 form: Decimals become strings (as the reference bridge answers: no precision is lost in
-JavaScript), dates and times ISO 8601 strings, UUIDs strings, enums their value, bytes base64,
+JavaScript), dates and times ISO 8601 strings, UUIDs and network addresses (PostgreSQL's
+``inet`` and ``cidr``) strings, enums their value, bytes base64,
 rows (mapped instances and result rows) dicts of column values keyed by column name
 (:func:`row_to_dict`), and containers are encoded recursively. :func:`encode_json` writes
 bytes, compactly, and encodes what it meets on the way the same way.
@@ -14,6 +15,7 @@ import base64
 import dataclasses
 import datetime as dt
 import enum
+import ipaddress
 import json
 import math
 import uuid
@@ -30,6 +32,11 @@ from sqlalchemy.orm import Mapper
 from flexorm.protocol.values import scrub
 
 __all__ = ["encode", "encode_json", "row_to_dict"]
+
+_AS_TEXT = (uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network,
+            ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface)
+"""Values whose JSON form is their text (``str``): UUIDs, and the addresses, networks and
+interfaces drivers read from network-address columns."""
 
 
 def row_to_dict(row: Any) -> dict[str, Any]:
@@ -68,7 +75,7 @@ def encode(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
-    if isinstance(value, uuid.UUID):
+    if isinstance(value, _AS_TEXT):
         return str(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(bytes(value)).decode("ascii")
@@ -97,7 +104,7 @@ def _key(key: Any) -> str:
 def _default(value: Any) -> Any:
     """What msgspec cannot encode natively: Decimals keep every digit, rows and mappings
     become dicts (by the same rule as :func:`encode`)."""
-    if isinstance(value, Decimal):
+    if isinstance(value, (Decimal, *_AS_TEXT)):
         return str(value)
     if isinstance(value, Row):
         return value._asdict()

@@ -1,0 +1,67 @@
+"""A row answered by an action on PostgreSQL, holding the values its drivers read as Python
+objects that JSON has no form for (network addresses, ranges, intervals, arrays): each answers
+its text or JSON form, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from litestar.testing import TestClient
+
+from flexorm import Flex
+
+pytestmark = pytest.mark.postgres
+
+TOKEN = "answers-test-token-0123456789abcdef"
+
+
+@pytest.fixture
+def url(pg_url: str) -> str:
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE hosts (id int PRIMARY KEY, name text, ip inet, net cidr,"
+            " mac macaddr, up interval, ports int4range, tags text[], seen tstzrange)")
+        conn.exec_driver_sql(
+            "INSERT INTO hosts VALUES (1, 'a', '10.0.0.1', '10.0.0.0/8', '08:00:2b:01:02:03',"
+            " '1 day 2 hours', '[80,443)', '{web,db}',"
+            " '[2024-01-01 00:00+00,2024-02-01 00:00+00)'),"
+            " (2, 'b', '::1/128', NULL, NULL, NULL, NULL, NULL, NULL)")
+    engine.dispose()
+    return pg_url
+
+
+def _flex(url: str) -> Flex:
+    flex = Flex(url, token=TOKEN)
+
+    @flex.action(model="hosts", for_instance=True)
+    def rename(row: Any, name: str) -> Any:
+        row.name = name
+        return row
+
+    return flex
+
+
+def _rename(http: TestClient[Any], record: int) -> tuple[int, Any]:
+    response = http.post("/api/messages/", headers={"Authorization": f"Bearer {TOKEN}"}, json={
+        "name": "execute_action",
+        "params": {"model": "hosts", "name": "rename", "id": record, "params": {"name": "x"}}})
+    return response.status_code, response.json()
+
+
+def test_a_row_with_network_addresses_and_ranges_is_answered(url: str) -> None:
+    with TestClient(_flex(url).app) as http:
+        first = _rename(http, 1)
+        second = _rename(http, 2)
+    assert first[0] == 200, first
+    row = first[1]["result"]
+    assert (row["name"], row["ip"], row["net"], row["mac"]) == (
+        "x", "10.0.0.1", "10.0.0.0/8", "08:00:2b:01:02:03")
+    assert row["up"] == 93600.0
+    assert row["tags"] == ["web", "db"]
+    assert (row["ports"]["lower"], row["ports"]["upper"]) == (80, 443)
+    assert second == (200, {"result": {"id": 2, "name": "x", "ip": "::1", "net": None,
+                                       "mac": None, "up": None, "ports": None, "tags": None,
+                                       "seen": None}})
