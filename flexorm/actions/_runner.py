@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -166,6 +167,28 @@ def _rounded_by_database(row: Any) -> bool:
     return False
 
 
+def _generated_changed(row: Any) -> bool:
+    """Whether ``row`` is new or changed, and has columns the database computes on insert or
+    update (a generated column): until it is flushed and read back, it shows their old
+    values."""
+    state = sa.inspect(row, raiseerr=False)
+    if not isinstance(state, sa.orm.InstanceState) or not (state.pending or state.modified):
+        return False
+    return _has_generated(state.mapper)
+
+
+_GENERATED: weakref.WeakKeyDictionary[sa.orm.Mapper[Any], bool] = weakref.WeakKeyDictionary()
+"""Per mapped class (kept no longer than its mapper): whether any column is generated."""
+
+
+def _has_generated(mapper: sa.orm.Mapper[Any]) -> bool:
+    found = _GENERATED.get(mapper)
+    if found is None:
+        found = _GENERATED[mapper] = any(column.server_onupdate is not None
+                                         for column in mapper.columns)
+    return found
+
+
 def _read_back(session: Session, rows: list[Any]) -> None:
     """Flush, then reload ``rows`` from the database (one SELECT per class and chunk)."""
     session.flush()
@@ -186,12 +209,13 @@ def _read_back(session: Session, rows: list[Any]) -> None:
 
 def _encoded(session: Session, value: Any) -> Any:
     """A body's result, JSON-encoded inside the transaction (lazy attributes can still load);
-    ``None`` answers ``true``. Rows it shows whose NUMERIC values the database rounds are read
-    back first, so the answer shows what was saved."""
+    ``None`` answers ``true``. Rows it shows whose NUMERIC values the database rounds, or
+    whose generated columns it computes anew, are read back first, so the answer shows what
+    was saved."""
     shown = value if isinstance(value, list | tuple) else [value]
-    rounded = [row for row in shown if _rounded_by_database(row)]
-    if rounded:
-        _read_back(session, rounded)
+    stale = [row for row in shown if _rounded_by_database(row) or _generated_changed(row)]
+    if stale:
+        _read_back(session, stale)
     return encode(True if value is None else value)
 
 

@@ -132,17 +132,25 @@ class CollectionInfo:
         """A SQLAlchemy :class:`~sqlalchemy.Table` for queries, built on first use and kept.
 
         Its primary key is :attr:`primary_key` (the fallback included), so ``select`` and
-        ``update`` by key work on tables without a declared one.
+        ``update`` by key work on tables without a declared one. A generated column is marked
+        as computed by the database on insert and update: a flush leaves it out and expires
+        it, so a row read after a change shows its new value.
         """
         if not self._table_cache:
             columns = [
                 sa.Column(c.name, c.type, primary_key=c.name in self.primary_key,
-                          nullable=c.nullable, key=c.name)
+                          nullable=c.nullable, key=c.name, **_generated(c))
                 for c in self.columns.values()
             ]
             self._table_cache.append(sa.Table(self.table, sa.MetaData(), *columns,
                                               schema=self.schema))
         return self._table_cache[0]
+
+
+def _generated(column: ColumnInfo) -> dict[str, Any]:
+    if not column.computed:
+        return {}
+    return {"server_default": sa.FetchedValue(), "server_onupdate": sa.FetchedValue()}
 
 
 @_positional_reduce

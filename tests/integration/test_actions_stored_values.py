@@ -1,5 +1,6 @@
 """A result shows what the database stored, not what the body set: a NUMERIC(p, s) value with
-more places than ``s`` is rounded by the database, and the answer says so."""
+more places than ``s`` is rounded by the database, and a generated column is computed anew by
+it; the answer says so."""
 
 from __future__ import annotations
 
@@ -58,3 +59,38 @@ def test_a_returned_row_shows_the_rounded_value_the_database_keeps(any_url: str)
         assert _execute(client, "add_tax_to_all", ids=[1, 2]) == [
             {"id": 1, "amount": "10.71"}, {"id": 2, "amount": "20.70"}]
     assert _stored(any_url) == [Decimal("10.71"), Decimal("20.70")]
+
+
+def _generated_flex(url: str) -> Flex:
+    run_statements(url, [
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER NOT NULL,"
+        " qty INTEGER NOT NULL, total INTEGER GENERATED ALWAYS AS (price * qty) STORED)",
+        "INSERT INTO items (id, price, qty) VALUES (1, 2, 4), (2, 3, 5)",
+    ])
+    flex = Flex(url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+    @flex.action(model="items", for_instance=True)
+    def reprice(item: Any, price: int) -> Any:
+        item.price = price
+        return item
+
+    @flex.action(model="items", for_instance=True, bulk=True)
+    def double_all(items: list[Any]) -> list[Any]:
+        for item in items:
+            item.qty = item.qty * 2
+        return items
+
+    return flex
+
+
+def test_a_returned_row_shows_its_generated_columns_computed_anew(any_url: str) -> None:
+    with TestClient(_generated_flex(any_url).app) as client:
+        response = client.post("/api/messages/", headers=AUTH, json={
+            "name": "execute_action", "params": {
+                "model": "items", "name": "reprice", "id": 1, "params": {"price": 3}}})
+        assert response.json() == {"result": {"id": 1, "price": 3, "qty": 4, "total": 12}}
+        response = client.post("/api/messages/", headers=AUTH, json={
+            "name": "execute_action", "params": {
+                "model": "items", "name": "double_all", "ids": [1, 2]}})
+        assert response.json() == {"result": [{"id": 1, "price": 3, "qty": 8, "total": 24},
+                                              {"id": 2, "price": 3, "qty": 10, "total": 30}]}
