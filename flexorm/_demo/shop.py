@@ -48,8 +48,11 @@ flex = Flex("sqlite:///flexorm-demo.db",
 Account = flex.model("accounts")  # a parameter of this type is a ForeignKey to accounts
 
 Carrier = Literal["UPS", "DHL", "FedEx"]  # a SelectField with these three options
-# a DecimalField; a value out of range is refused with a 400 before anything runs
+# DecimalFields; a value out of range, or with more places than the columns keep, is refused
+# with a 400 before anything runs
 Percent = Annotated[Decimal, Field(gt=-100, le=1000)]
+Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+Days = Annotated[int, Field(ge=1, le=36500)]
 
 
 @flex.action(model="users", for_instance=True, bulk=True)
@@ -71,17 +74,16 @@ def refresh_users_status(ctx: ActionContext) -> int:
         sa.update(USERS)
         .where(USERS.c.status == "active", USERS.c.last_seen_at < cutoff)
         .values(status="inactive")
-        .returning(USERS.c.id)
-    ).all()
-    return len(changed)
+    )
+    return int(changed.rowcount)
 
 
 @flex.action(model=["income", "outcome"], label="Transfer between accounts")
 def account_transfer(
     account_from: Account,
-    amount_from: Decimal,
+    amount_from: Money,
     account_to: Account,
-    amount_to: Decimal,
+    amount_to: Money,
     ctx: ActionContext,
     description: Text | None = None,
     date: datetime | None = None,
@@ -92,8 +94,6 @@ def account_transfer(
     """
     if account_from.id == account_to.id:
         raise ActionError("choose two different accounts")
-    if amount_from <= 0 or amount_to <= 0:
-        raise ActionError("amounts must be positive")
     if account_from.balance < amount_from:
         raise ActionError(
             f"insufficient funds: {account_from.name} holds {account_from.balance}, "
@@ -113,12 +113,12 @@ def account_transfer(
 
 
 @flex.action(model="orders", for_instance=True)
-def refund(order: Any, amount: Decimal, reason: str = "") -> dict[str, Any]:
+def refund(order: Any, amount: Money, reason: str = "") -> dict[str, Any]:
     """Refund part or all of a paid order (called once per selected order)."""
     if order.status not in ("paid", "shipped", "delivered"):
         raise ActionError(f"order {order.id} is {order.status}: only paid orders are refunded")
     left = order.total - order.refunded
-    if not Decimal("0") < amount <= left:
+    if amount > left:
         raise ActionError(f"order {order.id}: refund between 0.01 and {left}")
     order.refunded += amount
     if order.refunded == order.total:
@@ -150,10 +150,8 @@ def set_status(orders: list[Any], **values: Any) -> int:
 
 
 @flex.action()
-def sales_report(ctx: ActionContext, days: int = 30) -> dict[str, Any]:
+def sales_report(ctx: ActionContext, days: Days = 30) -> dict[str, Any]:
     """Orders and revenue of the last ``days`` days, by status."""
-    if days < 1:
-        raise ActionError("days must be at least 1")
     session = ctx.session
     assert isinstance(session, Session)
     since = datetime.now(UTC) - timedelta(days=days)
