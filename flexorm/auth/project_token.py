@@ -51,8 +51,9 @@ class ProjectTokenVerifier:
         cache_seconds: how long an answer, yes or no, is reused for the same token.
         timeout: seconds to wait for Jet Admin before refusing.
         failure_cache_seconds: how long an unreachable or failing auth server is remembered
-            for a token (at most ``cache_seconds``), so an outage costs one wait per token
-            rather than one per request.
+            (at most ``cache_seconds``): meanwhile a token it has no answer for is refused at
+            once, so an outage costs one wait, not one per request or per token; the first
+            check after that asks again.
         max_entries: cached answers kept at most; the oldest go first.
         transport: an httpx transport, for tests.
 
@@ -93,6 +94,8 @@ class ProjectTokenVerifier:
         self._cache: OrderedDict[bytes, _Answer] = OrderedDict()
         self._pending: dict[bytes, asyncio.Task[_Answer]] = {}
         self._client: httpx.AsyncClient | None = None
+        self._outage: _Answer | None = None
+        """The refusal of the auth server's last failure, while it is remembered."""
 
     def __repr__(self) -> str:
         return f"ProjectTokenVerifier({self._url!r}, project={self._project!r})"
@@ -126,7 +129,7 @@ class ProjectTokenVerifier:
         """
         fields = dict(params or {})
         key = self._key(token, fields)
-        answer = self._cached(key)
+        answer = self._cached(key) or self._during_outage()
         if answer is None:
             task = self._pending.get(key)
             if task is None:
@@ -165,11 +168,21 @@ class ProjectTokenVerifier:
             return None
         return answer
 
+    def _during_outage(self) -> _Answer | None:
+        """The refusal every uncached token gets while a failure of the auth server is
+        remembered."""
+        outage = self._outage
+        if outage is not None and outage.expires <= time.monotonic():
+            self._outage = outage = None
+        return outage
+
     def _settle(self, key: bytes, task: asyncio.Task[_Answer]) -> None:
         self._pending.pop(key, None)
         if task.cancelled() or task.exception() is not None:
             return
         answer = task.result()
+        # any other answer, yes or no, says the server is up again
+        self._outage = answer if answer.reason in (_UNREACHABLE, _FAILED) else None
         if answer.expires <= time.monotonic():
             return
         self._cache[key] = answer

@@ -211,3 +211,23 @@ def test_default_url_is_jet_admins_project_auth() -> None:
 
     verifier = ProjectTokenVerifier(Settings().auth_url, "shop", PROJECT_TOKEN)
     assert verifier.url == "https://api.jetadmin.io/api/project_auth/"
+
+
+def test_an_outage_is_remembered_for_every_token_then_asked_again(
+        server: FakeAuthServer) -> None:
+    async def body(verifier: ProjectTokenVerifier) -> list[str]:
+        refused = []
+        for token in ("slow-1", "good-2", "good-3"):
+            with pytest.raises(NotAuthenticated) as info:
+                await verifier.verify(token, "Token")
+            refused.append(info.value.message)
+        await asyncio.sleep(0.6)  # past the remembered failure: the next token is asked
+        caller = await verifier.verify("good-4", "Token")
+        assert caller.kind == "token"
+        await verifier.verify("good-2", "Token")  # the server is up: not refused any more
+        return refused
+
+    refused = _run(server.base_url, body, timeout=0.3, failure_cache_seconds=0.5)
+    assert refused == ["the Jet Admin auth server did not answer"] * 3
+    # during the outage, new tokens were refused without a call (each would have waited)
+    assert (server.count("good-2"), server.count("good-3"), server.count("good-4")) == (1, 0, 1)
