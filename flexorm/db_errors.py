@@ -10,18 +10,27 @@ what happened                       flexorm error                               
 deadlock, serialization failure     :class:`~flexorm.exceptions.ConcurrencyConflict`   409
 lock waited for past the timeout    :class:`~flexorm.exceptions.ConcurrencyConflict`   409
 a value that does not fit a column  :class:`~flexorm.exceptions.RequestError`          400
+a value naming what does not exist  :class:`~flexorm.exceptions.RequestError`          400
 a constraint refused the change     :class:`~flexorm.exceptions.RequestError`          400
 the database cannot be reached      :class:`~flexorm.exceptions.DatabaseUnavailable`   503
 ==================================  ==========================================  ======
 
-Anything else (a mistake in an action's SQL) is left as it is. A refused
+Anything else (a mistake in an action's SQL, a missing privilege) is left as it is. A refused
 value's message names no table, column nor value; a constraint's names the constraint (or the
 key, or the column) as the database does, and never a row's values: PostgreSQL's DETAIL line
 and MySQL's duplicate entry are left out. The database's own text stays in the server log.
+
+PostgreSQL parses some values with the errors of a statement's parse (SQLSTATE class 42): a
+``tsquery``, ``tsvector`` or ``jsonpath`` that is not one is a syntax error, a ``regclass``
+naming no table an undefined table. Such an error is the value's fault when it points at no
+place in any statement (a statement's own mistake has a position in it, or in the inner
+query of a function) or when the database met it converting a bound parameter; otherwise it
+is the action's SQL, a server error.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from sqlalchemy.exc import (
@@ -43,7 +52,7 @@ from flexorm.exceptions import (
 __all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "translate"]
 
 Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
-               "invalid_value", "constraint", "unavailable"]
+               "invalid_value", "unknown_name", "constraint", "unavailable"]
 
 RETRYABLE: frozenset[Kind] = frozenset({"deadlock", "serialization"})
 """What an action declared with ``retries`` runs again after."""
@@ -55,6 +64,16 @@ _PG_STATES: dict[str, Kind] = {
 }
 _PG_CLASSES: dict[str, Kind] = {"22": "invalid_value", "23": "constraint",
                                 "08": "unavailable", "53": "unavailable"}
+_PG_VALUE_STATES: dict[str, Kind] = {
+    "42601": "invalid_value", "42602": "invalid_value",  # tsquery, jsonpath...; a reg* name
+    "42P01": "unknown_name", "42704": "unknown_name",  # regclass; regtype, regrole, regconfig
+    "42883": "unknown_name", "42725": "unknown_name",  # regproc: none, several
+    "3F000": "unknown_name",  # a reg* name in a schema that does not exist
+}
+"""The SQLSTATEs a data type's input raises that a statement's own mistakes raise too."""
+_BOUND_PARAMETER = re.compile(r"(?<![\w$])\$\d+\b")
+"""The context line of an error met converting a bound parameter (``... parameter $1``, in
+the server's language)."""
 
 _MYSQL_CODES: dict[int, Kind] = {
     1213: "deadlock", 1205: "lock_timeout", 1406: "too_long", 1264: "out_of_range",
@@ -87,6 +106,8 @@ _MESSAGES: dict[Kind, str] = {
     "too_long": "The database refused a value: it is too long for its column",
     "out_of_range": "The database refused a value: a number is out of range for its column",
     "invalid_value": "The database refused a value: it is not valid for its column's type",
+    "unknown_name": "The database refused a value: it names a table, type or other object "
+                    "the database does not have",
     "unavailable": "the database cannot be reached right now; try again shortly",
 }
 
@@ -96,6 +117,21 @@ def _mysql_args(origin: BaseException) -> tuple[int, str] | None:
     args: tuple[Any, ...] = origin.args
     if args and isinstance(args[0], int):
         return args[0], str(args[1]) if len(args) > 1 else ""
+    return None
+
+
+def _pg_value_kind(origin: BaseException, state: str) -> Kind | None:
+    """The kind of a PostgreSQL name or syntax error that a value caused, else ``None``."""
+    kind = _PG_VALUE_STATES.get(state)
+    diag = getattr(origin, "diag", None)  # psycopg's
+    if kind is None or diag is None:
+        return None
+    context: str | None = diag.context
+    lines = context.strip().splitlines() if context else []
+    if lines and _BOUND_PARAMETER.search(lines[-1]):
+        return kind
+    if diag.statement_position is None and diag.internal_position is None:
+        return kind
     return None
 
 
@@ -121,7 +157,8 @@ def classify(exc: BaseException) -> Kind | None:
         return _SQLITE_CODES.get(code & 0xFF)
     state = getattr(origin, "sqlstate", None)  # psycopg, asyncpg; PyMySQL too
     if isinstance(state, str) and len(state) == 5:
-        return _PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
+        return (_PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
+                or _pg_value_kind(origin, state))
     if hasattr(origin, "sqlstate") and mysql is None and isinstance(exc, OperationalError):
         return "unavailable"  # psycopg without a SQLSTATE: the server never answered
     if isinstance(exc, DataError):

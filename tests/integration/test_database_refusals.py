@@ -1,7 +1,9 @@
 """What the database refuses of a client's values, on each database: a constraint (unique, check,
-foreign key, not null) refusing a change is a 400 that names the constraint and never the row's
-values, whichever driver ran the body (a sync body on PyMySQL, an async one on aiomysql);
-nothing is written, and the journal keeps the same message."""
+foreign key, not null) refusing a change, and a value PostgreSQL reads as a name or a syntax of
+its own (a tsquery, a regclass...), are a 400 that names the constraint or the fault and never
+the row's values, whichever driver ran the body (a sync body on PyMySQL, an async one on
+aiomysql); nothing is written, and the journal keeps the same message. A mistake in an action's
+own SQL, with the same SQLSTATEs, stays a server error."""
 
 from __future__ import annotations
 
@@ -145,6 +147,86 @@ def test_a_not_null_column_refusing_a_null_is_a_400(client: TestClient[Any],
     assert _execute(client, "unscore") == (
         400, {"non_field_errors": [f"The database refused the change: {said}"]})
     assert _rows(any_url) == before
+
+
+PG_SCHEMA = [
+    "CREATE TABLE docs (id integer PRIMARY KEY, tsv tsvector, tq tsquery, jp jsonpath, "
+    "rc regclass, rt regtype, rn regnamespace)",
+    "INSERT INTO docs (id) VALUES (1)",
+]
+NOT_VALID = "The database refused a value: it is not valid for its column's type"
+UNKNOWN = ("The database refused a value: it names a table, type or other object the database "
+           "does not have")
+
+
+def build_pg_flex(url: str) -> Flex:
+    flex = Flex(url, settings=Settings(tokens=(TOKEN,), journal=True, auto_upgrade=True))
+
+    @flex.action(model="docs", for_instance=True)
+    def store(doc: Any, column: str, value: str) -> int:
+        setattr(doc, column, value)
+        return int(doc.id)
+
+    @flex.action(model="docs", for_instance=True, writes=False)
+    def search(doc: Any, ctx: ActionContext, query: str) -> bool:
+        """The value reaches a function, not a column: its error has no bound parameter."""
+        return bool(ctx.session.scalar(sa.text("SELECT to_tsquery(:q) IS NOT NULL"),
+                                       {"q": query}))
+
+    @flex.action(model="docs", for_instance=True, writes=False)
+    def broken(doc: Any, ctx: ActionContext, sql: str) -> None:
+        """The developer's own SQL (here, picked by the test)."""
+        ctx.session.execute(sa.text(BROKEN[sql]))
+
+    return flex
+
+
+BROKEN = {"syntax": "SELEC 1", "table": "SELECT * FROM no_such_table",
+          "literal": "SELECT 'no_such_table'::regclass",
+          "dynamic": "DO $$ BEGIN EXECUTE 'SELEC 1'; END $$"}
+"""Mistakes in an action's SQL that PostgreSQL reports with the SQLSTATEs of a value's."""
+
+
+@pytest.fixture
+def pg_client(pg_url: str) -> Iterator[TestClient[Any]]:
+    run_statements(pg_url, PG_SCHEMA)
+    with TestClient(build_pg_flex(pg_url).app) as test_client:
+        yield test_client
+
+
+def _call(client: TestClient[Any], name: str, **params: Any) -> tuple[int, Any]:
+    response = client.post("/api/messages/", headers=AUTH, json={
+        "name": "execute_action",
+        "params": {"model": "docs", "name": name, "id": 1, "params": params}})
+    return response.status_code, response.json()
+
+
+@pytest.mark.postgres
+def test_a_value_postgresql_parses_as_a_name_or_a_syntax_is_a_400(
+        pg_client: TestClient[Any], pg_url: str) -> None:
+    refused = [("tsv", "'", NOT_VALID), ("tq", "&&&", NOT_VALID), ("jp", "$$$", NOT_VALID),
+               ("rc", "no_such_table", UNKNOWN), ("rc", '"unterminated', NOT_VALID),
+               ("rc", "no_schema.t", UNKNOWN), ("rt", "no_such_type", UNKNOWN),
+               # the type name's own parse gives a position, in the value
+               ("rt", "int(", NOT_VALID), ("rn", "no_schema", UNKNOWN)]
+    for column, value, message in refused:
+        assert _call(pg_client, "store", column=column, value=value) == (
+            400, {"non_field_errors": [message]}), (column, value)
+    assert _call(pg_client, "search", query="&&&") == (400, {"non_field_errors": [NOT_VALID]})
+    assert _call(pg_client, "store", column="rc", value="docs") == (200, {"result": 1})
+    assert [run.status for run in runs(pg_url)] == ["rejected"] * (len(refused) + 1) + [
+        "succeeded"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("mistake", list(BROKEN))
+def test_a_mistake_in_an_actions_sql_stays_a_server_error(
+        pg_client: TestClient[Any], pg_url: str, mistake: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    assert _call(pg_client, "broken", sql=mistake) == (
+        500, {"error": "internal server error", "error_code": "internal_error"})
+    assert [run.status for run in runs(pg_url)] == ["failed"]
+    assert any(record.levelname == "ERROR" for record in caplog.records)
 
 
 @pytest.mark.parametrize("any_url", [pytest.param("postgresql", marks=pytest.mark.postgres),
