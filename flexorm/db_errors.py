@@ -10,30 +10,49 @@ what happened                       flexorm error                               
 deadlock, serialization failure     :class:`~flexorm.exceptions.ConcurrencyConflict`   409
 lock waited for past the timeout    :class:`~flexorm.exceptions.ConcurrencyConflict`   409
 a value that does not fit a column  :class:`~flexorm.exceptions.RequestError`          400
+a value naming what does not exist  :class:`~flexorm.exceptions.RequestError`          400
+a constraint refused the change     :class:`~flexorm.exceptions.RequestError`          400
 the database cannot be reached      :class:`~flexorm.exceptions.DatabaseUnavailable`   503
 ==================================  ==========================================  ======
 
-Anything else (a constraint, a mistake in an action's SQL) is left as it is. The messages name
-no table, column, constraint nor value: the database's own text stays in the server log.
+Anything else (a mistake in an action's SQL, a missing privilege) is left as it is. A refused
+value's message names no table, column nor value; a constraint's names the constraint (or the
+key, or the column) as the database does, and never a row's values: PostgreSQL's DETAIL line
+and MySQL's duplicate entry are left out. The database's own text stays in the server log.
+
+PostgreSQL parses some values with the errors of a statement's parse (SQLSTATE class 42): a
+``tsquery``, ``tsvector`` or ``jsonpath`` that is not one is a syntax error, a ``regclass``
+naming no table an undefined table. Such an error is the value's fault when it points at no
+place in any statement (a statement's own mistake has a position in it, or in the inner
+query of a function) or when the database met it converting a bound parameter; otherwise it
+is the action's SQL, a server error.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError, StatementError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    StatementError,
+)
 
 from flexorm.exceptions import (
     ConcurrencyConflict,
     DatabaseUnavailable,
     FlexormError,
     RequestError,
+    first_line,
 )
 
-__all__ = ["RETRYABLE", "Kind", "classify", "translate"]
+__all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "translate"]
 
 Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
-               "invalid_value", "unavailable"]
+               "invalid_value", "unknown_name", "constraint", "unavailable"]
 
 RETRYABLE: frozenset[Kind] = frozenset({"deadlock", "serialization"})
 """What an action declared with ``retries`` runs again after."""
@@ -43,16 +62,33 @@ _PG_STATES: dict[str, Kind] = {
     "22001": "too_long", "22003": "out_of_range", "22P02": "invalid_value",
     "57P01": "unavailable", "57P02": "unavailable", "57P03": "unavailable",
 }
-_PG_CLASSES: dict[str, Kind] = {"22": "invalid_value", "08": "unavailable",
-                                "53": "unavailable"}
+_PG_CLASSES: dict[str, Kind] = {"22": "invalid_value", "23": "constraint",
+                                "08": "unavailable", "53": "unavailable"}
+_PG_VALUE_STATES: dict[str, Kind] = {
+    "42601": "invalid_value", "42602": "invalid_value",  # tsquery, jsonpath...; a reg* name
+    "42P01": "unknown_name", "42704": "unknown_name",  # regclass; regtype, regrole, regconfig
+    "42883": "unknown_name", "42725": "unknown_name",  # regproc: none, several
+    "3F000": "unknown_name",  # a reg* name in a schema that does not exist
+}
+"""The SQLSTATEs a data type's input raises that a statement's own mistakes raise too."""
+_BOUND_PARAMETER = re.compile(r"(?<![\w$])\$\d+\b")
+"""The context line of an error met converting a bound parameter (``... parameter $1``, in
+the server's language)."""
 
 _MYSQL_CODES: dict[int, Kind] = {
     1213: "deadlock", 1205: "lock_timeout", 1406: "too_long", 1264: "out_of_range",
     1690: "out_of_range", 1366: "invalid_value", 1292: "invalid_value", 1265: "invalid_value",
+    1411: "invalid_value",  # a value a function refuses (STR_TO_DATE...)
+    3819: "constraint", 4025: "constraint",  # MySQL's and MariaDB's CHECK
+    1364: "constraint",  # a NOT NULL column left without a value
     1040: "unavailable", 1053: "unavailable", 1927: "unavailable", 2002: "unavailable",
     2003: "unavailable", 2005: "unavailable", 2006: "unavailable", 2013: "unavailable",
     2055: "unavailable", 4031: "unavailable",
 }
+_MYSQL_DUPLICATE = frozenset({1062, 1586})
+"""``Duplicate entry '<the row's values>' for key '<key>'``."""
+_MYSQL_DUPLICATE_VIA_FOREIGN_KEY = frozenset({1557, 1761, 1762})
+"""A cascade that would duplicate a key; the message quotes the row's values."""
 
 _SQLITE_CODES: dict[int, Kind] = {
     5: "lock_timeout", 6: "lock_timeout",  # BUSY, LOCKED
@@ -70,13 +106,38 @@ _MESSAGES: dict[Kind, str] = {
     "too_long": "The database refused a value: it is too long for its column",
     "out_of_range": "The database refused a value: a number is out of range for its column",
     "invalid_value": "The database refused a value: it is not valid for its column's type",
+    "unknown_name": "The database refused a value: it names a table, type or other object "
+                    "the database does not have",
     "unavailable": "the database cannot be reached right now; try again shortly",
 }
 
 
+def _mysql_args(origin: BaseException) -> tuple[int, str] | None:
+    """PyMySQL's, aiomysql's and mysqlclient's ``(errno, message)``."""
+    args: tuple[Any, ...] = origin.args
+    if args and isinstance(args[0], int):
+        return args[0], str(args[1]) if len(args) > 1 else ""
+    return None
+
+
+def _pg_value_kind(origin: BaseException, state: str) -> Kind | None:
+    """The kind of a PostgreSQL name or syntax error that a value caused, else ``None``."""
+    kind = _PG_VALUE_STATES.get(state)
+    diag = getattr(origin, "diag", None)  # psycopg's
+    if kind is None or diag is None:
+        return None
+    context: str | None = diag.context
+    lines = context.strip().splitlines() if context else []
+    if lines and _BOUND_PARAMETER.search(lines[-1]):
+        return kind
+    if diag.statement_position is None and diag.internal_position is None:
+        return kind
+    return None
+
+
 def classify(exc: BaseException) -> Kind | None:
     """What ``exc`` (a SQLAlchemy error wrapping a driver's) means, or ``None``: something
-    else (a constraint, a programming error)."""
+    else (a programming error)."""
     if not isinstance(exc, StatementError):
         return None
     origin = exc.orig
@@ -86,21 +147,47 @@ def classify(exc: BaseException) -> Kind | None:
         return "out_of_range"
     if origin is None or not isinstance(exc, DBAPIError):
         return None
-    args: tuple[Any, ...] = getattr(origin, "args", ())
-    mysql = bool(args) and isinstance(args[0], int)  # PyMySQL, aiomysql: (errno, message)
-    if mysql and args[0] in _MYSQL_CODES:
-        return _MYSQL_CODES[args[0]]
+    mysql = _mysql_args(origin)  # PyMySQL, aiomysql: (errno, message)
+    if mysql is not None and mysql[0] in _MYSQL_CODES:
+        return _MYSQL_CODES[mysql[0]]
+    if isinstance(exc, IntegrityError):
+        return "constraint"
     code = getattr(origin, "sqlite_errorcode", None)  # sqlite3
     if isinstance(code, int):
         return _SQLITE_CODES.get(code & 0xFF)
     state = getattr(origin, "sqlstate", None)  # psycopg, asyncpg; PyMySQL too
     if isinstance(state, str) and len(state) == 5:
-        return _PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
-    if hasattr(origin, "sqlstate") and not mysql and isinstance(exc, OperationalError):
+        return (_PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
+                or _pg_value_kind(origin, state))
+    if hasattr(origin, "sqlstate") and mysql is None and isinstance(exc, OperationalError):
         return "unavailable"  # psycopg without a SQLSTATE: the server never answered
     if isinstance(exc, DataError):
         return "invalid_value"
     return None
+
+
+def constraint_detail(exc: BaseException) -> str:
+    """What the user is told of the constraint that refused a change: the first line of the
+    database's message, the row's values left out.
+
+    Examples:
+        >>> constraint_detail(ValueError(1062, "Duplicate entry 'b@x' for key 'email'"))
+        "Duplicate entry for key 'email'"
+        >>> constraint_detail(ValueError('duplicate key value violates unique constraint "k"'
+        ...                              "\\nDETAIL:  Key (email)=(b@x) already exists."))
+        'duplicate key value violates unique constraint "k"'
+    """
+    origin = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    mysql = _mysql_args(origin)
+    if mysql is None:
+        return first_line(origin, "a constraint failed")
+    errno, message = mysql
+    if errno in _MYSQL_DUPLICATE:
+        _, found, key = first_line(message).rpartition(" for key ")
+        return f"Duplicate entry for key {key}" if found and key else "Duplicate entry"
+    if errno in _MYSQL_DUPLICATE_VIA_FOREIGN_KEY:
+        return "A foreign key's cascade would lead to a duplicate entry"
+    return first_line(message, "a constraint failed")
 
 
 def translate(exc: BaseException, kind: Kind | None = None) -> FlexormError | None:
@@ -108,6 +195,8 @@ def translate(exc: BaseException, kind: Kind | None = None) -> FlexormError | No
     kind = kind if kind is not None else classify(exc)
     if kind is None:
         return None
+    if kind == "constraint":
+        return RequestError(f"The database refused the change: {constraint_detail(exc)}")
     message = _MESSAGES[kind]
     if kind == "deadlock" or kind == "serialization" or kind == "lock_timeout":
         return ConcurrencyConflict(message, reason=kind)

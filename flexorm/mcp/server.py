@@ -31,15 +31,15 @@ from mcp import types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
-from sqlalchemy.exc import IntegrityError
 
 from flexorm.calls.catalog import FIELD_OPTIONS_TOOL, CallableAction, catalog
 from flexorm.calls.invoke import call
 from flexorm.calls.schema import OUTPUT_SCHEMA
+from flexorm.db_errors import translate
 from flexorm.exceptions import NON_FIELD_ERRORS, FlexormError, RequestError
 from flexorm.mcp.scope import CallScope, call_scope
 from flexorm.protocol.encoding import encode_json
-from flexorm.protocol.errors import INTERNAL_ERROR, constraint_body, error_body
+from flexorm.protocol.errors import INTERNAL_ERROR, error_body
 from flexorm.protocol.requests import FieldOptionsRequest
 from flexorm.reflection.descriptions import model_description
 
@@ -90,10 +90,9 @@ def tool_error(exc: BaseException) -> dict[str, Any]:
         if status >= 500:
             logger.error("an MCP tool call failed: %s", exc.message, exc_info=exc)
         return dict(body)
-    if isinstance(exc, IntegrityError):
-        origin = exc.orig if exc.orig is not None else exc
-        lines = str(origin).strip().splitlines()
-        return dict(constraint_body(lines[0] if lines else "a constraint failed"))
+    translated = translate(exc)  # a database error outside the action's run
+    if translated is not None:
+        return tool_error(translated)
     logger.error("an MCP tool call failed with an unexpected error", exc_info=exc)
     return dict(INTERNAL_ERROR)
 

@@ -14,7 +14,6 @@ ConcurrencyConflict                      409     ``{"error": msg, "error_code": 
                                                  "reason": ...}``
 DatabaseUnavailable                      503     ``{"error": msg, "error_code": ...}``
 ConfigurationError / DatabaseError       500     ``{"error": msg, "error_code": ...}``
-a constraint the database enforces       400     ``{"non_field_errors": [its first line]}``
 an HTTP error of the framework           its     ``{"error": detail, "error_code": ...}``
 anything else                            500     ``{"error": "internal server error", ...}``
 =======================================  ======  =========================================
@@ -46,7 +45,7 @@ from flexorm.exceptions import (
 )
 from flexorm.protocol.values import scrub
 
-__all__ = ["INTERNAL_ERROR", "constraint_body", "error_body", "http_error_body"]
+__all__ = ["INTERNAL_ERROR", "error_body", "http_error_body"]
 
 _BAD_REQUEST, _FORBIDDEN, _CONFLICT, _INTERNAL, _UNAVAILABLE = 400, 403, 409, 500, 503
 
@@ -97,12 +96,6 @@ def _error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
         return _INTERNAL, {"error": exc.message,
                                                   "error_code": "database_error"}
     return _INTERNAL, INTERNAL_ERROR
-
-
-def constraint_body(detail: str) -> Mapping[str, Any]:
-    """A constraint the database enforces refused a change: ``detail`` is the first line of
-    the database's message (its DETAIL line can hold row values)."""
-    return {NON_FIELD_ERRORS: [f"The database refused the change: {detail}"]}
 
 
 def _slug(name: str) -> str:

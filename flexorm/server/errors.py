@@ -1,7 +1,8 @@
 """Exceptions become HTTP answers here, in the protocol's shapes (:mod:`flexorm.protocol.errors`).
 
 A database error raised outside an action's run (an idempotency claim, the journal) is answered
-as :mod:`flexorm.db_errors` translates it (409, 400 or 503), else as an unexpected error.
+as :mod:`flexorm.db_errors` translates it (409, 400 or 503, a constraint's refusal a 400 too),
+else as an unexpected error.
 
 Nothing here ever puts a traceback in a body; unexpected errors are logged with one.
 """
@@ -14,19 +15,14 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import StatementError
 
 from flexorm.db_errors import translate
-from flexorm.exceptions import FlexormError, first_line
+from flexorm.exceptions import FlexormError
 from flexorm.protocol.encoding import encode_json
-from flexorm.protocol.errors import (
-    INTERNAL_ERROR,
-    constraint_body,
-    error_body,
-    http_error_body,
-)
+from flexorm.protocol.errors import INTERNAL_ERROR, error_body, http_error_body
 
 __all__ = ["exception_handlers", "http_exception_handlers"]
 
@@ -59,17 +55,6 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: Exception) -> Respo
                     status_code=status, media_type=_JSON, headers=headers)
 
 
-def _on_constraint(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    """A unique, foreign key, not-null or check constraint (a DOMAIN's too) refused what an
-    action wrote: the transaction is rolled back, and the user is told which constraint. Only
-    the first line of the database's message is shown (the DETAIL line can hold row values)."""
-    assert isinstance(exc, IntegrityError)
-    detail = first_line(exc.orig if exc.orig is not None else exc, "a constraint failed")
-    logger.info("%s %s: the database refused the change: %s", request.method, request.url.path,
-                detail)
-    return _json(HTTP_400_BAD_REQUEST, constraint_body(detail))
-
-
 def _on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """A database error outside an action's run (the journal, an idempotency claim): answered
     as :mod:`flexorm.db_errors` says, else as unexpected."""
@@ -91,7 +76,6 @@ def exception_handlers() -> ExceptionHandlersMap:
     return {
         FlexormError: _on_flexorm_error,
         HTTPException: _on_http_exception,
-        IntegrityError: _on_constraint,
         StatementError: _on_database_error,
         Exception: _on_unexpected,
     }

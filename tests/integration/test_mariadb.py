@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 from flexorm import ActionError, Flex, Settings
 from flexorm.cli.inspect import inspect_command
 from flexorm.migrations import upgrade
+from flexorm.reflection import reflect_sync
 from tests.conftest import NO_DATA_SOURCE, run_statements, sync_engine
 
 pytestmark = pytest.mark.mariadb
@@ -174,3 +175,37 @@ def test_the_journal_records_every_run(shop: str) -> None:
     engine.dispose()
     assert [(action, status, json.loads(ids)) for action, status, ids in runs] == [
         ("set_status", "succeeded", [2]), ("refund", "failed", [3])]
+
+
+def test_a_columns_own_check_list_gives_options(mariadb_url: str) -> None:
+    """MariaDB prints a column's own CHECK inside its definition and escapes quotes with a
+    backslash: the values are the ones written, as on PostgreSQL and SQLite."""
+    run_statements(mariadb_url, [
+        "CREATE TABLE switches (id INT PRIMARY KEY, "
+        "state VARCHAR(10) CHECK (state IN ('on', 'off')), "
+        r"label VARCHAR(10) CHECK (label IN ('it''s', 'a\\b', 'x,y', 'p\"q', '`q`')), "
+        "level INT CHECK (level IN (1, 2, -3)), size VARCHAR(2) CHECK (size = 'S' OR size = 'M'), "
+        "n INT CHECK (n > 0), "
+        "`odd``name` VARCHAR(3) CHECK (`odd``name` IN ('k', 'l')))",
+    ])
+    flex = Flex(mariadb_url, token=TOKEN)
+
+    @flex.action(model="switches", for_instance=True, fields=["state"])
+    def switch(row: Any, state: str) -> str:
+        row.state = state
+        return state
+
+    engine = sync_engine(mariadb_url)
+    with engine.connect() as conn:
+        schema = reflect_sync(conn, Settings())
+    engine.dispose()
+    options = {name: column.options for name, column in schema["switches"].columns.items()}
+    assert options == {"id": None, "state": ("on", "off"),
+                       "label": ("it's", "a\\b", "x,y", 'p"q', "`q`"), "level": (1, 2, -3),
+                       "size": ("S", "M"), "n": None, "odd`name": ("k", "l")}
+    with TestClient(flex.app) as client:
+        listed = client.post("/api/messages/", headers=AUTH,
+                             json={"name": "get_action_list"}).json()
+    assert listed[0]["params"] == [{
+        "name": "state", "field": "SelectField", "required": False,
+        "params": {"options": [{"value": "on", "name": "on"}, {"value": "off", "name": "off"}]}}]

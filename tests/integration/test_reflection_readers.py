@@ -66,12 +66,15 @@ def _facts(schema: SchemaInfo) -> dict[str, Any]:
 
 
 def _known_differences(dialect: str, mine: Any, theirs: Any) -> Any:
-    """The two facts flexorm reads on purpose where SQLAlchemy's inspector does not: PostgreSQL's
+    """The facts flexorm reads on purpose where SQLAlchemy's inspector does not: PostgreSQL's
     ``bpchar`` (``character`` without a length), which SQLAlchemy leaves unrecognised
     (``NullType``), is read as ``CHAR``; MariaDB's JSON, a ``LONGTEXT`` with a ``json_valid``
     check to SQLAlchemy, is read as ``JSON``; spatial columns, unrecognised by SQLAlchemy,
-    are read as :class:`Spatial`."""
+    are read as :class:`Spatial`; a MariaDB column's own ``CHECK`` value list (printed in the
+    column's definition, where SQLAlchemy does not read it) gives the column its options."""
     def known(own: Any, other: Any) -> bool:
+        if dialect == "mysql" and own[0].options is not None and other[0].options is None:
+            return own == (replace(other[0], options=own[0].options), *other[1:])
         if own[0] != other[0]:
             return False
         if dialect == "postgresql":
@@ -183,7 +186,9 @@ def test_mariadb_schemas(mariadb_url: str) -> None:
         "CONSTRAINT two CHECK (b IN ('u', 'v'))) COMMENT 'odd ones'",
         "CREATE VIEW customer_emails AS SELECT id, email, vip FROM customers",
     ])
-    _compare(mariadb_url, Settings())
+    schema = _compare(mariadb_url, Settings())
+    assert schema["odd"].columns["s"].options == ("p", "q")  # the column's own check
+    assert schema["odd"].columns["b"].options == ("u", "v")  # the table's
     _compare(mariadb_url, Settings(include=["t1", "t2*"]))
 
 

@@ -6,10 +6,15 @@ text; here ``information_schema`` answers for all tables at once (``TABLES``, ``
 ``SHOW CREATE TABLE`` gives: a column's type is read from ``COLUMN_TYPE`` with the dialect's
 public ``ischema_names`` and type constructors, its character set and collation kept
 only where ``SHOW CREATE TABLE`` would print them, its default as printed there. Views are read
-by the inspector (SQLAlchemy describes them column by column; they are few). One fact differs on
+by the inspector (SQLAlchemy describes them column by column; they are few). Some facts differ on
 purpose: MariaDB keeps JSON as a ``LONGTEXT`` with a ``json_valid`` check, which SQLAlchemy reads
-as text; here it is ``JSON``. And spatial columns, which SQLAlchemy does not recognise (a warning
-per column), are :class:`~flexorm.reflection.typemap.Spatial`, named in one log line.
+as text; here it is ``JSON``. Spatial columns, which SQLAlchemy does not recognise (a warning
+per column), are :class:`~flexorm.reflection.typemap.Spatial`, named in one log line. And a
+column's own ``CHECK`` (MariaDB prints it inside the column's definition, where SQLAlchemy does
+not read it) counts as a table's does: ``status VARCHAR(10) CHECK (status IN ('on', 'off'))``
+lists its values, as on PostgreSQL and SQLite. A check's string literals are handed on in
+standard SQL (quotes doubled, no backslash escapes, no character set introducer), as the shared
+reading of value lists (:mod:`flexorm.reflection.checks`) takes them.
 
 Verified against SQLAlchemy's own reflection on MariaDB; on MySQL 8 the defaults are quoted as its
 ``SHOW CREATE TABLE`` quotes them.
@@ -75,16 +80,15 @@ _KEYS = (
     "ORDER BY TABLE_NAME, CAST(CONSTRAINT_NAME AS BINARY), ORDINAL_POSITION"
 )
 
-# MariaDB prints a column's own CHECK inside the column's definition, where SQLAlchemy does not
-# read it: only table-level checks count, as in SQLAlchemy; a column's json_valid check says
-# the column is MariaDB's JSON (a LONGTEXT so checked)
+# a column's own check (LEVEL 'Column', named after the column) counts as a table's; its
+# json_valid check says the column is MariaDB's JSON (a LONGTEXT so checked)
 _MARIADB_CHECKS = (
-    "SELECT TABLE_NAME, CHECK_CLAUSE, LEVEL, CONSTRAINT_NAME "  # noqa: S608 - constant text
+    "SELECT TABLE_NAME, CHECK_CLAUSE, CONSTRAINT_NAME "  # noqa: S608 - constant text
     "FROM information_schema.CHECK_CONSTRAINTS "
     f"WHERE CONSTRAINT_SCHEMA = {_SCHEMA}{_NAMED.format(column='TABLE_NAME')}"
 )
 _MYSQL_CHECKS = (
-    "SELECT t.TABLE_NAME, c.CHECK_CLAUSE, 'Table', c.CONSTRAINT_NAME "  # noqa: S608 - constant
+    "SELECT t.TABLE_NAME, c.CHECK_CLAUSE, c.CONSTRAINT_NAME "  # noqa: S608 - constant text
     "FROM information_schema.TABLE_CONSTRAINTS t "
     "JOIN information_schema.CHECK_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA "
     "AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME "
@@ -103,6 +107,34 @@ _QUOTED = re.compile(r"'(?:''|[^'])*'")
 _NUMBER = re.compile(r"\d+")
 _ON_UPDATE = re.compile(r"on update (.+)", re.IGNORECASE)
 _JSON_VALID = re.compile(r"json_valid\(`((?:``|[^`])+)`\)", re.IGNORECASE)
+# in a check: a backquoted name (left as it is), or a string literal with its optional character
+# set introducer (MySQL 8 prints _utf8mb4'on') and MySQL's backslash escapes
+_CHECK_PART = re.compile(r"`(?:``|[^`])*`|(?<![\w$])(?:_[A-Za-z0-9]+)?'((?:[^'\\]|\\.|'')*)'",
+                         re.DOTALL)
+_STRING_ESCAPE = re.compile(r"\\(.)|''", re.DOTALL)
+_ESCAPED = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a",
+            "%": "\\%", "_": "\\_"}  # LIKE's escapes keep their backslash
+
+
+def _unescape(match: re.Match[str]) -> str:
+    escaped = match.group(1)
+    return "'" if escaped is None else _ESCAPED.get(escaped, escaped)
+
+
+def _standard_strings(clause: str) -> str:
+    r"""A check's clause with its string literals in standard SQL.
+
+    Examples:
+        >>> print(_standard_strings(r"`it's` in ('it\'s',_utf8mb4'b\\s','''x''')"))
+        `it's` in ('it''s','b\s','''x''')
+    """
+    def standard(match: re.Match[str]) -> str:
+        body = match.group(1)
+        if body is None:  # a backquoted name
+            return match.group()
+        return "'" + _STRING_ESCAPE.sub(_unescape, body).replace("'", "''") + "'"
+
+    return _CHECK_PART.sub(standard, clause) if "'" in clause else clause
 
 
 class _Types:
@@ -241,12 +273,11 @@ class MySQLReader:
                 collations[name] = collation
         mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
         json_columns: set[tuple[str, str]] = set()
-        for table_name, clause, level, constraint in query(
+        for table_name, clause, constraint in query(
                 _MARIADB_CHECKS if mariadb else _MYSQL_CHECKS):
             if table_name not in by_name or not clause:
                 continue
-            if level == "Table":
-                by_name[table_name].checks.append(clause)
+            by_name[table_name].checks.append(_standard_strings(clause))
             valid = _JSON_VALID.fullmatch(clause)
             if valid is not None and valid.group(1).replace("``", "`") == constraint:
                 json_columns.add((table_name, constraint))

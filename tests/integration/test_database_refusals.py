@@ -1,0 +1,247 @@
+"""What the database refuses of a client's values, on each database: a constraint (unique, check,
+foreign key, not null) refusing a change, and a value PostgreSQL reads as a name or a syntax of
+its own (a tsquery, a regclass...), are a 400 that names the constraint or the fault and never
+the row's values, whichever driver ran the body (a sync body on PyMySQL, an async one on
+aiomysql); nothing is written, and the journal keeps the same message. A mistake in an action's
+own SQL, with the same SQLSTATEs, stays a server error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from litestar.testing import TestClient
+
+from flexorm import ActionContext, Flex, Settings
+from tests.conftest import run_statements, sync_engine
+from tests.integration._journal_shop import runs
+
+TOKEN = "database-refusals-key"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+SCHEMA = [
+    "CREATE TABLE teams (id INTEGER PRIMARY KEY)",
+    "CREATE TABLE accounts (id INTEGER PRIMARY KEY, "
+    "status VARCHAR(10) CHECK (status IN ('on', 'off')), n INTEGER CHECK (n > 0), "
+    "email VARCHAR(50) UNIQUE, team_id INTEGER REFERENCES teams (id), "
+    "score INTEGER NOT NULL DEFAULT 0)",
+    "INSERT INTO teams VALUES (1)",
+    "INSERT INTO accounts VALUES (1, 'on', 1, 'a@x', 1, 0), (2, 'off', 2, 'b@x', 1, 0)",
+]
+ROWS = sa.text("SELECT id, status, n, email, team_id, score FROM accounts ORDER BY id")
+
+
+def _edit(account: Any, **values: Any) -> int:
+    for name, value in values.items():
+        if value is not None:
+            setattr(account, name, value)
+    return int(account.id)
+
+
+def build_flex(url: str) -> Flex:
+    """Plain parameters: what they hold reaches the database as sent (a ``fields`` parameter
+    of ``status`` would offer its options, and refuse another value before the body)."""
+    flex = Flex(url, settings=Settings(tokens=(TOKEN,), journal=True, auto_upgrade=True))
+
+    @flex.action(model="accounts", for_instance=True)
+    def edit(account: Any, status: str | None = None, n: int | None = None,
+             email: str | None = None, team_id: int | None = None) -> int:
+        return _edit(account, status=status, n=n, email=email, team_id=team_id)
+
+    @flex.action(model="accounts", for_instance=True)
+    async def edit_async(account: Any, status: str | None = None, n: int | None = None,
+                         email: str | None = None, team_id: int | None = None) -> int:
+        return _edit(account, status=status, n=n, email=email, team_id=team_id)
+
+    @flex.action(model="accounts", for_instance=True)
+    def unscore(account: Any) -> int:
+        account.score = None
+        return int(account.id)
+
+    @flex.action(model="teams", for_instance=True)
+    def disband(team: Any, ctx: ActionContext) -> None:
+        ctx.session.delete(team)
+
+    return flex
+
+
+@pytest.fixture
+def client(any_url: str) -> Iterator[TestClient[Any]]:
+    run_statements(any_url, SCHEMA)
+    with TestClient(build_flex(any_url).app) as test_client:
+        yield test_client
+
+
+def _rows(url: str) -> list[tuple[Any, ...]]:
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        rows = [tuple(row) for row in conn.execute(ROWS)]
+    engine.dispose()
+    return rows
+
+
+def _execute(client: TestClient[Any], name: str, **params: Any) -> tuple[int, Any]:
+    response = client.post("/api/messages/", headers=AUTH, json={
+        "name": "execute_action",
+        "params": {"model": "accounts", "name": name, "id": 1, "params": params}})
+    return response.status_code, response.json()
+
+
+def _database(url: str) -> str:
+    return str(sa.make_url(url).database)
+
+
+CHANGES = {"status": "maybe", "n": 0, "email": "b@x", "team_id": 7}
+"""A value of each column that one of its constraints refuses."""
+
+
+def _refusals(url: str) -> dict[str, str]:
+    """What the database says of each change a constraint refuses (SQLite enforces no foreign
+    key unless a connection asks it to)."""
+    db = _database(url)
+    return {
+        "sqlite": {"status": "CHECK constraint failed: status IN ('on', 'off')",
+                   "n": "CHECK constraint failed: n > 0",
+                   "email": "UNIQUE constraint failed: accounts.email"},
+        "postgresql": {"status": 'new row for relation "accounts" violates check constraint '
+                                 '"accounts_status_check"',
+                       "n": 'new row for relation "accounts" violates check constraint '
+                            '"accounts_n_check"',
+                       "email": 'duplicate key value violates unique constraint '
+                                '"accounts_email_key"',
+                       "team_id": 'insert or update on table "accounts" violates foreign key '
+                                  'constraint "accounts_team_id_fkey"'},
+        "mysql": {"status": f"CONSTRAINT `accounts.status` failed for `{db}`.`accounts`",
+                  "n": f"CONSTRAINT `accounts.n` failed for `{db}`.`accounts`",
+                  "email": "Duplicate entry for key 'email'",
+                  "team_id": "Cannot add or update a child row: a foreign key constraint fails "
+                             f"(`{db}`.`accounts`, CONSTRAINT `accounts_ibfk_1` FOREIGN KEY "
+                             "(`team_id`) REFERENCES `teams` (`id`))"},
+    }[sa.make_url(url).get_backend_name()]
+
+
+@pytest.mark.parametrize("action", ["edit", "edit_async"])
+def test_a_constraint_refusing_a_value_is_a_400_naming_the_constraint_not_the_row(
+        client: TestClient[Any], any_url: str, action: str) -> None:
+    before = _rows(any_url)
+    expected = []
+    for field, message in _refusals(any_url).items():
+        answer = _execute(client, action, **{field: CHANGES[field]})
+        shown = f"The database refused the change: {message}"
+        assert answer == (400, {"non_field_errors": [shown]}), field
+        assert "b@x" not in shown
+        expected.append(("rejected", shown))
+    assert _rows(any_url) == before
+    assert [(run.status, run.error) for run in runs(any_url)] == expected
+
+
+def test_a_not_null_column_refusing_a_null_is_a_400(client: TestClient[Any],
+                                                     any_url: str) -> None:
+    said = {"sqlite": "NOT NULL constraint failed: accounts.score",
+            "postgresql": 'null value in column "score" of relation "accounts" violates '
+                          "not-null constraint",
+            "mysql": "Column 'score' cannot be null"}[sa.make_url(any_url).get_backend_name()]
+    before = _rows(any_url)
+    assert _execute(client, "unscore") == (
+        400, {"non_field_errors": [f"The database refused the change: {said}"]})
+    assert _rows(any_url) == before
+
+
+PG_SCHEMA = [
+    "CREATE TABLE docs (id integer PRIMARY KEY, tsv tsvector, tq tsquery, jp jsonpath, "
+    "rc regclass, rt regtype, rn regnamespace)",
+    "INSERT INTO docs (id) VALUES (1)",
+]
+NOT_VALID = "The database refused a value: it is not valid for its column's type"
+UNKNOWN = ("The database refused a value: it names a table, type or other object the database "
+           "does not have")
+
+
+def build_pg_flex(url: str) -> Flex:
+    flex = Flex(url, settings=Settings(tokens=(TOKEN,), journal=True, auto_upgrade=True))
+
+    @flex.action(model="docs", for_instance=True)
+    def store(doc: Any, column: str, value: str) -> int:
+        setattr(doc, column, value)
+        return int(doc.id)
+
+    @flex.action(model="docs", for_instance=True, writes=False)
+    def search(doc: Any, ctx: ActionContext, query: str) -> bool:
+        """The value reaches a function, not a column: its error has no bound parameter."""
+        return bool(ctx.session.scalar(sa.text("SELECT to_tsquery(:q) IS NOT NULL"),
+                                       {"q": query}))
+
+    @flex.action(model="docs", for_instance=True, writes=False)
+    def broken(doc: Any, ctx: ActionContext, sql: str) -> None:
+        """The developer's own SQL (here, picked by the test)."""
+        ctx.session.execute(sa.text(BROKEN[sql]))
+
+    return flex
+
+
+BROKEN = {"syntax": "SELEC 1", "table": "SELECT * FROM no_such_table",
+          "literal": "SELECT 'no_such_table'::regclass",
+          "dynamic": "DO $$ BEGIN EXECUTE 'SELEC 1'; END $$"}
+"""Mistakes in an action's SQL that PostgreSQL reports with the SQLSTATEs of a value's."""
+
+
+@pytest.fixture
+def pg_client(pg_url: str) -> Iterator[TestClient[Any]]:
+    run_statements(pg_url, PG_SCHEMA)
+    with TestClient(build_pg_flex(pg_url).app) as test_client:
+        yield test_client
+
+
+def _call(client: TestClient[Any], name: str, **params: Any) -> tuple[int, Any]:
+    response = client.post("/api/messages/", headers=AUTH, json={
+        "name": "execute_action",
+        "params": {"model": "docs", "name": name, "id": 1, "params": params}})
+    return response.status_code, response.json()
+
+
+@pytest.mark.postgres
+def test_a_value_postgresql_parses_as_a_name_or_a_syntax_is_a_400(
+        pg_client: TestClient[Any], pg_url: str) -> None:
+    refused = [("tsv", "'", NOT_VALID), ("tq", "&&&", NOT_VALID), ("jp", "$$$", NOT_VALID),
+               ("rc", "no_such_table", UNKNOWN), ("rc", '"unterminated', NOT_VALID),
+               ("rc", "no_schema.t", UNKNOWN), ("rt", "no_such_type", UNKNOWN),
+               # the type name's own parse gives a position, in the value
+               ("rt", "int(", NOT_VALID), ("rn", "no_schema", UNKNOWN)]
+    for column, value, message in refused:
+        assert _call(pg_client, "store", column=column, value=value) == (
+            400, {"non_field_errors": [message]}), (column, value)
+    assert _call(pg_client, "search", query="&&&") == (400, {"non_field_errors": [NOT_VALID]})
+    assert _call(pg_client, "store", column="rc", value="docs") == (200, {"result": 1})
+    assert [run.status for run in runs(pg_url)] == ["rejected"] * (len(refused) + 1) + [
+        "succeeded"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("mistake", list(BROKEN))
+def test_a_mistake_in_an_actions_sql_stays_a_server_error(
+        pg_client: TestClient[Any], pg_url: str, mistake: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    assert _call(pg_client, "broken", sql=mistake) == (
+        500, {"error": "internal server error", "error_code": "internal_error"})
+    assert [run.status for run in runs(pg_url)] == ["failed"]
+    assert any(record.levelname == "ERROR" for record in caplog.records)
+
+
+@pytest.mark.parametrize("any_url", [pytest.param("postgresql", marks=pytest.mark.postgres),
+                                     pytest.param("mariadb", marks=pytest.mark.mariadb)],
+                         indirect=True)
+def test_deleting_a_row_others_refer_to_is_a_400(client: TestClient[Any], any_url: str) -> None:
+    db = _database(any_url)
+    said = {"postgresql": 'update or delete on table "teams" violates foreign key constraint '
+                          '"accounts_team_id_fkey" on table "accounts"',
+            "mysql": "Cannot delete or update a parent row: a foreign key constraint fails "
+                     f"(`{db}`.`accounts`, CONSTRAINT `accounts_ibfk_1` FOREIGN KEY (`team_id`) "
+                     "REFERENCES `teams` (`id`))"}[sa.make_url(any_url).get_backend_name()]
+    response = client.post("/api/messages/", headers=AUTH, json={
+        "name": "execute_action",
+        "params": {"model": "teams", "name": "disband", "id": 1, "params": {}}})
+    assert (response.status_code, response.json()) == (
+        400, {"non_field_errors": [f"The database refused the change: {said}"]})
+    assert len(_rows(any_url)) == 2
