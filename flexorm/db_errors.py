@@ -52,7 +52,7 @@ from flexorm.exceptions import (
 __all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "translate"]
 
 Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
-               "invalid_value", "unknown_name", "constraint", "unavailable"]
+               "invalid_value", "unknown_name", "charset", "constraint", "unavailable"]
 
 RETRYABLE: frozenset[Kind] = frozenset({"deadlock", "serialization"})
 """What an action declared with ``retries`` runs again after."""
@@ -79,6 +79,7 @@ _MYSQL_CODES: dict[int, Kind] = {
     1213: "deadlock", 1205: "lock_timeout", 1406: "too_long", 1264: "out_of_range",
     1690: "out_of_range", 1366: "invalid_value", 1292: "invalid_value", 1265: "invalid_value",
     1411: "invalid_value",  # a value a function refuses (STR_TO_DATE...)
+    1267: "charset", 1270: "charset", 1271: "charset",  # text compared across character sets
     3819: "constraint", 4025: "constraint",  # MySQL's and MariaDB's CHECK
     1364: "constraint",  # a NOT NULL column left without a value
     1040: "unavailable", 1053: "unavailable", 1927: "unavailable", 2002: "unavailable",
@@ -108,6 +109,8 @@ _MESSAGES: dict[Kind, str] = {
     "invalid_value": "The database refused a value: it is not valid for its column's type",
     "unknown_name": "The database refused a value: it names a table, type or other object "
                     "the database does not have",
+    "charset": "The database refused a value: it holds characters its column's character set "
+               "cannot hold",
     "unavailable": "the database cannot be reached right now; try again shortly",
 }
 

@@ -209,3 +209,35 @@ def test_a_columns_own_check_list_gives_options(mariadb_url: str) -> None:
     assert listed[0]["params"] == [{
         "name": "state", "field": "SelectField", "required": False,
         "params": {"options": [{"value": "on", "name": "on"}, {"value": "off", "name": "off"}]}}]
+
+
+def test_text_a_latin1_column_cannot_hold_is_no_match_or_a_400(mariadb_url: str) -> None:
+    """Comparing a latin1 column with text outside latin1 is an error in MariaDB (an illegal
+    mix of collations): a search finds nothing, a key is refused, never a 500."""
+    run_statements(mariadb_url, [
+        "CREATE TABLE codes (code VARCHAR(10) PRIMARY KEY, name VARCHAR(20))"
+        " CHARACTER SET latin1",
+        "CREATE TABLE uses (id INT PRIMARY KEY, code VARCHAR(10) CHARACTER SET latin1,"
+        " CONSTRAINT uses_code FOREIGN KEY (code) REFERENCES codes (code))"
+        " CHARACTER SET latin1",
+        "INSERT INTO codes VALUES ('A', 'alpha'), ('B', 'beta')",
+    ])
+    flex = Flex(mariadb_url, token=TOKEN)
+
+    @flex.action(model="codes", for_instance=True)
+    def touch(row: Any) -> str:
+        return str(row.code)
+
+    with TestClient(flex.app) as client:
+        def message(params: dict[str, Any]) -> tuple[int, Any]:
+            response = client.post("/api/messages/", headers=AUTH,
+                                   json={"name": "get_field_options", "params": params})
+            return response.status_code, response.json()
+
+        assert message({"model": "uses", "field": "code", "query": "alp"}) == (
+            200, [{"value": "A", "name": "alpha"}])
+        assert message({"model": "uses", "field": "code", "query": "\U0001f600"}) == (200, [])
+        response = client.post("/api/messages/", headers=AUTH, json={
+            "name": "execute_action",
+            "params": {"model": "codes", "name": "touch", "id": "\U0001f600"}})
+        assert response.status_code == 400, response.text

@@ -14,6 +14,7 @@ from flexorm.actions.declaration import OptionsHook
 from flexorm.actions.params.ids import id_coercer
 from flexorm.actions.params.spec import ParamSpec
 from flexorm.database import Database
+from flexorm.db_errors import classify
 from flexorm.protocol.encoding import encode
 from flexorm.reflection.records import CollectionInfo
 from flexorm.reflection.typemap import base_type
@@ -55,7 +56,8 @@ async def related_options(
     limit: int,
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` records of ``collection`` whose display column contains ``query`` (or
-    whose id is ``query``), ordered by that column."""
+    whose id is ``query``), ordered by that column; none when ``query`` holds characters the
+    column's character set cannot (MySQL, MariaDB)."""
     table = collection.sa_table
     value = table.c[value_column]
     display_name = display_column(collection)
@@ -73,7 +75,12 @@ async def related_options(
             condition = sa.or_(condition, value == exact)
         statement = statement.where(condition)
     async with database.engine.connect() as conn:
-        rows = (await conn.execute(statement)).all()
+        try:
+            rows = (await conn.execute(statement)).all()
+        except sa.exc.DBAPIError as exc:
+            if classify(exc) != "charset":
+                raise
+            return []  # text the column's character set cannot hold: no record contains it
     return [{"value": encode(row[0]), "name": _shown(row[0] if row[1] is None else row[1])}
             for row in rows]
 
