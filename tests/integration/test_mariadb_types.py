@@ -160,3 +160,24 @@ def test_the_limits_of_year_and_tinyint_are_accepted(
     assert (row[2], row[3], row[5], row[7]) == (-128, 1901, b"\x0f", 0)
     assert _update(client, made=2155, level=127)[0] == 200
     assert _row(mariadb_url)[2:4] == (127, 2155)
+
+
+def test_double_and_real_are_floats_in_the_body_and_the_answer(mariadb_url: str) -> None:
+    run_statements(mariadb_url, [
+        "CREATE TABLE readings (id INT PRIMARY KEY, value DOUBLE, scaled DOUBLE(8, 2),"
+        " other REAL)",
+        "INSERT INTO readings VALUES (1, 2.5, 1.25, 0.1)",
+    ])
+    flex = Flex(mariadb_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+    @flex.action(model="readings", for_instance=True)
+    def show(row: Any) -> dict[str, Any]:
+        return {"row": row, "kinds": [type(row.value).__name__, type(row.scaled).__name__,
+                                      type(row.other).__name__]}
+
+    with TestClient(flex.app) as http:
+        response = http.post("/api/messages/", headers=AUTH, json={
+            "name": "execute_action", "params": {"model": "readings", "name": "show", "id": 1}})
+    assert response.json() == {"result": {
+        "row": {"id": 1, "value": 2.5, "scaled": 1.25, "other": 0.1},
+        "kinds": ["float", "float", "float"]}}

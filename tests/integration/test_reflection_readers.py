@@ -71,8 +71,12 @@ def _known_differences(dialect: str, mine: Any, theirs: Any) -> Any:
     (``NullType``), is read as ``CHAR``; MariaDB's JSON, a ``LONGTEXT`` with a ``json_valid``
     check to SQLAlchemy, is read as ``JSON``; spatial columns, unrecognised by SQLAlchemy,
     are read as :class:`Spatial`; a MariaDB column's own ``CHECK`` value list (printed in the
-    column's definition, where SQLAlchemy does not read it) gives the column its options."""
+    column's definition, where SQLAlchemy does not read it) gives the column its options;
+    MySQL's ``DOUBLE`` and ``REAL`` are read as floats, not as ``Decimal``."""
     def known(own: Any, other: Any) -> bool:
+        if dialect == "mysql" and own[1] is other[1] and issubclass(own[1], sa.Float):
+            shown = other[2].replace(", asdecimal=True", "").replace("asdecimal=True", "")
+            return own == (other[0], other[1], shown)
         if dialect == "mysql" and own[0].options is not None and other[0].options is None:
             return own == (replace(other[0], options=own[0].options), *other[1:])
         if own[0] != other[0]:

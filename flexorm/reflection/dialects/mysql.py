@@ -12,7 +12,9 @@ as text; here it is ``JSON``. Spatial columns, which SQLAlchemy does not recogni
 per column), are :class:`~flexorm.reflection.typemap.Spatial`, named in one log line. And a
 column's own ``CHECK`` (MariaDB prints it inside the column's definition, where SQLAlchemy does
 not read it) counts as a table's does: ``status VARCHAR(10) CHECK (status IN ('on', 'off'))``
-lists its values, as on PostgreSQL and SQLite. A check's string literals are handed on in
+lists its values, as on PostgreSQL and SQLite. ``DOUBLE`` and ``REAL`` columns are read as
+floats, as every other database's binary floats are (SQLAlchemy reads them as ``Decimal`` with
+ten made-up places: ``2.5000000000``). A check's string literals are handed on in
 standard SQL (quotes doubled, no backslash escapes, no character set introducer), as the shared
 reading of value lists (:mod:`flexorm.reflection.checks`) takes them.
 
@@ -193,6 +195,8 @@ class _Types:
             options["charset"] = charset
         if collation:
             options["collate"] = collation
+        if issubclass(cls, sa.Float):  # DOUBLE and REAL hold binary floats: read as floats
+            options["asdecimal"] = False
         if issubclass(cls, self.valued):
             values = [v[1:-1].replace("''", "'") for v in values]
             if issubclass(cls, self.set_type) and "" in values:
