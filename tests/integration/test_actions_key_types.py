@@ -1,6 +1,6 @@
 """Records keyed by less common column types, selected by id over HTTP: each id is converted to
 the key's type and compared as one (PostgreSQL's boolean, interval, inet and bytea keys, MySQL's
-BIT, YEAR, BOOLEAN, VARBINARY and BIGINT UNSIGNED ones, SQLite's untyped columns), or refused
+BIT, YEAR, BOOLEAN, VARBINARY and BIGINT UNSIGNED ones, SQLite's untyped and REAL ones), or refused
 with a 400 when the key's values cannot name a record (arrays, JSON, MySQL's SET)."""
 
 from __future__ import annotations
@@ -188,8 +188,10 @@ def test_mariadb_ids_that_do_not_fit_the_key_are_refused(mariadb_client) -> None
 @pytest.fixture
 def sqlite_client(sqlite_url: str) -> Iterator[tuple[TestClient[Any], str]]:
     run_statements(sqlite_url, ["CREATE TABLE legacy (k, v)",
-                                "INSERT INTO legacy VALUES (1, 10), ('two', 20), (2.5, 30)"])
-    for client in _serve(sqlite_url, ["legacy"]):
+                                "INSERT INTO legacy VALUES (1, 10), ('two', 20), (2.5, 30)",
+                                "CREATE TABLE measures (k REAL PRIMARY KEY, v INTEGER)",
+                                "INSERT INTO measures VALUES (1.5, 10)"])
+    for client in _serve(sqlite_url, ["legacy", "measures"]):
         yield client, sqlite_url
 
 
@@ -200,3 +202,12 @@ def test_sqlite_untyped_keys_keep_the_type_they_were_sent_with(sqlite_client) ->
     assert _pick(client, 1) == (200, {"result": 11})
     assert _touch(client, "legacy", ["1"]) == (400, {"ids": ["no legacy record with id 1"]})
     assert _values(url, "legacy") == [11, 21, 31]
+
+
+def test_floating_point_keys_take_numbers(sqlite_client) -> None:
+    client, url = sqlite_client
+    assert _touch(client, "measures", [1.5]) == (200, {"result": [11]})
+    assert _touch(client, "measures", ["1.5"]) == (200, {"result": [12]})
+    assert _touch(client, "measures", ["x"]) == (400, {"ids": [
+        "'x' is not a valid measures id (not a number)"]})
+    assert _values(url, "measures") == [12]

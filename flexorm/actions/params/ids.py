@@ -3,10 +3,10 @@
 The coerced id is bound as a value of the column's type and compared in SQL, so the database's
 own equality decides which rows it names; it is also compared with the value read back from the
 row, the quick way to tell which id names which row, so it has the column's Python type where
-flexorm knows it: ``5`` for an integer key, ``True`` for a boolean, a ``datetime`` for a
-timestamp key (Pagila's ``payment`` is keyed by ``(payment_date, payment_id)``), a ``Decimal``
-for a numeric one, ``bytes`` (sent as base64, as flexorm writes them) for a binary one, a
-``timedelta`` (sent as seconds) for an interval.
+flexorm knows it: ``5`` for an integer key, ``1.5`` for a floating-point one, ``True`` for a
+boolean, a ``datetime`` for a timestamp key (Pagila's ``payment`` is keyed by ``(payment_date,
+payment_id)``), a ``Decimal`` for a numeric one, ``bytes`` (sent as base64, as flexorm writes
+them) for a binary one, a ``timedelta`` (sent as seconds) for an interval.
 
 Keys whose values Python cannot hold as a record's identity (a MySQL ``SET``, an array, a JSON
 document) name no record: their ids are refused.
@@ -121,6 +121,16 @@ def _to_decimal(value: Any) -> Decimal:
             if number.is_finite():
                 return number
     raise ValueError("not a number")
+
+
+def _to_float(value: Any) -> float:
+    try:
+        number = float(_to_decimal(value))
+    except (ValueError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError("not a number")
+    return number
 
 
 def _to_duration(value: Any) -> dt.timedelta:
@@ -272,7 +282,9 @@ def _base(column: ColumnInfo, dialect: str | None) -> IdCoercer:
         return _to_int(low, high)
     if isinstance(kind, sa.Uuid):
         return _to_uuid
-    if isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Float):
+    if isinstance(kind, sa.Float):
+        return _to_float
+    if isinstance(kind, sa.Numeric):
         return _to_decimal
     if isinstance(kind, sa.DateTime):
         return _to_datetime(bool(kind.timezone))

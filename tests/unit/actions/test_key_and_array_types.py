@@ -95,6 +95,14 @@ def test_binary_ids_are_base64():
         id_coercer(column("k", postgresql.BYTEA()))("abc")
 
 
+def test_floating_point_ids():
+    coerce = id_coercer(column("k", sa.Float()))
+    assert [coerce(1.5), coerce("1.5"), coerce(2)] == [1.5, 1.5, 2.0]
+    for bad in ("x", "nan", "1e400", True):
+        with pytest.raises(ValueError, match="not a number"):
+            coerce(bad)
+
+
 def test_interval_ids_are_seconds():
     coerce = id_coercer(column("k", postgresql.INTERVAL()))
     assert coerce(86400) == coerce("86400.0") == dt.timedelta(days=1)
