@@ -13,8 +13,12 @@ cannot update (one joining several tables, a materialized view, any SQLite view)
 saved with an :class:`~flexorm.exceptions.ActionError`
 naming the view, before any SQL is sent, so the action answers a 400 and writes nothing.
 
-Ids match rows as the database compares them: a blank-padded ``CHAR(n)`` key (Northwind's
-``customers.customer_id``) matches an id sent without its trailing blanks.
+Ids match rows as the database compares them (see :mod:`flexorm.actions._key_matches`): a
+blank-padded ``CHAR(n)`` key (Northwind's ``customers.customer_id``) matches an id sent without
+its trailing blanks, ``'abc'`` the row ``'ABC'`` under a case-insensitive collation. A key
+column whose values Python cannot hold as a row's identity (a MySQL ``SET``, an array, JSON)
+selects no rows: its collection's record actions answer a 400. Selecting all the rows but some
+is :mod:`flexorm.actions._inverse`.
 
 Loading with a :class:`Locking` locks the rows for the rest of the transaction
 (``SELECT ... ORDER BY key FOR UPDATE``), in key order, so that two transactions wanting
@@ -28,20 +32,22 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapper, Session, registry
 
+from flexorm.actions._key_matches import Key, database_matches, in_, key_condition
+from flexorm.actions.params.ids import key_problem
 from flexorm.exceptions import ActionError
 from flexorm.protocol.encoding import row_to_dict
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.reflection.typemap import base_type
 
-__all__ = ["Locking", "Row", "RowClass", "RowClasses", "Selection", "load_by_ids",
-           "load_groups", "load_inverse_chunk", "row_locks"]
+__all__ = ["Locking", "Row", "RowClass", "RowClasses", "Selection", "addressable", "key_of",
+           "load_by_ids", "load_groups", "row_locks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,9 @@ class RowClass:
     exact_ids: bool = False
     """Each id names at most one row, and only when equal to its key in Python (a one-column
     declared key that is not ``CHAR``): loading needs no blank trimming nor row grouping."""
+    unaddressable: str | None = None
+    """Why rows of this collection cannot be selected (a key column whose values cannot
+    identify a row: see :func:`~flexorm.actions.params.ids.key_problem`), or ``None``."""
 
 
 def _class_name(name: str) -> str:
@@ -230,6 +239,8 @@ class RowClasses:
             key_matches=tuple(_match_key(column.type) for column in order),
             exact_ids=(collection.has_primary_key and len(order) == 1
                        and match_key is _same),
+            unaddressable=next((problem for name in collection.primary_key
+                                if (problem := key_problem(collection.columns[name]))), None),
         )
 
 
@@ -249,6 +260,14 @@ class Selection:
     ambiguous: list[tuple[Any, int]]
     """``(id, how many rows it matches)`` for each id that names more than one row: an
     action never acts on more rows than were selected, so these are refused."""
+
+
+def addressable(rows: RowClass) -> None:
+    """Raise :class:`~flexorm.exceptions.ActionError` when rows of ``rows`` cannot be
+    selected (see :attr:`RowClass.unaddressable`)."""
+    if rows.unaddressable is not None:
+        raise ActionError(f"records of {rows.collection.name} cannot be selected: "
+                          f"{rows.unaddressable}")
 
 
 def load_by_ids(
@@ -272,11 +291,18 @@ def load_groups(
     An id is a value of the collection's first key column (Jet Admin's id), or a full key: a
     tuple of every key column's value, in key order. A first-column id that matches several
     rows (a composite key, a table without one) is *ambiguous*, and none of its rows is
-    returned.
+    returned. Two ids naming one row (``'abc'`` and ``'ABC'`` under a case-insensitive
+    collation) return it once.
+
+    The rows are found in SQL, and matched to their ids in Python; an id Python cannot match
+    (a row read back otherwise than it was sent, a row another transaction holds) is matched
+    by the database (:func:`~flexorm.actions._key_matches.database_matches`), so an id names
+    exactly the rows the database says it does.
 
     With ``lock``, the rows are locked in key order (the ids sorted, each chunk ordered by the
     key). With ``lock.skip_locked``, ids of rows another transaction holds are left out.
     """
+    addressable(rows)
     wanted: Sequence[Any] = (groups[0] if len(groups) == 1
                              else list(dict.fromkeys(itertools.chain.from_iterable(groups))))
     locking = lock is not None and not rows.collection.is_view
@@ -289,19 +315,31 @@ def load_groups(
     full = [value for value in wanted if isinstance(value, tuple)]
     if rows.exact_ids and not full:
         exact = _fetch_exact(session, rows, statement, wanted, chunk_size)
-        picked = [_pick_exact(exact, ids, single=len(groups) == 1) for ids in groups]
-    else:
-        plain = [value for value in wanted if not isinstance(value, tuple)] if full else wanted
-        found = _fetch(session, rows, statement, plain, chunk_size) if plain else {}
-        by_key = _fetch_full(session, rows, statement, full, chunk_size) if full else {}
-        # without a declared key, rows sharing a first column are one object to the ORM:
-        # the database counts them
-        counts = (_duplicates(session, rows, plain, chunk_size)
-                  if plain and not rows.unique_order else {})
-        picked = [_pick(rows, found, by_key, counts, ids) for ids in groups]
-    if locking and lock is not None and lock.skip_locked:
-        return _without_skipped(session, rows, picked)
-    return picked
+        unmatched = [value for value in wanted if value not in exact]
+        if not unmatched and len(exact) == len(wanted):  # each id found once, as sent
+            return [_pick_exact(exact, ids, single=len(groups) == 1) for ids in groups]
+        claimed = len(wanted) - len(unmatched)
+        # a row no id claims was matched by the database otherwise: it decides for every id
+        asked = unmatched if len(exact) == claimed else wanted
+        loaded = {(key,): row for key, row in exact.items()}
+        keys = database_matches(session, rows.id_column, rows.order, asked)
+        return [_pick(rows, _Found(loaded=loaded, by_database=keys, plain=_by_value(exact)),
+                      ids) for ids in groups]
+    plain = [value for value in wanted if not isinstance(value, tuple)] if full else wanted
+    found = _fetch(session, rows, statement, plain, chunk_size) if plain else {}
+    by_key = _fetch_full(session, rows, statement, full, chunk_size) if full else {}
+    # without a declared key, rows sharing a first column are one object to the ORM:
+    # the database counts them
+    counts = (_duplicates(session, rows, plain, chunk_size)
+              if plain and not rows.unique_order else {})
+    asked = (_unmatched(plain, rows.match_key, [found, counts])
+             + _unmatched(full, lambda value: _full_key(rows, value), [by_key]))
+    keys = database_matches(session, rows.id_column, rows.order, asked) if asked else {}
+    loaded = {key_of(rows, row): row for hit in itertools.chain(found.values(),
+                                                                  by_key.values())
+              for row in hit} if keys else {}
+    matches = _Found(loaded=loaded, by_database=keys, plain=found, full=by_key, counts=counts)
+    return [_pick(rows, matches, ids) for ids in groups]
 
 
 def _in_key_order(ids: Sequence[Any]) -> Sequence[Any]:
@@ -311,13 +349,34 @@ def _in_key_order(ids: Sequence[Any]) -> Sequence[Any]:
         return ids
 
 
+def key_of(rows: RowClass, row: Any) -> Key:
+    """A loaded row's key, as :func:`database_matches` reads it."""
+    return tuple(getattr(row, name) for name in rows.order_keys)
+
+
+def _unmatched(ids: Sequence[Any], match: Callable[[Any], Any],
+               found: Sequence[Mapping[Any, Any]]) -> list[Any]:
+    """The ids Python matched to no row; all of them when a row was found that Python
+    matches to no id (the database matched it otherwise, to one of them or several)."""
+    if not ids:
+        return []
+    keys = {match(value) for value in ids}
+    if any(key not in keys for entries in found for key in entries):
+        return list(ids)
+    return [value for value in ids if match(value) not in found[0]]
+
+
+def _by_value(exact: Mapping[Any, Any]) -> dict[Any, list[Any]]:
+    return {key: [row] for key, row in exact.items()}
+
+
 def _fetch(session: Session, rows: RowClass, statement: sa.Select[Any], ids: Sequence[Any],
            chunk_size: int) -> dict[Any, list[Any]]:
     found: dict[Any, list[Any]] = {}
     seen: set[int] = set()  # a row matched again by a later chunk ("AB" then "AB   ")
     match = rows.match_key
     for chunk in _chunks(ids, chunk_size):
-        for row in session.scalars(statement.where(rows.id_column.in_(chunk))):
+        for row in session.scalars(statement.where(in_(rows.id_column, chunk))):
             if id(row) not in seen:
                 seen.add(id(row))
                 found.setdefault(match(getattr(row, rows.id_key)), []).append(row)
@@ -333,13 +392,14 @@ def _fetch_full(session: Session, rows: RowClass, statement: sa.Select[Any],
     """Rows by full key: one ``WHERE (k1 = ? AND k2 = ?) OR ...`` per chunk (a form every
     database takes)."""
     found: dict[Any, list[Any]] = {}
+    seen: set[int] = set()
     for chunk in _chunks(keys, chunk_size):
-        condition = sa.or_(*(sa.and_(*(column == value for column, value
-                                       in zip(rows.order, key, strict=True)))
-                             for key in chunk))
+        condition = sa.or_(*(key_condition(rows.id_column, rows.order, key) for key in chunk))
         for row in session.scalars(statement.where(condition)):
-            key = _full_key(rows, (getattr(row, name) for name in rows.order_keys))
-            found.setdefault(key, []).append(row)
+            if id(row) not in seen:
+                seen.add(id(row))
+                key = _full_key(rows, (getattr(row, name) for name in rows.order_keys))
+                found.setdefault(key, []).append(row)
     return found
 
 
@@ -349,7 +409,7 @@ def _duplicates(session: Session, rows: RowClass, ids: Sequence[Any],
     counts: dict[Any, int] = {}
     number = sa.func.count()
     for chunk in _chunks(ids, chunk_size):
-        query = (sa.select(rows.id_column, number).where(rows.id_column.in_(chunk))
+        query = (sa.select(rows.id_column, number).where(in_(rows.id_column, chunk))
                  .group_by(rows.id_column).having(number > 1))
         for value, count in session.execute(query):
             key = rows.match_key(value)
@@ -357,23 +417,45 @@ def _duplicates(session: Session, rows: RowClass, ids: Sequence[Any],
     return counts
 
 
-def _pick(rows: RowClass, found: dict[Any, list[Any]], by_key: dict[Any, list[Any]],
-          counts: dict[Any, int], ids: Sequence[Any]) -> Selection:
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What was found for a list of ids: rows by Python's match of their first column
+    (``plain``) and of their full key (``full``), the counts of a keyless table's shared
+    first columns, and the keys the database matched to the ids Python could not match."""
+
+    loaded: Mapping[Key, Any]
+    """The loaded rows by key, for :attr:`by_database`."""
+    by_database: Mapping[Any, list[Key]]
+    plain: Mapping[Any, list[Any]]
+    full: Mapping[Any, list[Any]] = field(default_factory=dict)
+    counts: Mapping[Any, int] = field(default_factory=dict)
+
+
+def _pick(rows: RowClass, found: _Found, ids: Sequence[Any]) -> Selection:
     loaded: list[Any] = []
     missing: list[Any] = []
     ambiguous: list[tuple[Any, int]] = []
     seen: set[int] = set()  # "AB" and "AB   " name the same CHAR(5) row: loaded once
     match = rows.match_key
     for value in ids:
-        if isinstance(value, tuple):
-            hit = by_key.get(_full_key(rows, value))
+        keys = found.by_database.get(value)
+        if keys is not None:
+            # rows of keys that were not loaded are held by another transaction (skipped)
+            hit: list[Any] | None = [found.loaded[key] for key in dict.fromkeys(keys)
+                                     if key in found.loaded]
+            matched = len(keys)
+            if not matched:
+                hit = None
+        elif isinstance(value, tuple):
+            hit = found.full.get(_full_key(rows, value))
+            matched = 1
         else:
             key = match(value)
-            hit = found.get(key)
-            matched = counts.get(key) or len(hit or ())
-            if matched > 1:
-                ambiguous.append((value, matched))
-                continue
+            hit = found.plain.get(key)
+            matched = found.counts.get(key) or len(hit or ())
+        if matched > 1 and not isinstance(value, tuple):
+            ambiguous.append((value, matched))
+            continue
         if hit is None:
             missing.append(value)
             continue
@@ -391,79 +473,12 @@ def _fetch_exact(session: Session, rows: RowClass, statement: sa.Select[Any],
     found: dict[Any, Any] = {}
     key = rows.id_key
     for chunk in _chunks(ids, chunk_size):
-        for row in session.scalars(statement.where(rows.id_column.in_(chunk))):
+        for row in session.scalars(statement.where(in_(rows.id_column, chunk))):
             found[getattr(row, key)] = row
     return found
 
 
 def _pick_exact(found: dict[Any, Any], ids: Sequence[Any], single: bool) -> Selection:
-    if single and len(found) == len(ids):  # every id found once: none missing, none repeated
-        return Selection([found[value] for value in ids], [], [])
-    return Selection([found[value] for value in dict.fromkeys(ids) if value in found],
-                     [value for value in ids if value not in found], [])
-
-
-def _without_skipped(session: Session, rows: RowClass,
-                     picked: list[Selection]) -> list[Selection]:
-    """Take the ids of rows that exist (but were skipped, locked by another transaction) out
-    of the missing ones."""
-    missing = list(dict.fromkeys(itertools.chain.from_iterable(p.missing for p in picked)))
-    plain = [value for value in missing if not isinstance(value, tuple)]
-    full = [value for value in missing if isinstance(value, tuple)]
-    if not missing:
-        return picked
-    present: set[Any] = set()
-    if plain:
-        present.update(rows.match_key(value) for value in session.scalars(
-            sa.select(rows.id_column).where(rows.id_column.in_(plain))))
-    if full:
-        condition = sa.or_(*(sa.and_(*(column == value for column, value
-                                       in zip(rows.order, key, strict=True))) for key in full))
-        present.update(_full_key(rows, row) for row in session.execute(
-            sa.select(*rows.order).where(condition)))
-    def exists(value: Any) -> bool:
-        return (_full_key(rows, value) if isinstance(value, tuple)
-                else rows.match_key(value)) in present
-
-    return [Selection(p.rows, [value for value in p.missing if not exists(value)],
-                      p.ambiguous) for p in picked]
-
-
-Cursor = tuple[Any, ...] | int | None
-"""Where the next inverse chunk starts: the last key seen, or an offset."""
-
-
-def load_inverse_chunk(
-    session: Session, rows: RowClass, exclude: frozenset[Any], after: Cursor, chunk_size: int,
-    lock: Locking | None = None,
-) -> tuple[list[Any], Cursor]:
-    """One chunk of the rows whose id is not in ``exclude``, and the cursor of the next chunk
-    (``None`` after the last).
-
-    Pages by key (``WHERE key > last ORDER BY key LIMIT n``), so each chunk is one cheap query;
-    a table without a declared key pages by offset. With ``lock``, the chunk's rows are locked
-    as they are loaded.
-    """
-    statement = sa.select(rows.cls).order_by(*rows.order).limit(chunk_size)
-    if lock is not None and not rows.collection.is_view:
-        statement = statement.with_for_update(skip_locked=lock.skip_locked)
-    if rows.unique_order:
-        if isinstance(after, tuple) and after:
-            key = rows.order[0] if len(rows.order) == 1 else sa.tuple_(*rows.order)
-            statement = statement.where(key > (after[0] if len(rows.order) == 1 else after))
-    elif isinstance(after, int):
-        statement = statement.offset(after)
-    page = list(session.scalars(statement))
-    if len(page) < chunk_size:
-        cursor: Cursor = None
-    elif rows.unique_order:
-        cursor = tuple(getattr(page[-1], key) for key in rows.order_keys)
-    else:
-        cursor = (after if isinstance(after, int) else 0) + len(page)
-    match = rows.match_key
-    excluded = {match(value) for value in exclude if not isinstance(value, tuple)}
-    excluded_keys = {_full_key(rows, value) for value in exclude if isinstance(value, tuple)}
-    if excluded_keys:
-        page = [row for row in page if _full_key(
-            rows, (getattr(row, name) for name in rows.order_keys)) not in excluded_keys]
-    return [row for row in page if match(getattr(row, rows.id_key)) not in excluded], cursor
+    """Every id found, as sent (see :func:`load_groups`)."""
+    return Selection([found[value] for value in (ids if single else dict.fromkeys(ids))],
+                     [], [])

@@ -36,14 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from flexorm.actions._dry_run import DryRunEnded, Safeguards, Watch
-from flexorm.actions._rows import (
-    Cursor,
-    Locking,
-    RowClasses,
-    load_groups,
-    load_inverse_chunk,
-    row_locks,
-)
+from flexorm.actions._inverse import Cursor, load_inverse_chunk
+from flexorm.actions._rows import Locking, RowClasses, load_groups, row_locks
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.changes import Changes
 from flexorm.actions.context import ActionContext

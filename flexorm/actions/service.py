@@ -61,7 +61,7 @@ from flexorm.actions._runner import Invocation, OnSuccess, Runner
 from flexorm.actions.binding import BoundAction, bind, resolve_collection
 from flexorm.actions.declaration import ActionDeclaration
 from flexorm.actions.params.columns import column_param
-from flexorm.actions.params.ids import id_coercer
+from flexorm.actions.params.ids import id_coercer, record_id_coercer
 from flexorm.actions.params.options import hook_options, related_options, select_options
 from flexorm.actions.params.spec import ParamSpec
 from flexorm.actions.policies import PolicyChecker, denied, read_only_refusal, write_allowed
@@ -246,40 +246,25 @@ class ActionService:
     def _coerce_ids(self, collection: CollectionInfo, raw: Sequence[Any]) -> tuple[Any, ...]:
         """Ids of the first key column's type; a full key (an object naming every key column)
         as a tuple of the key's values, in key order."""
-        coerce = id_coercer(collection.columns[collection.primary_key_field])
+        dialect = self._schema.dialect
         if not any(isinstance(value, Mapping) for value in raw):
+            coerce = id_coercer(collection.columns[collection.primary_key_field], dialect)
             try:
                 return tuple(dict.fromkeys(map(coerce, raw)))
             except ValueError:
                 pass  # again, one by one, to name the bad ids
+        coerce = record_id_coercer(collection, dialect)
         ids: dict[Any, None] = {}
         bad: list[str] = []
         for value in raw:
             try:
-                ids[self._full_key(collection, value) if isinstance(value, Mapping)
-                    else coerce(value)] = None
+                ids[coerce(value)] = None
             except ValueError as exc:
                 if len(bad) < 5:
                     bad.append(f"{_shown(value)} is not a valid {collection.name} id ({exc})")
         if bad:
             raise ValidationError({"ids": bad})
         return tuple(ids)
-
-    @staticmethod
-    def _full_key(collection: CollectionInfo, value: Mapping[str, Any]) -> tuple[Any, ...]:
-        if not collection.has_primary_key:
-            raise ValueError(f"{collection.name} has no primary key; send the value of its "
-                             f"first column, {collection.primary_key_field}")
-        key = collection.primary_key
-        if set(value) != set(key):
-            raise ValueError(f"a full key names exactly the key columns: {', '.join(key)}")
-        parts: list[Any] = []
-        for name in key:
-            try:
-                parts.append(id_coercer(collection.columns[name])(value[name]))
-            except ValueError as exc:
-                raise ValueError(f"{name}: {exc}") from None
-        return tuple(parts)
 
     async def execute(self, request: ExecuteRequest, *, caller: Caller, raw_request: Any = None,
                       request_id: str | None = None,

@@ -109,11 +109,13 @@ def _parse(params: Mapping[str, Any]) -> ExecuteRequest:
 
 
 def _scalar_id(value: Any, field: str) -> RecordId:
+    """An id as sent (``true`` and ``false`` too: a boolean key's values); whether it fits the
+    key is the collection's to say."""
     if isinstance(value, dict) and value and all(
             isinstance(key, str) and isinstance(part, str | int | float)
-            and not isinstance(part, bool) for key, part in value.items()):
+            for key, part in value.items()):
         return value  # a full key: {"column": value, ...} for every key column
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if not isinstance(value, str | int | float):
         raise RequestError("must be a record id (a number, a string, or a full key: an "
                            "object of the key columns' values)", field=field)
     if isinstance(value, str) and not value.strip():

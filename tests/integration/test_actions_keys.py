@@ -1,6 +1,7 @@
 """Records of composite-key and keyless collections, over HTTP on SQLite, PostgreSQL and
 MariaDB: an id naming several rows is refused (nothing runs), a full key names one row, in
-``id``, ``ids`` and with ``inverseIds``."""
+``id``, ``ids``, with ``inverseIds`` and as a record parameter; an inverse selection of rows a
+keyless table cannot tell apart is refused."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def http(any_url: str) -> Iterator[tuple[TestClient[Any], str]]:
         "INSERT INTO readings VALUES ('b', 3)",
     ])
     flex = Flex(any_url, settings=Settings(tokens=(TOKEN,), journal=False))
+    language_model = flex.model("countrylanguage")
 
     @flex.action(model="countrylanguage", for_instance=True)
     def grow(row: Any) -> str:
@@ -51,6 +53,17 @@ def http(any_url: str) -> Iterator[tuple[TestClient[Any], str]]:
     def double(reading: Any) -> int:
         reading.value *= 2
         return int(reading.value)
+
+    @flex.action(model="readings", for_instance=True, bulk=True)
+    def double_all(readings: list[Any]) -> list[int]:
+        for reading in readings:
+            reading.value *= 2
+        return sorted(int(reading.value) for reading in readings)
+
+    @flex.action()
+    def spoken(language: language_model) -> str:  # type: ignore[valid-type]
+        language.percentage += 5
+        return f"{language.countrycode}/{language.language}"
 
     with TestClient(flex.app, raise_server_exceptions=False) as client:
         yield client, any_url
@@ -149,3 +162,49 @@ def test_inverse_ids_on_an_action_without_records_is_refused(http) -> None:
     client, _ = http
     assert _execute(client, "census", ids=[], inverseIds=True) == (400, {"inverseIds": [
         "action 'census' runs on no records: inverseIds selects records, leave it out"]})
+
+
+def test_a_record_parameter_takes_a_full_key(http) -> None:
+    client, url = http
+    status, body = _execute(client, "spoken", model=None, params={"language": "NLD"})
+    assert (status, body) == (400, {"language": [AMBIGUOUS]})
+    frisian = {"countrycode": "NLD", "language": "Frisian"}
+    assert _execute(client, "spoken", model=None, params={"language": frisian}) == (
+        200, {"result": "NLD/Frisian"})
+    assert _execute(client, "spoken", model=None, params={"language": "ABW"}) == (
+        200, {"result": "ABW/Papiamento"})
+    after = _percentages(url)
+    assert (after[("NLD", "Frisian")], after[("NLD", "Dutch")]) == (15, 10)
+    status, body = _execute(client, "spoken", model=None,
+                            params={"language": {"countrycode": "NLD"}})
+    assert status == 400
+    assert "a full key names exactly the key columns: countrycode, language" in body["language"][0]
+
+
+def test_an_inverse_selection_of_rows_sharing_a_first_column_is_refused(http) -> None:
+    client, url = http
+    status, body = _execute(client, "double_all", model="readings", ids=["b"], inverseIds=True)
+    assert status == 400
+    assert body == {"inverseIds": [
+        "readings has no primary key, and its records are told apart by their first column, "
+        "sensor, alone: 2 records have sensor 'a'; inverseIds cannot select these (select "
+        "records by id instead)"]}
+    assert _readings(url) == [("a", 1), ("a", 2), ("b", 3)]
+    assert _execute(client, "double_all", model="readings", ids=["a"], inverseIds=True) == (
+        200, {"result": [6]})
+    assert _readings(url) == [("a", 1), ("a", 2), ("b", 6)]
+
+
+def test_an_inverse_selection_of_rows_without_a_first_column_is_refused(http) -> None:
+    client, url = http
+    run_statements(url, ["INSERT INTO readings VALUES (NULL, 4)"])
+    status, body = _execute(client, "double_all", model="readings", ids=["a"], inverseIds=True)
+    assert status == 400
+    assert body["inverseIds"][0].startswith(
+        "readings has no primary key, and its records are told apart by their first column, "
+        "sensor, alone: 1 record has no sensor;")
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        values = conn.execute(sa.text("SELECT value FROM readings ORDER BY value")).scalars()
+        assert list(values) == [1, 2, 3, 4]
+    engine.dispose()

@@ -39,6 +39,14 @@ def test_bulk():
                                      params={"carrier": "UPS"})
 
 
+def test_booleans_are_ids_as_sent():
+    """A boolean key's values: whether an id fits the key is the collection's to say."""
+    assert parse_execute({"model": "flags", "name": "x", "id": True}).ids == (True,)
+    assert parse_execute({"model": "flags", "name": "x", "ids": [False, "true"]}).ids == (
+        False, "true")
+    assert parse_execute({"name": "x", "id": {"on": True, "n": 1}}).ids == ({"on": True, "n": 1},)
+
+
 def test_inverse():
     request = parse_execute({"model": "orders", "name": "ship", "ids": [4], "inverseIds": True})
     assert (request.ids, request.inverse) == ((4,), True)
@@ -105,7 +113,6 @@ def test_null_id_and_ids_mean_none():
         ({"name": "x", "id": {"a": [1]}}, ("id", BAD_ID)),
         ({"name": "x", "id": {}}, ("id", BAD_ID)),
         ({"name": "x", "id": {"a": None}}, ("id", BAD_ID)),
-        ({"name": "x", "id": True}, ("id", BAD_ID)),
         ({"name": "x", "id": "  "}, ("id", "must not be blank")),
         ({"name": "x", "ids": {"1": 1}},
          ("ids", "must be a list of record ids or a comma-separated string")),

@@ -15,7 +15,7 @@ from flexorm.actions.declaration import ModelTarget
 from flexorm.actions.params import annotated
 from flexorm.actions.params.columns import column_param
 from flexorm.actions.params.fields import annotation_field
-from flexorm.actions.params.ids import id_coercer
+from flexorm.actions.params.ids import record_id_coercer
 from flexorm.actions.params.markers import TEXT_MARKERS, ModelRef, Sql
 from flexorm.actions.params.signature import MISSING, ParamDraft
 from flexorm.actions.params.spec import Choice, ParamSpec, humanize
@@ -95,5 +95,6 @@ def param_spec(draft: ParamDraft, collection: CollectionInfo | None, schema: Sch
     target = draft.type.name if isinstance(draft.type, ModelRef) else draft.type
     related = resolve_collection(schema, target, action=action)
     key = related.columns[related.primary_key_field]
-    return ParamSpec(field="ForeignKey", annotation=annotated.coercer_annotation(id_coercer(key)),
+    coerce = record_id_coercer(related, schema.dialect)  # a full key names one of a composite
+    return ParamSpec(field="ForeignKey", annotation=annotated.coercer_annotation(coerce),
                      related=related, related_field=key.name, load_row=True, **common)

@@ -1,48 +1,100 @@
 """Coercing record ids (and foreign key values) to a column's Python type.
 
-The coerced id is compared in SQL and with the value read back from the row, so it must have the
-column's Python type: ``5`` for an integer key, a ``datetime`` for a timestamp key (Pagila's
-``payment`` is keyed by ``(payment_date, payment_id)``), a ``Decimal`` for a numeric one.
+The coerced id is bound as a value of the column's type and compared in SQL, so the database's
+own equality decides which rows it names; it is also compared with the value read back from the
+row, the quick way to tell which id names which row, so it has the column's Python type where
+flexorm knows it: ``5`` for an integer key, ``1.5`` for a floating-point one, ``True`` for a
+boolean, a ``datetime`` for a timestamp key (Pagila's ``payment`` is keyed by ``(payment_date,
+payment_id)``), a ``Decimal`` for a numeric one, ``bytes`` (sent as base64, as flexorm writes
+them) for a binary one, a ``timedelta`` (sent as seconds) for an interval.
+
+Keys whose values Python cannot hold as a record's identity (a MySQL ``SET``, an array, a JSON
+document) name no record: their ids are refused.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
-from flexorm.reflection.records import ColumnInfo
-from flexorm.reflection.typemap import base_type
+from flexorm.reflection.records import CollectionInfo, ColumnInfo
+from flexorm.reflection.typemap import (
+    base_type,
+    is_mysql_boolean,
+    kind_by_name,
+    mysql_name,
+    set_values,
+)
 
-__all__ = ["IdCoercer", "id_coercer"]
+__all__ = ["IdCoercer", "id_coercer", "key_problem", "record_id_coercer"]
 
 IdCoercer = Callable[[Any], Any]
 """``(raw id) -> id``; raises ``ValueError`` with a message for the user."""
 
 _MAX_ID_TEXT = 1000
 
-
 _INT64 = 2**63
+_UINT64 = 2**64
 
 
-def _to_int(value: Any) -> int:
-    number: int | None = None
+def _whole(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
         text = value.strip()
         if text.lstrip("+-").isdigit() and text.isascii() and len(text) <= 21:
-            number = int(text)
-    if number is None:
-        raise ValueError("not a whole number")
-    if not -_INT64 <= number < _INT64:
-        raise ValueError("out of range")
+            return int(text)
+    raise ValueError("not a whole number")
+
+
+def _to_int(low: int, high: int) -> IdCoercer:
+    """Whole numbers from ``low`` up to (not including) ``high``."""
+
+    def to_int(value: Any) -> int:
+        number = _whole(value)
+        if not low <= number < high:
+            raise ValueError(f"out of range: from {low} to {high - 1}")
+        return number
+
+    return to_int
+
+
+_TRUE = frozenset({"true", "t", "1"})
+_FALSE = frozenset({"false", "f", "0"})
+
+
+def _truth(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+    raise ValueError("not true or false")
+
+
+def _to_flag(value: Any) -> int:
+    """MySQL's ``BOOLEAN`` (a ``TINYINT(1)``, which holds -128 to 127): ``true`` is 1."""
+    if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower()
+                                   in ("true", "false")):
+        return int(_truth(value))
+    try:
+        number: int = _to_int(-128, 128)(value)
+    except ValueError:
+        raise ValueError("not true, false or a whole number") from None
     return number
 
 
@@ -69,6 +121,41 @@ def _to_decimal(value: Any) -> Decimal:
             if number.is_finite():
                 return number
     raise ValueError("not a number")
+
+
+def _to_float(value: Any) -> float:
+    try:
+        number = float(_to_decimal(value))
+    except (ValueError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError("not a number")
+    return number
+
+
+def _to_duration(value: Any) -> dt.timedelta:
+    """An interval, as flexorm writes one: its length in seconds."""
+    if isinstance(value, dt.timedelta):
+        return value
+    try:
+        seconds = float(_to_decimal(value))
+        if math.isfinite(seconds):
+            return dt.timedelta(seconds=seconds)
+    except (ValueError, OverflowError):
+        pass
+    raise ValueError("not a duration in seconds")
+
+
+def _to_bytes(value: Any) -> bytes:
+    """Binary values, as flexorm writes them: base64."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str) and value.isascii():
+        try:
+            return base64.b64decode(value.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    raise ValueError("not base64, as binary values are sent")
 
 
 def _iso_text(value: Any, what: str) -> str:
@@ -110,13 +197,18 @@ def _to_date(value: Any) -> dt.date:
         raise ValueError("not an ISO 8601 date") from None
 
 
+_TIME_OF_DAY = "not an ISO 8601 time of day, 00:00:00 to 23:59:59"
+
+
 def _to_time(value: Any) -> dt.time:
+    """A time of day: what a ``TIME`` value reads as (MySQL's beyond 23:59:59 cannot be
+    read back as what they are, so they name no record)."""
     if isinstance(value, dt.time):
         return value
     try:
         return dt.time.fromisoformat(_iso_text(value, "time"))
     except ValueError:
-        raise ValueError("not an ISO 8601 time") from None
+        raise ValueError(_TIME_OF_DAY) from None
 
 
 def _to_str(value: Any) -> str:
@@ -131,8 +223,90 @@ def _to_str(value: Any) -> str:
     raise ValueError("not a valid id")
 
 
-def id_coercer(column: ColumnInfo) -> IdCoercer:
+def _as_sent(value: Any) -> Any:
+    """A SQLite column declared without a type holds each value as it was written: an id keeps
+    its JSON type (``1`` names the integer 1, ``"1"`` the text)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return _to_str(value)
+
+
+def key_problem(column: ColumnInfo) -> str | None:
+    """Why values of ``column`` cannot identify a record (``None`` when they can).
+
+    A record's identity is held in a dictionary: a value that Python reads back as a ``set``
+    (MySQL's ``SET``), a ``list`` (an array) or a ``dict`` (JSON, ``hstore``) cannot be one.
+    """
+    kind = base_type(column.type)
+    if set_values(kind) is not None:
+        what = "a SET column"
+    elif isinstance(kind, sa.ARRAY):
+        what = "an array column"
+    elif isinstance(kind, sa.JSON | postgresql.HSTORE):
+        what = "a JSON column"
+    else:
+        return None
+    return f"{column.name} is {what}, whose values cannot identify a record"
+
+
+def _refused(problem: str) -> IdCoercer:
+    def refuse(value: Any) -> Any:
+        raise ValueError(problem)
+
+    return refuse
+
+
+def _int_range(column: ColumnInfo) -> tuple[int, int]:
+    """The whole numbers an integer key's ids may be, ``[low, high)``: 64 bits, unsigned ones
+    for MySQL's ``UNSIGNED`` and ``BIT``; ``(0, 0)`` for any other key."""
+    kind = base_type(column.type)
+    name = mysql_name(type(kind))
+    if name == "BIT" or (isinstance(kind, sa.Integer) and getattr(kind, "unsigned", False)):
+        return 0, _UINT64
+    if isinstance(kind, sa.Integer) or name == "YEAR":
+        return -_INT64, _INT64
+    return 0, 0
+
+
+def _base(column: ColumnInfo, dialect: str | None) -> IdCoercer:
+    kind = base_type(column.type)  # a DOMAIN over integer coerces as an integer
+    problem = key_problem(column)
+    if problem is not None:
+        return _refused(problem)
+    if isinstance(kind, sa.Boolean):
+        return _truth
+    if is_mysql_boolean(kind):
+        return _to_flag
+    low, high = _int_range(column)
+    if high:
+        return _to_int(low, high)
+    if isinstance(kind, sa.Uuid):
+        return _to_uuid
+    if isinstance(kind, sa.Float):
+        return _to_float
+    if isinstance(kind, sa.Numeric):
+        return _to_decimal
+    if isinstance(kind, sa.DateTime):
+        return _to_datetime(bool(kind.timezone))
+    if isinstance(kind, sa.Date):
+        return _to_date
+    if isinstance(kind, sa.Time):
+        return _to_time
+    if isinstance(kind, sa.Interval | postgresql.INTERVAL):
+        return _to_duration
+    if (isinstance(kind, sa.LargeBinary | sa.BINARY | sa.VARBINARY)
+            or kind_by_name(type(kind)) == "binary"):
+        return _to_bytes
+    if dialect == "sqlite" and isinstance(kind, sa.types.NullType):
+        return _as_sent
+    return _to_str
+
+
+def id_coercer(column: ColumnInfo, dialect: str | None = None) -> IdCoercer:
     """The coercion for ids of ``column``: ``"5"`` → ``5`` for an integer column, and so on.
+
+    ``dialect`` tells a SQLite column declared without a type (whose values keep the type they
+    were written with) from a type SQLAlchemy does not know (compared as text).
 
     Examples:
         >>> col = ColumnInfo("id", sa.Integer(), nullable=False, primary_key=True,
@@ -140,34 +314,55 @@ def id_coercer(column: ColumnInfo) -> IdCoercer:
         >>> id_coercer(col)("5")
         5
     """
-    kind = base_type(column.type)  # a DOMAIN over integer coerces as an integer
-    base: IdCoercer
-    if isinstance(kind, sa.Integer):
-        base = _to_int
-    elif isinstance(kind, sa.Uuid):
-        base = _to_uuid
-    elif isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Float):
-        base = _to_decimal
-    elif isinstance(kind, sa.DateTime):
-        base = _to_datetime(bool(kind.timezone))
-    elif isinstance(kind, sa.Date):
-        base = _to_date
-    elif isinstance(kind, sa.Time):
-        base = _to_time
-    else:
-        base = _to_str
+    base = _base(column, dialect)
 
     def coerce(value: Any) -> Any:
         if isinstance(value, str) and len(value) > _MAX_ID_TEXT:
             raise ValueError("is too long")
         return base(value)
 
-    if base is _to_int:
+    low, high = _int_range(column)
+    if base is not _to_flag and high:
         def coerce_int(value: Any) -> Any:
             # the usual id, a JSON integer, without the general checks
-            if type(value) is int and -_INT64 <= value < _INT64:
+            if type(value) is int and low <= value < high:
                 return value
             return coerce(value)
 
         return coerce_int
+    return coerce
+
+
+def record_id_coercer(collection: CollectionInfo, dialect: str | None = None) -> IdCoercer:
+    """The coercion for ids of ``collection``'s records: a value of its first key column, or a
+    full key (an object naming every key column) as a tuple of the key's values, in key order.
+
+    Examples:
+        >>> from flexorm.reflection.records import CollectionInfo
+        >>> cols = {n: ColumnInfo(n, sa.Integer(), False, True, False) for n in ("a", "b")}
+        >>> coerce = record_id_coercer(CollectionInfo("t", "t", None, False, cols, ("a", "b"),
+        ...                                           False, True))
+        >>> coerce("1"), coerce({"b": "2", "a": 1})
+        (1, (1, 2))
+    """
+    first = id_coercer(collection.columns[collection.primary_key_field], dialect)
+    key = collection.primary_key
+    parts = tuple(id_coercer(collection.columns[name], dialect) for name in key)
+
+    def coerce(value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return first(value)
+        if not collection.has_primary_key:
+            raise ValueError(f"{collection.name} has no primary key; send the value of its "
+                             f"first column, {collection.primary_key_field}")
+        if set(value) != set(key):
+            raise ValueError(f"a full key names exactly the key columns: {', '.join(key)}")
+        values: list[Any] = []
+        for name, part in zip(key, parts, strict=True):
+            try:
+                values.append(part(value[name]))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return tuple(values)
+
     return coerce

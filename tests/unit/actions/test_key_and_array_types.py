@@ -1,5 +1,6 @@
 """Key and column types met in public sample databases: timestamp and date keys (Pagila's
-``payment``), keys typed by a DOMAIN, and ARRAY column parameters (Pagila's ``text[]``)."""
+``payment``), keys typed by a DOMAIN, and ARRAY column parameters (Pagila's ``text[]``); ids of
+boolean, unsigned, binary, interval and untyped keys, and keys that cannot name a record."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 import pydantic
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 
 from flexorm.actions.params.columns import column_param
-from flexorm.actions.params.ids import id_coercer
+from flexorm.actions.params.ids import id_coercer, key_problem, record_id_coercer
 from flexorm.reflection.records import SchemaInfo
 from tests.unit.actions._schema import collection, column
 
@@ -53,6 +54,92 @@ def test_bad_temporal_ids(type_, raw, message):
 def test_a_key_typed_by_a_domain_coerces_as_its_base_type():
     year = postgresql.DOMAIN("year", sa.Integer())
     assert id_coercer(column("y", year))("2006") == 2006
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (True, True), (False, False), ("true", True), (" FALSE ", False), ("t", True), (1, True),
+    ("0", False)])
+def test_boolean_ids(raw, expected):
+    assert id_coercer(column("k", sa.Boolean()))(raw) is expected
+
+
+@pytest.mark.parametrize("raw", ["yes", 2, 1.5, None, "", [True]])
+def test_bad_boolean_ids(raw):
+    with pytest.raises(ValueError, match="not true or false"):
+        id_coercer(column("k", sa.Boolean()))(raw)
+
+
+def test_mysql_boolean_ids_are_its_tinyint_values():
+    coerce = id_coercer(column("k", mysql.TINYINT(display_width=1)))
+    assert [coerce(True), coerce("false"), coerce(5), coerce("-3")] == [1, 0, 5, -3]
+    with pytest.raises(ValueError, match="not true, false or a whole number"):
+        coerce(300)
+
+
+def test_unsigned_and_bit_ids_take_64_unsigned_bits():
+    for type_ in (mysql.BIGINT(unsigned=True), mysql.BIT(64)):
+        coerce = id_coercer(column("k", type_))
+        assert coerce(2**64 - 1) == coerce("18446744073709551615") == 2**64 - 1
+        for bad in (-1, 2**64):
+            with pytest.raises(ValueError, match="out of range: from 0 to 18446744073709551615"):
+                coerce(bad)
+    assert id_coercer(column("y", mysql.YEAR()))("2024") == 2024
+    with pytest.raises(ValueError, match="out of range"):
+        id_coercer(column("k", sa.BigInteger()))(2**63)
+
+
+def test_binary_ids_are_base64():
+    for type_ in (postgresql.BYTEA(), mysql.VARBINARY(16), sa.LargeBinary(), mysql.TINYBLOB()):
+        assert id_coercer(column("k", type_))("AQI=") == b"\x01\x02"
+    with pytest.raises(ValueError, match="not base64"):
+        id_coercer(column("k", postgresql.BYTEA()))("abc")
+
+
+def test_floating_point_ids():
+    coerce = id_coercer(column("k", sa.Float()))
+    assert [coerce(1.5), coerce("1.5"), coerce(2)] == [1.5, 1.5, 2.0]
+    for bad in ("x", "nan", "1e400", True):
+        with pytest.raises(ValueError, match="not a number"):
+            coerce(bad)
+
+
+def test_interval_ids_are_seconds():
+    coerce = id_coercer(column("k", postgresql.INTERVAL()))
+    assert coerce(86400) == coerce("86400.0") == dt.timedelta(days=1)
+    for bad in ("1 day", "1e400", True):
+        with pytest.raises(ValueError, match="not a duration in seconds"):
+            coerce(bad)
+
+
+def test_sqlite_untyped_ids_keep_their_json_type():
+    coerce = id_coercer(column("k", sa.types.NullType()), "sqlite")
+    assert [coerce(1), coerce(2.5), coerce("1")] == [1, 2.5, "1"]
+    # elsewhere a type SQLAlchemy does not know compares as text
+    assert id_coercer(column("k", sa.types.NullType()), "postgresql")(1) == "1"
+
+
+@pytest.mark.parametrize(("type_", "what"), [
+    (mysql.SET("a", "b"), "a SET column"), (postgresql.ARRAY(sa.Integer()), "an array column"),
+    (postgresql.JSONB(), "a JSON column"), (sa.JSON(), "a JSON column"),
+])
+def test_keys_whose_values_cannot_name_a_record(type_, what):
+    message = f"k is {what}, whose values cannot identify a record"
+    assert key_problem(column("k", type_)) == message
+    with pytest.raises(ValueError, match=message):
+        id_coercer(column("k", type_))("a")
+
+
+def test_a_record_id_is_a_first_column_value_or_a_full_key():
+    lines = collection("lines", column("order_id", sa.Integer(), nullable=False, pk=True),
+                       column("line", sa.Integer(), nullable=False, pk=True),
+                       pk=("order_id", "line"))
+    coerce = record_id_coercer(lines)
+    assert coerce("1") == 1
+    assert coerce({"line": "2", "order_id": 1}) == (1, 2)
+    with pytest.raises(ValueError, match="line: not a whole number"):
+        coerce({"line": "x", "order_id": 1})
+    with pytest.raises(ValueError, match="a full key names exactly the key columns"):
+        coerce({"order_id": 1})
 
 
 def _validate(type_: sa.types.TypeEngine[Any], value: Any) -> Any:
