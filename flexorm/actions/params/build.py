@@ -83,7 +83,7 @@ def param_spec(draft: ParamDraft, collection: CollectionInfo | None, schema: Sch
     if draft.kind == "text":
         checks = (annotated.not_blank,) if draft.type is Sql else ()
         return ParamSpec(field=TEXT_MARKERS[draft.type],
-                         annotation=annotated.str_annotation(*checks, *draft.metadata), **common)
+                         annotation=annotated.str_annotation(*draft.metadata, *checks), **common)
     if draft.kind == "json":
         return ParamSpec(field="JSONField",
                          annotation=annotated.json_annotation(draft.type, *draft.metadata),
