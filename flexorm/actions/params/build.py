@@ -20,6 +20,7 @@ from flexorm.actions.params.markers import TEXT_MARKERS, ModelRef, Sql
 from flexorm.actions.params.signature import MISSING, ParamDraft
 from flexorm.actions.params.spec import Choice, ParamSpec, humanize
 from flexorm.exceptions import ConfigurationError, UnknownCollectionError
+from flexorm.protocol.encoding import encode
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 
 __all__ = ["param_spec", "resolve_collection"]
@@ -53,9 +54,21 @@ def _scalar_annotation(core: Any, metadata: tuple[Any, ...]) -> Any:
     return Annotated[core, *metadata] if metadata else core
 
 
+def _is_option_value(member: enum.Enum) -> bool:
+    try:
+        return isinstance(encode(member), str | int | float | bool)
+    except TypeError:  # a value JSON cannot hold
+        return False
+
+
 def _choices(core: Any) -> tuple[Choice, ...]:
     if isinstance(core, type) and issubclass(core, enum.Enum):
-        return tuple(Choice(member, humanize(member.name)) for member in core)
+        members = list(core)
+        if all(_is_option_value(m) for m in members):
+            return tuple(Choice(member, humanize(member.name)) for member in members)
+        # values that are no option value (a tuple, an object): the members go by name
+        return tuple(Choice(member, humanize(member.name), wire=member.name)
+                     for member in members)
     # a Literal shows its values as written, like a column's CHECK list
     return tuple(Choice(v, str(v)) for v in get_args(core))
 

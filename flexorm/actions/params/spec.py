@@ -28,10 +28,13 @@ class Choice:
     """The value the body receives (an Enum member for an Enum parameter)."""
     name: str
     """The label Jet Admin shows."""
+    wire: Any = MISSING
+    """The value as sent and shown, when it is not ``value`` encoded (an Enum member whose
+    value is no text or number is sent by its name)."""
 
     @property
     def wire_value(self) -> Any:
-        return encode(self.value)
+        return encode(self.value) if self.wire is MISSING else self.wire
 
     def to_json(self) -> dict[str, Any]:
         return {"value": self.wire_value, "name": self.name}

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pytest
+from pydantic import Field
 
 from flexorm.actions import ColumnRef, ModelRef, Param, Text, declare
 from flexorm.actions.binding import bind, resolve_collection
@@ -69,6 +70,22 @@ def test_enum_and_literal_become_select_fields_with_options():
     assert params["mode"]["params"]["options"] == [{"value": "fast", "name": "fast"},
                                                    {"value": "slow_down", "name": "slow_down"}]
     assert params["n"]["params"]["options"][0] == {"value": 1, "name": "1"}
+
+
+def test_a_literal_with_none_lists_null_and_is_optional():
+    def run(mode: Literal["a", None]): ...
+
+    assert params_of(run)["mode"] == {
+        "name": "mode", "field": "SelectField", "required": False,
+        "params": {"options": [{"value": "a", "name": "a"}, {"value": None, "name": "None"}]}}
+
+
+def test_an_annotation_pydantic_cannot_build_is_an_error_naming_the_parameter():
+    def run(key: Annotated[uuid.UUID, Field(strict=1)]): ...
+
+    with pytest.raises(ConfigurationError, match=r"action 'run': parameter 'key': its type "
+                                                 "cannot be validated"):
+        describe(run)
 
 
 def test_model_reference_and_mapped_class_are_foreign_keys():

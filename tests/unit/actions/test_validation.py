@@ -107,6 +107,19 @@ def test_select_error_lists_the_options():
         "color": ["Select one of the options: red, blue."]}
 
 
+class Box(enum.Enum):
+    SMALL = (10, 10)
+    LARGE = (20, 20)
+
+
+def test_an_enum_of_tuples_is_chosen_by_member_name():
+    def pack(box: Box) -> None: ...
+
+    v = validator(pack)
+    assert v.validate({"box": "LARGE"})["box"] is Box.LARGE
+    assert errors_of(v, {"box": [10, 10]}) == {"box": ["Select one of the options: SMALL, LARGE."]}
+
+
 def test_missing_and_unknown_parameters():
     errors = errors_of(validator(run), {"name": "x", "bogus": 1})
     assert errors["count"] == ["This field is required."]

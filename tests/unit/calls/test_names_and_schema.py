@@ -104,20 +104,20 @@ def test_columns_give_their_limits_options_and_references():
 
 
 def test_a_parameter_named_like_the_selection_moves_the_selection_keys():
-    def tag(order: Any, ids: str, id: int = 0) -> None: ...
+    def tag(order: Any, inverse: str, id: int = 0) -> None: ...
 
     bound = bound_of(tag, model="orders", for_instance=True)
     props = input_schema(bound)["properties"]
-    assert {"ids", "id", "record_ids", "record_id", "inverse"} <= props.keys()
-    assert props["ids"] == {"type": "string"}
+    assert {"ids", "id", "record_inverse", "record_id", "inverse"} <= props.keys()
+    assert props["inverse"] == {"type": "string"}
     entry = CallableAction(bound=bound, tool="orders__tag", path="/api/actions/orders/tag",
                            title="Tag", description="", input_schema={},
                            selection=selection(bound))
-    request = execute_request(entry, {"record_ids": [1, 2], "ids": "a,b"})
-    assert (request.ids, request.params) == ((1, 2), {"ids": "a,b"})
+    request = execute_request(entry, {"record_id": 1, "id": 5, "inverse": "a,b"})
+    assert (request.ids, request.params) == ((1,), {"id": 5, "inverse": "a,b"})
     with pytest.raises(RequestError) as info:
-        execute_request(entry, {"record_ids": "1"})
-    assert info.value.field == "record_ids"
+        execute_request(entry, {"ids": [1], "record_inverse": "yes"})
+    assert info.value.field == "record_inverse"
 
 
 def test_a_common_action_keeps_ids_as_an_unknown_parameter():
