@@ -295,7 +295,7 @@ def test_pagila_array_and_domain_columns(pagila_url):
         # split into its characters
         for bad, message in (("Trailers", "Enter valid JSON."),
                              ({"a": 1}, "Input should be a valid list."),
-                             ([1, 2], "Input should be a valid string.")):
+                             ([1, 2], "Item [0]: Input should be a valid string.")):
             assert post(client, execute("film", "set_features", ids=[2],
                                         params={"special_features": bad})) == (
                 400, {"special_features": [message]})

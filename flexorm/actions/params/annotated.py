@@ -27,6 +27,7 @@ __all__ = [
     "int_annotation",
     "json_annotation",
     "json_check",
+    "json_from_text",
     "not_blank",
     "set_annotation",
     "str_annotation",
@@ -66,7 +67,8 @@ def _decimal_range(value: Decimal) -> Decimal:
     return value
 
 
-def _json_from_text(value: Any) -> Any:
+def json_from_text(value: Any) -> Any:
+    """JSON text decoded; any other value as it is."""
     if isinstance(value, str):
         try:
             return json.loads(value)
@@ -152,7 +154,7 @@ def decimal_annotation(*metadata: Any) -> Any:
 
 def json_annotation(core: Any, *metadata: Any) -> Any:
     """``dict`` / ``list`` (or their generics), also accepted as JSON text."""
-    return Annotated[core, BeforeValidator(_json_from_text), AfterValidator(json_check), *metadata]
+    return Annotated[core, BeforeValidator(json_from_text), AfterValidator(json_check), *metadata]
 
 
 def choice_annotation(choices: Iterable[Choice]) -> Any:
@@ -188,3 +190,4 @@ def coercer_annotation(coerce: Callable[[Any], Any]) -> Any:
             raise ValueError(f"Not a valid id: {exc}.") from None
 
     return Annotated[Any, PlainValidator(check)]
+

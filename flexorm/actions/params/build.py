@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from flexorm.actions._rows import find_collection
 from flexorm.actions.declaration import ModelTarget
-from flexorm.actions.params import annotated
+from flexorm.actions.params import annotated, kinds
 from flexorm.actions.params.columns import column_param
 from flexorm.actions.params.fields import annotation_field
 from flexorm.actions.params.ids import id_coercer
@@ -51,6 +51,8 @@ def _scalar_annotation(core: Any, metadata: tuple[Any, ...]) -> Any:
         return annotated.float_annotation(*metadata)
     if core is Decimal:
         return annotated.decimal_annotation(*metadata)
+    if core is bytes:
+        return kinds.bytes_annotation(*metadata)
     return Annotated[core, *metadata] if metadata else core
 
 

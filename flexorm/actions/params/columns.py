@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from pydantic import AfterValidator, Field
 
-from flexorm.actions.params import annotated
+from flexorm.actions.params import annotated, kinds
 from flexorm.actions.params.fields import param_field
 from flexorm.actions.params.ids import IdCoercer, id_coercer
 from flexorm.actions.params.signature import MISSING
@@ -57,13 +57,29 @@ def _int_bounds(type_: sa.types.TypeEngine[Any], dialect: str) -> tuple[int, int
 _TEMPORAL: dict[Any, type[sa.types.TypeEngine[Any]]] = {
     dt.datetime: sa.DateTime, dt.date: sa.Date, dt.time: sa.Time, uuid.UUID: sa.Uuid,
 }
+_NO_OFFSETS = frozenset({"sqlite", "mysql", "mariadb"})
+"""Databases whose date and time columns store no offset, whatever the column type says
+(SQLite writes the text without it, MySQL has no such type)."""
 
 
-def _item_annotation(item: sa.types.TypeEngine[Any]) -> Any:
+def _temporal(python_type: Any, type_: sa.types.TypeEngine[Any], dialect: str) -> Any:
+    """A datetime or time for a column that stores no offset is made naive UTC, as the
+    convention goes: dropping the offset would store another instant."""
+    if python_type in (dt.datetime, dt.time) and not (
+            getattr(type_, "timezone", False) and dialect not in _NO_OFFSETS):
+        return Annotated[python_type, kinds.naive_utc]
+    return python_type
+
+
+def _length(type_: sa.types.TypeEngine[Any]) -> list[Any]:
+    length = getattr(type_, "length", None)
+    return [Field(max_length=length)] if isinstance(length, int) and length > 0 else []
+
+
+def _item_annotation(item: sa.types.TypeEngine[Any], dialect: str) -> Any:
     kind = base_type(item)
     if isinstance(kind, sa.String):
-        length = getattr(kind, "length", None)
-        return annotated.str_annotation(*([Field(max_length=length)] if length else []))
+        return annotated.str_annotation(*_length(kind))
     if isinstance(kind, sa.Boolean):
         return bool
     if isinstance(kind, sa.Integer):
@@ -72,30 +88,32 @@ def _item_annotation(item: sa.types.TypeEngine[Any]) -> Any:
         return annotated.float_annotation()
     if isinstance(kind, sa.Numeric):
         return annotated.decimal_annotation()
+    if isinstance(kind, sa.LargeBinary | sa.BINARY | sa.VARBINARY):
+        return kinds.bytes_annotation(*_length(kind))
     for python_type in (dt.datetime, dt.date, dt.time, uuid.UUID):
         if isinstance(kind, _TEMPORAL[python_type]):
-            return python_type
+            return _temporal(python_type, kind, dialect)
     return Annotated[Any, AfterValidator(annotated.json_check)]
 
 
-def _array_annotation(type_: sa.ARRAY[Any]) -> Any:
+def _array_annotation(type_: sa.ARRAY[Any], dialect: str) -> Any:
     """A list (or the JSON text of one): a string is never split into its characters nor a
-    dict into its keys. A one-dimensional array's items are validated as its item type."""
-    if type_.dimensions not in (None, 1):
-        return annotated.json_annotation(list[Any])
-    return annotated.json_annotation(list[_item_annotation(type_.item_type)])  # type: ignore[misc]
+    dict into its keys. Its items are validated as the item type, on as many levels as the
+    array has (PostgreSQL does not hold an array column to its declared dimensions, so any
+    number, all alike, when the type does not say)."""
+    return kinds.array_annotation(_item_annotation(type_.item_type, dialect),
+                                      type_.dimensions)
 
 
 def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
     type_ = base_type(column.type)
     if isinstance(type_, sa.ARRAY):
-        return _array_annotation(type_)
+        return _array_annotation(type_, dialect)
     members = set_values(type_)
     if members is not None:
         return annotated.set_annotation(members)
     if python_type is str:
-        length = getattr(type_, "length", None)
-        return annotated.str_annotation(*([Field(max_length=length)] if length else []))
+        return annotated.str_annotation(*_length(type_))
     if python_type is int:
         low, high = _int_bounds(type_, dialect)
         return annotated.int_annotation(low=low, high=high)
@@ -106,10 +124,14 @@ def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
         if isinstance(type_, sa.Numeric) and type_.precision is not None:
             extra.append(Field(max_digits=type_.precision, decimal_places=type_.scale))
         return annotated.decimal_annotation(*extra)
-    if python_type in (bool, dt.date, dt.datetime, dt.time, dt.timedelta, uuid.UUID):
+    if python_type is dt.timedelta and mysql_name(type(type_)) == "TIME":
+        return kinds.duration_annotation()
+    if python_type in (dt.datetime, dt.time):
+        return _temporal(python_type, type_, dialect)
+    if python_type in (bool, dt.date, dt.timedelta, uuid.UUID):
         return python_type
     if python_type is bytes:
-        return annotated.str_annotation()
+        return kinds.bytes_annotation(*_length(type_))
     # JSON: any JSON value as sent (a string is a JSON value too)
     return Annotated[Any, AfterValidator(annotated.json_check)]
 

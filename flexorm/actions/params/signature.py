@@ -119,7 +119,7 @@ def _unsupported(action: str, name: str, annotation: Any) -> ConfigurationError:
     shown = getattr(annotation, "__name__", None) or repr(annotation)
     return ConfigurationError(
         f"action {action!r}: parameter {name!r} has an unsupported type {shown}; use str, "
-        "flexorm.Text, int, float, Decimal, bool, datetime, date, time, UUID, dict, list, "
+        "flexorm.Text, int, float, Decimal, bool, bytes, datetime, date, time, UUID, dict, list, "
         "an Enum, a Literal, a model reference (flex.model(...)) or a mapped class, or "
         "Annotated[T, flex.column('collection.column')]"
     )

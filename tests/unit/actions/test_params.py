@@ -47,7 +47,7 @@ def params_of(func, **options):
         (Decimal, "DecimalField"), (bool, "BooleanField"), (dt.datetime, "DateTimeField"),
         (dt.date, "DateField"), (dt.time, "TimeField"), (dict, "JSONField"),
         (list, "JSONField"), (dict[str, int], "JSONField"), (list[str], "JSONField"),
-        (uuid.UUID, "CharField"),
+        (uuid.UUID, "CharField"), (bytes, "CharField"),
     ],
 )
 def test_scalar_annotations(annotation, field):

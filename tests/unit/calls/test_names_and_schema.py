@@ -74,7 +74,7 @@ def test_every_kind_of_parameter_is_one_flat_property():
     assert props["when"] == {"type": "string", "format": "date-time"}
     assert props["day"] == {"type": "string", "format": "date"}
     assert props["at"] == {"type": "string", "format": "time"}
-    assert props["key"] == {"type": "string"}
+    assert props["key"] == {"type": "string", "format": "uuid"}
     assert props["price"] == {"type": "string", "format": "decimal"}
     assert props["ratio"] == {"type": "number"}
     assert props["flag"] == {"type": "boolean"}
@@ -89,6 +89,16 @@ def test_every_kind_of_parameter_is_one_flat_property():
     assert schema["required"] == ["when", "day", "at", "key", "price", "ratio", "flag", "note",
                                   "color", "size", "data", "items"]
     assert {"id", "ids", "inverse"} <= props.keys()
+
+
+def test_bytes_are_base64_text_and_a_null_option_is_left_out():
+    def act(data: bytes, mode: Literal["a", None]) -> None: ...
+
+    schema = input_schema(bound_of(act))
+    assert schema["properties"]["data"] == {"type": "string", "format": "byte",
+                                            "contentEncoding": "base64"}
+    assert schema["properties"]["mode"] == {"type": "string", "enum": ["a"]}
+    assert schema["required"] == ["data"]
 
 
 def test_columns_give_their_limits_options_and_references():
