@@ -1,11 +1,12 @@
 """Column parameters whose values take a form of their own, end to end on each database: bytes
 as base64, datetimes with an offset for columns that store none, multi-level arrays, MySQL's
-TIME durations."""
+TIME durations; and ``fields=`` parameters that were not sent, which must not be written."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from typing import Annotated, Any
 
 import pytest
@@ -185,6 +186,57 @@ def test_a_sqlite_model_column_with_time_zone_stores_utc(sqlite_url):
         assert _execute(client, "assign", {"at": "2024-01-01T10:00:00+02:00"},
                         "events", [1]) == (200, {"result": ["at"]})
     assert _instants(sqlite_url, "SELECT at FROM events") == ["2024-01-01 08:00:00"]
+
+
+# -- parameters not sent, typed column parameters ----------------------------------------------
+
+
+def test_fields_not_sent_are_not_written_and_a_typed_column_parameter_is_required(db_url):
+    run_statements(db_url, [
+        "CREATE TABLE orders (id INT PRIMARY KEY, total NUMERIC(10, 2) NOT NULL DEFAULT 0,"
+        " status VARCHAR(10) NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'shipped')),"
+        " note TEXT)",
+        "INSERT INTO orders (id, total, status) VALUES (1, 5, 'shipped')",
+    ])
+    flex = _flex(db_url)
+    flex.action(model="orders", for_instance=True, bulk=True,
+                fields=["status", "note"])(assign)
+
+    @flex.action(model="orders", for_instance=True)
+    def set_total(order: Any, total: Annotated[Decimal, flex.column("orders.total")]) -> str:
+        order.total = total
+        return type(total).__name__
+
+    with TestClient(flex.app) as client:
+        listed = client.post("/api/messages/", headers=AUTH,
+                             json={"name": "get_action_list"}).json()
+        params = {(a["name"], p["name"]): p for a in listed for p in a.get("params", [])}
+        assert _execute(client, "assign", {"note": "hi", "status": ""}, "orders",
+                        [1]) == (200, {"result": ["note"]})
+        assert _execute(client, "set_total", {}, "orders", [1]) == (
+            400, {"total": ["This field is required."]})
+        assert _execute(client, "set_total", {"total": "7.5"}, "orders", [1]) == (
+            200, {"result": "Decimal"})
+    assert params["set_total", "total"]["required"] is True
+    assert "default" not in params["set_total", "total"]
+    assert "default" not in params["assign", "status"]
+    assert _fetch(db_url, "SELECT status, note, total FROM orders") == [
+        ("shipped", "hi", Decimal("7.50"))]
+
+
+@pytest.mark.postgres
+def test_a_postgres_enum_not_sent_keeps_its_value(pg_url):
+    run_statements(pg_url, [
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+        "CREATE TABLE people (id INT PRIMARY KEY, m mood NOT NULL DEFAULT 'ok', note TEXT)",
+        "INSERT INTO people VALUES (1, 'happy', NULL)",
+    ])
+    flex = _flex(pg_url)
+    flex.action(model="people", for_instance=True, bulk=True, fields=["m", "note"])(assign)
+    with TestClient(flex.app) as client:
+        assert _execute(client, "assign", {"note": "hi"}, "people", [1]) == (
+            200, {"result": ["note"]})
+    assert _fetch(pg_url, "SELECT m::text, note FROM people") == [("happy", "hi")]
 
 
 # -- arrays --------------------------------------------------------------------------------------

@@ -87,7 +87,8 @@ def param_spec(draft: ParamDraft, collection: CollectionInfo | None, schema: Sch
             column = draft.column.column
         return column_param(draft.name, owner, column, schema, action=action,
                             default=draft.default, optional=draft.optional, label=draft.label,
-                            description=draft.description, typed=draft.type is not None)
+                            description=draft.description, typed=draft.type is not None,
+                            spread=draft.spread)
     required = not draft.optional and draft.default is MISSING
     default = None if draft.default is MISSING and not required else draft.default
     common: dict[str, Any] = {"name": draft.name, "required": required, "default": default,

@@ -24,7 +24,6 @@ from flexorm.actions.params.signature import MISSING
 from flexorm.actions.params.spec import Choice, ParamSpec
 from flexorm.exceptions import ConfigurationError
 from flexorm.reflection.comments import plain_comment
-from flexorm.reflection.defaults import describe_default
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
 from flexorm.reflection.typemap import base_type, mysql_name, set_values
 
@@ -163,14 +162,22 @@ def column_param(
     label: str | None = None,
     description: str | None = None,
     typed: bool = False,
+    spread: bool = False,
 ) -> ParamSpec:
     """The parameter ``name`` typed by ``collection.column_name``.
 
     Args:
-        default: a default declared in the signature (wins over the column's).
+        default: a default declared in the signature.
         optional: the signature says ``X | None``.
-        typed: the signature gives the parameter a type; unless ``optional``, it is then
-            required even when the column takes ``NULL`` (the annotation wins).
+        typed: the signature gives the parameter a type; it is then required unless
+            ``optional`` or with a ``default``, whatever the column takes (the annotation
+            wins). Else the parameter follows the column: optional when it takes ``NULL`` or
+            has a default.
+        spread: received by ``**values``: an optional parameter that is not sent is left
+            out, so that the body assigns only what was sent.
+
+    The column's own default is never the parameter's: the body would write it over the
+    record's value (and Jet Admin would fill the form with it).
 
     Raises:
         ConfigurationError: no such column, or a generated column (never written).
@@ -205,16 +212,13 @@ def column_param(
         annotation = _annotation(column, mapped.python_type, schema.dialect)
         if field == "ForeignKey":
             field = "IntegerField" if mapped.python_type is int else "CharField"
-    if default is MISSING:
-        described = describe_default(column.server_default, autoincrement=column.autoincrement,
-                                     type_=column.type)
-        if described is not None and described.type == "value":
-            default = described.value
-    has_db_default = (column.server_default is not None or column.autoincrement
-                      or column.has_default)
-    nullable = column.nullable and (optional or not typed)
-    required = not (optional or nullable or has_db_default or default is not MISSING)
-    if not required and default is MISSING:
+    if typed:
+        required = not optional and default is MISSING
+    else:
+        has_db_default = (column.server_default is not None or column.autoincrement
+                          or column.has_default)
+        required = not (column.nullable or has_db_default or default is not MISSING)
+    if not required and default is MISSING and not spread:
         default = None
     return ParamSpec(
         name=name, field=field, required=required, annotation=annotation, default=default,

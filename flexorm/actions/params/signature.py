@@ -66,6 +66,9 @@ class ParamDraft:
     description: str | None = None
     secret: bool = False
     """Marked ``Param(secret=True)``: its value never reaches the journal."""
+    spread: bool = False
+    """A ``fields=`` column received by ``**values`` (no parameter of its name): left out of
+    the call when not sent, so that the body assigns only what was sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,5 +300,5 @@ def parse_signature(
         )
     for name in rest:
         _check_name(action, name)
-    drafts.extend(ParamDraft(name=f, kind="field", type=None) for f in rest)
+    drafts.extend(ParamDraft(name=f, kind="field", type=None, spread=True) for f in rest)
     return Signature(record=record, context=tuple(context), params=tuple(drafts))

@@ -52,7 +52,9 @@ class ParamSpec:
     annotation: Any
     """The pydantic annotation that validates the value as sent."""
     default: Any = MISSING
-    """The value used when the parameter is absent (not sent, ``""`` or ``null``)."""
+    """The value used when the parameter is absent (not sent, ``""`` or ``null``); ``MISSING``
+    for an optional parameter leaves it out of the values (a ``fields=`` column received by
+    ``**values``)."""
     label: str | None = None
     description: str | None = None
     choices: tuple[Choice, ...] = ()

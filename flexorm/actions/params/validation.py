@@ -4,7 +4,8 @@ Field names inside the model are safe internal ones (``p0``, ``p1``...) with the
 name as alias, so parameters called ``model_config``, ``json``, ``schema`` or ``_x`` work. Unknown
 parameters are errors. A parameter sent as ``""`` or ``null`` counts as not sent (Jet Admin sends
 ``""`` for a field the user left untouched): an optional one takes its default, a required one
-is reported as missing.
+is reported as missing; a parameter without a default (a ``fields=`` column received by
+``**values``) is left out of the values.
 """
 
 from __future__ import annotations
@@ -61,8 +62,7 @@ class ParamValidator:
             if spec.required:
                 info = Field(alias=spec.name)
             else:
-                info = Field(alias=spec.name,
-                             default=None if spec.default is MISSING else spec.default)
+                info = Field(alias=spec.name, default=spec.default)
             definitions[f"p{index}"] = (spec.annotation, info)
         try:
             self._model: type[pydantic.BaseModel] = create_model(
@@ -96,8 +96,9 @@ class ParamValidator:
                 if message not in messages and len(messages) < _MAX_ERRORS_PER_FIELD:
                     messages.append(message)
             raise ValidationError(errors) from None
-        return {spec.name: getattr(model, f"p{index}")
-                for index, spec in enumerate(self._params)}
+        values = {spec.name: getattr(model, f"p{index}")
+                  for index, spec in enumerate(self._params)}
+        return {name: value for name, value in values.items() if value is not MISSING}
 
 
 def _unfit(action: str, params: Sequence[ParamSpec], exc: Exception) -> ConfigurationError:

@@ -140,8 +140,9 @@ def test_fields_generate_parameters_from_columns():
 
     params = params_of(run, model="orders", for_instance=True, bulk=True,
                        fields=["status", "note", "total", "account_id", "shipped_at", "code"])
+    # no default: the column's would be written over the records' values
     assert params["status"] == {
-        "name": "status", "field": "SelectField", "required": False, "default": "new",
+        "name": "status", "field": "SelectField", "required": False,
         "params": {"options": [{"value": "new", "name": "new"},
                                {"value": "shipped", "name": "shipped"}]},
     }
@@ -157,6 +158,15 @@ def test_annotated_column_reference():
     def run(order, status: Annotated[str, ColumnRef.parse("orders.status")]): ...
 
     assert params_of(run, model="orders", for_instance=True)["status"]["field"] == "SelectField"
+
+
+def test_a_typed_parameter_is_required_even_when_its_column_has_a_default():
+    def run(order, status: Annotated[str, ColumnRef.parse("orders.status")],
+            total: Annotated[Decimal, ColumnRef.parse("orders.total")] = Decimal("1.50")): ...
+
+    params = params_of(run, model="orders", for_instance=True)
+    assert (params["status"]["required"], "default" in params["status"]) == (True, False)
+    assert (params["total"]["required"], params["total"]["default"]) == (False, "1.50")
 
 
 def test_a_typed_parameter_is_required_even_when_its_column_takes_null():
