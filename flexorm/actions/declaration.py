@@ -119,7 +119,7 @@ class ActionDeclaration:
     for_instance: bool = False
     bulk: bool = False
     fields: tuple[str, ...] = ()
-    """Columns of the collection that become parameters (passed as ``**values``)."""
+    """Columns of the collection that become parameters (passed as ``**values`` when sent)."""
     label: str | None = None
     icon: str | None = None
     allow: Policy | None = None
@@ -221,8 +221,11 @@ def declare(
     Parameters come from the body's annotations after the record parameter (``for_instance``);
     a parameter annotated ``ActionContext`` receives the context instead. ``fields`` columns
     become parameters too, passed by name (to a parameter of that name or to ``**values``):
-    every one of them is passed, an absent optional one as its default (the column's plain
-    default, else ``None``); a foreign key column passes the id, ready to assign.
+    ``**values`` holds those that were sent, so that the body assigns only them; a parameter of
+    the column's name that was not sent gets its Python default, else ``None`` (never the
+    column's default, which would overwrite the records' values). A foreign key column passes
+    the id, ready to assign. No parameter may be named ``ids`` or ``inverseIds`` (Jet Admin
+    clients send the selection under those names inside the params).
 
     ``allow`` is a policy deciding who may run the action; ``writes=False`` declares that the
     body only reads, so that ``read_only`` Jet Admin users may run it too, and its rows are

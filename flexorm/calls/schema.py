@@ -66,9 +66,11 @@ _COPIED: Mapping[str, str] = {
     "exclusiveMinimum": "exclusiveMinimum", "gt": "exclusiveMinimum",
     "exclusiveMaximum": "exclusiveMaximum", "lt": "exclusiveMaximum",
     "multipleOf": "multipleOf", "multiple_of": "multipleOf",
+    "format": "format", "contentEncoding": "contentEncoding",
 }
 """Constraints taken over from the parameter's pydantic annotation (pydantic names some of
-them by their ``Field`` argument when a validator comes first)."""
+them by their ``Field`` argument when a validator comes first), and its format (a UUID; bytes
+as base64 text)."""
 
 _INT64 = (-(2**63), 2**63 - 1)
 """The range every integer parameter has anyway: not worth showing."""
@@ -148,7 +150,8 @@ def _json_type(annotation: Any) -> dict[str, Any]:
 
 
 def _choice_schema(spec: ParamSpec) -> dict[str, Any]:
-    values = [choice.wire_value for choice in spec.choices]
+    # a null option (Literal["a", None]) is the parameter left out: the property is optional
+    values = [choice.wire_value for choice in spec.choices if choice.wire_value is not None]
     if all(isinstance(v, bool) for v in values):
         kind = "boolean"
     elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):

@@ -133,7 +133,7 @@ def test_actions_list_with_enum_options(client: TestClient[Any]) -> None:
     assert response.status_code == 200
     set_status = next(a for a in response.json() if a["name"] == "set_status")
     assert set_status["params"] == [{
-        "name": "status", "field": "SelectField", "required": False, "default": "new",
+        "name": "status", "field": "SelectField", "required": False,
         "params": {"options": [{"value": v, "name": v} for v in ("new", "paid", "shipped")]}}]
 
 

@@ -9,6 +9,7 @@ module             what
 ``signature``      a body's signature → parameter drafts (no database needed)
 ``fields``         the one Jet field table: column types and Python types → param fields
 ``annotated``      the pydantic types values are validated with
+``kinds``          values sent in a form of their own: bytes, offsets, durations, arrays
 ``spec``           ``ParamSpec``: one bound parameter and its descriptor
 ``columns``        a parameter typed by a column (``fields=``, ``flex.column``)
 ``build``          a draft → a ``ParamSpec``, against the reflected schema

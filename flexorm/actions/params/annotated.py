@@ -27,6 +27,7 @@ __all__ = [
     "int_annotation",
     "json_annotation",
     "json_check",
+    "json_from_text",
     "not_blank",
     "set_annotation",
     "str_annotation",
@@ -66,7 +67,8 @@ def _decimal_range(value: Decimal) -> Decimal:
     return value
 
 
-def _json_from_text(value: Any) -> Any:
+def json_from_text(value: Any) -> Any:
+    """JSON text decoded; any other value as it is."""
     if isinstance(value, str):
         try:
             return json.loads(value)
@@ -124,28 +126,35 @@ def set_annotation(members: tuple[str, ...]) -> Any:
     return Annotated[str, PlainValidator(check)]
 
 
+# Constraints (``Field(max_length=...)``, ``StringConstraints(strip_whitespace=True)``...) come
+# right after the core type, flexorm's checks last: pydantic applies a constraint to the type
+# itself only when nothing wraps it yet (else "at most 3 items", a length taken before
+# stripping, or a constraint it cannot apply at all).
+
+
 def str_annotation(*metadata: Any) -> Any:
-    return Annotated[str, AfterValidator(_no_nul), *metadata]
+    return Annotated[str, *metadata, AfterValidator(_no_nul)]
 
 
 def int_annotation(*metadata: Any, low: int = INT64_MIN, high: int = INT64_MAX) -> Any:
-    return Annotated[int, BeforeValidator(_ascii_digits), BeforeValidator(_no_bool),
-                     Field(ge=low, le=high), *metadata]
+    return Annotated[int, Field(ge=low, le=high), *metadata, BeforeValidator(_ascii_digits),
+                     BeforeValidator(_no_bool)]
 
 
 def float_annotation(*metadata: Any) -> Any:
-    return Annotated[float, BeforeValidator(_ascii_digits), BeforeValidator(_no_bool),
-                     Field(allow_inf_nan=False), *metadata]
+    return Annotated[float, Field(allow_inf_nan=False), *metadata,
+                     BeforeValidator(_ascii_digits), BeforeValidator(_no_bool)]
 
 
 def decimal_annotation(*metadata: Any) -> Any:
-    return Annotated[Decimal, BeforeValidator(_ascii_digits), BeforeValidator(_no_bool),
-                     Field(allow_inf_nan=False), AfterValidator(_decimal_range), *metadata]
+    return Annotated[Decimal, Field(allow_inf_nan=False), *metadata,
+                     AfterValidator(_decimal_range), BeforeValidator(_ascii_digits),
+                     BeforeValidator(_no_bool)]
 
 
 def json_annotation(core: Any, *metadata: Any) -> Any:
     """``dict`` / ``list`` (or their generics), also accepted as JSON text."""
-    return Annotated[core, BeforeValidator(_json_from_text), AfterValidator(json_check), *metadata]
+    return Annotated[core, BeforeValidator(json_from_text), AfterValidator(json_check), *metadata]
 
 
 def choice_annotation(choices: Iterable[Choice]) -> Any:
@@ -181,3 +190,4 @@ def coercer_annotation(coerce: Callable[[Any], Any]) -> Any:
             raise ValueError(f"Not a valid id: {exc}.") from None
 
     return Annotated[Any, PlainValidator(check)]
+

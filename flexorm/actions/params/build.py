@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from flexorm.actions._rows import find_collection
 from flexorm.actions.declaration import ModelTarget
-from flexorm.actions.params import annotated
+from flexorm.actions.params import annotated, kinds
 from flexorm.actions.params.columns import column_param
 from flexorm.actions.params.fields import annotation_field
 from flexorm.actions.params.ids import record_id_coercer
@@ -20,6 +20,7 @@ from flexorm.actions.params.markers import TEXT_MARKERS, ModelRef, Sql
 from flexorm.actions.params.signature import MISSING, ParamDraft
 from flexorm.actions.params.spec import Choice, ParamSpec, humanize
 from flexorm.exceptions import ConfigurationError, UnknownCollectionError
+from flexorm.protocol.encoding import encode
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 
 __all__ = ["param_spec", "resolve_collection"]
@@ -50,12 +51,26 @@ def _scalar_annotation(core: Any, metadata: tuple[Any, ...]) -> Any:
         return annotated.float_annotation(*metadata)
     if core is Decimal:
         return annotated.decimal_annotation(*metadata)
+    if core is bytes:
+        return kinds.bytes_annotation(*metadata)
     return Annotated[core, *metadata] if metadata else core
+
+
+def _is_option_value(member: enum.Enum) -> bool:
+    try:
+        return isinstance(encode(member), str | int | float | bool)
+    except TypeError:  # a value JSON cannot hold
+        return False
 
 
 def _choices(core: Any) -> tuple[Choice, ...]:
     if isinstance(core, type) and issubclass(core, enum.Enum):
-        return tuple(Choice(member, humanize(member.name)) for member in core)
+        members = list(core)
+        if all(_is_option_value(m) for m in members):
+            return tuple(Choice(member, humanize(member.name)) for member in members)
+        # values that are no option value (a tuple, an object): the members go by name
+        return tuple(Choice(member, humanize(member.name), wire=member.name)
+                     for member in members)
     # a Literal shows its values as written, like a column's CHECK list
     return tuple(Choice(v, str(v)) for v in get_args(core))
 
@@ -72,7 +87,8 @@ def param_spec(draft: ParamDraft, collection: CollectionInfo | None, schema: Sch
             column = draft.column.column
         return column_param(draft.name, owner, column, schema, action=action,
                             default=draft.default, optional=draft.optional, label=draft.label,
-                            description=draft.description, typed=draft.type is not None)
+                            description=draft.description, typed=draft.type is not None,
+                            spread=draft.spread)
     required = not draft.optional and draft.default is MISSING
     default = None if draft.default is MISSING and not required else draft.default
     common: dict[str, Any] = {"name": draft.name, "required": required, "default": default,
@@ -83,7 +99,7 @@ def param_spec(draft: ParamDraft, collection: CollectionInfo | None, schema: Sch
     if draft.kind == "text":
         checks = (annotated.not_blank,) if draft.type is Sql else ()
         return ParamSpec(field=TEXT_MARKERS[draft.type],
-                         annotation=annotated.str_annotation(*checks, *draft.metadata), **common)
+                         annotation=annotated.str_annotation(*draft.metadata, *checks), **common)
     if draft.kind == "json":
         return ParamSpec(field="JSONField",
                          annotation=annotated.json_annotation(draft.type, *draft.metadata),

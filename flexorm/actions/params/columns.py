@@ -17,14 +17,13 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from pydantic import AfterValidator, Field
 
-from flexorm.actions.params import annotated
+from flexorm.actions.params import annotated, kinds
 from flexorm.actions.params.fields import param_field
 from flexorm.actions.params.ids import IdCoercer, id_coercer
 from flexorm.actions.params.signature import MISSING
 from flexorm.actions.params.spec import Choice, ParamSpec
 from flexorm.exceptions import ConfigurationError
 from flexorm.reflection.comments import plain_comment
-from flexorm.reflection.defaults import describe_default
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
 from flexorm.reflection.typemap import base_type, mysql_name, set_values
 
@@ -57,13 +56,29 @@ def _int_bounds(type_: sa.types.TypeEngine[Any], dialect: str) -> tuple[int, int
 _TEMPORAL: dict[Any, type[sa.types.TypeEngine[Any]]] = {
     dt.datetime: sa.DateTime, dt.date: sa.Date, dt.time: sa.Time, uuid.UUID: sa.Uuid,
 }
+_NO_OFFSETS = frozenset({"sqlite", "mysql", "mariadb"})
+"""Databases whose date and time columns store no offset, whatever the column type says
+(SQLite writes the text without it, MySQL has no such type)."""
 
 
-def _item_annotation(item: sa.types.TypeEngine[Any]) -> Any:
+def _temporal(python_type: Any, type_: sa.types.TypeEngine[Any], dialect: str) -> Any:
+    """A datetime or time for a column that stores no offset is made naive UTC, as the
+    convention goes: dropping the offset would store another instant."""
+    if python_type in (dt.datetime, dt.time) and not (
+            getattr(type_, "timezone", False) and dialect not in _NO_OFFSETS):
+        return Annotated[python_type, kinds.naive_utc]
+    return python_type
+
+
+def _length(type_: sa.types.TypeEngine[Any]) -> list[Any]:
+    length = getattr(type_, "length", None)
+    return [Field(max_length=length)] if isinstance(length, int) and length > 0 else []
+
+
+def _item_annotation(item: sa.types.TypeEngine[Any], dialect: str) -> Any:
     kind = base_type(item)
     if isinstance(kind, sa.String):
-        length = getattr(kind, "length", None)
-        return annotated.str_annotation(*([Field(max_length=length)] if length else []))
+        return annotated.str_annotation(*_length(kind))
     if isinstance(kind, sa.Boolean):
         return bool
     if isinstance(kind, sa.Integer):
@@ -72,30 +87,32 @@ def _item_annotation(item: sa.types.TypeEngine[Any]) -> Any:
         return annotated.float_annotation()
     if isinstance(kind, sa.Numeric):
         return annotated.decimal_annotation()
+    if isinstance(kind, sa.LargeBinary | sa.BINARY | sa.VARBINARY):
+        return kinds.bytes_annotation(*_length(kind))
     for python_type in (dt.datetime, dt.date, dt.time, uuid.UUID):
         if isinstance(kind, _TEMPORAL[python_type]):
-            return python_type
+            return _temporal(python_type, kind, dialect)
     return Annotated[Any, AfterValidator(annotated.json_check)]
 
 
-def _array_annotation(type_: sa.ARRAY[Any]) -> Any:
+def _array_annotation(type_: sa.ARRAY[Any], dialect: str) -> Any:
     """A list (or the JSON text of one): a string is never split into its characters nor a
-    dict into its keys. A one-dimensional array's items are validated as its item type."""
-    if type_.dimensions not in (None, 1):
-        return annotated.json_annotation(list[Any])
-    return annotated.json_annotation(list[_item_annotation(type_.item_type)])  # type: ignore[misc]
+    dict into its keys. Its items are validated as the item type, on as many levels as the
+    array has (PostgreSQL does not hold an array column to its declared dimensions, so any
+    number, all alike, when the type does not say)."""
+    return kinds.array_annotation(_item_annotation(type_.item_type, dialect),
+                                      type_.dimensions)
 
 
 def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
     type_ = base_type(column.type)
     if isinstance(type_, sa.ARRAY):
-        return _array_annotation(type_)
+        return _array_annotation(type_, dialect)
     members = set_values(type_)
     if members is not None:
         return annotated.set_annotation(members)
     if python_type is str:
-        length = getattr(type_, "length", None)
-        return annotated.str_annotation(*([Field(max_length=length)] if length else []))
+        return annotated.str_annotation(*_length(type_))
     if python_type is int:
         low, high = _int_bounds(type_, dialect)
         return annotated.int_annotation(low=low, high=high)
@@ -106,10 +123,14 @@ def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
         if isinstance(type_, sa.Numeric) and type_.precision is not None:
             extra.append(Field(max_digits=type_.precision, decimal_places=type_.scale))
         return annotated.decimal_annotation(*extra)
-    if python_type in (bool, dt.date, dt.datetime, dt.time, dt.timedelta, uuid.UUID):
+    if python_type is dt.timedelta and mysql_name(type(type_)) == "TIME":
+        return kinds.duration_annotation()
+    if python_type in (dt.datetime, dt.time):
+        return _temporal(python_type, type_, dialect)
+    if python_type in (bool, dt.date, dt.timedelta, uuid.UUID):
         return python_type
     if python_type is bytes:
-        return annotated.str_annotation()
+        return kinds.bytes_annotation(*_length(type_))
     # JSON: any JSON value as sent (a string is a JSON value too)
     return Annotated[Any, AfterValidator(annotated.json_check)]
 
@@ -141,14 +162,22 @@ def column_param(
     label: str | None = None,
     description: str | None = None,
     typed: bool = False,
+    spread: bool = False,
 ) -> ParamSpec:
     """The parameter ``name`` typed by ``collection.column_name``.
 
     Args:
-        default: a default declared in the signature (wins over the column's).
+        default: a default declared in the signature.
         optional: the signature says ``X | None``.
-        typed: the signature gives the parameter a type; unless ``optional``, it is then
-            required even when the column takes ``NULL`` (the annotation wins).
+        typed: the signature gives the parameter a type; it is then required unless
+            ``optional`` or with a ``default``, whatever the column takes (the annotation
+            wins). Else the parameter follows the column: optional when it takes ``NULL`` or
+            has a default.
+        spread: received by ``**values``: an optional parameter that is not sent is left
+            out, so that the body assigns only what was sent.
+
+    The column's own default is never the parameter's: the body would write it over the
+    record's value (and Jet Admin would fill the form with it).
 
     Raises:
         ConfigurationError: no such column, or a generated column (never written).
@@ -183,16 +212,13 @@ def column_param(
         annotation = _annotation(column, mapped.python_type, schema.dialect)
         if field == "ForeignKey":
             field = "IntegerField" if mapped.python_type is int else "CharField"
-    if default is MISSING:
-        described = describe_default(column.server_default, autoincrement=column.autoincrement,
-                                     type_=column.type)
-        if described is not None and described.type == "value":
-            default = described.value
-    has_db_default = (column.server_default is not None or column.autoincrement
-                      or column.has_default)
-    nullable = column.nullable and (optional or not typed)
-    required = not (optional or nullable or has_db_default or default is not MISSING)
-    if not required and default is MISSING:
+    if typed:
+        required = not optional and default is MISSING
+    else:
+        has_db_default = (column.server_default is not None or column.autoincrement
+                          or column.has_default)
+        required = not (column.nullable or has_db_default or default is not MISSING)
+    if not required and default is MISSING and not spread:
         default = None
     return ParamSpec(
         name=name, field=field, required=required, annotation=annotation, default=default,

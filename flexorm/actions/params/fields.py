@@ -8,7 +8,8 @@ an instance of (so subclasses come first: ``Text`` before ``String``, ``TIMESTAM
 marked ``annotation`` (``str`` is a one-line ``CharField``, ``datetime`` a ``DateTimeField``).
 Model descriptions have their own field types (:mod:`flexorm.reflection.typemap`): a UUID
 column is described as a ``UUIDField``, while the UI's param fields have none, so a UUID
-parameter is a ``CharField``.
+parameter is a ``CharField``; so is a binary one (the UI has no ``BinaryField`` either), its
+bytes sent as base64 text, and MySQL's ``TIME``, a duration beyond a day's hours.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ PARAM_FIELDS: tuple[FieldRow, ...] = (
     FieldRow(sa.Interval, dt.timedelta, "CharField"),
     FieldRow((sa.JSON, sa.ARRAY), Any, "JSONField"),
     FieldRow(sa.Uuid, uuid.UUID, "CharField", annotation=True),
-    FieldRow((sa.LargeBinary, sa.BINARY, sa.VARBINARY), bytes, "CharField"),
+    FieldRow((sa.LargeBinary, sa.BINARY, sa.VARBINARY), bytes, "CharField", annotation=True),
 )
 """Column types, Python types and param fields, in match order."""
 
@@ -83,8 +84,8 @@ def annotation_field(python_type: Any) -> str:
         KeyError: a type with no row (the signature parser accepts only those that have one).
 
     Examples:
-        >>> annotation_field(str), annotation_field(uuid.UUID)
-        ('CharField', 'CharField')
+        >>> annotation_field(str), annotation_field(uuid.UUID), annotation_field(bytes)
+        ('CharField', 'CharField', 'CharField')
     """
     return _BY_ANNOTATION[python_type]
 
@@ -121,6 +122,8 @@ def _column_type(type_: TypeEngine[Any]) -> tuple[str, Any]:
         return "BooleanField", bool
     if mysql_name(type(type_)) in ("YEAR", "BIT"):
         return "IntegerField", int
+    if mysql_name(type(type_)) == "TIME":  # -838:59:59 to 838:59:59
+        return "CharField", dt.timedelta
     kind = kind_by_name(type(type_))
     if kind == "text":
         return "TextField", str

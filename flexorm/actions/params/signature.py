@@ -66,6 +66,9 @@ class ParamDraft:
     description: str | None = None
     secret: bool = False
     """Marked ``Param(secret=True)``: its value never reaches the journal."""
+    spread: bool = False
+    """A ``fields=`` column received by ``**values`` (no parameter of its name): left out of
+    the call when not sent, so that the body assigns only what was sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +122,36 @@ def _unsupported(action: str, name: str, annotation: Any) -> ConfigurationError:
     shown = getattr(annotation, "__name__", None) or repr(annotation)
     return ConfigurationError(
         f"action {action!r}: parameter {name!r} has an unsupported type {shown}; use str, "
-        "flexorm.Text, int, float, Decimal, bool, datetime, date, time, UUID, dict, list, an Enum, "
-        "a Literal, a model reference (flex.model(...)) or a mapped class, or "
+        "flexorm.Text, int, float, Decimal, bool, bytes, datetime, date, time, UUID, dict, list, "
+        "an Enum, a Literal, a model reference (flex.model(...)) or a mapped class, or "
         "Annotated[T, flex.column('collection.column')]"
     )
+
+
+RESERVED_NAMES = ("ids", "inverseIds")
+"""Keys Jet Admin clients send inside an action's params for the selected records (the legacy
+shape of protocol section 2): a parameter of that name could not be told apart from them."""
+
+
+def _check_name(action: str, name: str) -> None:
+    if name in RESERVED_NAMES:
+        raise ConfigurationError(
+            f"action {action!r}: a parameter may not be named {name!r}: Jet Admin clients send "
+            "the selected records under that name inside the params; choose another name (a "
+            "column of that name can be typed with Annotated[T, flex.column('t.column')])"
+        )
+
+
+def _check_metadata(action: str, name: str, metadata: list[Any]) -> None:
+    """Refuse constraints flexorm does not honour, before they fail at startup."""
+    for item in metadata:
+        for part in (item, *getattr(item, "metadata", ())):
+            if getattr(part, "allow_inf_nan", None):
+                raise ConfigurationError(
+                    f"action {action!r}: parameter {name!r} allows infinity and NaN "
+                    "(allow_inf_nan=True): parameters take finite numbers only, as JSON and "
+                    "most databases do"
+                )
 
 
 def _is_mapped_class(value: Any) -> bool:
@@ -159,6 +188,9 @@ def _draft(action: str, parameter: inspect.Parameter, annotation: Any) -> ParamD
             core = members[0]
             continue
         break
+    _check_metadata(action, name, metadata)
+    if get_origin(core) is Literal and None in get_args(core):
+        optional = True  # Literal["a", None]: null is one of the options, and not sent
     common: dict[str, Any] = {
         "name": name, "optional": optional, "default": default, "metadata": tuple(metadata),
         "label": label, "description": description, "secret": secret,
@@ -245,6 +277,7 @@ def parse_signature(
         if annotation is ActionContext:
             context.append(parameter.name)
             continue
+        _check_name(action, parameter.name)
         if parameter.name in fields:
             drafts.append(ParamDraft(
                 name=parameter.name, kind="field", type=None,
@@ -265,5 +298,7 @@ def parse_signature(
             f"action {action!r}: the columns {rest!r} from fields= need a parameter of that name "
             "or a **values parameter to receive them"
         )
-    drafts.extend(ParamDraft(name=f, kind="field", type=None) for f in rest)
+    for name in rest:
+        _check_name(action, name)
+    drafts.extend(ParamDraft(name=f, kind="field", type=None, spread=True) for f in rest)
     return Signature(record=record, context=tuple(context), params=tuple(drafts))

@@ -28,10 +28,13 @@ class Choice:
     """The value the body receives (an Enum member for an Enum parameter)."""
     name: str
     """The label Jet Admin shows."""
+    wire: Any = MISSING
+    """The value as sent and shown, when it is not ``value`` encoded (an Enum member whose
+    value is no text or number is sent by its name)."""
 
     @property
     def wire_value(self) -> Any:
-        return encode(self.value)
+        return encode(self.value) if self.wire is MISSING else self.wire
 
     def to_json(self) -> dict[str, Any]:
         return {"value": self.wire_value, "name": self.name}
@@ -49,7 +52,9 @@ class ParamSpec:
     annotation: Any
     """The pydantic annotation that validates the value as sent."""
     default: Any = MISSING
-    """The value used when the parameter is absent (not sent, ``""`` or ``null``)."""
+    """The value used when the parameter is absent (not sent, ``""`` or ``null``); ``MISSING``
+    for an optional parameter leaves it out of the values (a ``fields=`` column received by
+    ``**values``)."""
     label: str | None = None
     description: str | None = None
     choices: tuple[Choice, ...] = ()

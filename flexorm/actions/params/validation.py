@@ -4,7 +4,8 @@ Field names inside the model are safe internal ones (``p0``, ``p1``...) with the
 name as alias, so parameters called ``model_config``, ``json``, ``schema`` or ``_x`` work. Unknown
 parameters are errors. A parameter sent as ``""`` or ``null`` counts as not sent (Jet Admin sends
 ``""`` for a field the user left untouched): an optional one takes its default, a required one
-is reported as missing.
+is reported as missing; a parameter without a default (a ``fields=`` column received by
+``**values``) is left out of the values.
 """
 
 from __future__ import annotations
@@ -13,17 +14,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pydantic
-from pydantic import ConfigDict, Field, create_model
+from pydantic import ConfigDict, Field, TypeAdapter, create_model
 
 from flexorm.actions.params.signature import MISSING
 from flexorm.actions.params.spec import ParamSpec
-from flexorm.exceptions import ValidationError
+from flexorm.exceptions import ConfigurationError, ValidationError
 
 __all__ = ["ParamValidator"]
 
 _MAX_KEY = 100
 _MAX_ERRORS_PER_FIELD = 5
 _MAX_FIELDS = 50
+
+_CONFIG = ConfigDict(extra="forbid", validate_by_alias=True, validate_by_name=False,
+                     arbitrary_types_allowed=True)
 
 _MESSAGES = {
     "missing": "This field is required.",
@@ -46,21 +50,25 @@ class ParamValidator:
     """Validates the raw parameters of one bound action."""
 
     def __init__(self, action: str, params: Sequence[ParamSpec]) -> None:
+        """Build the model of ``params`` once.
+
+        Raises:
+            ConfigurationError: a parameter's annotation pydantic cannot build a validator for
+                (a constraint that does not fit its type...), naming the action and parameter.
+        """
         self._params = tuple(params)
         definitions: dict[str, Any] = {}
         for index, spec in enumerate(self._params):
             if spec.required:
                 info = Field(alias=spec.name)
             else:
-                info = Field(alias=spec.name,
-                             default=None if spec.default is MISSING else spec.default)
+                info = Field(alias=spec.name, default=spec.default)
             definitions[f"p{index}"] = (spec.annotation, info)
-        self._model: type[pydantic.BaseModel] = create_model(
-            "ActionParams",
-            __config__=ConfigDict(extra="forbid", validate_by_alias=True,
-                                  validate_by_name=False, arbitrary_types_allowed=True),
-            **definitions,
-        )
+        try:
+            self._model: type[pydantic.BaseModel] = create_model(
+                "ActionParams", __config__=_CONFIG, **definitions)
+        except Exception as exc:  # pydantic raises many kinds for one unfit annotation
+            raise _unfit(action, self._params, exc) from None
 
     @property
     def params(self) -> tuple[ParamSpec, ...]:
@@ -88,5 +96,18 @@ class ParamValidator:
                 if message not in messages and len(messages) < _MAX_ERRORS_PER_FIELD:
                     messages.append(message)
             raise ValidationError(errors) from None
-        return {spec.name: getattr(model, f"p{index}")
-                for index, spec in enumerate(self._params)}
+        values = {spec.name: getattr(model, f"p{index}")
+                  for index, spec in enumerate(self._params)}
+        return {name: value for name, value in values.items() if value is not MISSING}
+
+
+def _unfit(action: str, params: Sequence[ParamSpec], exc: Exception) -> ConfigurationError:
+    """The error naming the parameter whose annotation pydantic could not build on."""
+    for spec in params:
+        try:
+            TypeAdapter(spec.annotation, config=ConfigDict(arbitrary_types_allowed=True))
+        except Exception as found:  # the first one that fails is named
+            return ConfigurationError(
+                f"action {action!r}: parameter {spec.name!r}: its type cannot be validated "
+                f"({found})")
+    return ConfigurationError(f"action {action!r}: its parameters cannot be validated ({exc})")

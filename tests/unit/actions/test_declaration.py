@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import typing
+from decimal import Decimal
+from typing import Annotated
 
 import pytest
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from flexorm.actions import ActionContext, ModelRef, action, collect_model_actions, declare
@@ -59,6 +62,34 @@ def test_union_of_two_types_is_unsupported():
 
     with pytest.raises(ConfigurationError, match="parameter 'value'"):
         declare(bad)
+
+
+def test_infinite_numbers_are_refused_when_declared():
+    def bad(ratio: Annotated[float, Field(gt=0, allow_inf_nan=True)]) -> None: ...
+
+    def worse(amount: Annotated[Decimal | None, Field(allow_inf_nan=True)] = None) -> None: ...
+
+    with pytest.raises(ConfigurationError, match=r"action 'bad': parameter 'ratio' allows "):
+        declare(bad)
+    with pytest.raises(ConfigurationError, match=r"action 'worse': parameter 'amount' allows "):
+        declare(worse)
+
+
+def with_ids(ids: str | None = None) -> None: ...
+
+
+def with_inverse(inverseIds: bool = False) -> None: ...
+
+
+@pytest.mark.parametrize(("body", "name"), [(with_ids, "ids"), (with_inverse, "inverseIds")])
+def test_a_parameter_may_not_be_named_like_the_selection_jet_admin_sends_inside_params(body, name):
+    def lookup(**values: typing.Any) -> None: ...
+
+    with pytest.raises(ConfigurationError,
+                       match=f"action '{body.__name__}': a parameter may not be named '{name}'"):
+        declare(body)
+    with pytest.raises(ConfigurationError, match=f"named '{name}'"):
+        declare(lookup, model="t", fields=[name])
 
 
 def test_missing_annotation_is_refused():

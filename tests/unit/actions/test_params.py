@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pytest
+from pydantic import Field
 
 from flexorm.actions import ColumnRef, ModelRef, Param, Text, declare
 from flexorm.actions.binding import bind, resolve_collection
@@ -46,7 +47,7 @@ def params_of(func, **options):
         (Decimal, "DecimalField"), (bool, "BooleanField"), (dt.datetime, "DateTimeField"),
         (dt.date, "DateField"), (dt.time, "TimeField"), (dict, "JSONField"),
         (list, "JSONField"), (dict[str, int], "JSONField"), (list[str], "JSONField"),
-        (uuid.UUID, "CharField"),
+        (uuid.UUID, "CharField"), (bytes, "CharField"),
     ],
 )
 def test_scalar_annotations(annotation, field):
@@ -69,6 +70,22 @@ def test_enum_and_literal_become_select_fields_with_options():
     assert params["mode"]["params"]["options"] == [{"value": "fast", "name": "fast"},
                                                    {"value": "slow_down", "name": "slow_down"}]
     assert params["n"]["params"]["options"][0] == {"value": 1, "name": "1"}
+
+
+def test_a_literal_with_none_lists_null_and_is_optional():
+    def run(mode: Literal["a", None]): ...
+
+    assert params_of(run)["mode"] == {
+        "name": "mode", "field": "SelectField", "required": False,
+        "params": {"options": [{"value": "a", "name": "a"}, {"value": None, "name": "None"}]}}
+
+
+def test_an_annotation_pydantic_cannot_build_is_an_error_naming_the_parameter():
+    def run(key: Annotated[uuid.UUID, Field(strict=1)]): ...
+
+    with pytest.raises(ConfigurationError, match=r"action 'run': parameter 'key': its type "
+                                                 "cannot be validated"):
+        describe(run)
 
 
 def test_model_reference_and_mapped_class_are_foreign_keys():
@@ -123,8 +140,9 @@ def test_fields_generate_parameters_from_columns():
 
     params = params_of(run, model="orders", for_instance=True, bulk=True,
                        fields=["status", "note", "total", "account_id", "shipped_at", "code"])
+    # no default: the column's would be written over the records' values
     assert params["status"] == {
-        "name": "status", "field": "SelectField", "required": False, "default": "new",
+        "name": "status", "field": "SelectField", "required": False,
         "params": {"options": [{"value": "new", "name": "new"},
                                {"value": "shipped", "name": "shipped"}]},
     }
@@ -140,6 +158,15 @@ def test_annotated_column_reference():
     def run(order, status: Annotated[str, ColumnRef.parse("orders.status")]): ...
 
     assert params_of(run, model="orders", for_instance=True)["status"]["field"] == "SelectField"
+
+
+def test_a_typed_parameter_is_required_even_when_its_column_has_a_default():
+    def run(order, status: Annotated[str, ColumnRef.parse("orders.status")],
+            total: Annotated[Decimal, ColumnRef.parse("orders.total")] = Decimal("1.50")): ...
+
+    params = params_of(run, model="orders", for_instance=True)
+    assert (params["status"]["required"], "default" in params["status"]) == (True, False)
+    assert (params["total"]["required"], params["total"]["default"]) == (False, "1.50")
 
 
 def test_a_typed_parameter_is_required_even_when_its_column_takes_null():

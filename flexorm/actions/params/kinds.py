@@ -1,0 +1,152 @@
+"""Annotations for values sent in a form of their own.
+
+- Bytes are base64 text (the standard alphabet), as answers send them.
+- A datetime (or time) with an offset, for a column that stores none, is converted to UTC and
+  made naive: dropping the offset would store another instant.
+- MySQL's ``TIME`` is a duration, beyond a day's hours and below zero.
+- An array is nested lists, rectangular, on as many levels as the column has.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import pydantic
+from pydantic import AfterValidator, BeforeValidator, PlainValidator, WithJsonSchema
+
+from flexorm.actions.params import annotated
+
+__all__ = ["BYTES_SCHEMA", "array_annotation", "bytes_annotation", "duration_annotation",
+           "naive_utc"]
+
+
+BYTES_SCHEMA = {"type": "string", "format": "byte", "contentEncoding": "base64"}
+"""How a bytes parameter is described to MCP and HTTP clients (JSON Schema, OpenAPI)."""
+
+_BLANKS = re.compile(r"\s+")
+
+
+def _from_base64(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if not isinstance(value, str):
+        raise ValueError("Enter the bytes as base64 text.")
+    try:
+        return base64.b64decode(_BLANKS.sub("", value).encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise ValueError("Enter valid base64 text (A-Z, a-z, 0-9, + and /, padded with =)."
+                         ) from None
+
+
+def bytes_annotation(*metadata: Any) -> Any:
+    """Bytes, sent as base64 text (line breaks and blanks in it are ignored); ``metadata``
+    constrains the decoded bytes (``Field(max_length=10)``: at most 10 bytes)."""
+    return Annotated[bytes, *metadata, BeforeValidator(_from_base64),
+                     WithJsonSchema(BYTES_SCHEMA)]
+
+
+def _as_naive_utc(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(value, dt.time) and value.utcoffset() is not None:
+        moment = dt.datetime.combine(dt.date(2000, 1, 3), value).astimezone(dt.UTC)
+        return moment.time()
+    return value
+
+
+naive_utc = AfterValidator(_as_naive_utc)
+"""A datetime (or time) sent with an offset, converted to UTC and made naive: for a column that
+stores no offset, where the offset would otherwise be dropped (another instant). One sent
+without an offset is kept as it is."""
+
+_DURATION = re.compile(r"(-)?(\d{1,3}):([0-5]\d)(?::([0-5]\d)(?:\.(\d{1,6}))?)?")
+_MAX_DURATION = dt.timedelta(hours=838, minutes=59, seconds=59)
+"""MySQL's ``TIME`` range: -838:59:59 to 838:59:59."""
+
+
+def _duration(value: Any) -> dt.timedelta:
+    if isinstance(value, dt.timedelta):
+        found = value
+    elif isinstance(value, dt.time) and value.utcoffset() is None:
+        found = dt.timedelta(hours=value.hour, minutes=value.minute, seconds=value.second,
+                             microseconds=value.microsecond)
+    else:
+        match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError("Enter a time as hours:minutes[:seconds], such as 10:30, "
+                             "100:00:00 or -01:30:00.")
+        sign, hours, minutes, seconds, fraction = match.groups()
+        found = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0),
+                             microseconds=int((fraction or "").ljust(6, "0")))
+        found = -found if sign else found
+    if abs(found) > _MAX_DURATION:
+        raise ValueError("Enter a time between -838:59:59 and 838:59:59.")
+    return found
+
+
+def duration_annotation() -> Any:
+    """A MySQL ``TIME``: a duration from -838:59:59 to 838:59:59 (a time of day is one too),
+    as ``[-]hours:minutes[:seconds[.fraction]]``; the body receives a ``timedelta``."""
+    return Annotated[dt.timedelta, PlainValidator(_duration),
+                     WithJsonSchema({"type": "string"})]
+
+
+def array_annotation(item: Any, dimensions: int | None) -> Any:
+    """An array of ``dimensions`` levels (any number, all alike, when ``None``): nested lists
+    of equal lengths on each level (or their JSON text), every item validated as ``item``."""
+    items = pydantic.TypeAdapter(item)
+
+    def leaf(value: Any, where: str) -> Any:
+        try:
+            return items.validate_python(value)
+        except pydantic.ValidationError as exc:
+            message = str(exc.errors(include_url=False)[0]["msg"])
+            raise ValueError(f"Item {where}: {message.removeprefix('Value error, ')}") from None
+
+    def check(value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise ValueError("Input should be a valid list.")
+        if not value:
+            return []
+        depth = _depth(value)
+        if dimensions is not None and depth != dimensions:
+            raise ValueError(f"Enter a list of {dimensions} levels (lists in lists).")
+        return _walk(value, depth, leaf, "")
+
+    return Annotated[list[Any], PlainValidator(check), BeforeValidator(annotated.json_from_text),
+                     AfterValidator(annotated.json_check)]
+
+
+def _depth(value: Any) -> int:
+    """How many levels of lists ``value`` has, read down its first items."""
+    depth = 0
+    while isinstance(value, list):
+        depth += 1
+        if not value:
+            break
+        value = value[0]
+    return depth
+
+
+def _walk(value: list[Any], depth: int, leaf: Callable[[Any, str], Any],
+          where: str) -> list[Any]:
+    if depth <= 1:
+        if any(isinstance(item, list) for item in value):
+            raise ValueError(f"Items{' of ' + where if where else ''} must all be lists or "
+                             "all be values, not both.")
+        return [leaf(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    length: int | None = None
+    walked = []
+    for index, item in enumerate(value):
+        here = f"{where}[{index}]"
+        if not isinstance(item, list) or (length is not None and len(item) != length):
+            raise ValueError("The lists on each level must have the same length (the array "
+                             f"is rectangular): {here} differs.")
+        length = len(item)
+        walked.append(_walk(item, depth - 1, leaf, here))
+    return walked
