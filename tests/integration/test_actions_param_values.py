@@ -166,6 +166,23 @@ def test_an_offset_is_converted_to_utc_for_a_column_that_stores_none(any_url):
     assert _instants(any_url, select)[0] == "2024-01-01 10:00:00"
 
 
+@pytest.mark.parametrize("sent", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_an_instant_out_of_range_in_utc_is_a_field_error(any_url, sent):
+    """PostgreSQL would store a timestamptz of the year 10000, and no Python program could read
+    the row back; a naive column's conversion to UTC would overflow."""
+    ddl, select = _EVENTS[_dialect(any_url)]
+    run_statements(any_url, [ddl, "INSERT INTO ev (id) VALUES (1)"])
+    flex = _flex(any_url)
+    flex.action(model="ev", for_instance=True, bulk=True, fields=["ts", "at"])(assign)
+    refused = "The date is out of range once converted to UTC (years 1 to 9999)."
+    with TestClient(flex.app) as client:
+        fields = ["ts", "at"] if _dialect(any_url) == "postgresql" else ["ts"]
+        for field in fields:
+            assert _execute(client, "assign", {field: sent}, "ev", [1]) == (
+                400, {field: [refused]})
+    assert _fetch(any_url, select) == [(None, None)]
+
+
 class Base(DeclarativeBase):
     pass
 

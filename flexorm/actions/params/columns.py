@@ -63,10 +63,13 @@ _NO_OFFSETS = frozenset({"sqlite", "mysql", "mariadb"})
 
 def _temporal(python_type: Any, type_: sa.types.TypeEngine[Any], dialect: str) -> Any:
     """A datetime or time for a column that stores no offset is made naive UTC, as the
-    convention goes: dropping the offset would store another instant."""
+    convention goes: dropping the offset would store another instant. One for a column that
+    keeps it must have a UTC instant Python can read back."""
     if python_type in (dt.datetime, dt.time) and not (
             getattr(type_, "timezone", False) and dialect not in _NO_OFFSETS):
         return Annotated[python_type, kinds.naive_utc]
+    if python_type is dt.datetime:
+        return Annotated[python_type, kinds.utc_representable]
     return python_type
 
 

@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BeforeValidator, PlainValidator, WithJsonSc
 from flexorm.actions.params import annotated
 
 __all__ = ["BYTES_SCHEMA", "array_annotation", "bytes_annotation", "duration_annotation",
-           "naive_utc"]
+           "naive_utc", "utc_representable"]
 
 
 BYTES_SCHEMA = {"type": "string", "format": "byte", "contentEncoding": "base64"}
@@ -50,9 +50,29 @@ def bytes_annotation(*metadata: Any) -> Any:
                      WithJsonSchema(BYTES_SCHEMA)]
 
 
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("The date is out of range once converted to UTC "
+                         "(years 1 to 9999).") from None
+
+
+def _utc_representable(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        _in_utc(value)
+    return value
+
+
+utc_representable = AfterValidator(_utc_representable)
+"""A datetime sent with an offset, for a column that keeps it: refused when its instant falls
+outside the years 1 to 9999 in UTC. The database would store it (PostgreSQL's range is wider)
+and no Python program could read the row back."""
+
+
 def _as_naive_utc(value: Any) -> Any:
     if isinstance(value, dt.datetime) and value.utcoffset() is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return _in_utc(value).replace(tzinfo=None)
     if isinstance(value, dt.time) and value.utcoffset() is not None:
         moment = dt.datetime.combine(dt.date(2000, 1, 3), value).astimezone(dt.UTC)
         return moment.time()
