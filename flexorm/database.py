@@ -19,13 +19,15 @@ Transactions and locks:
 from __future__ import annotations
 
 import asyncio
+import os
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, NullPool, create_engine, event, select
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL, Connection, ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -65,9 +67,41 @@ def pooled(create: Callable[..., E], url: URL, **options: Any) -> E:
     psycopg (:mod:`flexorm._liveness`), pinged on other drivers."""
     pingless = url.get_driver_name() in PINGLESS_DRIVERS
     engine = create(url, pool_pre_ping=not pingless, **options)
+    blocking = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     if pingless:
-        check_on_checkout(engine.sync_engine if isinstance(engine, AsyncEngine) else engine)
+        check_on_checkout(blocking)
+    if url.get_backend_name() == "sqlite":
+        _sqlite_file_as_it_is(blocking)
     return engine
+
+
+_SQLITE_READONLY = 8
+"""SQLite's primary result code for a write to a file it has open read-only: the file was
+read-only when opened, or was moved, replaced or deleted since (``SQLITE_READONLY_DBMOVED``)."""
+
+
+def _sqlite_file_as_it_is(engine: Engine) -> None:
+    """Connections to a SQLite file follow the file: one is opened read-write without creating
+    it (a file deleted or moved away is "cannot open", a 503 until it is back, never a new
+    empty database), and the pool drops its connections when SQLite says the file they have
+    open went read-only or was replaced (a backup restored, permissions fixed): the next
+    request opens the file as it is now."""
+
+    @event.listens_for(engine, "do_connect")
+    def _no_create(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+        if cparams.get("uri") or not cargs or not isinstance(cargs[0], str):
+            return
+        path = cargs[0]
+        if path in ("", ":memory:") or path.startswith("file:"):
+            return
+        cargs[0] = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=rw"
+        cparams["uri"] = True
+
+    @event.listens_for(engine, "handle_error")
+    def _reopen(context: ExceptionContext) -> None:
+        code = getattr(context.original_exception, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF == _SQLITE_READONLY:
+            context.is_disconnect = True
 
 
 def require_sqlite_file(url: str | URL) -> None:
@@ -193,7 +227,12 @@ class Database:
         return self.engine.dialect.name
 
     async def reachable(self, timeout: float = PING_TIMEOUT) -> bool:
-        """Whether the database answers a query within ``timeout`` seconds."""
+        """Whether the database answers a query within ``timeout`` seconds (a SQLite file: and
+        is still where it was; a connection open on a file moved away still reads it)."""
+        database = self.url.database or ""
+        if _sqlite_file(self.engine) and not database.startswith("file:") \
+                and not Path(database).is_file():
+            return False
         try:
             async with asyncio.timeout(timeout), self.engine.connect() as conn:
                 await conn.scalar(select(1))

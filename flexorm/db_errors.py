@@ -95,6 +95,7 @@ _SQLITE_CODES: dict[int, Kind] = {
     5: "lock_timeout", 6: "lock_timeout",  # BUSY, LOCKED
     10: "unavailable", 13: "unavailable", 14: "unavailable", 26: "unavailable",  # IOERR, FULL,
     18: "too_long",  # TOOBIG                                          CANTOPEN, NOTADB
+    8: "unavailable",  # READONLY: the file is read-only, or was moved or replaced under it
 }
 
 _MESSAGES: dict[Kind, str] = {

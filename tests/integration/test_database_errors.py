@@ -191,3 +191,37 @@ def test_connections_the_database_closed_are_replaced_before_the_next_request(
         assert [_rewrite(base, text=f"then{n}") for n in range(3)] == [
             (200, {"result": f"then{n}"}) for n in range(3)]
     assert _note(url) == ("then2", 0)
+
+
+def test_a_sqlite_file_replaced_or_deleted_under_the_server_is_followed(
+        sqlite_url: str, tmp_path: Path) -> None:
+    """Restoring a backup over the file, or deleting it, while the server runs: the server's
+    connections held the old file, and every write answered 500 for good. Now a request meets
+    a 503 at most while the file is away, a deleted file is never re-created empty, and the
+    server serves the file as it is once it is back."""
+    _create(sqlite_url)
+    path = Path(sa.make_url(sqlite_url).database or "")
+    with _start(sqlite_url, tmp_path / "server.log") as base:
+        assert _rewrite(base, text="one") == (200, {"result": "one"})
+        backup = tmp_path / "backup.db"
+        backup.write_bytes(path.read_bytes())
+        assert _rewrite(base, text="two") == (200, {"result": "two"})
+
+        restored = tmp_path / "restored.db"
+        restored.write_bytes(backup.read_bytes())
+        restored.replace(path)  # the backup is restored over the file the server holds
+        first = _rewrite(base, text="three")
+        assert first in ((200, {"result": "three"}), (503, first[1]))
+        assert _rewrite(base, text="four") == (200, {"result": "four"})
+        assert _note(sqlite_url) == ("four", 0)
+
+        kept = tmp_path / "kept.db"
+        path.replace(kept)  # the file is moved away
+        status, body = _rewrite(base, text="five")
+        assert (status, body["error_code"]) == (503, "database_unavailable")
+        assert _rewrite(base, text="five")[0] == 503
+        assert httpx.get(f"{base}/health", timeout=WAIT).status_code == 503
+        assert not path.exists()  # not re-created empty
+        kept.replace(path)
+        assert _rewrite(base, text="six") == (200, {"result": "six"})
+    assert _note(sqlite_url) == ("six", 0)
