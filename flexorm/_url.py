@@ -13,6 +13,9 @@ __all__ = ["async_url", "parse_url", "redact_url", "sync_url"]
 
 # ``scheme://user:PASSWORD@``: what stands between the user's colon and the last ``@``
 _PASSWORD = re.compile(r"(://[^/@:]*:)[^/]*@")
+_QUERY_SECRET = re.compile(r"([?&][^=&#]*(?:pass|pwd|secret|token)[^=&#]*=)[^&#]*",
+                           re.IGNORECASE)
+"""A query parameter whose value is hidden in a shown URL (``password``, ``sslpassword``...)."""
 
 # backend name -> (async driver, sync driver). A URL naming another driver keeps it.
 _DRIVERS: dict[str, tuple[str, str]] = {
@@ -79,15 +82,20 @@ def redact_url(url: str | URL) -> str:
     Text that does not parse is shown as typed, with anything in a password's place hidden, so
     that a message about it still says what was wrong with it.
 
+    A password given as a query parameter (``?password=...``, libpq's ``sslpassword``) is
+    hidden too.
+
     Examples:
         >>> redact_url("postgresql://app:s3cret@db/shop")
         'postgresql://app:***@db/shop'
+        >>> redact_url("postgresql://app@db/shop?password=s3cret&sslmode=require")
+        'postgresql://app@db/shop?password=***&sslmode=require'
         >>> redact_url("not-a-url")
         'not-a-url'
     """
-    if isinstance(url, URL):
-        return url.render_as_string(hide_password=True)
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        shown = (url if isinstance(url, URL) else make_url(url)).render_as_string(
+            hide_password=True)
     except (ArgumentError, ValueError):
-        return _PASSWORD.sub(r"\1***@", url)
+        shown = _PASSWORD.sub(r"\1***@", str(url))
+    return _QUERY_SECRET.sub(r"\1***", shown)

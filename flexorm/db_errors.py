@@ -85,6 +85,8 @@ _MYSQL_CODES: dict[int, Kind] = {
     1040: "unavailable", 1053: "unavailable", 1927: "unavailable", 2002: "unavailable",
     2003: "unavailable", 2005: "unavailable", 2006: "unavailable", 2013: "unavailable",
     2055: "unavailable", 4031: "unavailable",
+    1044: "unavailable", 1045: "unavailable", 1049: "unavailable",  # the login refused,
+    4151: "unavailable",  # the account locked, the database gone
 }
 _MYSQL_DUPLICATE = frozenset({1062, 1586})
 """``Duplicate entry '<the row's values>' for key '<key>'``."""

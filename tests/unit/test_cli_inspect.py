@@ -110,15 +110,20 @@ def test_a_url_that_does_not_parse_is_repeated_without_its_password(url: str,
     assert "s3cret" not in result.output
 
 
-def test_unreachable_server_hides_the_password() -> None:
+@pytest.mark.parametrize(("credentials", "query", "shown"), [
+    ("me:s3cret", "", "postgresql+psycopg://me:***@"),
+    ("me", "&password=s3cret", "postgresql+psycopg://me@"),
+    ("me", "&sslpassword=s3cret", "postgresql+psycopg://me@"),
+])
+def test_unreachable_server_hides_the_password(credentials: str, query: str, shown: str) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
 
-    result = invoke(f"postgresql://me:s3cret@127.0.0.1:{port}/db?connect_timeout=2")
+    result = invoke(f"postgresql://{credentials}@127.0.0.1:{port}/db?connect_timeout=2{query}")
 
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: cannot reflect postgresql+psycopg://me:***@")
+    assert result.stderr.startswith(f"Error: cannot reflect {shown}")
     assert result.stderr.count("\n") == 1
     assert "s3cret" not in result.output
 
