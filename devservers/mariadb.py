@@ -84,8 +84,8 @@ def running_server() -> Iterator[str]:
             time.sleep(0.1)
         grant = (f"CREATE USER '{USER}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}'; "
                  f"CREATE USER '{USER}'@'localhost' IDENTIFIED BY '{PASSWORD}'; "
-                 f"GRANT ALL ON *.* TO '{USER}'@'127.0.0.1'; "
-                 f"GRANT ALL ON *.* TO '{USER}'@'localhost'")
+                 f"GRANT ALL ON *.* TO '{USER}'@'127.0.0.1' WITH GRANT OPTION; "
+                 f"GRANT ALL ON *.* TO '{USER}'@'localhost' WITH GRANT OPTION")
         subprocess.run([*root, "-e", grant], check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as exc:
         process.kill()

@@ -225,3 +225,43 @@ def test_a_sqlite_file_replaced_or_deleted_under_the_server_is_followed(
         kept.replace(path)
         assert _rewrite(base, text="six") == (200, {"result": "six"})
     assert _note(sqlite_url) == ("six", 0)
+
+
+@pytest.mark.mariadb
+def test_mariadb_refusing_the_login_is_a_503_until_it_accepts_it_again(
+        mariadb_url: str, tmp_path: Path) -> None:
+    """The server's account is locked (or its password rotated) and its connections closed:
+    each request is a 503, and the first after the account is unlocked succeeds."""
+    _create(mariadb_url)
+    admin = sa.make_url(mariadb_url)
+    user = f"locked_{tmp_path.name[-8:]}".replace("-", "_")
+    account = f"'{user}'@'127.0.0.1'"
+    engine = sync_engine(mariadb_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE USER {account} IDENTIFIED BY 'pw-of-{user}'")
+            conn.exec_driver_sql(f"GRANT ALL ON `{admin.database}`.* TO {account}")
+    except sa.exc.OperationalError:  # a server of the user's own, whose user may not grant
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP USER IF EXISTS {account}")
+        engine.dispose()
+        pytest.skip("the test server's user may not create and grant accounts")
+    served = admin.set(username=user, password=f"pw-of-{user}", host="127.0.0.1")
+    try:
+        with _start(served.render_as_string(hide_password=False),
+                    tmp_path / "server.log") as base:
+            assert _rewrite(base, text="one") == (200, {"result": "one"})
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER USER {account} ACCOUNT LOCK")
+            assert _drop_connections(mariadb_url) >= 1
+            engine.dispose()  # its connection was closed too
+            status, body = _rewrite(base, text="two")
+            assert (status, body["error_code"]) == (503, "database_unavailable")
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER USER {account} ACCOUNT UNLOCK")
+            assert _rewrite(base, text="three") == (200, {"result": "three"})
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP USER IF EXISTS {account}")
+        engine.dispose()
+    assert _note(mariadb_url) == ("three", 0)
