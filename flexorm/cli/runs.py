@@ -34,6 +34,8 @@ from flexorm.migrations.startup import check_revision
 __all__ = ["runs_command"]
 
 _SHOWN = 60
+_RUN_ID = click.IntRange(min=1, max=2**63 - 1)
+"""A run's id: the journal's ids are 64-bit."""
 _WAIT_POLL = 0.5
 """Seconds between two reads of a run being waited for (its progress is written a few times
 a second)."""
@@ -44,19 +46,14 @@ _STYLES = {"succeeded": "green", "failed": "red", "rejected": "yellow", "queued"
 
 async def _read(url: str, action: str | None, status: RunStatus | None,
                 limit: int) -> list[RunEntry]:
-    parsed = parse_url(url)
-    require_sqlite_file(parsed)
-    engine = create_async_engine(async_url(parsed), poolclass=NullPool)
+    journal = await _open_journal(url)
     try:
-        revision = await check_revision(parsed)
-        if revision.state == "missing":
-            raise MigrationError(revision.message)
-        with database_errors(parsed):
-            async with engine.connect() as conn:
+        with database_errors(url):
+            async with journal.engine.connect() as conn:
                 return await JournalStore().recent(conn, action=action, status=status,
                                                    limit=limit)
     finally:
-        await engine.dispose()
+        await journal.dispose()
 
 
 def _short(value: object) -> str:
@@ -164,7 +161,7 @@ _APP_OPTION = click.option(
                    "imported from the current directory.")
 @click.option("--action", metavar="NAME", help="Only runs of this action.")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1, max=10_000),
               help="How many runs, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as a JSON list.")
 def list_command(database_url: str | None, app_path: str | None, action: str | None,
@@ -185,12 +182,15 @@ def list_command(database_url: str | None, app_path: str | None, action: str | N
 
 
 async def _open_journal(url: str) -> Journal:
+    """The journal at ``url``, its tables checked (an unknown dialect, a driver not installed
+    or a database out of reach: one line naming the URL)."""
     parsed = parse_url(url)
     require_sqlite_file(parsed)
-    revision = await check_revision(parsed)
-    if revision.state == "missing":
-        raise MigrationError(revision.message)
-    engine = create_async_engine(async_url(parsed), poolclass=NullPool)
+    with database_errors(parsed):
+        revision = await check_revision(parsed)
+        if revision.state == "missing":
+            raise MigrationError(revision.message)
+        engine = create_async_engine(async_url(parsed), poolclass=NullPool)
     return Journal(engine, shared=False, owns_engine=True)
 
 
@@ -249,7 +249,7 @@ def _render_one(entry: RunEntry, console: Console) -> None:
 
 
 @runs_command.command("show")
-@click.argument("run_id", metavar="RUN", type=click.IntRange(min=1))
+@click.argument("run_id", metavar="RUN", type=_RUN_ID)
 @click.argument("database_url", required=False)
 @_APP_OPTION
 @click.option("--wait", is_flag=True,
@@ -280,7 +280,7 @@ def show_command(run_id: int, database_url: str | None, app_path: str | None, wa
 
 
 @runs_command.command("cancel")
-@click.argument("run_id", metavar="RUN", type=click.IntRange(min=1))
+@click.argument("run_id", metavar="RUN", type=_RUN_ID)
 @click.argument("database_url", required=False)
 @_APP_OPTION
 def cancel_command(run_id: int, database_url: str | None, app_path: str | None) -> None:
@@ -304,6 +304,7 @@ def cancel_command(run_id: int, database_url: str | None, app_path: str | None) 
 
 _AGE = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$")
 _UNITS = {"d": "days", "": "days", "h": "hours", "m": "minutes"}
+_MAX_AGE = dt.timedelta(days=36_525)
 
 
 def parse_age(text: str) -> dt.timedelta:
@@ -317,7 +318,10 @@ def parse_age(text: str) -> dt.timedelta:
     if found is None:
         raise ConfigurationError(f"--older-than must look like 30d, 12h or 90m, not {text!r}")
     number, unit = found.groups()
-    return dt.timedelta(**{_UNITS[unit]: int(number)})
+    age = dt.timedelta(**{_UNITS[unit]: min(int(number), 10**8)})
+    if age > _MAX_AGE:
+        raise ConfigurationError(f"--older-than must be at most 100 years, not {text!r}")
+    return age
 
 
 async def _prune(url: str, age: dt.timedelta) -> int:

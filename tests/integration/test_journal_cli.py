@@ -113,3 +113,23 @@ def test_the_demo_creates_its_own_tables_and_records_its_calls(
     assert "flexorm_action_runs" in table_names(demo)
     runs = json.loads(invoke("runs", demo, "--json").stdout)
     assert [(run["action"], run["status"]) for run in runs] == [("sales_report", "succeeded")]
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["runs", "foo://bar"], "Error: cannot use foo://bar: Can't load plugin"),
+    (["runs", "show", "5", "foo://bar"], "Error: cannot use foo://bar: Can't load plugin"),
+    (["runs", "prune", "--older-than", "999999d", "{url}"],
+     "Error: --older-than must be at most 100 years, not '999999d'"),
+    (["runs", "prune", "--older-than", "99999999999d", "{url}"],
+     "Error: --older-than must be at most 100 years"),
+    (["runs", "show", "9223372036854775808", "{url}"], "Error: Invalid value for 'RUN'"),
+    (["runs", "cancel", "99999999999999999999", "{url}"], "Error: Invalid value for 'RUN'"),
+    (["runs", "--limit", "99999999999999999999", "{url}"], "Error: Invalid value for '--limit'"),
+])
+def test_runs_commands_refuse_what_they_cannot_use_in_one_line(
+        sqlite_url: str, args: list[str], error: str) -> None:
+    invoke("db", "upgrade", sqlite_url)
+    result = CliRunner().invoke(main, [arg.format(url=sqlite_url) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert error in result.output
+    assert isinstance(result.exception, SystemExit)  # no exception escaped: one line
