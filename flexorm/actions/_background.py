@@ -91,7 +91,7 @@ class Completion:
     started_at: dt.datetime
 
     def _progress(self) -> dict[str, Any]:
-        last = self.control.take_progress()
+        last = self.control.unwritten_progress()
         if last is None:
             return {}
         return {"progress_done": last.done, "progress_total": last.total,
