@@ -105,7 +105,7 @@ def test_a_run_of_an_action_the_caller_may_not_run_is_answered_as_missing(
         assert (await _call(runtime, "flexorm_cancel_run", held))["status"] == "cancelling"
         assert (await wait_for(runtime, held)).status == "cancelled"
         shown = await _call(runtime, "flexorm_run_status", held)
-        assert shown["status"] == "cancelled"
+        assert (shown["status"], shown["cancel_requested"]) == ("cancelled", True)
 
     _scenario(db_url, body)
 
