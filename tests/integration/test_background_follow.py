@@ -28,6 +28,12 @@ OTHER_KEY = Caller(kind="key", key_name="key-2")
 READ_ONLY = Caller(kind="key", key_name="key-1", read_only=True)
 
 
+@pytest.fixture(autouse=True)
+def _signals(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bodies' signals go to the test's own folder, not the working directory."""
+    monkeypatch.setenv("FLEXORM_TEST_SIGNALS", str(tmp_path))
+
+
 def _scenario(url: str, body: Any) -> None:
     """``body(runtime)`` with the background shop, plus ``private`` (only key-1 may run it),
     its runs run by the server process."""
