@@ -53,7 +53,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from flexorm.actions._background import ChunkDone, Completion, payload, request_of
-from flexorm.actions._dry_run import Safeguards, previewing, split_preview, summary
+from flexorm.actions._dry_run import (
+    Safeguards,
+    no_dry_run,
+    previewing,
+    split_preview,
+    summary,
+)
 from flexorm.actions._listing import ActionListing
 from flexorm.actions._recording import Recording, run_status
 from flexorm.actions._rows import RowClasses
@@ -496,6 +502,9 @@ class ActionService:
             errors.update(exc.errors)
         ids: tuple[Any, ...] | None = None
         declaration = bound.declaration
+        if declaration.effects_elsewhere:
+            errors.update(no_dry_run(bound.name, dry_run=request.dry_run, preview=preview_on,
+                                     token=request.preview_token is not None))
         if request.inverse and not declaration.for_instance:
             errors["inverseIds"] = [f"action {bound.name!r} runs on no records: inverseIds "
                                     "selects records, leave it out"]
