@@ -429,6 +429,10 @@ class ActionService:
                 raise RequestError(f"action {bound.name!r} commits chunk by chunk: select the "
                                    "records by their ids, not as every record but some",
                                    field="ids")
+            if not bound.declaration.atomic and request.preview_token is not None:
+                raise RequestError(f"action {bound.name!r} commits chunk by chunk, so a "
+                                   "preview cannot hold its run back: send it without "
+                                   "preview_token", field="preview_token")
             recording.queued = payload(bound, request, recording.caller, recording.request_id)
         answer = await self._execute(request, recording.caller, raw_request, recording,
                                      bound=bound, defer=queue)
@@ -530,6 +534,9 @@ class ActionService:
             bound_to = binding(dataclasses.replace(
                 request, model=bound.collection.name if bound.collection else None), caller,
                 params)
+        if defer and preview is not None:  # its counts are checked when the queued run runs
+            preview.check_request(bound_to)
+            preview = None
         invocation = Invocation(
             bound=bound, values=values, ids=ids, inverse=request.inverse,
             one_result=request.single or (not request.inverse and ids is not None
@@ -551,7 +558,9 @@ class ActionService:
             "result": summary(outcome.result, changes) if preview_on else outcome.result,
             "dry_run": True,
             "changes": changes.as_json(encode),
-            "preview_token": issue(bound_to, changes.counts()),
+            # a run committing chunk by chunk has no one transaction a token could hold back
+            **({} if declaration.background and not declaration.atomic
+               else {"preview_token": issue(bound_to, changes.counts())}),
         }
 
     @staticmethod
