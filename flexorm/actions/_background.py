@@ -48,7 +48,8 @@ class Queued:
 def payload(bound: BoundAction, request: ExecuteRequest, caller: Caller,
             request_id: str | None) -> Queued:
     """The queued run of ``request``: the request and caller as sent (secrets included: the
-    payload is cleared when the run finishes), and the action's run options."""
+    payload is cleared when the run finishes; a ``preview_token`` too, checked when the run
+    runs), and the action's run options."""
     declaration = bound.declaration
     expires_at = (utcnow() + dt.timedelta(seconds=declaration.expires_after)
                   if declaration.expires_after is not None else None)
@@ -57,7 +58,8 @@ def payload(bound: BoundAction, request: ExecuteRequest, caller: Caller,
             "request": {"action": request.action, "model": request.model,
                         "ids": list(request.ids) if request.ids is not None else None,
                         "inverse": request.inverse, "single": request.single,
-                        "params": jsonable(dict(request.params))},
+                        "params": jsonable(dict(request.params)),
+                        "preview_token": request.preview_token},
             "caller": jsonable(dataclasses.asdict(caller)),
             "request_id": request_id,
             "retries": declaration.retries,
@@ -73,7 +75,8 @@ def request_of(stored: Mapping[str, Any]) -> tuple[ExecuteRequest, Caller]:
     request = ExecuteRequest(
         action=raw["action"], model=raw["model"],
         ids=tuple(raw["ids"]) if raw["ids"] is not None else None,
-        inverse=bool(raw["inverse"]), single=bool(raw["single"]), params=dict(raw["params"]))
+        inverse=bool(raw["inverse"]), single=bool(raw["single"]), params=dict(raw["params"]),
+        preview_token=raw.get("preview_token"))
     who = dict(stored["caller"])
     who["permissions"] = tuple(who.get("permissions") or ())
     who["claims"] = dict(who.get("claims") or {})
@@ -91,7 +94,7 @@ class Completion:
     started_at: dt.datetime
 
     def _progress(self) -> dict[str, Any]:
-        last = self.control.take_progress()
+        last = self.control.unwritten_progress()
         if last is None:
             return {}
         return {"progress_done": last.done, "progress_total": last.total,

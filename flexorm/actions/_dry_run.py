@@ -30,12 +30,14 @@ __all__ = [
     "DryRunEnded",
     "Safeguards",
     "Watch",
+    "no_dry_run",
     "previewing",
     "split_preview",
     "summary",
 ]
 
 PREVIEW_LABEL = "Preview only: nothing is saved"
+PREVIEW_TOKEN = "preview_token"  # noqa: S105 - the name of a request field, not a secret
 
 PREVIEW_DESCRIPTOR: Mapping[str, Any] = {
     "name": PREVIEW_PARAM, "field": "BooleanField", "required": False, "default": True,
@@ -66,6 +68,24 @@ def previewing(value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     raise ValidationError({PREVIEW_PARAM: ["must be true or false"]})
+
+
+def no_dry_run(action: str, *, dry_run: bool, preview: bool,
+               token: bool) -> dict[str, list[str]]:
+    """What refuses a dry run (asked with ``dry_run``, or the ``preview`` box) or a
+    ``preview_token`` for an action that acts outside its own transaction (declared
+    ``effects_elsewhere``, as flexorm's own ``flexorm_cancel_run``): a dry run rolls back only
+    that transaction, so it would really do what it only meant to show. Per field; empty when
+    none was sent."""
+    errors: dict[str, list[str]] = {}
+    for field, asked in (("dry_run", dry_run), (PREVIEW_PARAM, preview)):
+        if asked:
+            errors[field] = [f"action {action!r} acts outside the transaction a dry run rolls "
+                             f"back, so it cannot be dry-run: send it without {field}"]
+    if token:
+        errors[PREVIEW_TOKEN] = [f"action {action!r} cannot be dry-run, so no preview_token "
+                                 "is made for it: send it without preview_token"]
+    return errors
 
 
 @dataclass(frozen=True, slots=True)

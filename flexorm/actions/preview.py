@@ -3,7 +3,10 @@
 A dry run answers a ``preview_token``; ``execute_action`` with that token runs the action and
 commits only if the run is the one previewed (same action, collection, selection, parameters
 and caller) and changes the same number of rows, table by table. Otherwise nothing is
-committed and the answer is a 409 (:class:`~flexorm.exceptions.PreviewMismatch`).
+committed and the answer is a 409 (:class:`~flexorm.exceptions.PreviewMismatch`). A background
+action's request is checked when it is queued; the token goes with the queued run, whose
+counts are checked when it runs: a run that changes other counts fails with the same message,
+and nothing is committed.
 
 The token is a plain, readable record (base64 of JSON), not a secret and not a permission: it
 holds a digest of the request and the counts the dry run saw. Anyone may make one; a made-up
@@ -40,16 +43,25 @@ class Preview:
     binding: str
     counts: dict[str, dict[str, int]]
 
+    def check_request(self, binding: str) -> None:
+        """Refuse a request that is not the previewed one (what it changes is checked when it
+        runs: for a background action, once its run runs).
+
+        Raises:
+            PreviewMismatch: another action, selection, parameters or caller.
+        """
+        if binding != self.binding:
+            raise PreviewMismatch(
+                "this preview_token was made for another action, selection, parameters or "
+                "caller; nothing was saved")
+
     def check(self, binding: str, counts: Counts) -> None:
         """Refuse a run that is not the previewed one, or changes other counts.
 
         Raises:
             PreviewMismatch: with what differs.
         """
-        if binding != self.binding:
-            raise PreviewMismatch(
-                "this preview_token was made for another action, selection, parameters or "
-                "caller; nothing was saved")
+        self.check_request(binding)
         actual = _plain(counts)
         if actual != self.counts:
             raise PreviewMismatch(

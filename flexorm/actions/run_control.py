@@ -65,7 +65,7 @@ class RunControl:
         self._deadline_at = clock() + deadline if deadline is not None else None
         self._lock = threading.Lock()
         self._progress: Progress | None = None
-        self._reported: Progress | None = None
+        self._written: Progress | None = None
         self._stop: StopReason | None = None
         self.backend_pid: int | None = None
         """The server's id of the connection running the body's transaction (PostgreSQL's
@@ -151,15 +151,19 @@ class RunControl:
         """The last progress reported by the body, written or not."""
         return self._progress
 
-    def unreport(self, progress: Progress | None) -> None:
-        """``progress`` (from :meth:`take_progress`) could not be written: offer it again."""
-        if progress is not None and self._reported == progress:
-            self._reported = None
+    def unwritten_progress(self) -> Progress | None:
+        """The last progress reported, unless the journal already has it (see
+        :meth:`progress_written`); ``None`` when it has, or when there is none.
 
-    def take_progress(self) -> Progress | None:
-        """The progress reported since the last call; ``None`` when unchanged."""
+        Reading it does not mark it written: a write that fails, or that is still going on
+        when the run ends, leaves it unwritten, so the run's end writes it with its status.
+        """
         current = self._progress
-        if current is None or current == self._reported:
+        if current is None or current == self._written:
             return None
-        self._reported = current
         return current
+
+    def progress_written(self, progress: Progress) -> None:
+        """``progress`` (from :meth:`unwritten_progress`) is committed in the journal."""
+        with self._lock:
+            self._written = progress

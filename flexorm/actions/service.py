@@ -53,7 +53,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from flexorm.actions._background import ChunkDone, Completion, payload, request_of
-from flexorm.actions._dry_run import Safeguards, previewing, split_preview, summary
+from flexorm.actions._dry_run import (
+    Safeguards,
+    no_dry_run,
+    previewing,
+    split_preview,
+    summary,
+)
 from flexorm.actions._listing import ActionListing
 from flexorm.actions._recording import Recording, run_status
 from flexorm.actions._rows import RowClasses
@@ -408,6 +414,10 @@ class ActionService:
                 raise RequestError(f"action {bound.name!r} commits chunk by chunk: select the "
                                    "records by their ids, not as every record but some",
                                    field="ids")
+            if not bound.declaration.atomic and request.preview_token is not None:
+                raise RequestError(f"action {bound.name!r} commits chunk by chunk, so a "
+                                   "preview cannot hold its run back: send it without "
+                                   "preview_token", field="preview_token")
             recording.queued = payload(bound, request, recording.caller, recording.request_id)
         answer = await self._execute(request, recording.caller, raw_request, recording,
                                      bound=bound, defer=queue)
@@ -481,6 +491,9 @@ class ActionService:
             errors.update(exc.errors)
         ids: tuple[Any, ...] | None = None
         declaration = bound.declaration
+        if declaration.effects_elsewhere:
+            errors.update(no_dry_run(bound.name, dry_run=request.dry_run, preview=preview_on,
+                                     token=request.preview_token is not None))
         if request.inverse and not declaration.for_instance:
             errors["inverseIds"] = [f"action {bound.name!r} runs on no records: inverseIds "
                                     "selects records, leave it out"]
@@ -506,6 +519,9 @@ class ActionService:
             bound_to = binding(dataclasses.replace(
                 request, model=bound.collection.name if bound.collection else None), caller,
                 params)
+        if defer and preview is not None:  # its counts are checked when the queued run runs
+            preview.check_request(bound_to)
+            preview = None
         invocation = Invocation(
             bound=bound, values=values, ids=ids, inverse=request.inverse,
             one_result=request.single or (not request.inverse and ids is not None
@@ -527,7 +543,9 @@ class ActionService:
             "result": summary(outcome.result, changes) if preview_on else outcome.result,
             "dry_run": True,
             "changes": changes.as_json(encode),
-            "preview_token": issue(bound_to, changes.counts()),
+            # a run committing chunk by chunk has no one transaction a token could hold back
+            **({} if declaration.background and not declaration.atomic
+               else {"preview_token": issue(bound_to, changes.counts())}),
         }
 
     @staticmethod

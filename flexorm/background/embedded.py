@@ -73,11 +73,16 @@ class EmbeddedRunner:
         """Cancel a run: a queued one never starts; a running one stops at its next statement
         or progress call (at once when it runs in this process, else when its watcher reads
         the flag)."""
+        engine = self._journal.engine
         if self._executor.stop(run_id):
             # Running here: it stops at its next statement or progress call and records its own
-            # end. Writing the flag too would wait for the run's write lock on SQLite.
+            # end, ``cancel_requested`` included. On SQLite the flag is not written now: it
+            # would wait for the run's own lock.
+            if engine.dialect.name != "sqlite":
+                async with engine.begin() as conn:
+                    await self._journal.background.request_cancel(conn, run_id)
             return CancelOutcome(found=True, status="running")
-        async with self._journal.engine.begin() as conn:
+        async with engine.begin() as conn:
             return await self._journal.background.request_cancel(conn, run_id)
 
     async def start(self) -> None:

@@ -70,10 +70,25 @@ class RunExecutor:
         """The driver's own connection under :attr:`_claim_conn` (psycopg's)."""
         self._claim_lock = asyncio.Lock()
 
+    def _writes_progress(self) -> bool:
+        """Whether the watcher writes a run's progress while the run goes on.
+
+        Not on SQLite when the journal is in the run's own database: the run's transaction
+        holds a lock on it from its start to its end (the write lock for an action that may
+        write, a read lock, or a read snapshot in WAL mode, for one that only reads), so a
+        progress write could never commit while the run goes on; and while it tried, or once
+        it had committed, the run's own last statement (its completion) would find the
+        database changed under it and fail. The progress is then written with the run's end
+        only.
+        """
+        journal = self._journal
+        return not (journal.shared and journal.engine.dialect.name == "sqlite")
+
     def _reporting(self) -> AsyncEngine:
-        """The engine the watcher writes progress with. On SQLite, one that gives up at once
-        when a run's transaction holds the database's only write lock (the progress is then
-        written at the next poll, or with the run's end)."""
+        """The engine the watcher writes progress and reads the cancel flag with. On SQLite,
+        one that gives up at once when a run's transaction holds the lock it needs (the
+        progress is then written at the next poll, or with the run's end; the flag is read at
+        the next poll)."""
         engine = self._journal.engine
         if engine.dialect.name != "sqlite":
             return engine
@@ -262,20 +277,23 @@ class RunExecutor:
         the deadline, progress out, cancel flag in; once stopping, the running statement
         cancelled (PostgreSQL, MySQL, MariaDB)."""
         cancelled_statement = False
+        writes_progress = self._writes_progress()
         while True:
             if abort_requested is not None and abort_requested():
                 control.stop("cancelled")
-            progress = control.take_progress()
+            progress = control.unwritten_progress() if writes_progress else None
             try:
                 async with self._reporting().begin() as conn:
                     cancel = await self._journal.background.report(
                         conn, control.run_id, control.attempt, progress=progress is not None,
                         **_progress_values(progress))
-            except OperationalError:  # SQLite: the run holds the write lock; next poll
-                control.unreport(progress)
+            except OperationalError:  # SQLite: the lock is taken (a run commits); next poll
+                pass
             except Exception:
                 logger.exception("run %s: could not report its progress", control.run_id)
             else:
+                if progress is not None:
+                    control.progress_written(progress)
                 if cancel is None:
                     # another process took this process for dead and gave the run to a new
                     # attempt: this one stops now rather than at its commit (with a separate

@@ -233,13 +233,16 @@ def input_schema(bound: BoundAction) -> dict[str, Any]:
         if spec.required:
             required.append(spec.name)
     taken = {spec.name for spec in bound.params}
-    if DRY_RUN not in taken:
+    # an action acting outside its transaction is refused a dry run (it would really act),
+    # and so it takes no preview_token either
+    previews = not bound.declaration.effects_elsewhere
+    if previews and DRY_RUN not in taken:
         properties[DRY_RUN] = {
             "type": "boolean", "default": False,
             "description": "Run the action, answer what it would change (rows per table, "
                            "before and after) and a preview_token, then roll everything back.",
         }
-    if PREVIEW_TOKEN not in taken:
+    if previews and PREVIEW_TOKEN not in taken:
         properties[PREVIEW_TOKEN] = {
             "type": "string",
             "description": "A dry run's preview_token: the real run commits only if it changes "

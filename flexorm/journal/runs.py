@@ -97,11 +97,18 @@ def _duration_ms(started_at: dt.datetime, finished_at: dt.datetime) -> int:
 
 def _finish_values(status: RunStatus, started_at: dt.datetime, *, result: Any = None,
                    error: str | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The columns of a run that ends ``status``. A ``cancelled`` run was asked to stop, and
+    says so in ``cancel_requested`` whether or not its process wrote the flag while it ran
+    (a process cancelling a run of its own stops it directly: on SQLite the flag would wait
+    for the run's own lock)."""
     finished = now or utcnow()
-    return {"status": status, "result": jsonable(result),
-            "error": stored_text(error, ERROR_LENGTH),
-            "finished_at": finished, "duration_ms": _duration_ms(started_at, finished),
-            "payload": None}
+    values = {"status": status, "result": jsonable(result),
+              "error": stored_text(error, ERROR_LENGTH),
+              "finished_at": finished, "duration_ms": _duration_ms(started_at, finished),
+              "payload": None}
+    if status == "cancelled":
+        values["cancel_requested"] = True
+    return values
 
 
 def _dialect(db: AsyncExecutor) -> sa.Dialect:
@@ -399,8 +406,8 @@ class RunStore:
         if row.status == "queued":
             changed = await db.execute(
                 action_runs.update().where(_runs.id == run_id, _runs.status == "queued")
-                .values(cancel_requested=True, **_finish_values(
-                    "cancelled", row.started_at, error="cancelled before it started")))
+                .values(**_finish_values("cancelled", row.started_at,
+                                         error="cancelled before it started")))
             if _changed(changed) == 1:
                 return CancelOutcome(True, "queued", row.job_id)
             return await self.request_cancel(db, run_id)  # it started meanwhile

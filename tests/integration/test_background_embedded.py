@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from flexorm import ActionContext
 from flexorm.background.embedded import EmbeddedRunner
+from flexorm.background.executor import RunExecutor
+from flexorm.background.processes import worker_name
 from flexorm.exceptions import ConfigurationError, IdempotencyConflict, ValidationError
 from flexorm.journal.tables import action_runs
 from flexorm.protocol.requests import ExecuteRequest
@@ -139,11 +142,49 @@ def test_cancelling_a_running_run_stops_it_and_rolls_it_back(any_url: str) -> No
         assert answer == {"result": {"run": str(run_id), "status": "cancelling"}}
         entry = await wait_for(runtime, run_id)
         assert (entry.status, entry.error) == ("cancelled", "the run was cancelled and rolled back")
+        assert entry.cancel_requested  # on every database, SQLite's run holding its lock too
         assert entry.progress_done is not None
         assert entry.progress_done < 6000
 
     scenario(any_url, body)
     assert item_state(any_url, 1) == "new"
+
+
+def test_a_finished_run_shows_its_last_progress_whatever_its_watcher_was_doing(
+        sqlite_url: str) -> None:
+    """On SQLite a writing run holds the only write lock, so its watcher's progress writes
+    fail until the run ends; one still waiting for the lock as the run ends must not keep the
+    run's end from writing the last progress. The watcher here polls without a pause, so one
+    of its writes is nearly always waiting."""
+    create_tables(sqlite_url)
+    flex = make_flex(sqlite_url, background_runner="embedded")
+
+    @flex.action(background=True)
+    def settle(ctx: ActionContext, steps: int = 3) -> int:
+        ctx.session.execute(sa.text("UPDATE items SET state = 'settled' WHERE id = 5"))
+        for step in range(1, steps + 1):
+            ctx.progress(step, steps, f"step {step}")
+        time.sleep(0.3)  # nothing more to report for a while: the watcher keeps trying
+        return steps
+
+    async def main() -> None:
+        async with flex.host.runtime(purpose="call") as runtime:  # no runner: the test runs it
+            assert runtime.journal is not None
+            run_id = await queue(runtime, "settle")
+            executor = RunExecutor(lambda: runtime.actions, runtime.journal, runtime.database,
+                                   worker_name("test"), poll=0.0)
+            try:
+                assert await executor.execute(run_id) == "succeeded"
+            finally:
+                await executor.close()
+            shown = await runtime.actions.execute(
+                ExecuteRequest(action="flexorm_run_status", params={"run": run_id}),
+                caller=CALLER)
+            assert (shown["result"]["status"], shown["result"]["progress"]) == (
+                "succeeded", {"done": 3, "total": 3, "message": "step 3"})
+
+    asyncio.run(main())
+    assert item_state(sqlite_url, 5) == "settled"
 
 
 def test_a_run_cancelled_while_queued_never_runs(db_url: str) -> None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
 
-from tests._serving import at_once
+from tests._serving import WAIT, at_once
 from tests.conftest import pg_database
 from tests.integration._background_deploy import (
     StateJournal,
@@ -20,7 +22,7 @@ from tests.integration._background_deploy import (
     queued_run,
     server,
 )
-from tests.integration._background_shop import calls, create_tables, item_state
+from tests.integration._background_shop import AUTH, calls, create_tables, item_state
 
 CONFLICT = "idempotency_conflict"
 
@@ -143,3 +145,63 @@ def test_bad_input_is_refused_in_the_protocols_shape_with_nothing_queued(
     run_id = queued_run(execute(base, "touch", ids=[4], tag="good", key="key-bad"))
     assert served.journal.wait_for(run_id).status == "succeeded"
     assert item_state(served.url, 4) == "touched"
+
+
+def _previewed(base: str, action: str, ids: list[Any], **top: Any) -> tuple[int, Any]:
+    """``execute_action`` of ``action`` on ``items`` with ``top`` beside ``params``
+    (``dry_run``, ``preview_token``); ``touch`` is tagged ``previewed``."""
+    params = {"tag": "previewed"} if action == "touch" else {}
+    response = httpx.post(f"{base}/api/messages/", headers=AUTH, timeout=WAIT, json={
+        "name": "execute_action", "params": {
+            "name": action, "model": "items", "ids": ids, "params": params, **top}})
+    return response.status_code, response.json()
+
+
+def test_a_preview_token_holds_the_run_to_what_its_dry_run_showed(served: Served) -> None:
+    """The token goes with the queued run and is checked when the run runs: the previewed run
+    commits; one whose data changed since the preview fails with what changed, and writes
+    nothing."""
+    status, preview = _previewed(served.base, "touch", [5, 6], dry_run=True)
+    assert status == 200, preview
+    assert {table: counts["updated"] + counts["inserted"]
+            for table, counts in preview["changes"].items()} == {"items": 2, "calls": 1}
+    run_id = queued_run(_previewed(served.base, "touch", [5, 6],
+                                   preview_token=preview["preview_token"]))
+    entry = served.journal.wait_for(run_id)
+    assert (entry.status, entry.result, entry.error) == ("succeeded", 2, None)
+    assert [item_state(served.url, i) for i in (5, 6)] == ["touched", "touched"]
+
+    _, stale = _previewed(served.base, "touch", [7], dry_run=True)
+    # the same request without the token touches item 7 first: the previewed run would not
+    # change it any more
+    assert served.journal.wait_for(queued_run(_previewed(served.base, "touch", [7]))).status \
+        == "succeeded"
+    previewed_calls = [tag for tag, _ in calls(served.url, "touch")].count("previewed")
+    run_id = queued_run(_previewed(served.base, "touch", [7],
+                                   preview_token=stale["preview_token"]))
+    entry = served.journal.wait_for(run_id)
+    assert (entry.status, entry.error) == (
+        "failed", "the data changed since the preview: this run would change calls "
+                  "(1 inserted), the preview showed calls (1 inserted); items (1 updated); "
+                  "nothing was saved")
+    assert [tag for tag, _ in calls(served.url, "touch")].count("previewed") == previewed_calls
+
+    # another selection than the preview's is refused at once, with nothing queued
+    before = _background_runs(served)
+    assert _previewed(served.base, "touch", [8], preview_token=stale["preview_token"]) == (
+        409, {"error": "this preview_token was made for another action, selection, "
+                       "parameters or caller; nothing was saved",
+              "error_code": "preview_mismatch"})
+    assert [status for run, status in _background_runs(served)
+            if (run, status) not in before] == ["failed"]  # the refused request's row
+    assert item_state(served.url, 8) == "new"
+
+
+def test_a_run_committing_chunk_by_chunk_takes_no_preview_token(served: Served) -> None:
+    status, preview = _previewed(served.base, "chunked_bulk", [9], dry_run=True)
+    assert status == 200, preview
+    assert "preview_token" not in preview  # no one transaction a token could hold back
+    assert _previewed(served.base, "chunked_bulk", [9], preview_token="eyJ2IjoxfQ") == (
+        400, {"preview_token": ["action 'chunked_bulk' commits chunk by chunk, so a preview "
+                                "cannot hold its run back: send it without preview_token"]})
+    assert item_state(served.url, 9) == "new"

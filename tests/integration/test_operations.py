@@ -21,6 +21,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from flexorm import ActionContext
 from tests._served import served
 from tests.integration._calls_shop import (
     AUTH,
@@ -133,6 +134,80 @@ def test_a_background_run_is_queued_and_followed_over_http(url: str) -> None:
     assert [(run.action, run.interface) for run in runs(url)] == [("recount", "http")]
 
 
+def test_a_cancel_is_never_dry_run_and_its_schemas_offer_no_dry_run(
+        url: str, tmp_path: Path) -> None:
+    """The cancel acts through the journal, outside the transaction a dry run rolls back: a
+    dry run of it would really cancel. It is refused, naming the field, through every
+    interface, and the run goes on; its input schemas offer neither a dry run nor a token."""
+    flex = make_flex(url, background_runner="embedded")
+    go = tmp_path / "go"
+
+    @flex.action(background=True, writes=False)
+    def held(ctx: ActionContext) -> str:
+        for _ in range(60000):  # until the test lets it go
+            if go.exists():
+                return "let go"
+            ctx.progress(0)
+            time.sleep(0.01)
+        return "never let go"
+
+    def shown(base: str, run: str) -> dict[str, Any]:
+        status, answer = post(base, "/api/actions/flexorm_run_status", {"run": run})
+        assert status == 200, answer
+        result: dict[str, Any] = answer["result"]
+        return result
+
+    refusal = {"dry_run": ["action 'flexorm_cancel_run' acts outside the transaction a dry run "
+                           "rolls back, so it cannot be dry-run: send it without dry_run"]}
+    with served(flex.app) as base:
+        document = httpx.get(f"{base}/api/openapi.json", headers=AUTH).json()
+        tools = asyncio.run(_tool_inputs(base))
+        status, queued = post(base, "/api/actions/held", {})
+        assert status == 200, queued
+        run = queued["result"]["run"]
+        for _ in range(6000):  # a bound on the wait, not a measure
+            if shown(base, run)["status"] == "running":
+                break
+            time.sleep(0.01)
+        assert post(base, "/api/actions/flexorm_cancel_run", {"run": run, "dry_run": True}) == (
+            400, refusal)
+        assert post(base, "/api/messages/", {"name": "execute_action", "params": {
+            "name": "flexorm_cancel_run", "params": {"run": run}, "dry_run": True}}) == (
+            400, refusal)
+        assert post(base, "/api/actions/flexorm_cancel_run",
+                    {"run": run, "preview_token": "eyJ2IjoxfQ"}) == (400, {"preview_token": [
+                        "action 'flexorm_cancel_run' cannot be dry-run, so no preview_token is "
+                        "made for it: send it without preview_token"]})
+        # a look at the run may be a dry run: it only reads, and shows the same
+        status, looked = post(base, "/api/actions/flexorm_run_status",
+                              {"run": run, "dry_run": True})
+        assert status == 200, looked
+        assert (looked["dry_run"], looked["changes"]) == (True, {})
+        assert (looked["result"]["status"], looked["result"]["cancel_requested"]) == (
+            "running", False)
+        go.touch()
+        for _ in range(6000):
+            ended = shown(base, run)
+            if ended["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.01)
+    # not cancelled: it ran to its end
+    assert (ended["status"], ended["result"], ended["cancel_requested"]) == (
+        "succeeded", "let go", False)
+    cancel = document["paths"]["/api/actions/flexorm_cancel_run"]["post"]
+    schema = cancel["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["properties"]) == {"run"}
+    assert schema == tools["flexorm_cancel_run"]
+    assert {"dry_run", "preview_token"} <= set(tools["flexorm_run_status"]["properties"])
+
+
+async def _tool_inputs(base: str) -> dict[str, Any]:
+    """Each MCP tool's input schema."""
+    async with httpx2.AsyncClient(headers=AUTH) as http, Client(
+            streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+        return {t.name: t.input_schema for t in (await client.list_tools()).tools}
+
+
 def test_the_openapi_document_lists_every_action_behind_the_credentials(base: str) -> None:
     assert httpx.get(f"{base}/api/openapi.json").status_code == 403
     assert httpx.get(f"{base}/schema/openapi.json").status_code == 403
@@ -156,13 +231,8 @@ def test_the_openapi_document_lists_every_action_behind_the_credentials(base: st
                                                            "Bearer <key> (FLEXORM_TOKEN)."}
     assert document["security"] == [{"bearer": []}, {"jet": []}]
 
-    async def tool_inputs() -> dict[str, Any]:
-        async with httpx2.AsyncClient(headers=AUTH) as http, Client(
-                streamable_http_client(f"{base}/mcp", http_client=http)) as client:
-            return {t.name: t.input_schema for t in (await client.list_tools()).tools}
-
     # the same JSON as the MCP tool takes
-    inputs = asyncio.run(tool_inputs())
+    inputs = asyncio.run(_tool_inputs(base))
     body = ship["requestBody"]["content"]["application/json"]["schema"]
     assert body == inputs["orders__ship"]
 
