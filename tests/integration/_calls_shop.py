@@ -114,6 +114,6 @@ def make_flex(url: str, **settings: Any) -> Flex:
 
     @flex.action(model="orders", fields=["note"])
     def annotate(ctx: ActionContext, **values: Any) -> Any:
-        return values["note"]
+        return values.get("note")  # a field the client did not send is left out
 
     return flex
