@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -28,37 +29,63 @@ def _flag(name: str, value: str) -> bool:
     raise ConfigurationError(f"{name} must be true or false, not {value!r}")
 
 
-def _whole(name: str, value: str, least: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+_DAY = 24 * 60 * 60
+_WHOLE: dict[str, tuple[int, int]] = {
+    "auth_cache_seconds": (1, _DAY), "chunk_size": (1, 100_000),
+    "field_options_limit": (1, 10_000), "dry_run_rows": (0, 100_000),
+    "idempotency_ttl_seconds": (1, 3650 * _DAY), "background_concurrency": (1, 1000),
+    "run_retention_days": (1, 36_525),
+}
+"""The whole-number settings, with the least and the most value a run can use."""
+_SECONDS: dict[str, float] = {"auth_timeout": 600, "lock_timeout": _DAY,
+                              "worker_heartbeat_seconds": 3600}
+"""The settings in seconds, with the most a run can use (databases refuse longer lock
+timeouts; PostgreSQL's ends below 25 days)."""
+
+
+def _whole_error(name: str, number: object) -> str | None:
+    """Why ``number`` cannot be the whole-number setting ``name``, or ``None``."""
+    least, most = _WHOLE[name]
+    if not isinstance(number, int) or isinstance(number, bool):
+        return f"{name} must be a whole number, not {number!r}"
     if number < least:
         bound = "0 or more" if least == 0 else f"at least {least}"
-        raise ConfigurationError(f"{name} must be {bound}, not {number}")
-    return number
+        return f"{name} must be {bound}, not {number}"
+    if number > most:
+        return f"{name} must be at most {most:,}, not {number}"
+    return None
 
 
-def _int(name: str, value: str) -> int:
-    return _whole(name, value, 1)
+def _seconds_error(name: str, number: object) -> str | None:
+    """Why ``number`` cannot be the setting in seconds ``name``, or ``None``."""
+    if not isinstance(number, int | float) or isinstance(number, bool) \
+            or not 0 < number <= _SECONDS[name]:  # NaN and infinity too
+        return (f"{name} must be more than 0 seconds and at most {_SECONDS[name]:,g}, "
+                f"not {number!r}")
+    return None
 
 
-def _count(name: str, value: str) -> int:
-    return _whole(name, value, 0)
+def _reader(check: Callable[[str, object], str | None], parse: Callable[[str], object],
+            kind: str) -> Callable[[str, str], Any]:
+    """Read the text of a ``FLEXORM_<SETTING>`` variable, its errors naming the variable."""
+
+    def read(variable: str, value: str) -> Any:
+        try:
+            number = parse(value)
+        except ValueError:
+            raise ConfigurationError(f"{variable} must be {kind}, not {value!r}") from None
+        setting = variable.removeprefix("FLEXORM_").lower()
+        error = check(setting, number)
+        if error is not None:
+            raise ConfigurationError(variable + error.removeprefix(setting))
+        return number
+
+    return read
 
 
-def _seconds(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}") from None
-    if not number > 0:
-        raise ConfigurationError(f"{name} must be more than 0 seconds, not {value!r}")
-    return number
-
-
-_AT_LEAST_ONE = ("auth_cache_seconds", "chunk_size", "field_options_limit",
-                 "idempotency_ttl_seconds", "background_concurrency")
+_int = _reader(_whole_error, int, "a whole number")
+_seconds = _reader(_seconds_error, float, "a number of seconds")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _RUNNERS = ("auto", "queue", "embedded")
 
@@ -167,21 +194,15 @@ class Settings:
         Raises:
             ConfigurationError: naming the setting and the value.
         """
-        for name in _AT_LEAST_ONE:
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ConfigurationError(f"{name} must be a whole number, not {value!r}")
-            if value < 1:
-                raise ConfigurationError(f"{name} must be at least 1, not {value}")
-        rows = self.dry_run_rows
-        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-            raise ConfigurationError(f"dry_run_rows must be a whole number, 0 or more, not "
-                                     f"{rows!r}")
-        for name in ("auth_timeout", "lock_timeout"):
-            timeout = getattr(self, name)
-            if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
-                    or not timeout > 0 or timeout == float("inf")):
-                raise ConfigurationError(f"{name} must be more than 0 seconds, not {timeout!r}")
+        errors = [_whole_error(name, getattr(self, name)) for name in _WHOLE
+                  if getattr(self, name) is not None]  # run_retention_days: None keeps all
+        errors += [_seconds_error(name, getattr(self, name)) for name in _SECONDS]
+        for error in errors:
+            if error is not None:
+                raise ConfigurationError(error)
+        if _CONTROL.search(self.cors_allow_origin):
+            raise ConfigurationError("cors_allow_origin must be an origin, with no line break "
+                                     f"or other control character: {self.cors_allow_origin!r}")
         if self.background_runner not in _RUNNERS:
             raise ConfigurationError(f"background_runner must be one of {', '.join(_RUNNERS)}, "
                                      f"not {self.background_runner!r}")
@@ -212,7 +233,7 @@ class Settings:
             "cors_allow_origin": lambda _n, v: v,
             "chunk_size": _int,
             "field_options_limit": _int,
-            "dry_run_rows": _count,
+            "dry_run_rows": _int,
             "state_url": lambda _n, v: v or None,
             "idempotency_ttl_seconds": _int,
             "auto_upgrade": _flag,

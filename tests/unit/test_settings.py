@@ -65,7 +65,12 @@ def test_unknown_setting_is_refused():
         ({"chunk_size": True}, "chunk_size must be a whole number"),
         ({"auth_timeout": 0}, "auth_timeout must be more than 0 seconds"),
         ({"auth_timeout": float("nan")}, "auth_timeout must be more than 0 seconds"),
-        ({"dry_run_rows": -1}, "dry_run_rows must be a whole number, 0 or more, not -1"),
+        ({"dry_run_rows": -1}, "dry_run_rows must be 0 or more, not -1"),
+        ({"chunk_size": 10**20}, "chunk_size must be at most 100,000"),
+        ({"run_retention_days": 3_000_000}, "run_retention_days must be at most 36,525"),
+        ({"lock_timeout": 3_000_000}, "lock_timeout must be more than 0 seconds and at most"),
+        ({"worker_heartbeat_seconds": float("inf")}, "worker_heartbeat_seconds must be more"),
+        ({"cors_allow_origin": "https://a.example\nX-Evil: 1"}, "cors_allow_origin must be an"),
     ],
 )
 def test_settings_refuse_values_no_run_could_use(changes, message):
@@ -83,3 +88,15 @@ def test_a_dry_run_may_list_no_rows():
     assert Settings.from_env({"FLEXORM_DRY_RUN_ROWS": "0"}).dry_run_rows == 0
     with pytest.raises(ConfigurationError, match="FLEXORM_DRY_RUN_ROWS must be 0 or more"):
         Settings.from_env({"FLEXORM_DRY_RUN_ROWS": "-3"})
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("FLEXORM_LOCK_TIMEOUT", "inf", "FLEXORM_LOCK_TIMEOUT must be more than 0 seconds and at"),
+    ("FLEXORM_AUTH_TIMEOUT", "nan", "FLEXORM_AUTH_TIMEOUT must be more than 0 seconds and at"),
+    ("FLEXORM_WORKER_HEARTBEAT_SECONDS", "1e300", "FLEXORM_WORKER_HEARTBEAT_SECONDS must be"),
+    ("FLEXORM_CHUNK_SIZE", "99999999999999999999", "FLEXORM_CHUNK_SIZE must be at most 100,000"),
+    ("FLEXORM_RUN_RETENTION_DAYS", "0", "FLEXORM_RUN_RETENTION_DAYS must be at least 1"),
+])
+def test_a_variable_out_of_range_is_named_in_the_error(variable, value, message):
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_env({variable: value})
