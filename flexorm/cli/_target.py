@@ -90,9 +90,11 @@ def _import(path: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
+        missing = exc.name or ""
+        if missing == module_name or module_name.startswith(missing + "."):
             raise ConfigurationError(f"cannot import {module_name!r} (from {cwd})") from None
-        raise
+        raise ConfigurationError(f"{module_name!r} imports {missing!r}, which is not "
+                                 "installed or not found") from None
     try:
         value = module
         for part in attribute.split("."):
@@ -111,8 +113,10 @@ def _plugin_of(value: Any, path: str) -> tuple[FlexormPlugin, Litestar | None]:
                 return plugin, value
         raise ConfigurationError(f"{path} is a Litestar app without flexorm: add "
                                  "plugins=[flex], or name the Flex object")
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
     raise ConfigurationError(f"{path} must name a Flex object or the Litestar app it built, "
-                             f"not a {type(value).__name__}")
+                             f"not {article} {kind}")
 
 
 def load_target(

@@ -91,7 +91,7 @@ def current_command(database_url: str | None, check: bool) -> None:
         sys.exit(1)
 
 
-@db_command.command("downgrade")
+@db_command.command("downgrade", context_settings={"ignore_unknown_options": True})
 @click.argument("revision")
 @click.argument("database_url", required=False)
 def downgrade_command(revision: str, database_url: str | None) -> None:

@@ -55,6 +55,11 @@ def test_upgrade_current_downgrade(db_url: str) -> None:
     shown = invoke("db", "current", db_url, "--check")
     assert (shown.exit_code, shown.stdout) == (0, f"{head()} (head)\n")
 
+    stepped = invoke("db", "downgrade", "-1", db_url)  # as --help shows it, no "--" needed
+    assert stepped.exit_code == 0, stepped.output
+    assert current(db_url) not in (None, head())
+    assert invoke("db", "upgrade", db_url).exit_code == 0
+
     downgraded = invoke("db", "downgrade", "base", db_url)
     assert downgraded.exit_code == 0, downgraded.output
     assert downgraded.stdout.strip().endswith(f"downgraded from {head()} to none")

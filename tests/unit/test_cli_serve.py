@@ -200,7 +200,7 @@ def test_app_option_takes_a_flex_or_its_app(runs, tmp_path, monkeypatch):
     assert runs[0]["app"] is runs[1]["app"] is sys.modules[module].app
     result = _serve("--app", f"{module}:not_flex", "--token", "k")
     assert result.exit_code == 2
-    assert "must name a Flex object or the Litestar app it built, not a int" in result.output
+    assert "must name a Flex object or the Litestar app it built, not an int" in result.output
     monkeypatch.delitem(sys.modules, module)
 
 
@@ -210,3 +210,13 @@ def test_curl_command_quotes_for_the_shell():
         "-H 'Content-Type: application/json' -d '{\"name\": \"get_action_list\"}'"
     )
     assert curl_command("http://h:1/x", None).count("Authorization") == 0
+
+
+def test_an_app_importing_a_missing_module_names_that_module(runs, tmp_path, monkeypatch):
+    (tmp_path / "brokenapp.py").write_text("import flexorm_missing_dependency\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = _serve("--app", "brokenapp:flex", "--token", "k")
+    assert result.exit_code == 2, result.output
+    assert result.output == ("Error: 'brokenapp' imports 'flexorm_missing_dependency', which "
+                             "is not installed or not found\n")
