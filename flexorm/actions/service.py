@@ -75,9 +75,11 @@ from flexorm.actions.preview import Preview, binding, issue, read
 from flexorm.actions.run_control import RunControl
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
+from flexorm.db_errors import classify
 from flexorm.exceptions import (
     ConfigurationError,
     DatabaseError,
+    DatabaseUnavailable,
     RequestError,
     UnknownActionError,
     UnknownCollectionError,
@@ -359,10 +361,16 @@ class ActionService:
             try:
                 await recording.committed(None)
             except Exception as exc:
+                if classify(exc) == "unavailable" or isinstance(exc, OSError | TimeoutError):
+                    logger.warning("action %r: its run could not be queued: the state "
+                                   "database cannot be reached", recording.request.action)
+                    raise DatabaseUnavailable("the run could not be queued: the state database "
+                                              "cannot be reached right now; try again shortly"
+                                              ) from exc
                 logger.exception("action %r: its run could not be queued in the state "
                                  "database", recording.request.action)
-                raise DatabaseError("the run could not be queued: the state database is "
-                                    "unavailable") from exc
+                raise DatabaseError("the run could not be queued: the state database "
+                                    "refused it") from exc
         assert recording.run_id is not None
         if self._dispatcher is not None:
             try:
