@@ -147,7 +147,10 @@ async def run_worker(service: Callable[[], ActionService], journal: Journal,
             concurrency=concurrency, name=executor.worker, delete_jobs="successful", wait=wait,
             install_signal_handlers=wait,
             update_heartbeat_interval=heartbeat, stalled_worker_timeout=3 * heartbeat,
-            abort_job_polling_interval=max(heartbeat, 1.0))
+            abort_job_polling_interval=max(heartbeat, 1.0),
+            # asked to stop: runs going on stop now (retried or interrupted), as the docs say,
+            # rather than the worker waiting for them past any deployment's grace period
+            shutdown_graceful_timeout=0)
     finally:
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -105,6 +105,25 @@ def test_a_killed_workers_runs_are_interrupted_or_retried_never_left_running(
     assert [tag for tag, _ in calls(workers.url, "retried-done")] == ["k"]
 
 
+def test_a_worker_asked_to_stop_stops_its_running_run_at_once(workers: Workers) -> None:
+    """SIGTERM (a deployment, Ctrl-C): the run going on stops at its next statement and is
+    interrupted; the worker does not wait for it, whatever its heartbeat (a minute here: the
+    queue's own shutdown would have waited until the run was given away)."""
+    workers.env["FLEXORM_WORKER_HEARTBEAT_SECONDS"] = "60"
+    stopping = workers.start()
+
+    async def body(runtime: Runtime) -> None:
+        run = await queue(runtime, "long", tag="t")
+        assert await signal_from("long-t") == stopping.pid
+        stopping.send_signal(signal.SIGTERM)
+        assert stopping.wait(timeout=40) == 0  # a bound on the wait, not a measure
+        entry = await wait_for(runtime, run)
+        assert entry.status == "interrupted"
+
+    scenario(workers.url, body)
+    assert item_state(workers.url, 1) == "new"  # rolled back
+
+
 def test_a_run_whose_job_was_closed_before_its_recovery_is_still_recovered(
         workers: Workers) -> None:
     """A sweeper closes a dead worker's job, then recovers its run; if it stops in between
