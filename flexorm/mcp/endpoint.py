@@ -2,11 +2,15 @@
 
 The endpoint authenticates every request as ``/api/messages/`` does (``Authorization: Bearer``
 shared keys, Jet Admin's ``JWT``...; 403 in the protocol's shape otherwise), puts the caller and
-the runtime serving it on the request, and hands it to the SDK's session manager. The manager
-runs stateless, answering JSON: every request stands alone, so any worker of a multi-process
-server can answer it and no session outlives a request. A handshake-era (2025) client's plain
-requests are answered in the request's own task (:mod:`flexorm.mcp.exchange`), as the manager
-answers a 2026 client's, rather than through a transport and a server task built for each.
+the runtime serving it on the request, and hands it to the SDK's session manager. A browser's
+preflight (``OPTIONS``, which carries no credentials) is answered ``204`` as on flexorm's other
+routes, with the CORS headers of :mod:`flexorm.server.cors`.
+
+The manager runs stateless, answering JSON: every request stands alone, so any worker of a
+multi-process server can answer it and no session outlives a request. A handshake-era (2025)
+client's plain requests are answered in the request's own task (:mod:`flexorm.mcp.exchange`),
+as the manager answers a 2026 client's, rather than through a transport and a server task built
+for each.
 
 The SDK is imported on the first request that reaches ``/mcp``, not at startup: a server whose
 clients never use MCP never loads it. ``FLEXORM_MCP=0`` turns the endpoint off (404).
@@ -22,12 +26,15 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.types import Receive, Scope, Send
 
 from flexorm.mcp.scope import SCOPE_KEY, CallScope
-from flexorm.server.guards import authenticate_request
+from flexorm.server.cors import answer_preflight
+from flexorm.server.guards import authenticate_request, running_state
 from flexorm.server.incoming import request_headers
+from flexorm.server.state import ServerState
 
 if TYPE_CHECKING:
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -53,6 +60,16 @@ def _quiet_transport() -> None:
     transport = logging.getLogger(TRANSPORT_LOGGER)
     if transport.level == logging.NOTSET:
         transport.setLevel(logging.WARNING)
+
+
+_ALLOW = "DELETE, GET, OPTIONS, POST"
+"""The methods the Streamable HTTP transport answers (and the preflight)."""
+
+
+def _serving(state: ServerState) -> None:
+    """Raises NotFoundException (404) when the settings turned the MCP server off."""
+    if not state.runtime.settings.mcp:
+        raise NotFoundException("the MCP server is off (FLEXORM_MCP=0)")
 
 
 class McpEndpoint:
@@ -108,10 +125,14 @@ class McpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive, send)
+        if scope["type"] == ScopeType.HTTP and scope["method"] == "OPTIONS":
+            # a browser's preflight, which carries no credentials
+            _serving(running_state(connection))
+            await answer_preflight(send, _ALLOW)
+            return
         [authorization] = request_headers(scope, b"authorization")  # not all of them
         state, caller = await authenticate_request(connection, authorization)
-        if not state.runtime.settings.mcp:
-            raise NotFoundException("the MCP server is off (FLEXORM_MCP=0)")
+        _serving(state)
         runtime = state.runtime
         call = CallScope(service=runtime.actions, schema=runtime.schema, caller=caller)
         scope[SCOPE_KEY] = call  # type: ignore[literal-required]

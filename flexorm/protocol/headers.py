@@ -3,7 +3,8 @@
 - ``Idempotency-Key`` (or ``idempotency_key`` in the message's params, or in the action's own
   params): one run per key (:func:`idempotency_key`);
 - ``X-Request-ID``: kept in the journal, at most 255 characters (:func:`request_id`);
-- CORS (protocol section 1): Jet Admin calls from the browser, so every answer carries these.
+- CORS (protocol section 1): Jet Admin calls from the browser, so every answer carries these;
+  an MCP client in a browser too.
 """
 
 from __future__ import annotations
@@ -35,14 +36,19 @@ REQUEST_ID_LENGTH = 255
 
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 # The reference bridge's list (a browser refuses to send a header a preflight did not allow),
-# plus the headers flexorm reads that a browser client may set itself.
+# plus the headers flexorm reads that a browser client may set itself, and those an MCP client
+# sends over Streamable HTTP (the protocol version, the session, the resumption point, and the
+# method and name a 2026 client repeats as headers).
 ALLOW_HEADERS = (
     "Authorization, DNT, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, "
     "Content-Type, Range, X-Application-Warning, X-HTTP-Method-Override, X-Bridge-Settings, "
-    "X-Stick-Session, Idempotency-Key, X-Request-ID, If-None-Match"
+    "X-Stick-Session, Idempotency-Key, X-Request-ID, If-None-Match, Mcp-Protocol-Version, "
+    "Mcp-Session-Id, Last-Event-ID, Mcp-Method, Mcp-Name"
 )
+# what a browser client may read of an answer: an MCP client keeps the session id it is given
 EXPOSE_HEADERS = (
-    "Content-Length, Content-Range, Content-Disposition, Content-Type, X-Application-Warning"
+    "Content-Length, Content-Range, Content-Disposition, Content-Type, X-Application-Warning, "
+    "Mcp-Session-Id"
 )
 
 

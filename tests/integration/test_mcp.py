@@ -49,12 +49,13 @@ def base(url: str) -> Iterator[str]:
 
 
 def with_client(base: str, session: Session, headers: dict[str, str] | None = None,
-                mode: str = "auto") -> Any:
+                mode: str = "auto", event_hooks: dict[str, list[Any]] | None = None) -> Any:
     """Run ``session`` with an MCP client connected to the server as ``headers`` say
     (``mode="legacy"``: the 2025 protocol's handshake, else the SDK's newest protocol)."""
 
     async def main() -> Any:
-        async with httpx2.AsyncClient(headers=headers if headers is not None else AUTH) as http:
+        async with httpx2.AsyncClient(headers=headers if headers is not None else AUTH,
+                                      event_hooks=event_hooks) as http:
             transport = streamable_http_client(f"{base}/mcp", http_client=http)
             async with Client(transport, mode=mode) as client:
                 return await session(client)
@@ -432,10 +433,53 @@ def test_without_credentials_mcp_answers_403(base: str) -> None:
         tools_of(base, {})
 
 
+_NOT_THE_PAGES = {"host", "content-length", "connection", "accept-encoding", "user-agent"}
+"""Headers the browser sets itself, which a preflight does not ask about."""
+_SAFELISTED = {"accept", "accept-language", "content-language"}
+"""Headers a page may send across origins without the server allowing them."""
+_CORS = ("access-control-allow-origin", "access-control-allow-methods",
+         "access-control-allow-headers", "access-control-expose-headers",
+         "access-control-allow-credentials")
+
+
+def _names(value: str) -> set[str]:
+    return {name.strip().lower() for name in value.split(",")}
+
+
+def test_a_browser_may_call_mcp_from_another_origin(base: str) -> None:
+    sent: set[str] = set()
+
+    async def record(request: Any) -> None:
+        sent.update(name.lower() for name in request.headers)
+
+    async def session(client: Client) -> Any:
+        await client.call_tool("orders__report", {})
+        return await client.read_resource("flexorm://collections/orders")
+
+    for mode in ("legacy", "auto"):  # the 2025 handshake, and the SDK's newest protocol
+        with_client(base, session, mode=mode, event_hooks={"request": [record]})
+    asked = sorted(sent - _NOT_THE_PAGES - _SAFELISTED)
+    assert {"authorization", "content-type", "mcp-protocol-version"} <= set(asked)
+    preflight = {"Origin": "https://app.jetadmin.io", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": ", ".join(asked)}
+    answer = httpx.options(f"{base}/mcp", headers=preflight)  # without credentials
+    assert answer.status_code == 204
+    assert set(asked) <= _names(answer.headers["access-control-allow-headers"])
+    assert {"mcp-session-id", "last-event-id"} <= _names(
+        answer.headers["access-control-allow-headers"])
+    assert "mcp-session-id" in _names(answer.headers["access-control-expose-headers"])
+    assert {"post", "options"} <= _names(answer.headers["allow"])
+    # the same CORS answer as Jet Admin's endpoint
+    messages = httpx.options(f"{base}/api/messages/", headers=preflight)
+    assert messages.status_code == 204
+    assert [answer.headers[name] for name in _CORS] == [messages.headers[name] for name in _CORS]
+
+
 def test_mcp_can_be_switched_off(url: str) -> None:
     with served(make_flex(url, mcp=False).app) as base:
         response = httpx.post(f"{base}/mcp", json={}, headers=AUTH)
         assert response.status_code == 404
+        assert httpx.options(f"{base}/mcp").status_code == 404
         assert httpx.post(f"{base}/api/actions/orders/refresh", headers=AUTH).json() == {
             "result": "orders"}
 
