@@ -36,7 +36,8 @@ from sqlalchemy.exc import IntegrityError
 from flexorm.calls.catalog import FIELD_OPTIONS_TOOL, CallableAction, catalog
 from flexorm.calls.invoke import call
 from flexorm.calls.schema import OUTPUT_SCHEMA
-from flexorm.exceptions import NON_FIELD_ERRORS, FlexormError, RequestError
+from flexorm.db_errors import translate
+from flexorm.exceptions import NON_FIELD_ERRORS, FlexormError, RequestError, first_line
 from flexorm.mcp.scope import CallScope, call_scope
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.errors import INTERNAL_ERROR, constraint_body, error_body
@@ -84,18 +85,22 @@ def _version() -> str:
 
 
 def tool_error(exc: BaseException) -> dict[str, Any]:
-    """The structured content of a refused or failed call: the body Jet Admin would get."""
-    if isinstance(exc, FlexormError):
-        status, body = error_body(exc)
-        if status >= 500:
-            logger.error("an MCP tool call failed: %s", exc.message, exc_info=exc)
-        return dict(body)
+    """The structured content of a refused or failed call: the body Jet Admin would get.
+
+    A database error is answered as :mod:`flexorm.server.errors` answers it over HTTP: a
+    constraint with its first line, and what :func:`flexorm.db_errors.translate` knows (an
+    unreachable database, a lock held too long...) as flexorm's error for it."""
     if isinstance(exc, IntegrityError):
-        origin = exc.orig if exc.orig is not None else exc
-        lines = str(origin).strip().splitlines()
-        return dict(constraint_body(lines[0] if lines else "a constraint failed"))
-    logger.error("an MCP tool call failed with an unexpected error", exc_info=exc)
-    return dict(INTERNAL_ERROR)
+        detail = first_line(exc.orig if exc.orig is not None else exc, "a constraint failed")
+        return dict(constraint_body(detail))
+    error = exc if isinstance(exc, FlexormError) else translate(exc)
+    if error is None:
+        logger.error("an MCP tool call failed with an unexpected error", exc_info=exc)
+        return dict(INTERNAL_ERROR)
+    status, body = error_body(error)
+    if status >= 500:
+        logger.error("an MCP tool call failed: %s", error.message, exc_info=exc)
+    return dict(body)
 
 
 def _error_text(body: Mapping[str, Any]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
+import sqlalchemy as sa
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
@@ -23,6 +24,7 @@ from mcp.shared.inbound import x_mcp_header_map
 from flexorm import ActionContext
 from flexorm.mcp.endpoint import TRANSPORT_LOGGER
 from flexorm.mcp.server import build_server
+from tests._proxy import proxied
 from tests._served import served
 from tests.integration._calls_shop import (
     AUTH,
@@ -360,6 +362,41 @@ def test_collections_are_resources(base: str) -> None:
     assert description["model"] == "orders"
     assert {f["name"] for f in description["fields"]} == {"id", "status", "total", "note",
                                                            "customer_id"}
+
+
+@pytest.mark.parametrize("dialect", [pytest.param("postgresql", marks=pytest.mark.postgres),
+                                     pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def test_while_the_database_is_unreachable_every_tool_answers_database_unavailable(
+        dialect: str, request: pytest.FixtureRequest) -> None:
+    url = sa.make_url(str(request.getfixturevalue(
+        "pg_url" if dialect == "postgresql" else "mariadb_url")))
+    create_tables(url.render_as_string(hide_password=False))
+    assert url.host is not None
+    assert url.port is not None
+    options = {"tool": "orders__reassign", "field": "customer", "query": "gr"}
+
+    with proxied(url.host, url.port) as proxy:
+        async def session(client: Client) -> Any:
+            await client.list_tools()
+            proxy.down()
+            try:
+                down = [await client.call_tool(name, arguments) for name, arguments in (
+                    ("get_field_options", options), ("orders__report", {}),
+                    ("orders__ship", {"ids": [1], "carrier": "ups"}))]
+            finally:
+                proxy.up()
+            return down, await client.call_tool("get_field_options", options)
+
+        through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False)
+        with served(make_flex(through).app) as base:
+            for mode in ("legacy", "auto"):
+                down, back = with_client(base, session, mode=mode)
+                assert [(result.is_error, result.structured_content["error_code"])
+                        for result in down] == [(True, "database_unavailable")] * 3, mode
+                assert "cannot be reached" in down[0].content[0].text
+                assert back.structured_content == {"options": [{"value": 2, "name": "Grace"}]}
+    assert set(statuses(url.render_as_string(hide_password=False)).values()) == {"new"}
 
 
 # -- who may call what ------------------------------------------------------------------------
