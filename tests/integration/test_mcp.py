@@ -24,6 +24,7 @@ from mcp.shared.inbound import x_mcp_header_map
 from flexorm import ActionContext
 from flexorm.mcp.endpoint import TRANSPORT_LOGGER
 from flexorm.mcp.server import build_server
+from flexorm.plugin import MAX_BODY_SIZE
 from tests._proxy import proxied
 from tests._served import served
 from tests.integration._calls_shop import (
@@ -397,6 +398,42 @@ def test_while_the_database_is_unreachable_every_tool_answers_database_unavailab
                 assert "cannot be reached" in down[0].content[0].text
                 assert back.structured_content == {"options": [{"value": 2, "name": "Grace"}]}
     assert set(statuses(url.render_as_string(hide_password=False)).values()) == {"new"}
+
+
+def test_a_body_over_flexorms_limit_is_refused_with_a_json_rpc_error(base: str,
+                                                                       url: str) -> None:
+    def rpc(size: int) -> bytes:
+        return json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "orders__ship",
+            "arguments": {"ids": [1], "carrier": "ups", "padding": "x" * size}}}).encode()
+
+    headers = {**AUTH, "Accept": "application/json, text/event-stream",
+               "Content-Type": "application/json", "MCP-Protocol-Version": "2025-11-25"}
+    limit = MAX_BODY_SIZE
+    over = rpc(limit)
+    assert len(over) > limit
+
+    def pieces() -> Iterator[bytes]:  # sent chunked, without a Content-Length
+        yield from (over[i:i + 65536] for i in range(0, len(over), 65536))
+
+    for content in (over, pieces()):
+        response = httpx.post(f"{base}/mcp", content=content, headers=headers, timeout=60)
+        assert response.status_code == 413
+        assert response.json() == {"jsonrpc": "2.0", "id": None, "error": {
+            "code": -32600, "message": "Request Entity Too Large",
+            "data": {"error": "Request Entity Too Large",
+                     "error_code": "request_entity_too_large"}}}
+    with pytest.raises(MCPError, match="Request Entity Too Large"):  # what an agent is told
+        call(base, "orders__ship", {"ids": [1], "carrier": "ups", "padding": "x" * limit})
+    # a body within the limit is read (the tool refuses the unknown parameter)
+    within = rpc(limit - 1024)
+    assert len(within) <= limit
+    response = httpx.post(f"{base}/mcp", content=within, headers=headers, timeout=60)
+    assert response.status_code == 200
+    assert response.json()["result"]["structuredContent"] == {
+        "padding": ["Unknown parameter."]}
+    assert statuses(url)[1] == "new"
+    assert [run.status for run in runs(url)] == ["rejected"]
 
 
 # -- who may call what ------------------------------------------------------------------------
