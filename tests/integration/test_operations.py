@@ -94,6 +94,26 @@ def test_errors_have_the_protocols_shapes(base: str, url: str) -> None:
     assert set(statuses(url).values()) == {"new"}
 
 
+def test_an_error_names_the_key_the_client_sent(base: str, url: str) -> None:
+    refused = post(base, "/api/actions/orders/discount", {"id": 1, "inverse": True, "amount": 1})
+    jet = httpx.post(f"{base}/api/messages/", headers=AUTH, json={
+        "name": "execute_action", "params": {"model": "orders", "name": "discount", "id": 1,
+                                             "inverseIds": True, "params": {"amount": 1}}})
+    message = "needs a list of ids, not a single id"
+    assert refused == (400, {"inverse": [message]})
+    assert (jet.status_code, jet.json()) == (400, {"inverseIds": [message]})
+
+    async def over_mcp() -> Any:
+        async with httpx2.AsyncClient(headers=AUTH) as http, Client(
+                streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+            return await client.call_tool("orders__discount",
+                                          {"id": 1, "inverse": True, "amount": 1})
+
+    tool = asyncio.run(over_mcp())
+    assert (tool.is_error, tool.structured_content) == (True, {"inverse": [message]})
+    assert statuses(url)[1] == "new"
+
+
 @pytest.mark.parametrize("body", [b"{nope", b'{"ids": [1], "carrier": "ups"', b"\xff{}",
                                   b'{"ids": [1]} {}'])
 def test_a_body_that_is_not_json_says_why_as_jet_admins_endpoint_does(base: str, url: str,
