@@ -85,7 +85,8 @@ def configure_app(
         app_config: the config being built (``on_app_init``).
         handlers: extra message handlers by message name (``get_element_status``...); they may
             also replace the built-in ones.
-        max_body_size: the largest request body accepted on ``/api/messages/``, in bytes.
+        max_body_size: the largest request body accepted on ``/api/messages/``, the actions'
+            operations and ``/mcp``, in bytes.
     """
     standalone = not app_config.route_handlers
     user_handlers = {name: as_message_handler(h) for name, h in host.message_handlers.items()}
@@ -95,7 +96,7 @@ def configure_app(
     app_config.route_handlers.append(flexorm_router(all_handlers, max_body_size=max_body_size,
                                                     raw=raw))
     app_config.lifespan.append(flexorm_lifespan(host))
-    mcp = McpEndpoint()
+    mcp = McpEndpoint(max_body_size=max_body_size)
     schema_paths = (OPENAPI_PATH, SCHEMA_PATH) if standalone else (OPENAPI_PATH,)
     if standalone:
         # flexorm's document lists every action (behind the credentials unless published);

@@ -84,17 +84,19 @@ def _version() -> str:
 
 
 def tool_error(exc: BaseException) -> dict[str, Any]:
-    """The structured content of a refused or failed call: the body Jet Admin would get."""
-    if isinstance(exc, FlexormError):
-        status, body = error_body(exc)
-        if status >= 500:
-            logger.error("an MCP tool call failed: %s", exc.message, exc_info=exc)
-        return dict(body)
-    translated = translate(exc)  # a database error outside the action's run
-    if translated is not None:
-        return tool_error(translated)
-    logger.error("an MCP tool call failed with an unexpected error", exc_info=exc)
-    return dict(INTERNAL_ERROR)
+    """The structured content of a refused or failed call: the body Jet Admin would get.
+
+    A database error is answered as :mod:`flexorm.server.errors` answers it over HTTP: what
+    :func:`flexorm.db_errors.translate` knows (a constraint, an unreachable database, a lock
+    held too long...) as flexorm's error for it."""
+    error = exc if isinstance(exc, FlexormError) else translate(exc)
+    if error is None:
+        logger.error("an MCP tool call failed with an unexpected error", exc_info=exc)
+        return dict(INTERNAL_ERROR)
+    status, body = error_body(error)
+    if status >= 500:
+        logger.error("an MCP tool call failed: %s", error.message, exc_info=exc)
+    return dict(body)
 
 
 def _error_text(body: Mapping[str, Any]) -> str:

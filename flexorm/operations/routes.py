@@ -18,9 +18,8 @@ from litestar.status_codes import HTTP_200_OK
 from litestar.types import Receive, Scope, Send
 
 from flexorm.calls.names import ACTIONS_PATH
-from flexorm.exceptions import NON_FIELD_ERRORS, RequestError
 from flexorm.mcp.endpoint import MCP_PATH, McpEndpoint
-from flexorm.protocol.body import decode_object
+from flexorm.protocol.body import parse_object
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.headers import request_id
 from flexorm.server.errors import exception_handlers
@@ -47,16 +46,6 @@ def _operation_key(request: Request[Any, Any, Any]) -> str:
     decode = unquote if isinstance(raw, bytes) else str
     return ACTIONS_PATH + "".join("/" + quote(decode(part), safe="")
                                   for part in tail.strip("/").split("/"))
-
-
-def _arguments(body: bytes) -> dict[str, Any]:
-    if not body.strip():
-        return {}
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RequestError("the body is not UTF-8") from None
-    return decode_object(text, field=NON_FIELD_ERRORS)
 
 
 def operations_router(*, max_body_size: int, mcp: McpEndpoint | None = None,
@@ -89,7 +78,7 @@ def operations_router(*, max_body_size: int, mcp: McpEndpoint | None = None,
         if entry is None:
             raise NotFoundException(f"no action at {request.url.path[:200]}")
         body = await read_body(request.receive, max_body_size, length)
-        arguments = _arguments(body)
+        arguments = parse_object(body)
         # the request the action sees reads the body again (its raw_request)
         readable: Request[Any, Any, Any] = Request(request.scope, replaying(body), request.send)
         answer = await call(service, entry, arguments, caller=caller, interface="http",

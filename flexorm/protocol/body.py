@@ -1,8 +1,10 @@
-"""Decoding a ``POST /api/messages/`` body into a :class:`~flexorm.protocol.requests.Message`.
+"""Decoding a ``POST /api/messages/`` body into a :class:`~flexorm.protocol.requests.Message`,
+and an action operation's body into its arguments.
 
 Pure functions of bytes and a content type, so they know nothing of HTTP and are tested alone.
-Whatever a client sends, they either return a ``Message`` or raise :class:`RequestError`; they
-never let a decoding error, a recursion error or a huge number escape.
+Whatever a client sends, they either return a ``Message`` (or the object) or raise
+:class:`RequestError`; they never let a decoding error, a recursion error or a huge number
+escape.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from flexorm.exceptions import RequestError
 from flexorm.protocol.requests import Message
 from flexorm.protocol.values import refusal, scrub, suspect
 
-__all__ = ["MAX_DEPTH", "decode_object", "parse_message"]
+__all__ = ["MAX_DEPTH", "decode_object", "parse_message", "parse_object"]
 
 MAX_DEPTH = 32
 """How deeply arrays and objects may nest in a body; real messages need about five levels."""
@@ -78,6 +80,30 @@ def _field(path: tuple[str, ...]) -> str | None:
     if len(inner) >= 2 and inner[0] == "params":
         return inner[1]
     return inner[0] if inner else "params"
+
+
+_JSON_WHITESPACE = b" \t\r\n"
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    """Decode a body that is one JSON object (an action's arguments, over HTTP).
+
+    An empty body, or one of whitespace only, is ``{}``: no parameters.
+
+    Raises:
+        RequestError: under ``non_field_errors``: malformed JSON (``Incorrect JSON body: ...``,
+            as :func:`parse_message` says it), or JSON that is not an object.
+
+    Examples:
+        >>> parse_object(b'{"id": 3}'), parse_object(b" ")
+        ({'id': 3}, {})
+    """
+    if not body.strip(_JSON_WHITESPACE):
+        return {}
+    data = _loads(body)
+    if not isinstance(data, dict):
+        raise RequestError("must be a JSON object")
+    return data
 
 
 def decode_object(value: Any, *, field: str) -> dict[str, Any]:

@@ -90,7 +90,8 @@ def _parse(params: Mapping[str, Any]) -> ExecuteRequest:
         raise RequestError("send either id or ids, not both")
     if record_id is not None:
         if params.get(_INVERSE) is not None and params.get(_INVERSE) is not False:
-            raise RequestError("inverseIds needs ids, not id", field=_INVERSE)
+            # named by its field alone: an operation or a tool calls it inverse
+            raise RequestError("needs a list of ids, not a single id", field=_INVERSE)
         return ExecuteRequest(action=action, model=model, ids=(_scalar_id(record_id, "id"),),
                               single=True, params=values, dry_run=dry_run,
                               preview_token=token)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 
-from litestar.types import Message, Scope
+from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.types import Message, Scope, Send
 
 from flexorm.protocol.headers import ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS
 
-__all__ = ["cors_headers", "cors_hook"]
+__all__ = ["answer_preflight", "cors_headers", "cors_hook"]
 
 def cors_headers(allow_origin: str) -> list[tuple[bytes, bytes]]:
     """The CORS response headers, as raw ASGI header pairs."""
@@ -58,3 +59,17 @@ def cors_hook(
         message["headers"] = [*headers, *_encoded(allow_origin(scope))]
 
     return add_cors_headers
+
+
+async def answer_preflight(send: Send, allow: str) -> None:
+    """Answer an ``OPTIONS`` request (a browser's preflight) for a mounted ASGI app, as Litestar
+    answers one on its own routes: ``204`` with ``Allow``, whoever asks (a browser sends no
+    credentials with a preflight). The CORS headers are the hook's, as on every answer.
+
+    Args:
+        send: the request's ASGI ``send``.
+        allow: the methods the mounted app answers (``Allow``).
+    """
+    await send({"type": "http.response.start", "status": HTTP_204_NO_CONTENT,
+                "headers": [(b"allow", allow.encode("latin-1"))]})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

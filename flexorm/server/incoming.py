@@ -84,15 +84,21 @@ async def read_body(receive: Receive, max_size: int, content_length: str | None)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def replaying(body: bytes) -> Receive:
+def replaying(body: bytes, then: Receive | None = None) -> Receive:
     """An ASGI ``receive`` that sends ``body`` once, then a disconnect: for a ``Request`` built
-    over a scope whose body :func:`read_body` already read."""
+    over a scope whose body :func:`read_body` already read.
+
+    Args:
+        body: the body read.
+        then: what to receive after the body instead (the connection's own ``receive``, for an
+            app that waits for the client to go away).
+    """
     sent = False
 
     async def receive() -> Any:
         nonlocal sent
         if sent:
-            return {"type": "http.disconnect"}
+            return await then() if then is not None else {"type": "http.disconnect"}
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 

@@ -10,13 +10,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from flexorm import Flex
 from flexorm.journal.tables import idempotency_keys
+from tests._served import served
 from tests.conftest import sync_engine
 from tests.integration._journal_shop import (
+    AUTH,
     OTHER_AUTH,
     Gate,
     client,
@@ -80,8 +83,7 @@ def test_the_same_key_for_another_payload_is_a_conflict(url: str) -> None:
 
 def test_keys_differing_in_case_or_beyond_latin1_are_different_keys(any_url: str) -> None:
     """On every database, MariaDB with its latin1 default included: a key is compared byte for
-    byte, and a key and a reason in any script are kept (the key sent in the message, as a
-    header carries only latin1)."""
+    byte, and a key and a reason in any script are kept (the key sent in the message)."""
     create_tables(any_url)
     with client(make_flex(any_url)) as http:
         upper = execute(http, "cancel", id=1, params={"reason": "заказ 🚚"},
@@ -222,3 +224,33 @@ def test_keys_live_in_a_separate_state_database(url: str, tmp_path: Path) -> Non
     assert conflict[0] == 409
     assert hits(url, "cancel") == 1
     assert [row["status"] for row in key_rows(state)] == ["done"]
+
+
+def test_a_key_in_the_header_is_the_text_the_client_sent(any_url: str) -> None:
+    """A header arrives as bytes: UTF-8 ones are read as UTF-8 (200 characters, 400 bytes: a
+    key the journal keeps), a browser's latin-1 as latin-1; either is the key the same text
+    in the message would be."""
+    create_tables(any_url)
+    key = "é" * 200
+
+    def send(base: str, order: int, header: bytes, **params: Any) -> tuple[int, Any]:
+        response = httpx.post(f"{base}/api/messages/", headers={
+            **AUTH, "Idempotency-Key": header, "X-Request-ID": header[:300]}, json={
+            "name": "execute_action", "params": {"model": "orders", "name": "cancel",
+                                                 "id": order, **params}})
+        return response.status_code, response.json()
+
+    with served(make_flex(any_url).app) as base:
+        first = send(base, 1, key.encode())
+        retry = send(base, 1, key.encode(), idempotency_key=key)  # the same key twice
+        latin1 = send(base, 2, "clé".encode("latin-1"))
+        again = send(base, 2, "clé".encode(), idempotency_key="clé")
+        too_long = send(base, 3, ("é" * 256).encode())
+    assert first == retry == latin1 == again == (200, {"result": "cancelled"})
+    assert too_long == (400, {"idempotency_key": [
+        "an idempotency key has at most 255 characters"]})
+    assert hits(any_url, "cancel") == 2
+    assert [status_of(any_url, i) for i in (1, 2, 3)] == ["cancelled", "cancelled", "new"]
+    assert [(run.status, run.idempotency_key, run.request_id) for run in runs(any_url)] == [
+        ("succeeded", key, "é" * 150), ("succeeded", "clé", "clé"), ("rejected", None, "é" * 150)]
+    assert sorted(row["key"] for row in key_rows(any_url)) == sorted([key, "clé"])

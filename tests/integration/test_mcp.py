@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
+import sqlalchemy as sa
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
@@ -23,6 +24,8 @@ from mcp.shared.inbound import x_mcp_header_map
 from flexorm import ActionContext
 from flexorm.mcp.endpoint import TRANSPORT_LOGGER
 from flexorm.mcp.server import build_server
+from flexorm.plugin import MAX_BODY_SIZE
+from tests._proxy import proxied
 from tests._served import served
 from tests.integration._calls_shop import (
     AUTH,
@@ -49,12 +52,13 @@ def base(url: str) -> Iterator[str]:
 
 
 def with_client(base: str, session: Session, headers: dict[str, str] | None = None,
-                mode: str = "auto") -> Any:
+                mode: str = "auto", event_hooks: dict[str, list[Any]] | None = None) -> Any:
     """Run ``session`` with an MCP client connected to the server as ``headers`` say
     (``mode="legacy"``: the 2025 protocol's handshake, else the SDK's newest protocol)."""
 
     async def main() -> Any:
-        async with httpx2.AsyncClient(headers=headers if headers is not None else AUTH) as http:
+        async with httpx2.AsyncClient(headers=headers if headers is not None else AUTH,
+                                      event_hooks=event_hooks) as http:
             transport = streamable_http_client(f"{base}/mcp", http_client=http)
             async with Client(transport, mode=mode) as client:
                 return await session(client)
@@ -361,6 +365,77 @@ def test_collections_are_resources(base: str) -> None:
                                                            "customer_id"}
 
 
+@pytest.mark.parametrize("dialect", [pytest.param("postgresql", marks=pytest.mark.postgres),
+                                     pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def test_while_the_database_is_unreachable_every_tool_answers_database_unavailable(
+        dialect: str, request: pytest.FixtureRequest) -> None:
+    url = sa.make_url(str(request.getfixturevalue(
+        "pg_url" if dialect == "postgresql" else "mariadb_url")))
+    create_tables(url.render_as_string(hide_password=False))
+    assert url.host is not None
+    assert url.port is not None
+    options = {"tool": "orders__reassign", "field": "customer", "query": "gr"}
+
+    with proxied(url.host, url.port) as proxy:
+        async def session(client: Client) -> Any:
+            await client.list_tools()
+            proxy.down()
+            try:
+                down = [await client.call_tool(name, arguments) for name, arguments in (
+                    ("get_field_options", options), ("orders__report", {}),
+                    ("orders__ship", {"ids": [1], "carrier": "ups"}))]
+            finally:
+                proxy.up()
+            return down, await client.call_tool("get_field_options", options)
+
+        through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False)
+        with served(make_flex(through).app) as base:
+            for mode in ("legacy", "auto"):
+                down, back = with_client(base, session, mode=mode)
+                assert [(result.is_error, result.structured_content["error_code"])
+                        for result in down] == [(True, "database_unavailable")] * 3, mode
+                assert "cannot be reached" in down[0].content[0].text
+                assert back.structured_content == {"options": [{"value": 2, "name": "Grace"}]}
+    assert set(statuses(url.render_as_string(hide_password=False)).values()) == {"new"}
+
+
+def test_a_body_over_flexorms_limit_is_refused_with_a_json_rpc_error(base: str,
+                                                                       url: str) -> None:
+    def rpc(size: int) -> bytes:
+        return json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "orders__ship",
+            "arguments": {"ids": [1], "carrier": "ups", "padding": "x" * size}}}).encode()
+
+    headers = {**AUTH, "Accept": "application/json, text/event-stream",
+               "Content-Type": "application/json", "MCP-Protocol-Version": "2025-11-25"}
+    limit = MAX_BODY_SIZE
+    over = rpc(limit)
+    assert len(over) > limit
+
+    def pieces() -> Iterator[bytes]:  # sent chunked, without a Content-Length
+        yield from (over[i:i + 65536] for i in range(0, len(over), 65536))
+
+    for content in (over, pieces()):
+        response = httpx.post(f"{base}/mcp", content=content, headers=headers, timeout=60)
+        assert response.status_code == 413
+        assert response.json() == {"jsonrpc": "2.0", "id": None, "error": {
+            "code": -32600, "message": "Request Entity Too Large",
+            "data": {"error": "Request Entity Too Large",
+                     "error_code": "request_entity_too_large"}}}
+    with pytest.raises(MCPError, match="Request Entity Too Large"):  # what an agent is told
+        call(base, "orders__ship", {"ids": [1], "carrier": "ups", "padding": "x" * limit})
+    # a body within the limit is read (the tool refuses the unknown parameter)
+    within = rpc(limit - 1024)
+    assert len(within) <= limit
+    response = httpx.post(f"{base}/mcp", content=within, headers=headers, timeout=60)
+    assert response.status_code == 200
+    assert response.json()["result"]["structuredContent"] == {
+        "padding": ["Unknown parameter."]}
+    assert statuses(url)[1] == "new"
+    assert [run.status for run in runs(url)] == ["rejected"]
+
+
 # -- who may call what ------------------------------------------------------------------------
 
 
@@ -432,10 +507,53 @@ def test_without_credentials_mcp_answers_403(base: str) -> None:
         tools_of(base, {})
 
 
+_NOT_THE_PAGES = {"host", "content-length", "connection", "accept-encoding", "user-agent"}
+"""Headers the browser sets itself, which a preflight does not ask about."""
+_SAFELISTED = {"accept", "accept-language", "content-language"}
+"""Headers a page may send across origins without the server allowing them."""
+_CORS = ("access-control-allow-origin", "access-control-allow-methods",
+         "access-control-allow-headers", "access-control-expose-headers",
+         "access-control-allow-credentials")
+
+
+def _names(value: str) -> set[str]:
+    return {name.strip().lower() for name in value.split(",")}
+
+
+def test_a_browser_may_call_mcp_from_another_origin(base: str) -> None:
+    sent: set[str] = set()
+
+    async def record(request: Any) -> None:
+        sent.update(name.lower() for name in request.headers)
+
+    async def session(client: Client) -> Any:
+        await client.call_tool("orders__report", {})
+        return await client.read_resource("flexorm://collections/orders")
+
+    for mode in ("legacy", "auto"):  # the 2025 handshake, and the SDK's newest protocol
+        with_client(base, session, mode=mode, event_hooks={"request": [record]})
+    asked = sorted(sent - _NOT_THE_PAGES - _SAFELISTED)
+    assert {"authorization", "content-type", "mcp-protocol-version"} <= set(asked)
+    preflight = {"Origin": "https://app.jetadmin.io", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": ", ".join(asked)}
+    answer = httpx.options(f"{base}/mcp", headers=preflight)  # without credentials
+    assert answer.status_code == 204
+    assert set(asked) <= _names(answer.headers["access-control-allow-headers"])
+    assert {"mcp-session-id", "last-event-id"} <= _names(
+        answer.headers["access-control-allow-headers"])
+    assert "mcp-session-id" in _names(answer.headers["access-control-expose-headers"])
+    assert {"post", "options"} <= _names(answer.headers["allow"])
+    # the same CORS answer as Jet Admin's endpoint
+    messages = httpx.options(f"{base}/api/messages/", headers=preflight)
+    assert messages.status_code == 204
+    assert [answer.headers[name] for name in _CORS] == [messages.headers[name] for name in _CORS]
+
+
 def test_mcp_can_be_switched_off(url: str) -> None:
     with served(make_flex(url, mcp=False).app) as base:
         response = httpx.post(f"{base}/mcp", json={}, headers=AUTH)
         assert response.status_code == 404
+        assert httpx.options(f"{base}/mcp").status_code == 404
         assert httpx.post(f"{base}/api/actions/orders/refresh", headers=AUTH).json() == {
             "result": "orders"}
 

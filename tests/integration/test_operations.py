@@ -78,9 +78,10 @@ def test_errors_have_the_protocols_shapes(base: str, url: str) -> None:
         400, {"ids": ["must be a list of record ids"]})
     assert post(base, "/api/actions/orders/ship", [1, 2]) == (
         400, {"non_field_errors": ["must be a JSON object"]})
-    response = httpx.post(f"{base}/api/actions/orders/ship", content=b"{nope", headers=AUTH)
-    assert (response.status_code, response.json()) == (
+    null = httpx.post(f"{base}/api/actions/orders/ship", content=b"null", headers=AUTH)
+    assert (null.status_code, null.json()) == (
         400, {"non_field_errors": ["must be a JSON object"]})
+    assert post(base, "/api/actions/orders/nope", {})[0] == 404
     assert post(base, "/api/actions/orders/nope", {})[0] == 404
     assert post(base, "/api/actions/orders/ship", {}, headers={}) == (
         403, {"error": "authentication required: send Authorization: Bearer <key> or JWT "
@@ -92,6 +93,46 @@ def test_errors_have_the_protocols_shapes(base: str, url: str) -> None:
     assert post(base, "/api/actions/orders/report", {}, headers=reader) == (
         200, {"result": {"statuses": {"new": 5}}})
     assert set(statuses(url).values()) == {"new"}
+
+
+def test_an_error_names_the_key_the_client_sent(base: str, url: str) -> None:
+    refused = post(base, "/api/actions/orders/discount", {"id": 1, "inverse": True, "amount": 1})
+    jet = httpx.post(f"{base}/api/messages/", headers=AUTH, json={
+        "name": "execute_action", "params": {"model": "orders", "name": "discount", "id": 1,
+                                             "inverseIds": True, "params": {"amount": 1}}})
+    message = "needs a list of ids, not a single id"
+    assert refused == (400, {"inverse": [message]})
+    assert (jet.status_code, jet.json()) == (400, {"inverseIds": [message]})
+
+    async def over_mcp() -> Any:
+        async with httpx2.AsyncClient(headers=AUTH) as http, Client(
+                streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+            return await client.call_tool("orders__discount",
+                                          {"id": 1, "inverse": True, "amount": 1})
+
+    tool = asyncio.run(over_mcp())
+    assert (tool.is_error, tool.structured_content) == (True, {"inverse": [message]})
+    assert statuses(url)[1] == "new"
+
+
+@pytest.mark.parametrize("body", [b"{nope", b'{"ids": [1], "carrier": "ups"', b"\xff{}",
+                                  b'{"ids": [1]} {}'])
+def test_a_body_that_is_not_json_says_why_as_jet_admins_endpoint_does(base: str, url: str,
+                                                                        body: bytes) -> None:
+    response = httpx.post(f"{base}/api/actions/orders/ship", content=body, headers=AUTH)
+    jet = httpx.post(f"{base}/api/messages/", content=body, headers=AUTH)
+    assert response.status_code == jet.status_code == 400
+    [message] = response.json()["non_field_errors"]
+    assert message.startswith("Incorrect JSON body: ")
+    assert response.json() == jet.json()
+    assert set(statuses(url).values()) == {"new"}
+    assert runs(url) == []
+
+
+def test_an_empty_body_and_one_of_whitespace_only_are_no_parameters(base: str) -> None:
+    for body in (b"", b" \r\n\t"):
+        response = httpx.post(f"{base}/api/actions/refresh", content=body, headers=AUTH)
+        assert (response.status_code, response.json()) == (200, {"result": "everything"})
 
 
 def test_an_idempotency_key_runs_an_operation_once(base: str, url: str) -> None:

@@ -115,7 +115,7 @@ def _assert_cors(response, origin="*"):
 
 
 @pytest.mark.parametrize("path", ["/api/messages/", "/api/messages",
-                                  "/api/model_descriptions/", "/health"])
+                                  "/api/model_descriptions/", "/health", "/mcp"])
 def test_options_is_204_with_cors_and_no_auth(sqlite_client, path):
     response = sqlite_client.options(path, headers={"Origin": "https://app.jetadmin.io",
                                                     "Access-Control-Request-Method": "POST"})

@@ -125,7 +125,7 @@ def test_null_id_and_ids_mean_none():
         ({"name": "x", "ids": [1], "inverseIds": 1},
          ("inverseIds", "must be true or false (a JSON boolean)")),
         ({"name": "x", "id": 1, "inverseIds": True},
-         ("inverseIds", "inverseIds needs ids, not id")),
+         ("inverseIds", "needs a list of ids, not a single id")),
         ({"name": "x", "id": 1, "ids": [2]},
          ("non_field_errors", "send either id or ids, not both")),
         ({"name": "x", "params": [1]}, ("params", "must be a JSON object")),

@@ -71,3 +71,15 @@ def test_headers_first_value_any_case() -> None:
     scope = {"headers": [(b"Authorization", b"Bearer a"), (b"authorization", b"Bearer b"),
                          (b"x-other", b"1")]}
     assert request_headers(scope, b"authorization", b"content-type") == ["Bearer a", None]
+
+
+def test_a_replayed_body_is_followed_by_what_the_connection_receives() -> None:
+    async def connection() -> Any:
+        return {"type": "http.disconnect", "from": "connection"}
+
+    async def main() -> list[Any]:
+        replay = replaying(b"{}", then=connection)
+        return [await replay(), await replay()]
+
+    assert asyncio.run(main()) == [{"type": "http.request", "body": b"{}", "more_body": False},
+                                   {"type": "http.disconnect", "from": "connection"}]
