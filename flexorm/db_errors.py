@@ -49,7 +49,7 @@ from flexorm.exceptions import (
     first_line,
 )
 
-__all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "translate"]
+__all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "outage", "translate"]
 
 Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
                "invalid_value", "unknown_name", "charset", "constraint", "unavailable"]
@@ -209,3 +209,16 @@ def translate(exc: BaseException, kind: Kind | None = None) -> FlexormError | No
     if kind == "unavailable":
         return DatabaseUnavailable(message)
     return RequestError(message)
+
+
+def outage(exc: BaseException) -> str | None:
+    """One line saying why the database could not be reached, when that is what ``exc`` means
+    (an expected failure, logged without a traceback: an outage would otherwise write hundreds
+    of lines a request); else ``None``."""
+    if isinstance(exc, DatabaseUnavailable):
+        cause = exc.__cause__
+        return f"{exc.message} ({first_line(cause)})" if cause is not None else exc.message
+    if classify(exc) == "unavailable":
+        origin = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+        return f"{_MESSAGES['unavailable']} ({first_line(origin, type(origin).__name__)})"
+    return None

@@ -75,7 +75,7 @@ from flexorm.actions.preview import Preview, binding, issue, read
 from flexorm.actions.run_control import RunControl
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
-from flexorm.db_errors import classify
+from flexorm.db_errors import classify, outage
 from flexorm.exceptions import (
     ConfigurationError,
     DatabaseError,
@@ -328,9 +328,14 @@ class ActionService:
         except Exception as exc:
             try:
                 await recording.failure(exc)
-            except Exception:
-                logger.exception("could not record the %s run of action %r in the journal",
-                                 run_status(exc), request.action)
+            except Exception as unrecorded:
+                down = outage(unrecorded)
+                if down is None:
+                    logger.exception("could not record the %s run of action %r in the "
+                                     "journal", run_status(exc), request.action)
+                else:  # the same outage the answer reports: one line
+                    logger.warning("could not record the %s run of action %r in the "
+                                   "journal: %s", run_status(exc), request.action, down)
             raise
         if ran and recording.queued is not None:
             return await self._queued(recording)

@@ -35,7 +35,7 @@ from mcp.shared.exceptions import MCPError
 from flexorm.calls.catalog import FIELD_OPTIONS_TOOL, CallableAction, catalog
 from flexorm.calls.invoke import call
 from flexorm.calls.schema import OUTPUT_SCHEMA
-from flexorm.db_errors import translate
+from flexorm.db_errors import outage, translate
 from flexorm.exceptions import NON_FIELD_ERRORS, FlexormError, RequestError
 from flexorm.mcp.scope import CallScope, call_scope
 from flexorm.protocol.encoding import encode_json
@@ -94,7 +94,10 @@ def tool_error(exc: BaseException) -> dict[str, Any]:
         logger.error("an MCP tool call failed with an unexpected error", exc_info=exc)
         return dict(INTERNAL_ERROR)
     status, body = error_body(error)
-    if status >= 500:
+    down = outage(exc) or outage(error)
+    if down is not None:
+        logger.warning("an MCP tool call: %s", down)
+    elif status >= 500:
         logger.error("an MCP tool call failed: %s", error.message, exc_info=exc)
     return dict(body)
 

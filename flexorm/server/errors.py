@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import StatementError
 
-from flexorm.db_errors import translate
+from flexorm.db_errors import outage, translate
 from flexorm.exceptions import FlexormError
 from flexorm.protocol.encoding import encode_json
 from flexorm.protocol.errors import INTERNAL_ERROR, error_body, http_error_body
@@ -38,7 +38,10 @@ def _json(status: int, body: Mapping[str, Any]) -> Response[bytes]:
 def _on_flexorm_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, FlexormError)
     status, body = error_body(exc)
-    if status >= HTTP_500_INTERNAL_SERVER_ERROR:
+    down = outage(exc)
+    if down is not None:
+        logger.warning("%s %s: %s", request.method, request.url.path, down)
+    elif status >= HTTP_500_INTERNAL_SERVER_ERROR:
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.message,
                      exc_info=exc)
     return _json(status, body)
@@ -61,7 +64,9 @@ def _on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Respo
     error = translate(exc)
     if error is None:
         return _on_unexpected(request, exc)
-    logger.warning("%s %s: %s", request.method, request.url.path, exc)
+    if outage(exc) is None:  # an outage is logged once, by the answer's handler
+        logger.warning("%s %s: %s", request.method, request.url.path, exc)
+    error.__cause__ = exc
     return _on_flexorm_error(request, error)
 
 

@@ -154,6 +154,10 @@ def test_an_unreachable_database_is_a_503_until_it_comes_back(
             assert _rewrite(base, text="three") == (200, {"result": "three"})
             assert httpx.get(f"{base}/health", timeout=WAIT).json() == {"status": "ok"}
     assert _note(url.render_as_string(hide_password=False)) == ("three", 0)
+    # an outage is expected: logged in a line or two, not with tracebacks of hundreds
+    log = (tmp_path / "server.log").read_text()
+    assert "the database cannot be reached right now" in log
+    assert "Traceback" not in log, log
 
 
 def _drop_connections(url: str) -> int:
