@@ -92,6 +92,8 @@ class Completion:
     journal: Journal
     control: RunControl
     started_at: dt.datetime
+    writes: bool = True
+    """The action may write: see :meth:`~flexorm.journal.Journal.in_transaction`."""
 
     def _progress(self) -> dict[str, Any]:
         last = self.control.unwritten_progress()
@@ -109,7 +111,7 @@ class Completion:
         """In the run's transaction, on its blocking session, as its last statement: the run
         ``succeeded``."""
         self.control.check()
-        if self.journal.shared and not self.journal.background.finish_sync(
+        if self.journal.in_transaction(self.writes) and not self.journal.background.finish_sync(
                 session, self.control.run_id, self.control.attempt, "succeeded",
                 self.started_at, result=result, extra=self._progress(), closing=True):
             raise self._stale()
@@ -124,9 +126,9 @@ class Completion:
             raise self._stale()
 
     async def committed(self, result: Any) -> None:
-        """After the commit, with a separate state database: the run's completion there (see
-        :meth:`_succeeded`)."""
-        if not self.journal.shared:
+        """After the commit, when the run's transaction did not record it (a separate state
+        database, a read-only action on SQLite): its completion (see :meth:`_succeeded`)."""
+        if not self.journal.in_transaction(self.writes):
             await self._succeeded(result)
 
     async def _succeeded(self, result: Any, error: str | None = None) -> bool:

@@ -79,6 +79,9 @@ class Recording:
     """The queued run's id, once written."""
     interface: Interface = "messages"
     """What the request came through."""
+    writes: bool = True
+    """The action may write (its declaration's ``writes``): see
+    :meth:`~flexorm.journal.Journal.in_transaction`."""
 
     def _entry(self, status: RunStatus, *, result: Any = None,
                error: str | None = None) -> RunEntry:
@@ -101,7 +104,8 @@ class Recording:
                                                self.queued.payload, self.queued.expires_at)
             return
         self.entry = self._entry("succeeded", result=result)
-        self.journal.succeeded(session, self.entry, {"result": result})
+        if self.journal.in_transaction(self.writes):
+            self.journal.succeeded(session, self.entry, {"result": result})
 
     async def rolled_back(self, result: Any) -> None:
         """After a dry run's rollback: its row, in a transaction of its own; the key given
@@ -110,12 +114,15 @@ class Recording:
                                   release=self.claimed)
 
     async def committed(self, result: Any) -> None:
-        """After the commit: the row in a separate state database (nothing otherwise)."""
+        """After the commit: the row, when it was not written in the action's transaction (a
+        separate state database, a read-only action on SQLite)."""
         if self.queued is not None:
             if self.run_id is None:
                 self.run_id = await self.journal.enqueued(self._entry("queued"),
                                                           self.queued.payload,
                                                           self.queued.expires_at)
+            return
+        if self.journal.in_transaction(self.writes):
             return
         entry = self.entry if self.entry is not None else self._entry("succeeded",
                                                                       result=result)

@@ -410,6 +410,7 @@ class ActionService:
             request = dataclasses.replace(request, model=bound.collection.name)
             recording.request = request
         recording.secret = _secret_params(bound)
+        recording.writes = bound.declaration.writes
         if not write_allowed(bound, recording.caller):
             raise read_only_refusal(bound)
         if key is not None:
@@ -449,7 +450,8 @@ class ActionService:
             raise ConfigurationError("background runs need flexorm's journal")
         request, caller = request_of(stored)
         bound = self.find(request.action, request.model)
-        completion = Completion(self._journal, control, started_at)
+        completion = Completion(self._journal, control, started_at,
+                                writes=bound.declaration.writes)
         if not bound.declaration.atomic and request.ids is not None:
             return await self._run_in_chunks(request, caller, bound, control, completion)
         answer = await self._execute(request, caller, None, completion, bound=bound,

@@ -8,7 +8,7 @@ One request with ``execute_action``::
         ... body ...
         journal.succeeded(session, entry, answer)      # the blocking session (run_sync)
     -- committed --
-    await journal.committed(entry, answer)             # state database only; no-op otherwise
+    await journal.committed(entry, answer)             # when not recorded in the transaction
     -- or, on any failure or rejection, after the rollback --
     await journal.failed(entry)                        # row + key released; own transaction
 
@@ -136,6 +136,16 @@ class Journal:
         async with self.engine.begin() as conn:
             return await self.keys.claim(conn, key, request.action, print_)
 
+    def in_transaction(self, writes: bool) -> bool:
+        """Whether a run's success is recorded in the run's own transaction: when the journal
+        is in the database the action works on, except for an action that only reads, on
+        SQLite. Such a run holds SQLite's read lock only; its row would have to turn that into
+        the database's one write lock, which SQLite refuses at once to all but one of the runs
+        reading at the same time (they would deadlock otherwise): concurrent reports answered
+        409. Its row is written right after, as with a separate state database; an action that
+        writes nothing has no writes to commit with it."""
+        return self.shared and (writes or self.engine.dialect.name != "sqlite")
+
     def succeeded(self, db: SyncExecutor, entry: RunEntry, answer: Any) -> None:
         """In the action's transaction, on its blocking session (an ``AsyncSession``'s own,
         through ``run_sync``): the row, and the key's answer. Does nothing with a separate
@@ -167,10 +177,8 @@ class Journal:
             return run_id
 
     async def committed(self, entry: RunEntry, answer: Any) -> None:
-        """After the action committed: with a separate state database, the row and the key's
-        answer, in a transaction there. Does nothing when the journal shares the database."""
-        if self.shared:
-            return
+        """After the action committed, for a run not recorded in its transaction (see
+        :meth:`in_transaction`): the row and the key's answer, in a transaction of their own."""
         async with self.engine.begin() as conn:
             await self.runs.record(conn, entry)
             if entry.idempotency_key is not None:

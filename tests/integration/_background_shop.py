@@ -114,6 +114,14 @@ def make_flex(url: str, **settings: Any) -> Flex:
         ctx.session.execute(sa.text("UPDATE items SET state = 'long' WHERE id = 1"))
         work(ctx, tag)
 
+    @flex.action(background=True, writes=False)
+    def count_items(ctx: ActionContext) -> int:
+        """Reads, then pauses while still in its read transaction: runs of it overlap."""
+        count = int(ctx.session.execute(sa.text("SELECT COUNT(*) FROM items")).scalar_one())
+        ctx.progress(1, 1, "counted")
+        time.sleep(0.05)
+        return count
+
     @flex.action(background=True, retries=0, writes=False)
     def long_reader(ctx: ActionContext, tag: str = "") -> None:
         """Like ``long``, reading only: it leaves SQLite's one write lock free for other runs

@@ -72,6 +72,18 @@ def test_a_background_run_answers_queued_then_succeeds_with_progress(any_url: st
     assert [item_state(any_url, i) for i in (1, 2, 3, 4)] == ["touched"] * 3 + ["new"]
 
 
+def test_read_only_runs_at_the_same_time_all_succeed(any_url: str) -> None:
+    """On SQLite each run held the read lock while its completion wanted the write lock: all
+    but one failed with "records are in use"."""
+    async def body(runtime: Runtime) -> None:
+        runs = [await queue(runtime, "count_items") for _ in range(4)]
+        entries = [await wait_for(runtime, run) for run in runs]
+        assert [(e.status, e.result, e.progress_done) for e in entries] == [
+            ("succeeded", 10, 1)] * 4
+
+    scenario(any_url, body, background_concurrency=4)
+
+
 def test_bad_input_is_refused_before_anything_is_queued(db_url: str) -> None:
     async def body(runtime: Runtime) -> None:
         with pytest.raises(ValidationError, match="no items record with id 99"):

@@ -80,6 +80,13 @@ def total() -> str:
     return "read"
 
 
+@flex.action(model="accounts", writes=False)
+def report(ctx: ActionContext) -> str:
+    seen = ctx.session.execute(sa.text("SELECT SUM(balance) FROM accounts")).scalar()
+    time.sleep(0.01)  # still reading when the others start
+    return str(seen)
+
+
 def crossing(name: str, retries: int) -> None:
     # Two runs each update one row, meet, then update the other's row: a deadlock, every
     # time. Each run meets only once, so that a retried run goes straight through.
@@ -210,6 +217,22 @@ def test_a_read_only_action_runs_beside_writing_ones(server: tuple[str, str]) ->
     calls = [lambda: _execute(base, {"model": "counters", "name": "bump", "id": 3}),
              lambda: _execute(base, {"model": "accounts", "name": "total"})] * 5
     assert [status for status, _ in at_once(calls)] == [200] * len(calls)
+
+
+def test_concurrent_reports_all_answer_and_are_each_recorded(server: tuple[str, str]) -> None:
+    """Read-only actions that read, all at once: on SQLite each held the read lock while its
+    journal row wanted the write lock, and all but one answered 409."""
+    base, url = server
+    answers = at_once([lambda: _execute(base, {"model": "accounts", "name": "report"})
+                       for _ in range(CLICKS)])
+    assert [status for status, _ in answers] == [200] * CLICKS, answers
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        recorded = conn.exec_driver_sql(
+            "SELECT status, COUNT(*) FROM flexorm_action_runs WHERE action = 'report' "
+            "GROUP BY status").all()
+    engine.dispose()
+    assert [tuple(row) for row in recorded] == [("succeeded", CLICKS)]
 
 
 @pytest.mark.parametrize(("action", "accounts"), [("crossed", (5, 6)),

@@ -74,7 +74,8 @@ async def execute(journal: Journal, main: AsyncEngine, *, fail: bool = False) ->
     except RuntimeError as exc:
         await journal.failed(entry("failed", error=str(exc)))
         raise
-    await journal.committed(entry("succeeded", result=answer), answer)
+    if not journal.in_transaction(writes=True):
+        await journal.committed(entry("succeeded", result=answer), answer)
     return answer
 
 
