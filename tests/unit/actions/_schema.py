@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
+from flexorm.actions import declare
+from flexorm.actions.binding import bind
+from flexorm.exceptions import ValidationError
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, ForeignKeyInfo, SchemaInfo
 
 
@@ -42,3 +46,16 @@ SCHEMA = SchemaInfo(
     dialect="postgresql", default_schema="public",
     collections={c.name: c for c in (ACCOUNTS, ORDERS, TOKENS)},
 )
+
+
+def validator(func, **options):
+    """The validator of ``func`` declared with ``options``, bound to :data:`SCHEMA`."""
+    collection = SCHEMA[options["model"]] if "model" in options else None
+    return bind(declare(func, **options), collection, SCHEMA).validator
+
+
+def errors_of(v, raw):
+    """The errors ``v`` refuses ``raw`` with."""
+    with pytest.raises(ValidationError) as info:
+        v.validate(raw)
+    return info.value.errors

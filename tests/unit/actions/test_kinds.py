@@ -6,24 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-import pytest
 from pydantic import Field
 
-from flexorm.actions import ColumnRef, declare
-from flexorm.actions.binding import bind
-from flexorm.exceptions import ValidationError
-from tests.unit.actions._schema import SCHEMA
-
-
-def validator(func, **options):
-    collection = SCHEMA[options["model"]] if "model" in options else None
-    return bind(declare(func, **options), collection, SCHEMA).validator
-
-
-def errors_of(v, raw):
-    with pytest.raises(ValidationError) as info:
-        v.validate(raw)
-    return info.value.errors
+from flexorm.actions import ColumnRef
+from tests.unit.actions._schema import errors_of, validator
 
 
 def test_bytes_are_sent_as_base64():

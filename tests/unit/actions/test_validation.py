@@ -12,8 +12,7 @@ from pydantic import Field, StringConstraints
 
 from flexorm.actions import Code, ColumnRef, ModelRef, Sql, Text, Translatable, declare
 from flexorm.actions.binding import bind
-from flexorm.exceptions import ValidationError
-from tests.unit.actions._schema import SCHEMA
+from tests.unit.actions._schema import SCHEMA, errors_of, validator
 
 Account = ModelRef("accounts")
 Token = ModelRef("tokens")
@@ -27,17 +26,6 @@ class Color(enum.Enum):
 class Size(enum.IntEnum):
     SMALL = 1
     LARGE = 2
-
-
-def validator(func, **options):
-    collection = SCHEMA[options["model"]] if "model" in options else None
-    return bind(declare(func, **options), collection, SCHEMA).validator
-
-
-def errors_of(v, raw):
-    with pytest.raises(ValidationError) as info:
-        v.validate(raw)
-    return info.value.errors
 
 
 def run(name: str, count: int, price: Decimal, ratio: float, flag: bool, when: dt.datetime,
