@@ -145,6 +145,7 @@ def load_target(
     demo = False
     if app_path is not None:
         plugin, app = _plugin_of(_import(app_path), app_path)
+        demo = app_path == _DEMO_APP  # the demo on a database of the user's: created there too
     else:
         url = url or Settings.from_env().database_url
         if url:

@@ -172,6 +172,17 @@ def test_demo_from_an_empty_directory(tmp_path, monkeypatch):
     assert (tmp_path / "flexorm-demo.db").is_file()
 
 
+def test_the_demo_named_with_app_on_an_empty_database_creates_its_tables(db_url):
+    """``--app flexorm._demo.shop:app URL``: the demo on a database of the user's is the demo
+    too; it creates and seeds its tables there, as its own lifespan would."""
+    result = run("actions", "--app", "flexorm._demo.shop:app", db_url, "--json")
+    assert result.exit_code == 0, result.output
+    assert "account_transfer" in {a["name"] for a in json.loads(result.output)}
+    engine = sync_engine(db_url)
+    assert {"accounts", "orders", "products"} <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+
+
 def test_call_dry_run_prints_the_changes_and_a_token_that_saves(app_path, db_url):
     before = snapshot(db_url)
     result = run("call", "ship", "--app", app_path, "--ids", "1,2", "--param", "carrier=UPS",
