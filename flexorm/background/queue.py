@@ -114,7 +114,9 @@ class Queue:
         """Workers run the runs; the server only queues them."""
 
     async def start(self) -> None:
-        """Nothing to start: the queue opens at the first run."""
+        """Nothing to start (the queue opens at the first run): say who runs the runs."""
+        logger.info("background runs are queued on PostgreSQL for `flexorm worker` "
+                    "processes; this process only queues them")
 
     async def queued(self, run_id: int) -> None:
         """Defer the run's job and remember it on the run (for a cancel's abort)."""

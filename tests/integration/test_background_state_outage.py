@@ -1,5 +1,6 @@
-"""A separate state database out of reach when a background run is asked for: the run cannot
-be queued, and the answer is a 503 a client may retry, not a 500; once the state database is
+"""A server queuing runs on a separate PostgreSQL state database for workers: it says so at
+startup, and when that database is out of reach as a run is asked for, the run cannot be
+queued and the answer is a 503 a client may retry, not a 500; once the state database is
 back, the same request queues the run."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from litestar.testing import TestClient
 
 from tests._proxy import proxied
 from tests.integration._background_shop import TOKEN, create_tables, make_flex
+from tests.integration._journal_shop import logged
 
 pytestmark = pytest.mark.postgres
 
@@ -42,3 +44,14 @@ def test_a_run_asked_for_while_the_state_database_is_down_is_a_503(
             status, body = _touch(http)
             assert status == 200, body
             assert body["result"]["status"] == "queued"
+
+
+def test_a_server_queuing_for_workers_says_so_at_startup(sqlite_url: str, pg_url: str) -> None:
+    """Runs stay queued until a ``flexorm worker`` takes them: the server says who runs them."""
+    create_tables(sqlite_url)
+    flex = make_flex(sqlite_url, state_url=pg_url, background_runner="queue",
+                     worker_heartbeat_seconds=1.0)
+    with logged("flexorm.background") as records, TestClient(flex.app):
+        pass
+    assert any("queued on PostgreSQL for `flexorm worker` processes" in record.getMessage()
+               for record in records)
