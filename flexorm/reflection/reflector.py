@@ -88,6 +88,7 @@ def reflect_sync(
         with _warnings_logged(), gc_paused():
             default_schema = sa.inspect(connection).default_schema_name
             schemas = _schemas(settings.schemas, default_schema)
+            _require_schemas(connection, [name for name in schemas if name is not None])
             listings = (reader.list_relations_of(connection, schemas)
                         if isinstance(reader, SchemasReader)
                         else [reader.list_relations(connection, name) for name in schemas])
@@ -157,6 +158,18 @@ def _schemas(requested: Sequence[str], default_schema: str | None) -> list[str |
         if normalized not in schemas:
             schemas.append(normalized)
     return schemas
+
+
+def _require_schemas(connection: Connection, named: Sequence[str]) -> None:
+    """Refuse a schema the database does not have: reflecting it would find nothing, and the
+    server would start with no collections and no word why (a typo in ``schemas``)."""
+    if not named:
+        return
+    available = sa.inspect(connection).get_schema_names()
+    missing = [name for name in named if name not in available]
+    if missing:
+        shown = ", ".join(repr(name) for name in available[:20])
+        raise ConfigurationError(f"the database has no schema {missing[0]!r} (it has {shown})")
 
 
 def _selected(schema: str | None, objects: Relations,

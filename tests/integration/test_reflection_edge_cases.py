@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from flexorm.database import Database
+from flexorm.exceptions import ConfigurationError
 from flexorm.reflection import model_descriptions, reflect
 from flexorm.settings import Settings
 from tests.conftest import NO_DATA_SOURCE, run_statements
@@ -121,6 +122,14 @@ def pg(pg_url: str) -> dict[str, dict[str, Any]]:
 @pytest.fixture
 def lite(sqlite_url: str) -> dict[str, dict[str, Any]]:
     return describe(sqlite_url, SQLITE_SCHEMA, Settings())
+
+
+@pytest.mark.postgres
+def test_a_schema_the_database_does_not_have_is_refused_naming_it(pg_url: str) -> None:
+    """A typo in ``schemas`` started a server with no collections and no word why."""
+    with pytest.raises(ConfigurationError, match="the database has no schema 'pubilc' "
+                                                 r"\(it has .*'public'"):
+        describe(pg_url, PG_SCHEMA, Settings(schemas=("public", "pubilc")))
 
 
 @pytest.mark.postgres
