@@ -6,6 +6,7 @@ import asyncio
 
 import click
 
+from flexorm._url import parse_url, redact_url
 from flexorm.cli._errors import one_line_errors
 from flexorm.cli._target import Target, load_target
 from flexorm.exceptions import ConfigurationError
@@ -19,14 +20,10 @@ async def _work(target: Target, concurrency: int) -> None:
 
     async with target.runtime() as runtime:
         background = runtime.background
-        if not isinstance(background, Queue):
-            if background is None:
-                raise ConfigurationError("the app declares no background action "
-                                         "(@flex.action(..., background=True))")
-            raise ConfigurationError(
-                "flexorm worker runs the PostgreSQL queue, but this app runs background actions "
-                "in its server (background_runner: embedded); set FLEXORM_STATE_URL to a "
-                "PostgreSQL database, or use one")
+        if background is None:
+            raise ConfigurationError("the app declares no background action "
+                                     "(@flex.action(..., background=True))")
+        assert isinstance(background, Queue)  # the command asked for the queue
         assert runtime.journal is not None
         await run_worker(lambda: runtime.actions, runtime.journal, runtime.database, background,
                          runtime.settings, concurrency=concurrency)
@@ -44,5 +41,11 @@ def worker_command(app_path: str, concurrency: int) -> None:
     Start as many workers as you like, on as many machines as reach the state database.
     """
     with one_line_errors(2):
-        target = load_target(None, app_path, {"background_runner": "queue"})
-        asyncio.run(_work(target, concurrency))
+        target = load_target(None, app_path)
+        state = target.settings.journal_url
+        if state is None or parse_url(state).get_backend_name() != "postgresql":
+            raise ConfigurationError(
+                "flexorm worker runs the PostgreSQL queue, but this app's state database is "
+                f"{redact_url(state) if state else 'not set'}: set FLEXORM_STATE_URL to a "
+                "PostgreSQL database (the server runs background actions itself without one)")
+        asyncio.run(_work(target.with_overrides(background_runner="queue"), concurrency))

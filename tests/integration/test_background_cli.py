@@ -89,3 +89,15 @@ def test_runs_show_waits_until_the_server_has_run_it(app_path: str, db_url: str)
 
     missing = invoke("runs", "show", "99", db_url)
     assert (missing.exit_code, missing.stderr) == (2, "Error: there is no run 99\n")
+
+
+def test_a_worker_for_an_app_without_a_postgresql_state_database_says_what_to_set(
+        app_path: str, db_url: str) -> None:
+    if db_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL database is a state database a worker runs on")
+    result = invoke("worker", "--app", app_path)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        "Error: flexorm worker runs the PostgreSQL queue, but this app's state database is "
+        "sqlite:///")
+    assert "set FLEXORM_STATE_URL to a PostgreSQL database" in result.stderr
