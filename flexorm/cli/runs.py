@@ -188,7 +188,7 @@ async def _open_journal(url: str) -> Journal:
     require_sqlite_file(parsed)
     with database_errors(parsed):
         revision = await check_revision(parsed)
-        if revision.state == "missing":
+        if revision.state in ("missing", "behind"):  # says what to run
             raise MigrationError(revision.message)
         engine = create_async_engine(async_url(parsed), poolclass=NullPool)
     return Journal(engine, shared=False, owns_engine=True)

@@ -133,3 +133,12 @@ def test_runs_commands_refuse_what_they_cannot_use_in_one_line(
     assert result.exit_code == 2, result.output
     assert error in result.output
     assert isinstance(result.exception, SystemExit)  # no exception escaped: one line
+
+
+def test_runs_on_tables_behind_this_version_says_what_to_run(sqlite_url: str) -> None:
+    first = "92f1e2af60e0"  # the journal's first revision
+    assert invoke("db", "upgrade", sqlite_url, "--to", first).exit_code == 0
+    result = CliRunner().invoke(main, ["runs", sqlite_url])
+    assert result.exit_code == 2, result.output
+    assert f"are at revision {first}, behind" in result.output
+    assert f"run `flexorm db upgrade {sqlite_url}`" in result.output
