@@ -129,6 +129,10 @@ class Recording:
         await self.journal.committed(entry, {"result": result})
 
     async def failure(self, exc: BaseException) -> None:
-        """After the rollback: the failed or rejected row; the key released if held."""
+        """After the rollback: the failed or rejected row; the key released if held (in the
+        background when the lock that stopped the run would hold the row back too)."""
         entry = self._entry(run_status(exc), error=error_text(exc))
+        if self.journal.blocked_by(exc):
+            self.journal.failed_later(entry, release=self.claimed)
+            return
         await self.journal.failed(entry, release=self.claimed)

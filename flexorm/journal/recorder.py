@@ -31,6 +31,7 @@ from flexorm._url import async_url
 from flexorm.auth.caller import Caller
 from flexorm.database import pooled
 from flexorm.db_errors import Kind, classify
+from flexorm.exceptions import ConcurrencyConflict
 from flexorm.journal.entry import RunEntry
 from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
 from flexorm.journal.runs import RunStore, queued_answer
@@ -48,6 +49,10 @@ _NOT_NOW: frozenset[Kind] = frozenset({"unavailable", "lock_timeout", "deadlock"
                                        "serialization"})
 """Why the state database may not take a write now but will later: it cannot be reached, or
 another transaction holds the rows (or, on SQLite, the database) it writes."""
+LATER_SECONDS = 60.0
+"""How long a row written in the background (:meth:`Journal.failed_later`) is tried for."""
+CLOSING_SECONDS = 5.0
+"""How long closing the journal waits for the rows still being written in the background."""
 
 
 class Journal:
@@ -68,6 +73,8 @@ class Journal:
         self.background = RunStore()
         self.keys = keys if keys is not None else IdempotencyStore()
         self._owns_engine = owns_engine
+        self._later: set[asyncio.Task[None]] = set()
+        """Rows being written in the background (:meth:`failed_later`)."""
 
     @classmethod
     def open(cls, settings: Settings, main: AsyncEngine) -> Journal:
@@ -115,7 +122,13 @@ class Journal:
                 await asyncio.sleep(wait)
 
     async def dispose(self) -> None:
-        """Close the state database's engine, when the journal opened one."""
+        """Let the rows still being written land (for a few seconds at most), then close the
+        state database's engine, when the journal opened one."""
+        if self._later:
+            _, pending = await asyncio.wait(self._later, timeout=CLOSING_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         if self._owns_engine:
             await self.engine.dispose()
 
@@ -183,6 +196,36 @@ class Journal:
             await self.runs.record(conn, entry)
             if entry.idempotency_key is not None:
                 await self.keys.complete(conn, entry.idempotency_key, answer)
+
+    def blocked_by(self, exc: BaseException) -> bool:
+        """Whether the lock that stopped a run stops its row too: SQLite's one write lock,
+        held by another process past the lock wait, when the journal is in that database."""
+        return (isinstance(exc, ConcurrencyConflict) and exc.reason == "lock_timeout"
+                and self.shared and self.engine.dialect.name == "sqlite")
+
+    def failed_later(self, entry: RunEntry, *, release: bool = True) -> None:
+        """:meth:`failed`, in the background, tried again until the database takes it: for a
+        run that failed because another process held SQLite's one write lock past the lock
+        wait, whose row would wait for the same lock a second time before the caller got its
+        answer (and most likely meet it again)."""
+
+        async def write(conn: AsyncConnection) -> None:
+            await self.runs.record(conn, entry)
+            if release and entry.idempotency_key is not None:
+                await self.keys.release(conn, entry.idempotency_key)
+
+        async def in_background() -> None:
+            what = f"the {entry.status} run of action {entry.action!r}"
+            try:
+                await self.write_when_reachable(what, write, give_up_after=LATER_SECONDS)
+            except asyncio.CancelledError:
+                logger.warning("%s was not recorded: the process stopped first", what)
+            except Exception:
+                logger.exception("could not record %s in the journal", what)
+
+        task = asyncio.create_task(in_background(), name="flexorm journal row")
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
 
     async def failed(self, entry: RunEntry, *, release: bool = True) -> None:
         """After a failure or rejection (the action's transaction rolled back): the row, and
