@@ -89,19 +89,25 @@ def _sqlite_file_as_it_is(engine: Engine) -> None:
 
     @event.listens_for(engine, "do_connect")
     def _no_create(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
-        if cparams.get("uri") or not cargs or not isinstance(cargs[0], str):
-            return
-        path = cargs[0]
-        if path in ("", ":memory:") or path.startswith("file:"):
-            return
-        cargs[0] = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=rw"
-        cparams["uri"] = True
+        path = (_file_path(cargs[0]) if cargs and isinstance(cargs[0], str)
+                and not cparams.get("uri") else None)
+        if path is not None:
+            cargs[0] = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=rw"
+            cparams["uri"] = True
 
     @event.listens_for(engine, "handle_error")
     def _reopen(context: ExceptionContext) -> None:
         code = getattr(context.original_exception, "sqlite_errorcode", None)
         if isinstance(code, int) and code & 0xFF == _SQLITE_READONLY:
             context.is_disconnect = True
+
+
+def _file_path(database: str | None) -> Path | None:
+    """The file a SQLite database name is, or ``None`` for an in-memory database or a
+    ``file:`` URI (those say for themselves how they are opened)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def require_sqlite_file(url: str | URL) -> None:
@@ -116,11 +122,9 @@ def require_sqlite_file(url: str | URL) -> None:
     parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite":
         return
-    database = parsed.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
-        return
-    if not Path(database).is_file():
-        raise DatabaseError(f"no SQLite database at {database}")
+    path = _file_path(parsed.database)
+    if path is not None and not path.is_file():
+        raise DatabaseError(f"no SQLite database at {parsed.database}")
 
 
 def _sqlite_file(engine: AsyncEngine) -> bool:
@@ -229,9 +233,8 @@ class Database:
     async def reachable(self, timeout: float = PING_TIMEOUT) -> bool:
         """Whether the database answers a query within ``timeout`` seconds (a SQLite file: and
         is still where it was; a connection open on a file moved away still reads it)."""
-        database = self.url.database or ""
-        if _sqlite_file(self.engine) and not database.startswith("file:") \
-                and not Path(database).is_file():
+        path = _file_path(self.url.database) if self.dialect == "sqlite" else None
+        if path is not None and not path.is_file():
             return False
         try:
             async with asyncio.timeout(timeout), self.engine.connect() as conn:
