@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -209,13 +210,9 @@ class Journal:
         wait, whose row would wait for the same lock a second time before the caller got its
         answer (and most likely meet it again)."""
 
-        async def write(conn: AsyncConnection) -> None:
-            await self.runs.record(conn, entry)
-            if release and entry.idempotency_key is not None:
-                await self.keys.release(conn, entry.idempotency_key)
-
         async def in_background() -> None:
             what = f"the {entry.status} run of action {entry.action!r}"
+            write = functools.partial(self._record_failure, entry=entry, release=release)
             try:
                 await self.write_when_reachable(what, write, give_up_after=LATER_SECONDS)
             except asyncio.CancelledError:
@@ -235,6 +232,10 @@ class Journal:
         or a rejection before the key was claimed).
         """
         async with self.engine.begin() as conn:
-            await self.runs.record(conn, entry)
-            if release and entry.idempotency_key is not None:
-                await self.keys.release(conn, entry.idempotency_key)
+            await self._record_failure(conn, entry=entry, release=release)
+
+    async def _record_failure(self, conn: AsyncConnection, *, entry: RunEntry,
+                              release: bool) -> None:
+        await self.runs.record(conn, entry)
+        if release and entry.idempotency_key is not None:
+            await self.keys.release(conn, entry.idempotency_key)

@@ -94,7 +94,7 @@ def tool_error(exc: BaseException) -> dict[str, Any]:
         logger.error("an MCP tool call failed with an unexpected error", exc_info=exc)
         return dict(INTERNAL_ERROR)
     status, body = error_body(error)
-    down = outage(exc) or outage(error)
+    down = outage(exc)
     if down is not None:
         logger.warning("an MCP tool call: %s", down)
     elif status >= 500:
