@@ -75,7 +75,7 @@ from flexorm.actions.preview import Preview, binding, issue, read
 from flexorm.actions.run_control import RunControl
 from flexorm.auth.caller import Caller
 from flexorm.database import Database
-from flexorm.db_errors import classify, outage
+from flexorm.db_errors import outage
 from flexorm.exceptions import (
     ConfigurationError,
     DatabaseError,
@@ -366,7 +366,7 @@ class ActionService:
             try:
                 await recording.committed(None)
             except Exception as exc:
-                if classify(exc) == "unavailable" or isinstance(exc, OSError | TimeoutError):
+                if outage(exc) is not None or isinstance(exc, OSError | TimeoutError):
                     logger.warning("action %r: its run could not be queued: the state "
                                    "database cannot be reached", recording.request.action)
                     raise DatabaseUnavailable("the run could not be queued: the state database "
