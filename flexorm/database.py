@@ -22,7 +22,7 @@ import asyncio
 import os
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -194,6 +194,22 @@ def _statement_checks(engine: Engine) -> None:
             check()
 
 
+@dataclass
+class _Ping:
+    """The query :meth:`Database.reachable` has in flight, shared by the callers that ask
+    while it is (at most one at a time: a database that does not answer gets no pile of
+    them)."""
+
+    task: asyncio.Task[bool] | None = None
+
+
+def _retrieved(task: asyncio.Task[bool]) -> None:
+    """A ping given up on may end in an error while it closes its connection: read, so that it
+    is not reported as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
 @dataclass(frozen=True)
 class Database:
     """The engines and session factories of one database URL."""
@@ -203,6 +219,7 @@ class Database:
     sync_engine: Engine
     sessions: async_sessionmaker[AsyncSession]
     sync_sessions: sessionmaker[Session]
+    _ping: _Ping = field(default_factory=_Ping, init=False, repr=False, compare=False)
 
     @classmethod
     def connect(cls, url: str | URL, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Database:
@@ -232,17 +249,40 @@ class Database:
 
     async def reachable(self, timeout: float = PING_TIMEOUT) -> bool:
         """Whether the database answers a query within ``timeout`` seconds (a SQLite file: and
-        is still where it was; a connection open on a file moved away still reads it)."""
+        is still where it was; a connection open on a file moved away still reads it).
+
+        The answer comes within ``timeout`` even from a server that stopped answering on an
+        open connection (a frozen process, a network that drops packets): the query given up
+        on is cancelled and its connection closed in the background, which the driver may take
+        longer over; until it has, the database counts as unreachable without another query.
+        """
         path = _file_path(self.url.database) if self.dialect == "sqlite" else None
         if path is not None and not path.is_file():
             return False
+        task = self._ping.task
+        if task is None or task.done():
+            task = self._ping.task = asyncio.ensure_future(self._answers())
+            task.add_done_callback(_retrieved)
+        elif task.cancelling():
+            return False
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            task.cancel()
+            return False
+        return not task.cancelled() and task.result()
+
+    async def _answers(self) -> bool:
         try:
-            async with asyncio.timeout(timeout), self.engine.connect() as conn:
+            async with self.engine.connect() as conn:
                 await conn.scalar(select(1))
-        except (OSError, SQLAlchemyError, TimeoutError):
+        except (OSError, SQLAlchemyError):
             return False
         return True
 
     async def dispose(self) -> None:
+        task = self._ping.task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
         await self.engine.dispose()
         self.sync_engine.dispose()

@@ -1,5 +1,7 @@
 """A TCP proxy in front of a database server that a test can unplug: while it is down, every
-connection through it is cut and new ones are refused, as when the database goes away."""
+connection through it is cut and new ones are refused, as when the database goes away; while it
+is frozen, connections stay open and nothing moves on them, as when the database's process is
+stopped or the network drops every packet."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ _BUFFER = 65536
 
 
 class Proxy:
-    """Forwards ``127.0.0.1:port`` to ``target``; :meth:`down` and :meth:`up` unplug it."""
+    """Forwards ``127.0.0.1:port`` to ``target``; :meth:`down` and :meth:`up` unplug it,
+    :meth:`freeze` and :meth:`thaw` hold everything sent through it."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -22,6 +25,9 @@ class Proxy:
         self.port: int = self._listener.getsockname()[1]
         self._up = threading.Event()
         self._up.set()
+        self._flowing = threading.Event()
+        self._flowing.set()
+        self._used_while_frozen: set[int] = set()
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -40,8 +46,29 @@ class Proxy:
     def up(self) -> None:
         self._up.set()
 
+    def freeze(self) -> None:
+        """Hold what either side sends, and new connections, until :meth:`thaw`."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+        with self._lock:
+            self._used_while_frozen.clear()
+
+    @property
+    def used_while_frozen(self) -> int:
+        """How many connections sent something, or were opened, since :meth:`freeze`."""
+        with self._lock:
+            return len(self._used_while_frozen)
+
+    def _used(self, client: socket.socket) -> None:
+        if not self._flowing.is_set():
+            with self._lock:
+                self._used_while_frozen.add(id(client))
+
     def close(self) -> None:
         self._closed = True
+        self.thaw()
         self.down()
         self._listener.close()
 
@@ -54,19 +81,30 @@ class Proxy:
             if not self._up.is_set():
                 client.close()
                 continue
-            try:
-                server = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._open.update((client, server))
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+            threading.Thread(target=self._forward, args=(client,), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _forward(self, client: socket.socket) -> None:
+        with self._lock:
+            self._open.add(client)
+        self._used(client)
+        self._flowing.wait()
+        try:
+            server = socket.create_connection(self.target)
+        except OSError:
+            client.close()
+            return
+        with self._lock:
+            self._open.add(server)
+        for source, sink, client_side in ((client, server, True), (server, client, False)):
+            threading.Thread(target=self._pipe, args=(source, sink, client_side),
+                             daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, client_side: bool) -> None:
         try:
             while data := source.recv(_BUFFER):
+                if client_side:
+                    self._used(source)
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,53 @@ def test_an_unreachable_database_is_a_503_until_it_comes_back(
     log = (tmp_path / "server.log").read_text()
     assert "the database cannot be reached right now" in log
     assert "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("dialect", [pytest.param("postgresql", marks=pytest.mark.postgres),
+                                     pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def test_health_of_a_frozen_database_is_down_without_piling_up_connections(
+        dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The database stops answering on open connections (its process stopped, a network that
+    drops every packet): ``/health`` says it is down, and the monitors asking it at the same
+    time share one query rather than each sending its own to a database that answers none;
+    once the database answers again, so does ``/health``, and actions run."""
+    url = sa.make_url(str(request.getfixturevalue(
+        "pg_url" if dialect == "postgresql" else "mariadb_url")))
+    _create(url.render_as_string(hide_password=False))
+    assert url.host is not None
+    assert url.port is not None
+    down = {"status": "down", "error_code": "database_unavailable"}
+
+    def health(base: str) -> tuple[int, Any]:
+        response = httpx.get(f"{base}/health", timeout=WAIT)
+        return response.status_code, response.json()
+
+    with proxied(url.host, url.port) as proxy:
+        through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False)
+        with _start(through, tmp_path / "server.log") as base:
+            assert [_rewrite(base, text=str(n)) for n in range(3)] == [
+                (200, {"result": str(n)}) for n in range(3)]
+            assert health(base) == (200, {"status": "ok"})
+            proxy.freeze()
+            try:
+                with ThreadPoolExecutor(5) as pool:
+                    answers = list(pool.map(health, [base] * 5))
+                used = proxy.used_while_frozen
+                later = health(base)
+            finally:
+                proxy.thaw()
+            assert answers == [(503, down)] * 5
+            # the one query, and on PostgreSQL the request cancelling it (a connection of its
+            # own)
+            assert used == (2 if dialect == "postgresql" else 1)
+            assert later == (503, down)
+            deadline = time.monotonic() + WAIT  # a bound on the wait, not a measure
+            while health(base)[0] != 200:
+                assert time.monotonic() < deadline, "/health stayed down"
+                time.sleep(0.1)
+            assert _rewrite(base, text="then") == (200, {"result": "then"})
+    assert _note(url.render_as_string(hide_password=False)) == ("then", 0)
 
 
 def _drop_connections(url: str) -> int:
