@@ -10,8 +10,12 @@ is reported as missing; a parameter without a default (a ``fields=`` column rece
 
 from __future__ import annotations
 
+import datetime as dt
+import types
+import typing
 from collections.abc import Mapping, Sequence
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
 import pydantic
 from pydantic import ConfigDict, Field, TypeAdapter, create_model
@@ -28,6 +32,15 @@ _MAX_FIELDS = 50
 
 _CONFIG = ConfigDict(extra="forbid", validate_by_alias=True, validate_by_name=False,
                      arbitrary_types_allowed=True)
+
+_SAMPLES: dict[type, Any] = {
+    bool: False, int: 0, float: 0.0, Decimal: Decimal(0), str: "", bytes: b"",
+    dt.datetime: dt.datetime(2000, 1, 1), dt.date: dt.date(2000, 1, 1), dt.time: dt.time(),
+    dt.timedelta: dt.timedelta(),
+}
+"""A value of each plain type, to find at declaration the constraints pydantic checks only
+when it validates a value (``Annotated[int, Field(pattern=...)]`` builds, then fails on every
+value)."""
 
 _MESSAGES = {
     "missing": "This field is required.",
@@ -69,6 +82,7 @@ class ParamValidator:
                 "ActionParams", __config__=_CONFIG, **definitions)
         except Exception as exc:  # pydantic raises many kinds for one unfit annotation
             raise _unfit(action, self._params, exc) from None
+        _check_constraints(action, self._model, self._params)
 
     @property
     def params(self) -> tuple[ParamSpec, ...]:
@@ -99,6 +113,57 @@ class ParamValidator:
         values = {spec.name: getattr(model, f"p{index}")
                   for index, spec in enumerate(self._params)}
         return {name: value for name, value in values.items() if value is not MISSING}
+
+
+def _sample(annotation: Any) -> Any:
+    """A value of ``annotation``'s plain type (under ``Annotated``, and ``| None``), or
+    ``MISSING``."""
+    while True:
+        if typing.get_origin(annotation) is Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            kinds = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(kinds) == 1:
+                annotation = kinds[0]
+                continue
+        break
+    return _SAMPLES.get(annotation, MISSING) if isinstance(annotation, type) else MISSING
+
+
+def _check_constraints(action: str, model: type[pydantic.BaseModel],
+                       params: Sequence[ParamSpec]) -> None:
+    """Refuse a parameter whose constraint does not fit its type (a ``pattern`` on an ``int``,
+    a ``max_length`` on a ``float``): pydantic builds its validator and raises ``TypeError``
+    on every value, which would fail every call. One validation of the action's ``model`` with
+    a value of each parameter's plain type finds it.
+
+    Raises:
+        ConfigurationError: naming the action, the parameter and the constraint.
+    """
+    samples = {spec.name: sample for spec in params
+               if (sample := _sample(spec.annotation)) is not MISSING}
+    try:
+        model.model_validate(samples)
+    except pydantic.ValidationError:
+        pass  # a sample breaks a constraint that fits, or a parameter has no sample: fine
+    except TypeError as exc:
+        if not str(exc).startswith("Unable to apply constraint"):
+            raise
+        for spec in params:
+            if spec.name in samples:
+                try:
+                    TypeAdapter(spec.annotation, config=_CONFIG).validate_python(
+                        samples[spec.name])
+                except TypeError:
+                    break
+        else:  # pragma: no cover - the model's own error names no parameter
+            spec = params[0]
+        raise ConfigurationError(
+            f"action {action!r}: parameter {spec.name!r}: a constraint does not fit its type "
+            f"({exc})") from None
+    except Exception:  # noqa: S110 - a sample's own validator may refuse it any way it likes
+        pass
 
 
 def _unfit(action: str, params: Sequence[ParamSpec], exc: Exception) -> ConfigurationError:

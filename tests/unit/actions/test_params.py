@@ -88,6 +88,30 @@ def test_an_annotation_pydantic_cannot_build_is_an_error_naming_the_parameter():
         describe(run)
 
 
+@pytest.mark.parametrize("annotation", [Annotated[int, Field(pattern="^1")],
+                                        Annotated[float, Field(max_length=3)],
+                                        Annotated[int, Field(pattern="^1")] | None])
+def test_a_constraint_that_does_not_fit_its_type_is_refused_at_declaration(
+        annotation: Any) -> None:
+    """pydantic builds such a validator and raises ``TypeError`` for every value: each call of
+    the action would fail. The declaration is refused instead, naming the parameter."""
+
+    def run(note: str, count: int = 0, *, flag: bool = False): ...
+
+    run.__annotations__["count"] = annotation
+    with pytest.raises(ConfigurationError, match=r"action 'run': parameter 'count': a "
+                                                 r"constraint does not fit its type \(Unable to "
+                                                 "apply constraint"):
+        describe(run)
+
+
+def test_constraints_that_fit_are_not_refused_for_a_sample_they_reject() -> None:
+    def run(count: Annotated[int, Field(ge=5)], code: Annotated[str, Field(min_length=2)],
+            day: Annotated[dt.date, Field(gt=dt.date(2100, 1, 1))]): ...
+
+    assert set(params_of(run)) == {"count", "code", "day"}
+
+
 def test_model_reference_and_mapped_class_are_foreign_keys():
     def run(account_from: Account, account_to: Account | None = None): ...
 
