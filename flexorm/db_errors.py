@@ -49,7 +49,8 @@ from flexorm.exceptions import (
     first_line,
 )
 
-__all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "outage", "translate"]
+__all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "incomparable", "outage",
+           "translate"]
 
 Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
                "invalid_value", "unknown_name", "charset", "constraint", "unavailable"]
@@ -170,6 +171,14 @@ def classify(exc: BaseException) -> Kind | None:
     if isinstance(exc, DataError):
         return "invalid_value"
     return None
+
+
+def incomparable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database has no operator to compare or order values of a type
+    (PostgreSQL's ``point``, ``polygon``, ``xml``: ``=`` and ``ORDER BY`` are refused)."""
+    origin = exc.orig if isinstance(exc, StatementError) else None
+    return (origin is not None and getattr(origin, "sqlstate", None) == "42883"
+            and _mysql_args(origin) is None)
 
 
 def constraint_detail(exc: BaseException) -> str:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from flexorm.actions._key_matches import Key, database_matches, in_, key_condition
-from flexorm.actions._rows import Locking, RowClass, addressable, key_of
+from flexorm.actions._rows import Locking, RowClass, key_of, selecting
 from flexorm.exceptions import ValidationError
 
 __all__ = ["Cursor", "load_inverse_chunk"]
@@ -44,8 +44,17 @@ def load_inverse_chunk(
         ValidationError: the first chunk of a table without a declared key, whose selection
             holds rows the ORM cannot tell apart: rows sharing a first-column value, or
             without one (nothing is loaded, so nothing is written).
+        ActionError: rows of this collection cannot be selected (see
+            :func:`~flexorm.actions._rows.selecting`).
     """
-    addressable(rows)
+    with selecting(rows):
+        return _load_inverse_chunk(session, rows, exclude, after, chunk_size, lock)
+
+
+def _load_inverse_chunk(
+    session: Session, rows: RowClass, exclude: frozenset[Any], after: Cursor, chunk_size: int,
+    lock: Locking | None,
+) -> tuple[list[Any], Cursor]:
     starting = not (isinstance(after, int) or (isinstance(after, tuple) and after))
     keyless_start = starting and not rows.unique_order
     ids = list(exclude)

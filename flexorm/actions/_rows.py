@@ -29,10 +29,11 @@ no row locks: there a writing action holds the whole database from its start (se
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,13 +42,14 @@ from sqlalchemy.orm import Mapper, Session, registry
 
 from flexorm.actions._key_matches import Key, database_matches, in_, key_condition
 from flexorm.actions.params.ids import key_problem
+from flexorm.db_errors import incomparable
 from flexorm.exceptions import ActionError
 from flexorm.protocol.encoding import row_to_dict
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.reflection.typemap import base_type
 
-__all__ = ["Locking", "Row", "RowClass", "RowClasses", "Selection", "addressable", "key_of",
-           "load_by_ids", "load_groups", "row_locks"]
+__all__ = ["Locking", "Row", "RowClass", "RowClasses", "Selection", "key_of",
+           "load_by_ids", "load_groups", "row_locks", "selecting"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,12 +264,23 @@ class Selection:
     action never acts on more rows than were selected, so these are refused."""
 
 
-def addressable(rows: RowClass) -> None:
-    """Raise :class:`~flexorm.exceptions.ActionError` when rows of ``rows`` cannot be
-    selected (see :attr:`RowClass.unaddressable`)."""
+@contextlib.contextmanager
+def selecting(rows: RowClass) -> Iterator[None]:
+    """Around flexorm's own statements selecting rows of ``rows`` by key: raise
+    :class:`~flexorm.exceptions.ActionError` when they cannot be selected, as Python tells
+    (see :attr:`RowClass.unaddressable`) or as the database does (a key column of a type it
+    cannot compare nor order: PostgreSQL's ``point``, ``xml``)."""
     if rows.unaddressable is not None:
         raise ActionError(f"records of {rows.collection.name} cannot be selected: "
                           f"{rows.unaddressable}")
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        if not incomparable(exc):
+            raise
+        names = ", ".join(column.name for column in rows.order)
+        raise ActionError(f"records of {rows.collection.name} cannot be selected: the "
+                          f"database cannot compare values of {names}") from None
 
 
 def load_by_ids(
@@ -302,7 +315,14 @@ def load_groups(
     With ``lock``, the rows are locked in key order (the ids sorted, each chunk ordered by the
     key). With ``lock.skip_locked``, ids of rows another transaction holds are left out.
     """
-    addressable(rows)
+    with selecting(rows):
+        return _load_groups(session, rows, groups, chunk_size, lock)
+
+
+def _load_groups(
+    session: Session, rows: RowClass, groups: Sequence[Sequence[Any]], chunk_size: int,
+    lock: Locking | None,
+) -> list[Selection]:
     wanted: Sequence[Any] = (groups[0] if len(groups) == 1
                              else list(dict.fromkeys(itertools.chain.from_iterable(groups))))
     locking = lock is not None and not rows.collection.is_view

@@ -75,13 +75,18 @@ PG_TABLES = [
     "INSERT INTO pairs VALUES ('{1,2}', 10)",
     "CREATE TABLE docs (k jsonb, v int)",
     "INSERT INTO docs VALUES ('\"x\"', 10)",
+    "CREATE TABLE spots (k point, v int)",
+    "INSERT INTO spots VALUES ('(1,2)', 10)",
+    "CREATE TABLE notes (k xml, v int)",
+    "INSERT INTO notes VALUES ('<a/>', 10)",
 ]
 
 
 @pytest.fixture
 def pg_client(pg_url: str) -> Iterator[tuple[TestClient[Any], str]]:
     run_statements(pg_url, PG_TABLES)
-    for client in _serve(pg_url, ["flags", "spans", "hosts", "blobs", "pairs", "docs"]):
+    for client in _serve(pg_url, ["flags", "spans", "hosts", "blobs", "pairs", "docs", "spots",
+                                  "notes"]):
         yield client, pg_url
 
 
@@ -123,6 +128,20 @@ def test_keys_whose_values_cannot_name_a_record_are_refused(pg_client) -> None:
         "records of pairs cannot be selected: k is an array column, whose values cannot "
         "identify a record"]})
     assert (_values(url, "pairs"), _values(url, "docs")) == ([10], [10])
+
+
+@pytest.mark.postgres
+def test_keys_the_database_cannot_compare_are_refused(pg_client) -> None:
+    """A table without a key whose first column has no equality nor order in the database
+    (``point``, ``xml``): its records are refused as the database says, not a 500."""
+    client, url = pg_client
+    for table in ("spots", "notes"):
+        refused = (400, {"non_field_errors": [
+            f"records of {table} cannot be selected: the database cannot compare values of "
+            "k"]})
+        assert _touch(client, table, ["(1,2)" if table == "spots" else "<a/>"]) == refused
+        assert _touch(client, table, [], inverse=True) == refused
+        assert _values(url, table) == [10]
 
 
 MARIADB_TABLES = [
