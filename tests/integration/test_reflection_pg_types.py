@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from flexorm.reflection import reflect_sync
+from flexorm.reflection import model_descriptions, reflect_sync
 from flexorm.reflection.typemap import base_type
 from flexorm.settings import Settings
 from tests.conftest import sync_engine
@@ -93,3 +93,18 @@ def test_domains_keep_their_base_types_modifiers(domain_film: Any) -> None:
     assert isinstance(types["codes"], postgresql.ARRAY)
     assert types["codes"].item_type.length == 3
 
+
+def test_a_domain_checked_against_a_list_of_values_is_a_select(domain_film: Any) -> None:
+    """A domain whose check is a list of values (``VALUE IN (...)``, equalities joined by
+    ``OR``, through a domain over it) gives its column those options, as a column's own check
+    list does: a select in Jet Admin, and a field error for another value, where it was a text
+    or integer field that only the database refused."""
+    film = domain_film["film"]
+    options = {name: column.options for name, column in film.columns.items()}
+    assert options == {"id": None, "amount": None, "code": None, "codes": None,
+                       "featured": ("Y", "N"), "grade": (1, 2, 3), "strict": (1, 2, 3),
+                       "released": None, "kind": ("N", "Y")}  # the column's own check first
+    described = {f["name"]: f for f in model_descriptions(domain_film)[0]["fields"]}
+    assert described["featured"]["field"] == "SelectField"
+    assert described["grade"]["params"]["options"] == [
+        {"name": "1", "value": 1}, {"name": "2", "value": 2}, {"name": "3", "value": 3}]
