@@ -22,6 +22,7 @@ and otherwise answers 409 (:mod:`flexorm.db_errors`).
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -114,10 +115,15 @@ class Outcome:
     """Everything it wrote was rolled back."""
 
 
-def _missing_message(collection: str, ids: list[Any]) -> str:
-    shown = ", ".join(str(i) for i in ids[:_SHOWN_MISSING])
+def _missing_message(collection: CollectionInfo, ids: list[Any]) -> str:
+    """Ids naming no record; a full key as the object that names it (Python's ``repr`` of
+    its values, ``datetime.date(1999, 1, 1)``, is no way to tell a user which record)."""
+    shown = ", ".join(
+        json.dumps(encode(dict(zip(collection.primary_key, i, strict=True))))
+        if isinstance(i, tuple) and len(i) == len(collection.primary_key) else str(i)
+        for i in ids[:_SHOWN_MISSING])
     more = f" and {len(ids) - _SHOWN_MISSING} more" if len(ids) > _SHOWN_MISSING else ""
-    return f"no {collection} record with id {shown}{more}"
+    return f"no {collection.name} record with id {shown}{more}"
 
 
 def _references(session: Session, collection: CollectionInfo, column: str, value: Any) -> bool:
@@ -402,7 +408,7 @@ class Runner:
                                  lock if groups[0][0] is None else plain)
             for (param, _), selection in zip(groups, loaded, strict=True):
                 field = param or "ids"
-                problems = [_missing_message(collection.name, selection.missing)
+                problems = [_missing_message(collection, selection.missing)
                             ] if selection.missing else []
                 problems += [_ambiguous_message(collection, value, count)
                              for value, count in selection.ambiguous[:_SHOWN_AMBIGUOUS]]
@@ -420,7 +426,7 @@ class Runner:
             if (value is not None and spec.related is not None and not spec.load_row
                     and spec.related_field is not None and spec.name not in errors
                     and not _references(session, spec.related, spec.related_field, value)):
-                errors[spec.name] = [_missing_message(spec.related.name, [value]) if
+                errors[spec.name] = [_missing_message(spec.related, [value]) if
                                      spec.related_field == spec.related.primary_key_field else
                                      f"no {spec.related.name} record with {spec.related_field}"
                                      f" {value}"]

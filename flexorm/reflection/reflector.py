@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -195,6 +196,18 @@ def _check_options(table: TableFacts) -> dict[str, tuple[object, ...]]:
     return options
 
 
+def _domain_options(type_: sa.types.TypeEngine[object]) -> tuple[object, ...] | None:
+    """The values a PostgreSQL domain's check restricts it to (``CHECK (VALUE IN (...))``),
+    through a domain over a domain."""
+    while isinstance(type_, postgresql.DOMAIN):
+        if type_.check is not None:
+            parsed = parse_check_list(str(type_.check))
+            if parsed is not None and parsed.column.upper() == "VALUE":
+                return parsed.values
+        type_ = type_.data_type
+    return None
+
+
 def _columns(table: TableFacts, foreign_keys: dict[str, ForeignKeyInfo]) -> dict[str, ColumnInfo]:
     # Called for every column of the database: kept lean (positional ColumnInfo arguments,
     # in field order; lookups hoisted).
@@ -205,6 +218,8 @@ def _columns(table: TableFacts, foreign_keys: dict[str, ForeignKeyInfo]) -> dict
         enum = base_type(type_)
         options = (tuple(enum.enums) if isinstance(enum, sa.Enum) and enum.enums
                    else from_checks.get(name))
+        if options is None and isinstance(type_, postgresql.DOMAIN):
+            options = _domain_options(type_)
         columns[name] = ColumnInfo(
             name,
             type_,

@@ -132,6 +132,19 @@ def test_a_full_key_in_an_inverse_selection_leaves_out_that_row(http) -> None:
     assert _percentages(url)[("NLD", "Dutch")] == 10
 
 
+def test_a_full_key_naming_no_row_is_shown_as_the_key_that_was_sent(http) -> None:
+    """A full key naming no record was shown as Python's tuple of its values (a date key as
+    ``(10001, datetime.date(1999, 1, 1))``); it is shown as the object a client sends."""
+    client, url = http
+    latin = {"countrycode": "NLD", "language": "Latin"}
+    missing = 'no countrylanguage record with id {"countrycode": "NLD", "language": "Latin"}'
+    assert _execute(client, "grow", ids=[latin, {"countrycode": "NLD", "language": "Dutch"}]
+                    ) == (400, {"ids": [missing]})
+    assert _execute(client, "spoken", model=None, params={"language": latin}) == (
+        400, {"language": [missing]})
+    assert _percentages(url)[("NLD", "Dutch")] == 10
+
+
 @pytest.mark.parametrize(("key", "message"), [
     ({"countrycode": "NLD"}, "a full key names exactly the key columns: countrycode, language"),
     ({"countrycode": "NLD", "language": "Dutch", "extra": 1},

@@ -132,6 +132,14 @@ _CHECKS = sa.text(
 )
 
 
+# a domain's base type with its modifiers: SQLAlchemy's get_domains keeps the text before the
+# first parenthesis only (a domain over numeric(7,2) would be a plain numeric, one over
+# varchar(3)[] a varchar)
+_DOMAIN_TYPES = sa.text(
+    "SELECT n.nspname, t.typname, pg_catalog.format_type(t.typbasetype, t.typtypmod) "
+    "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
+    "WHERE t.typtype = 'd'"
+)
 
 # -- types ---------------------------------------------------------------------------------------
 
@@ -190,8 +198,12 @@ class _Types:
     def domains(self) -> dict[_Key, Any]:
         if self._domains is None:
             inspector: Any = sa.inspect(self.connection)
-            self._domains = {((d["name"],) if d["visible"] else (d["schema"], d["name"])): d
-                             for d in inspector.get_domains(schema="*")}
+            base_types = {(schema, name): base for schema, name, base
+                          in self.connection.execute(_DOMAIN_TYPES)}
+            self._domains = {
+                ((d["name"],) if d["visible"] else (d["schema"], d["name"])):
+                    {**d, "type": base_types.get((d["schema"], d["name"]), d["type"])}
+                for d in inspector.get_domains(schema="*")}
         return self._domains
 
     def __call__(self, format_type: str | None, column: str, collation: str | None,
