@@ -27,7 +27,6 @@ import logging
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Protocol
 
 import anyio.to_thread
@@ -39,6 +38,7 @@ from sqlalchemy.orm import Session
 from flexorm.actions._dry_run import DryRunEnded, Safeguards, Watch
 from flexorm.actions._inverse import Cursor, load_inverse_chunk
 from flexorm.actions._rows import Locking, RowClasses, load_groups, row_locks
+from flexorm.actions._stored import stored_otherwise
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.changes import Changes
 from flexorm.actions.context import ActionContext
@@ -149,24 +149,6 @@ def _ambiguous_message(collection: CollectionInfo, value: Any, count: int) -> st
             f"({columns}): send the full key, {{{example}}}")
 
 
-def _rounded_by_database(row: Any) -> bool:
-    """Whether the body set a ``NUMERIC(p, s)`` column of ``row`` to a value with more decimal
-    places than ``s``: the database stores it rounded, so what the row holds is not what was
-    saved."""
-    state = sa.inspect(row, raiseerr=False)
-    if not isinstance(state, sa.orm.InstanceState) or state.deleted or state.detached:
-        return False
-    for attr in state.mapper.column_attrs:
-        type_ = attr.columns[0].type
-        if not isinstance(type_, sa.Numeric) or isinstance(type_, sa.Float) or type_.scale is None:
-            continue
-        for value in state.attrs[attr.key].history.added:
-            if isinstance(value, Decimal) and value.is_finite() \
-                    and -int(value.as_tuple().exponent) > type_.scale:
-                return True
-    return False
-
-
 def _generated_changed(row: Any) -> bool:
     """Whether ``row`` is new or changed, and has columns the database computes on insert or
     update (a generated column): until it is flushed and read back, it shows their old
@@ -213,7 +195,7 @@ def _encoded(session: Session, value: Any) -> Any:
     whose generated columns it computes anew, are read back first, so the answer shows what
     was saved."""
     shown = value if isinstance(value, list | tuple) else [value]
-    stale = [row for row in shown if _rounded_by_database(row) or _generated_changed(row)]
+    stale = [row for row in shown if stored_otherwise(row) or _generated_changed(row)]
     if stale:
         _read_back(session, stale)
     return encode(True if value is None else value)

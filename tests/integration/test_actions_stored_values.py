@@ -4,9 +4,12 @@ it; the answer says so."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from flexorm import Flex, Settings
@@ -94,3 +97,71 @@ def test_a_returned_row_shows_its_generated_columns_computed_anew(any_url: str) 
                 "model": "items", "name": "double_all", "ids": [1, 2]}})
         assert response.json() == {"result": [{"id": 1, "price": 3, "qty": 8, "total": 24},
                                               {"id": 2, "price": 3, "qty": 10, "total": 30}]}
+
+
+_WHOLE_SECONDS = {"postgresql": "TIMESTAMP(0)", "mysql": "DATETIME", "sqlite": "TIMESTAMP"}
+
+
+def test_values_the_database_converts_are_answered_as_it_stored_them(any_url: str) -> None:
+    """A float in an integer and in a NUMERIC(10, 2) column, a datetime with a fraction of a
+    second in a column that keeps none (PostgreSQL's ``timestamp(0)``, MariaDB's
+    ``DATETIME``): each database converts them its own way (rounds, truncates, or keeps them
+    as they are, SQLite); the answer shows what a later read finds."""
+    dialect = sa.make_url(any_url).get_backend_name()
+    run_statements(any_url, [
+        f"CREATE TABLE slots (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL, "
+        f"price NUMERIC(10, 2) NOT NULL, at {_WHOLE_SECONDS[dialect]} NOT NULL)",
+        "INSERT INTO slots (id, qty, price, at) VALUES (1, 1, 1.00, '2024-01-01 00:00:00')",
+    ])
+    flex = Flex(any_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+    @flex.action(model="slots", for_instance=True)
+    def book(slot: Any) -> Any:
+        slot.qty = 2.6
+        slot.price = 0.125
+        slot.at = dt.datetime(2024, 5, 5, 10, 0, 0, 700000)
+        return slot
+
+    @flex.action(model="slots", for_instance=True)
+    def show(slot: Any) -> Any:
+        return slot
+
+    with TestClient(flex.app) as client:
+        answers = [client.post("/api/messages/", headers=AUTH, json={
+            "name": "execute_action", "params": {"model": "slots", "name": name, "id": 1}},
+        ).json()["result"] for name in ("book", "show")]
+    assert answers[0] == answers[1]
+    engine = sync_engine(any_url)
+    with engine.connect() as conn:
+        qty, at = conn.exec_driver_sql("SELECT qty, at FROM slots").one()
+    engine.dispose()
+    assert answers[0]["qty"] == qty
+    if dialect != "sqlite":  # which keeps each value as it was set
+        assert (answers[0]["qty"], answers[0]["price"]) == (3, "0.13")
+        assert dt.datetime.fromisoformat(answers[0]["at"]) == at
+        assert at.microsecond == 0
+
+
+@pytest.mark.postgres
+def test_text_the_database_parses_is_answered_as_it_stored_it(pg_url: str) -> None:
+    """Text set on a column of another type (a range, an address) is parsed by the database
+    into its own form: ``[2,8]`` is stored as ``[2,9)``."""
+    run_statements(pg_url, [
+        "CREATE TABLE spans (id INTEGER PRIMARY KEY, span int4range, host inet)",
+        "INSERT INTO spans VALUES (1, '[1,2)', '10.0.0.9')",
+    ])
+    flex = Flex(pg_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+    @flex.action(model="spans", for_instance=True)
+    def widen(span: Any, to: str) -> Any:
+        span.span = to
+        span.host = "10.0.0.1/32"
+        return span
+
+    with TestClient(flex.app) as client:
+        response = client.post("/api/messages/", headers=AUTH, json={
+            "name": "execute_action", "params": {
+                "model": "spans", "name": "widen", "id": 1, "params": {"to": "[2,8]"}}})
+    assert response.json() == {"result": {
+        "id": 1, "span": {"lower": 2, "upper": 9, "bounds": "[)", "empty": False},
+        "host": "10.0.0.1"}}

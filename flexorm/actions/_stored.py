@@ -1,0 +1,109 @@
+"""Whether a row an action changed holds values other than the database stored for them.
+
+An answer shows what was saved: a row whose new values the database keeps otherwise is read
+back before it is encoded (:func:`flexorm.actions._runner._encoded`). A value is kept as it was
+set when the column's type holds it exactly (text in a text column, an integer in an integer
+column, a date in a date column...). Otherwise the database converts it, and only it knows
+into what:
+
+- a ``NUMERIC(p, s)`` value with more than ``s`` decimal places, or a float in a ``NUMERIC`` or
+  integer column, is rounded;
+- a datetime or time with more fractional digits than the column keeps is rounded (MySQL's
+  ``DATETIME`` keeps none unless declared with some, PostgreSQL's ``timestamp(0)`` none);
+- a datetime with a time zone in a column without one, or the reverse, is converted;
+- text in a column of another type is parsed (a range ``'[1,5]'`` is stored ``[1,6)``, an
+  address ``'10.0.0.1/32'`` as ``10.0.0.1``), and so is any value of a type flexorm does not
+  know (PostgreSQL's geometric types, ranges, custom types).
+
+Rows whose changes all fit their columns, what actions almost always write, are not read back:
+an answer costs no statement more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeEngine
+
+from flexorm.reflection.typemap import base_type
+
+__all__ = ["stored_otherwise"]
+
+_MICRO = 6
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) else 0
+
+
+def _fraction_fits(type_: TypeEngine[Any], value: dt.datetime | dt.time) -> bool:
+    """Whether the column keeps every fractional digit of ``value``'s seconds."""
+    if not value.microsecond:
+        return True
+    fsp = getattr(type_, "fsp", _MICRO)  # MySQL's types: ``None`` keeps none
+    declared = getattr(type_, "precision", None) if fsp == _MICRO else (fsp or 0)
+    digits: int = _MICRO if declared is None else min(int(declared), _MICRO)
+    return bool(value.microsecond % 10 ** (_MICRO - digits) == 0)
+
+
+def _timezone_fits(type_: TypeEngine[Any], value: dt.datetime | dt.time) -> bool:
+    return (value.tzinfo is not None) == bool(getattr(type_, "timezone", False))
+
+
+def _kept(type_: TypeEngine[Any], value: Any) -> bool:
+    """Whether a column of ``type_`` keeps ``value`` as it is."""
+    if value is None:
+        return True
+    if isinstance(type_, sa.String):  # text, CHAR, enums, MySQL's SET
+        return isinstance(value, str | set | frozenset)
+    if isinstance(type_, sa.Boolean):
+        return isinstance(value, bool | int)
+    if isinstance(type_, sa.Integer):
+        return isinstance(value, int)
+    if isinstance(type_, sa.Float):
+        return isinstance(value, int | float)
+    if isinstance(type_, sa.Numeric):
+        if isinstance(value, Decimal):
+            return not value.is_finite() or type_.scale is None \
+                or _places(value) <= type_.scale
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(type_, sa.DateTime):
+        return isinstance(value, dt.datetime) and _fraction_fits(type_, value) \
+            and _timezone_fits(type_, value)
+    if isinstance(type_, sa.Date):
+        return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    if isinstance(type_, sa.Time):
+        if isinstance(value, dt.timedelta):  # MySQL's TIME, a duration
+            return _fraction_fits(type_, dt.time(microsecond=value.microseconds))
+        return isinstance(value, dt.time) and _fraction_fits(type_, value) \
+            and _timezone_fits(type_, value)
+    if isinstance(type_, sa.Interval):
+        return isinstance(value, dt.timedelta)
+    if isinstance(type_, sa.LargeBinary):
+        return isinstance(value, bytes)
+    if isinstance(type_, sa.Uuid):
+        return isinstance(value, uuid.UUID)
+    if isinstance(type_, sa.JSON | sa.ARRAY):
+        return not isinstance(value, str)
+    return False  # a type flexorm does not know: the database says what it keeps
+
+
+def stored_otherwise(row: Any) -> bool:
+    """Whether the action set a column of ``row`` to a value the database keeps otherwise (see
+    the module's rules): what the row holds is then not what was saved."""
+    state = sa.inspect(row, raiseerr=False)
+    if not isinstance(state, sa.orm.InstanceState) or state.deleted or state.detached \
+            or not (state.pending or state.modified):
+        return False
+    for attr in state.mapper.column_attrs:
+        added = state.attrs[attr.key].history.added
+        if added:
+            type_ = base_type(attr.columns[0].type)
+            if not all(_kept(type_, value) for value in added):
+                return True
+    return False
