@@ -213,6 +213,15 @@ def _run(client: TestClient[Any], action: str, **params: Any) -> tuple[int, Any]
     return response.status_code, response.json()
 
 
+def _stored_shift(url: str) -> tuple[Any, ...]:
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT CAST(dur AS CHAR), CAST(fine AS CHAR) FROM shifts WHERE id = 1").one()
+    engine.dispose()
+    return tuple(row)
+
+
 def test_time_is_a_duration_in_the_body_and_the_answer(mariadb_url: str) -> None:
     """A stored 100:00:00 is not the time of day 04:00:00, nor -01:00:00 the time 23:00:00: the
     body gets the durations, and the answer gives them as the parameters take them, from the
@@ -245,6 +254,37 @@ def test_time_is_a_duration_in_the_body_and_the_answer(mariadb_url: str) -> None
         response = client.post("/api/actions/shifts/show", headers=AUTH,
                                json={"ids": [1, 2, 3, 4]})
         assert (response.status_code, response.json()) == (200, {"result": expected})
+
+
+def test_a_duration_the_body_sets_is_stored_and_answered_as_it_is(mariadb_url: str) -> None:
+    """100 hours is stored as 100:00:00 and a negative duration with its sign, whether the body
+    sets a parameter's value or one it computed; the row answers what was stored, and so does
+    a dry run's list of changes."""
+    flex = _shifts_flex(mariadb_url)
+
+    @flex.action(model="shifts", for_instance=True, fields=["dur"])
+    def set_length(row: Any, **values: Any) -> Any:
+        row.dur = values["dur"]
+        row.fine = dt.timedelta(seconds=row.dur.total_seconds() / 2)  # a plain timedelta
+        return row
+
+    with TestClient(flex.app) as client:
+        for sent, stored, answered in (
+                ("100:00:00", ("100:00:00", "50:00:00.000"), ("100:00:00", "50:00:00")),
+                ("-00:30", ("-00:30:00", "-00:15:00.000"), ("-00:30:00", "-00:15:00")),
+                ("-01:01:01", ("-01:01:01", "-00:30:30.500"),
+                 ("-01:01:01", "-00:30:30.500000")),
+                ("838:59:59", ("838:59:59", "419:29:59.500"),
+                 ("838:59:59", "419:29:59.500000"))):
+            assert _run(client, "set_length", model="shifts", id=1, params={"dur": sent}) == (
+                200, {"result": {"id": 1, "dur": answered[0], "fine": answered[1]}})
+            assert _stored_shift(mariadb_url) == stored
+        assert _run(client, "set_length", model="shifts", id=1, params={"dur": "-838:59:59"},
+                    dry_run=True)[1]["changes"]["shifts"]["rows"] == [{
+                        "key": 1, "change": "updated", "columns": {
+                            "dur": ["838:59:59", "-838:59:59"],
+                            "fine": ["419:29:59.500000", "-419:29:59.500000"]}}]
+    assert _stored_shift(mariadb_url) == ("838:59:59", "419:29:59.500")
 
 
 def test_field_options_of_a_time_key_are_its_durations(mariadb_url: str) -> None:
