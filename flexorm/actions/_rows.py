@@ -3,7 +3,9 @@
 A collection served through a user's declarative model loads instances of that model. Any other
 collection gets a class mapped imperatively on its table the first time an action needs it: one
 attribute per column (``getattr(row, "unit price")`` for names that are not identifiers), a
-readable ``repr`` and ``to_dict()``.
+readable ``repr`` and ``to_dict()``. A ``timedelta`` set on a MySQL ``TIME`` attribute is kept as
+the :class:`~flexorm.protocol.durations.Duration` the column reads as, so the row answers it as
+it would read it back.
 
 Every loader here takes a blocking :class:`~sqlalchemy.orm.Session`; async bodies reuse them
 through ``AsyncSession.run_sync``, so the loading logic exists once.
@@ -30,6 +32,7 @@ no row locks: there a writing action holds the whole database from its start (se
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import re
 import threading
@@ -44,9 +47,10 @@ from flexorm.actions._key_matches import Key, database_matches, in_, key_conditi
 from flexorm.actions.params.ids import key_problem
 from flexorm.db_errors import incomparable
 from flexorm.exceptions import ActionError
+from flexorm.protocol.durations import Duration
 from flexorm.protocol.encoding import row_to_dict
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
-from flexorm.reflection.typemap import base_type
+from flexorm.reflection.typemap import MySQLTime, base_type
 
 __all__ = ["Locking", "Row", "RowClass", "RowClasses", "Selection", "key_of",
            "load_by_ids", "load_groups", "row_locks", "selecting"]
@@ -183,6 +187,18 @@ def _guard_view_writes(cls: type[Any], collection: CollectionInfo, table: sa.Tab
         sa.event.listen(cls, event, listener(event))
 
 
+def _as_duration(_target: Any, value: Any, _old: Any, _initiator: Any) -> Any:
+    return Duration.of(value) if isinstance(value, dt.timedelta) else value
+
+
+def _keep_durations(mapper: Mapper[Any]) -> None:
+    """A ``timedelta`` set on a MySQL ``TIME`` attribute becomes a ``Duration``, as the column
+    reads it: the row then answers ``100:00:00`` whether it was read or set."""
+    for prop in mapper.column_attrs:
+        if isinstance(prop.columns[0].type, MySQLTime):
+            sa.event.listen(prop.class_attribute, "set", _as_duration, retval=True)
+
+
 def find_collection(schema: SchemaInfo, table: sa.Table) -> CollectionInfo | None:
     """The collection of a model's table (``None`` and the default schema are the same)."""
     wanted = None if table.schema == schema.default_schema else table.schema
@@ -224,7 +240,7 @@ class RowClasses:
         if cls is None:
             cls = type(_class_name(collection.name), (Row,),
                        {"__flexorm_collection__": collection.name})
-            self._registry.map_imperatively(cls, collection.sa_table)
+            _keep_durations(self._registry.map_imperatively(cls, collection.sa_table))
             if collection.is_view:
                 _guard_view_writes(cls, collection, collection.sa_table)
         mapper: Mapper[Any] = sa.inspect(cls)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import StatementError
 from flexorm.auth.caller import Caller
 from flexorm.exceptions import FlexormError, ValidationError, first_line
 from flexorm.journal.tables import NAME_LENGTH
+from flexorm.protocol.durations import Duration
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.protocol.values import scrub
 
@@ -98,8 +99,9 @@ _PLAIN = frozenset({type(None), bool, int, float, str})
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` made of JSON types only: dates as ISO text, decimals and UUIDs as text, enums as
-    their value, anything else unknown as ``str(value)``.
+    """``value`` made of JSON types only: dates as ISO text, decimals and UUIDs as text, a MySQL
+    ``TIME`` as its text and other durations as seconds (as answers write them), enums as their
+    value, anything else unknown as ``str(value)``.
 
     The journal stores what the action was asked and answered; it must never fail to store it.
     """
@@ -112,6 +114,8 @@ def jsonable(value: Any) -> Any:
         return [item if type(item) in _PLAIN else jsonable(item) for item in value]
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, Duration):
+        return str(value)
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     if isinstance(value, enum.Enum):

@@ -2,7 +2,9 @@
 
 One encoder for every answer and one rule for rows. :func:`encode` turns a value into its JSON
 form: Decimals become strings (as the reference bridge answers: no precision is lost in
-JavaScript), dates and times ISO 8601 strings, UUIDs and network addresses (PostgreSQL's
+JavaScript), dates and times ISO 8601 strings, a MySQL ``TIME`` (a
+:class:`~flexorm.protocol.durations.Duration`) its ``[-]HH:MM:SS[.ffffff]`` text, any other
+``timedelta`` (a PostgreSQL ``interval``) its seconds, UUIDs and network addresses (PostgreSQL's
 ``inet`` and ``cidr``) strings, enums their value, bytes base64,
 rows (mapped instances and result rows) dicts of column values keyed by column name
 (:func:`row_to_dict`), and containers are encoded recursively. :func:`encode_json` writes
@@ -29,6 +31,7 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapper
 
+from flexorm.protocol.durations import Duration
 from flexorm.protocol.values import scrub
 
 __all__ = ["encode", "encode_json", "row_to_dict"]
@@ -73,6 +76,8 @@ def encode(value: Any) -> Any:
         return str(value) if value.is_finite() else None
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, Duration):  # a MySQL TIME: as its parameters take it
+        return str(value)
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     if isinstance(value, _AS_TEXT):
@@ -102,9 +107,9 @@ def _key(key: Any) -> str:
 
 
 def _default(value: Any) -> Any:
-    """What msgspec cannot encode natively: Decimals keep every digit, rows and mappings
-    become dicts (by the same rule as :func:`encode`)."""
-    if isinstance(value, (Decimal, *_AS_TEXT)):
+    """What msgspec cannot encode natively: Decimals keep every digit, a MySQL ``TIME`` is its
+    text, rows and mappings become dicts (by the same rule as :func:`encode`)."""
+    if isinstance(value, (Decimal, Duration, *_AS_TEXT)):
         return str(value)
     if isinstance(value, Row):
         return value._asdict()

@@ -10,17 +10,20 @@ raises for many types and lies for others). Wrappers are looked through first: a
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import TypeEngine
 
+from flexorm.protocol.durations import Duration
 from flexorm.reflection.records import ColumnInfo
 
 __all__ = [
     "FIELD_TYPES",
+    "MySQLTime",
     "Spatial",
     "base_type",
     "db_internal_type",
@@ -44,6 +47,48 @@ class Spatial(sa.types.UserDefinedType[Any]):
 
     def get_col_spec(self, **kw: Any) -> str:
         return self.name
+
+
+class _TimeAsRead(sa.types.UserDefinedType[dt.timedelta]):
+    """``TIME`` as MySQL's drivers read it (a ``timedelta``), with no conversion of SQLAlchemy's:
+    what :class:`MySQLTime` reads and writes through."""
+
+    cache_ok = True
+
+    def __init__(self, fsp: int | None = None) -> None:
+        self.fsp = fsp
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return f"TIME({self.fsp})" if self.fsp else "TIME"  # as the MySQL dialect renders TIME
+
+
+class MySQLTime(sa.TypeDecorator[dt.timedelta]):
+    """A MySQL or MariaDB ``TIME`` column, as reflected: a duration from -838:59:59 to
+    838:59:59, read as a :class:`~flexorm.protocol.durations.Duration`.
+
+    SQLAlchemy's MySQL ``TIME`` turns the driver's ``timedelta`` into a time of day, dropping
+    days and sign: ``100:00:00`` would read as ``04:00:00`` and ``-01:00:00`` as ``23:00:00``.
+    Here the driver's value is kept, and a ``timedelta`` is written as its text
+    (``-00:30:00``), the same whatever the driver makes of a negative one. The type it wraps
+    (:func:`base_type`) is the dialect's ``TIME``, so the column is described, rendered and
+    typed as a parameter as one.
+    """
+
+    impl = mysql.TIME
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> TypeEngine[Any]:
+        return _TimeAsRead(getattr(self.impl_instance, "fsp", None))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        return str(Duration.of(value)) if isinstance(value, dt.timedelta) else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        return Duration.of(value) if isinstance(value, dt.timedelta) else value
+
+    @property
+    def python_type(self) -> type[Any]:
+        return dt.timedelta
 
 
 _Rule = tuple[type[TypeEngine[Any]] | tuple[type[TypeEngine[Any]], ...], str, str]

@@ -1,7 +1,7 @@
 """Records keyed by less common column types, selected by id over HTTP: each id is converted to
 the key's type and compared as one (PostgreSQL's boolean, interval, inet and bytea keys, MySQL's
-BIT, YEAR, BOOLEAN, VARBINARY and BIGINT UNSIGNED ones, SQLite's untyped and REAL ones), or refused
-with a 400 when the key's values cannot name a record (arrays, JSON, MySQL's SET)."""
+BIT, YEAR, BOOLEAN, VARBINARY, BIGINT UNSIGNED and TIME ones, SQLite's untyped and REAL ones), or
+refused with a 400 when the key's values cannot name a record (arrays, JSON, MySQL's SET)."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ MARIADB_TABLES = [
     "CREATE TABLE perks (k SET('gift', 'wrap') PRIMARY KEY, v INT)",
     "INSERT INTO perks VALUES ('gift,wrap', 10)",
     "CREATE TABLE shifts (k TIME PRIMARY KEY, v INT)",
-    "INSERT INTO shifts VALUES ('10:00:00', 10), ('100:00:00', 20)",
+    "INSERT INTO shifts VALUES ('10:00:00', 10), ('100:00:00', 20), ('-01:30:00', 30)",
 ]
 
 
@@ -183,8 +183,11 @@ def test_mariadb_keys_compared_as_their_type(mariadb_client) -> None:
     assert _touch(client, "switches", ["true", False]) == (200, {"result": [11, 21]})
     assert _touch(client, "codes", ["YWJj"]) == (200, {"result": [11]})
     assert _touch(client, "shifts", ["10:00:00"]) == (200, {"result": [11]})
-    assert [_values(url, table) for table in ("events", "bits", "years", "switches", "codes")] \
-        == [[11, 21, 30], [11], [11], [11, 21], [11]]
+    # a TIME holds durations: beyond a day's hours and below zero, as answers write them
+    assert _touch(client, "shifts", ["100:00:00", "-01:30"]) == (200, {"result": [21, 31]})
+    assert [_values(url, table) for table in ("events", "bits", "years", "switches", "codes",
+                                              "shifts")] \
+        == [[11, 21, 30], [11], [11], [11, 21], [11], [11, 21, 31]]
 
 
 @pytest.mark.mariadb
@@ -198,10 +201,10 @@ def test_mariadb_ids_that_do_not_fit_the_key_are_refused(mariadb_client) -> None
     assert _touch(client, "perks", ["gift,wrap"]) == (400, {"ids": [
         "'gift,wrap' is not a valid perks id (k is a SET column, whose values cannot identify "
         "a record)"]})
-    assert _touch(client, "shifts", ["100:00:00"]) == (400, {"ids": [
-        "'100:00:00' is not a valid shifts id (not an ISO 8601 time of day, 00:00:00 to "
-        "23:59:59)"]})
-    assert (_values(url, "perks"), _values(url, "shifts")) == ([10], [10, 20])
+    assert _touch(client, "shifts", ["839:00:00"]) == (400, {"ids": [
+        "'839:00:00' is not a valid shifts id (not a time from -838:59:59 to 838:59:59, as "
+        "[-]hours:minutes[:seconds])"]})
+    assert (_values(url, "perks"), _values(url, "shifts")) == ([10], [10, 20, 30])
 
 
 @pytest.fixture

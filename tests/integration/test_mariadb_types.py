@@ -1,4 +1,5 @@
-"""MySQL's idioms on MariaDB, as their users mean them: BOOLEAN, YEAR, JSON, BIT, SET.
+"""MySQL's idioms on MariaDB, as their users mean them: BOOLEAN, YEAR, JSON, BIT, SET, DOUBLE,
+TIME.
 
 Each column kind is checked in the model description and as the parameter an action derives
 from it, with good and bad values sent through the messages endpoint.
@@ -6,15 +7,17 @@ from it, with good and bad values sent through the messages endpoint.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from litestar.testing import TestClient
 
-from flexorm import Flex
+from flexorm import ActionContext, Flex
 from flexorm.reflection import reflect_sync
 from flexorm.settings import Settings
 from tests.conftest import NO_DATA_SOURCE, run_statements, sync_engine
@@ -181,3 +184,126 @@ def test_double_and_real_are_floats_in_the_body_and_the_answer(mariadb_url: str)
     assert response.json() == {"result": {
         "row": {"id": 1, "value": 2.5, "scaled": 1.25, "other": 0.1},
         "kinds": ["float", "float", "float"]}}
+
+
+# -- TIME: a duration from -838:59:59 to 838:59:59 ------------------------------------------------
+
+SHIFTS = [
+    "CREATE TABLE shifts (id INT PRIMARY KEY, dur TIME, fine TIME(3))",
+    "INSERT INTO shifts VALUES (1, '100:00:00', '-00:00:01.5'), (2, '-01:00:00', NULL), "
+    "(3, '-00:30:00', '838:59:59'), (4, '09:15:00', '23:59:59.999')",
+    "CREATE VIEW shift_lengths AS SELECT id, dur FROM shifts",
+]
+SHIFT_ROWS = [
+    {"id": 1, "dur": "100:00:00", "fine": "-00:00:01.500000"},
+    {"id": 2, "dur": "-01:00:00", "fine": None},
+    {"id": 3, "dur": "-00:30:00", "fine": "838:59:59"},
+    {"id": 4, "dur": "09:15:00", "fine": "23:59:59.999000"},
+]
+
+
+def _shifts_flex(url: str) -> Flex:
+    run_statements(url, SHIFTS)
+    return Flex(url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+
+def _run(client: TestClient[Any], action: str, **params: Any) -> tuple[int, Any]:
+    response = client.post("/api/messages/", headers=AUTH, json={
+        "name": "execute_action", "params": {"name": action, **params}})
+    return response.status_code, response.json()
+
+
+def _stored_shift(url: str) -> tuple[Any, ...]:
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT CAST(dur AS CHAR), CAST(fine AS CHAR) FROM shifts WHERE id = 1").one()
+    engine.dispose()
+    return tuple(row)
+
+
+def test_time_is_a_duration_in_the_body_and_the_answer(mariadb_url: str) -> None:
+    """A stored 100:00:00 is not the time of day 04:00:00, nor -01:00:00 the time 23:00:00: the
+    body gets the durations, and the answer gives them as the parameters take them, from the
+    rows, from a select through the session, from a view and over the HTTP operation."""
+    flex = _shifts_flex(mariadb_url)
+
+    @flex.action(model="shifts", for_instance=True, bulk=True)
+    def show(rows: list[Any], ctx: ActionContext) -> dict[str, Any]:
+        table = ctx.collection.sa_table
+        return {
+            "rows": rows,
+            "selected": ctx.session.execute(
+                sa.select(table.c.id, table.c.dur).order_by(table.c.id)).all(),
+            "hours": [row.dur / dt.timedelta(hours=1) for row in rows],
+            "durations": all(isinstance(row.dur, dt.timedelta) for row in rows),
+        }
+
+    @flex.action(model="shift_lengths", for_instance=True, bulk=True)
+    def lengths(rows: list[Any]) -> list[Any]:
+        return [row.to_dict() for row in rows]
+
+    expected = {"rows": SHIFT_ROWS,
+                "selected": [{"id": r["id"], "dur": r["dur"]} for r in SHIFT_ROWS],
+                "hours": [100.0, -1.0, -0.5, 9.25], "durations": True}
+    with TestClient(flex.app) as client:
+        assert _run(client, "show", model="shifts", ids=[1, 2, 3, 4]) == (
+            200, {"result": expected})
+        assert _run(client, "lengths", model="shift_lengths", ids=[1, 2, 3, 4]) == (
+            200, {"result": [{"id": r["id"], "dur": r["dur"]} for r in SHIFT_ROWS]})
+        response = client.post("/api/actions/shifts/show", headers=AUTH,
+                               json={"ids": [1, 2, 3, 4]})
+        assert (response.status_code, response.json()) == (200, {"result": expected})
+
+
+def test_a_duration_the_body_sets_is_stored_and_answered_as_it_is(mariadb_url: str) -> None:
+    """100 hours is stored as 100:00:00 and a negative duration with its sign, whether the body
+    sets a parameter's value or one it computed; the row answers what was stored, and so does
+    a dry run's list of changes."""
+    flex = _shifts_flex(mariadb_url)
+
+    @flex.action(model="shifts", for_instance=True, fields=["dur"])
+    def set_length(row: Any, **values: Any) -> Any:
+        row.dur = values["dur"]
+        row.fine = dt.timedelta(seconds=row.dur.total_seconds() / 2)  # a plain timedelta
+        return row
+
+    with TestClient(flex.app) as client:
+        for sent, stored, answered in (
+                ("100:00:00", ("100:00:00", "50:00:00.000"), ("100:00:00", "50:00:00")),
+                ("-00:30", ("-00:30:00", "-00:15:00.000"), ("-00:30:00", "-00:15:00")),
+                ("-01:01:01", ("-01:01:01", "-00:30:30.500"),
+                 ("-01:01:01", "-00:30:30.500000")),
+                ("838:59:59", ("838:59:59", "419:29:59.500"),
+                 ("838:59:59", "419:29:59.500000"))):
+            assert _run(client, "set_length", model="shifts", id=1, params={"dur": sent}) == (
+                200, {"result": {"id": 1, "dur": answered[0], "fine": answered[1]}})
+            assert _stored_shift(mariadb_url) == stored
+        assert _run(client, "set_length", model="shifts", id=1, params={"dur": "-838:59:59"},
+                    dry_run=True)[1]["changes"]["shifts"]["rows"] == [{
+                        "key": 1, "change": "updated", "columns": {
+                            "dur": ["838:59:59", "-838:59:59"],
+                            "fine": ["419:29:59.500000", "-419:29:59.500000"]}}]
+    assert _stored_shift(mariadb_url) == ("838:59:59", "419:29:59.500")
+
+
+def test_field_options_of_a_time_key_are_its_durations(mariadb_url: str) -> None:
+    run_statements(mariadb_url, [
+        "CREATE TABLE slots (length TIME PRIMARY KEY)",
+        "INSERT INTO slots VALUES ('100:00:00'), ('-01:30:00'), ('10:00:00')",
+        "CREATE TABLE rota (id INT PRIMARY KEY, length TIME,"
+        " CONSTRAINT rota_length FOREIGN KEY (length) REFERENCES slots (length))",
+    ])
+    flex = Flex(mariadb_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+    with TestClient(flex.app) as client:
+        def options(query: str) -> Any:
+            response = client.post("/api/messages/", headers=AUTH, json={
+                "name": "get_field_options",
+                "params": {"model": "rota", "field": "length", "query": query}})
+            return response.json()
+
+        assert options("") == [{"value": text, "name": text}
+                               for text in ("-01:30:00", "10:00:00", "100:00:00")]
+        assert options("100") == [{"value": "100:00:00", "name": "100:00:00"}]
+        assert options("-01:30") == [{"value": "-01:30:00", "name": "-01:30:00"}]

@@ -24,7 +24,7 @@ from flexorm.reflection.dialects.base import Relations, Tick
 from flexorm.reflection.dialects.generic import InspectorReader
 from flexorm.reflection.dialects.sqlite import adjust_rowid
 from flexorm.reflection.records import SchemaInfo
-from flexorm.reflection.typemap import Spatial
+from flexorm.reflection.typemap import MySQLTime, Spatial
 from flexorm.settings import Settings
 from tests.conftest import run_statements, sync_engine
 from tests.integration import (
@@ -72,8 +72,12 @@ def _known_differences(dialect: str, mine: Any, theirs: Any) -> Any:
     check to SQLAlchemy, is read as ``JSON``; spatial columns, unrecognised by SQLAlchemy,
     are read as :class:`Spatial`; a MariaDB column's own ``CHECK`` value list (printed in the
     column's definition, where SQLAlchemy does not read it) gives the column its options;
-    MySQL's ``DOUBLE`` and ``REAL`` are read as floats, not as ``Decimal``."""
+    MySQL's ``DOUBLE`` and ``REAL`` are read as floats, not as ``Decimal``; MySQL's ``TIME``, of
+    a table or a view, is read as the duration it holds (:class:`MySQLTime`), not as a time of
+    day."""
     def known(own: Any, other: Any) -> bool:
+        if dialect == "mysql" and own[1] is MySQLTime:
+            return own == (other[0], MySQLTime, other[2].replace("TIME(", "MySQLTime(", 1))
         if dialect == "mysql" and own[1] is other[1] and issubclass(own[1], sa.Float):
             shown = other[2].replace(", asdecimal=True", "").replace("asdecimal=True", "")
             return own == (other[0], other[1], shown)
@@ -184,13 +188,16 @@ def test_mariadb_schemas(mariadb_url: str) -> None:
         "k DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), "
         "l FLOAT, m MEDIUMINT, n TINYINT(1) DEFAULT 1, o BINARY(4), p VARBINARY(5), "
         "q ENUM('a','b''c') DEFAULT 'a', r SET('x','', 'y'), "
-        "s VARCHAR(5) CHECK (s IN ('p', 'q')), fa INT, fb INT, "
+        "s VARCHAR(5) CHECK (s IN ('p', 'q')), t TIME, u TIME(3), fa INT, fb INT, "
         "PRIMARY KEY (m, a), CONSTRAINT z_fk FOREIGN KEY (fa) REFERENCES t0 (id), "
         "CONSTRAINT a_fk FOREIGN KEY (fb) REFERENCES t1 (id), "
         "CONSTRAINT two CHECK (b IN ('u', 'v'))) COMMENT 'odd ones'",
         "CREATE VIEW customer_emails AS SELECT id, email, vip FROM customers",
+        "CREATE VIEW odd_times AS SELECT m, t, u FROM odd",
     ])
     schema = _compare(mariadb_url, Settings())
+    assert [type(schema[name].columns[column].type) for name, column in (
+        ("odd", "t"), ("odd", "u"), ("odd_times", "t"), ("odd_times", "u"))] == [MySQLTime] * 4
     assert schema["odd"].columns["s"].options == ("p", "q")  # the column's own check
     assert schema["odd"].columns["b"].options == ("u", "v")  # the table's
     _compare(mariadb_url, Settings(include=["t1", "t2*"]))

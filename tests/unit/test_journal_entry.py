@@ -13,6 +13,7 @@ from flexorm.auth.caller import Caller
 from flexorm.exceptions import IdempotencyConflict
 from flexorm.journal import REDACTED, Claim, RunEntry, fingerprint, redact
 from flexorm.journal.entry import as_utc, jsonable
+from flexorm.protocol.durations import Duration
 from flexorm.protocol.requests import ExecuteRequest
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -80,7 +81,7 @@ def test_jsonable_turns_python_values_into_json_types() -> None:
         "when": dt.datetime(2026, 1, 2, 3, 4, 5), "day": dt.date(2026, 1, 2),
         "price": Decimal("1.10"), "id": uuid.UUID(int=1), "colour": Colour.RED,
         "tags": {"a"}, "pair": (1, 2), "blob": b"\x01", "span": dt.timedelta(minutes=1),
-        1: Opaque(),
+        "shift": Duration(hours=-100), 1: Opaque(),
     }
 
     out = jsonable(value)
@@ -94,6 +95,7 @@ def test_jsonable_turns_python_values_into_json_types() -> None:
     assert out["pair"] == [1, 2]
     assert out["blob"] == "01"
     assert out["span"] == 60.0
+    assert out["shift"] == "-100:00:00"  # a MySQL TIME, as answers write it
     assert out["1"] == "<opaque>"  # keys become text; unknown values their str()
 
 

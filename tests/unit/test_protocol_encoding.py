@@ -5,14 +5,15 @@ from __future__ import annotations
 import enum
 import json
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from flexorm.protocol.encoding import encode_json
+from flexorm.protocol.durations import Duration
+from flexorm.protocol.encoding import encode, encode_json
 
 
 class Color(enum.Enum):
@@ -37,6 +38,26 @@ def test_scalars():
         "amount": "10.10", "at": "2024-05-01T12:00:00Z", "day": "2024-05-01", "t": "08:30:00",
         "id": "00000000-0000-0000-0000-000000000001", "color": "red", "tags": ["a"],
     }
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (Duration(hours=100), "100:00:00"),
+    (Duration(hours=-1), "-01:00:00"),
+    (Duration(minutes=-30), "-00:30:00"),
+    (Duration(hours=9, minutes=15), "09:15:00"),
+    (Duration(seconds=-1.5), "-00:00:01.500000"),
+    (Duration(hours=-838, minutes=-59, seconds=-59), "-838:59:59"),
+    (Duration(0), "00:00:00"),
+])
+def test_a_mysql_time_is_its_text_as_its_parameters_take_it(value, text):
+    assert str(value) == encode(value) == json.loads(encode_json({"t": value}))["t"] == text
+    assert Duration.of(value) is value
+    assert value == timedelta(seconds=value.total_seconds())
+
+
+def test_other_durations_are_their_seconds():
+    # a PostgreSQL interval: its parameters and ids take seconds
+    assert encode({"span": timedelta(days=-1, hours=1)}) == {"span": -82800.0}
 
 
 def test_decimal_keeps_every_digit():

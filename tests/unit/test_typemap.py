@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mssql, mysql, oracle, postgresql, sqlite
 
 from flexorm.actions.params.fields import ParamField, param_field
+from flexorm.protocol.durations import Duration
 from flexorm.reflection import field_types
 from flexorm.reflection.records import ColumnInfo, ForeignKeyInfo
-from flexorm.reflection.typemap import db_internal_type, is_known_type
+from flexorm.reflection.typemap import MySQLTime, base_type, db_internal_type, is_known_type
 
 
 def column(type_: Any, **changes: Any) -> ColumnInfo:
@@ -175,3 +176,33 @@ def test_param_field_foreign_key() -> None:
     result = param_field(column(sa.BigInteger(), foreign_key=fk))
     assert result == ParamField("ForeignKey", {"related_model": {"model": "other.accounts"}},
                                 int, None, "other.accounts")
+
+
+def test_a_reflected_mysql_time_reads_and_writes_durations() -> None:
+    """SQLAlchemy's MySQL TIME reads the driver's timedelta as a time of day, dropping days and
+    sign; the reflected type keeps the duration, and writes one as its text, whatever the
+    driver makes of a negative timedelta."""
+    dialect = mysql.dialect()
+    as_sqlalchemy_reads = mysql.TIME().result_processor(dialect, None)
+    assert as_sqlalchemy_reads is not None
+    assert as_sqlalchemy_reads(datetime.timedelta(hours=100)) == datetime.time(4)
+    impl = MySQLTime(fsp=3).dialect_impl(dialect)
+    read, write = impl.result_processor(dialect, None), impl.bind_processor(dialect)
+    assert read is not None
+    assert write is not None
+    for driver_value in (datetime.timedelta(hours=100), datetime.timedelta(hours=-1)):
+        assert (read(driver_value), type(read(driver_value))) == (driver_value, Duration)
+    assert read(None) is None
+    assert write(datetime.timedelta(minutes=-30)) == "-00:30:00"
+    assert write(datetime.timedelta(hours=100, microseconds=5)) == "100:00:00.000005"
+    assert [write(v) for v in ("10:00", datetime.time(10), None)] == ["10:00",
+                                                                    datetime.time(10), None]
+
+
+def test_a_reflected_mysql_time_is_described_as_the_dialects_time() -> None:
+    for type_, rendered in ((MySQLTime(), "TIME"), (MySQLTime(fsp=3), "TIME(3)")):
+        assert type(base_type(type_)) is mysql.TIME
+        assert db_internal_type(type_, "mysql") == rendered
+        assert field_types(column(type_)) == ("CharField", "CharField")
+        assert (param_field(column(type_)).field,
+                param_field(column(type_)).python_type) == ("CharField", datetime.timedelta)

@@ -6,7 +6,8 @@ row, the quick way to tell which id names which row, so it has the column's Pyth
 flexorm knows it: ``5`` for an integer key, ``1.5`` for a floating-point one, ``True`` for a
 boolean, a ``datetime`` for a timestamp key (Pagila's ``payment`` is keyed by ``(payment_date,
 payment_id)``), a ``Decimal`` for a numeric one, ``bytes`` (sent as base64, as flexorm writes
-them) for a binary one, a ``timedelta`` (sent as seconds) for an interval.
+them) for a binary one, a ``timedelta`` (sent as seconds) for an interval, and one sent as
+``[-]HH:MM:SS`` (as flexorm writes it) for a MySQL ``TIME``, which holds durations.
 
 Keys whose values Python cannot hold as a record's identity (a MySQL ``SET``, an array, a JSON
 document) name no record: their ids are refused.
@@ -26,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from flexorm.actions.params.kinds import parse_duration
 from flexorm.reflection.records import CollectionInfo, ColumnInfo
 from flexorm.reflection.typemap import (
     base_type,
@@ -201,14 +203,26 @@ _TIME_OF_DAY = "not an ISO 8601 time of day, 00:00:00 to 23:59:59"
 
 
 def _to_time(value: Any) -> dt.time:
-    """A time of day: what a ``TIME`` value reads as (MySQL's beyond 23:59:59 cannot be
-    read back as what they are, so they name no record)."""
+    """A time of day: what a ``TIME`` value reads as."""
     if isinstance(value, dt.time):
         return value
     try:
         return dt.time.fromisoformat(_iso_text(value, "time"))
     except ValueError:
         raise ValueError(_TIME_OF_DAY) from None
+
+
+_MYSQL_TIME = "not a time from -838:59:59 to 838:59:59, as [-]hours:minutes[:seconds]"
+
+
+def _to_mysql_time(value: Any) -> dt.timedelta:
+    """A MySQL ``TIME``: a duration, as flexorm writes it (``100:00:00``, ``-01:30:00``)."""
+    if isinstance(value, str) and len(value) > 64:
+        raise ValueError(_MYSQL_TIME)
+    try:
+        return parse_duration(value.strip() if isinstance(value, str) else value)
+    except ValueError:
+        raise ValueError(_MYSQL_TIME) from None
 
 
 def _to_str(value: Any) -> str:
@@ -290,6 +304,8 @@ def _base(column: ColumnInfo, dialect: str | None) -> IdCoercer:
         return _to_datetime(bool(kind.timezone))
     if isinstance(kind, sa.Date):
         return _to_date
+    if mysql_name(type(kind)) == "TIME":  # a duration, beyond a day and below zero
+        return _to_mysql_time
     if isinstance(kind, sa.Time):
         return _to_time
     if isinstance(kind, sa.Interval | postgresql.INTERVAL):

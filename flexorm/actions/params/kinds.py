@@ -3,7 +3,8 @@
 - Bytes are base64 text (the standard alphabet), as answers send them.
 - A datetime (or time) with an offset, for a column that stores none, is converted to UTC and
   made naive: dropping the offset would store another instant.
-- MySQL's ``TIME`` is a duration, beyond a day's hours and below zero.
+- MySQL's ``TIME`` is a duration, beyond a day's hours and below zero, written as answers write
+  it (``[-]HH:MM:SS[.ffffff]``).
 - An array is nested lists, rectangular, on as many levels as the column has.
 """
 
@@ -20,9 +21,10 @@ import pydantic
 from pydantic import AfterValidator, BeforeValidator, PlainValidator, WithJsonSchema
 
 from flexorm.actions.params import annotated
+from flexorm.protocol.durations import Duration
 
 __all__ = ["BYTES_SCHEMA", "array_annotation", "bytes_annotation", "duration_annotation",
-           "naive_utc", "utc_representable"]
+           "naive_utc", "parse_duration", "utc_representable"]
 
 
 BYTES_SCHEMA = {"type": "string", "format": "byte", "contentEncoding": "base64"}
@@ -89,7 +91,17 @@ _MAX_DURATION = dt.timedelta(hours=838, minutes=59, seconds=59)
 """MySQL's ``TIME`` range: -838:59:59 to 838:59:59."""
 
 
-def _duration(value: Any) -> dt.timedelta:
+def parse_duration(value: Any) -> Duration:
+    """A MySQL ``TIME`` value: a ``timedelta``, a time of day, or ``[-]hours:minutes[:seconds
+    [.fraction]]`` text (as answers write it), from -838:59:59 to 838:59:59.
+
+    Raises:
+        ValueError: anything else, with a message for the user.
+
+    Examples:
+        >>> str(parse_duration("-01:30")), str(parse_duration("100:00:00.5"))
+        ('-01:30:00', '100:00:00.500000')
+    """
     if isinstance(value, dt.timedelta):
         found = value
     elif isinstance(value, dt.time) and value.utcoffset() is None:
@@ -106,13 +118,14 @@ def _duration(value: Any) -> dt.timedelta:
         found = -found if sign else found
     if abs(found) > _MAX_DURATION:
         raise ValueError("Enter a time between -838:59:59 and 838:59:59.")
-    return found
+    return Duration.of(found)
 
 
 def duration_annotation() -> Any:
     """A MySQL ``TIME``: a duration from -838:59:59 to 838:59:59 (a time of day is one too),
-    as ``[-]hours:minutes[:seconds[.fraction]]``; the body receives a ``timedelta``."""
-    return Annotated[dt.timedelta, PlainValidator(_duration),
+    as ``[-]hours:minutes[:seconds[.fraction]]``; the body receives a ``timedelta`` (a
+    :class:`~flexorm.protocol.durations.Duration`, answered in that same text)."""
+    return Annotated[dt.timedelta, PlainValidator(parse_duration),
                      WithJsonSchema({"type": "string"})]
 
 

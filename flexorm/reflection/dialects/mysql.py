@@ -14,9 +14,12 @@ column's own ``CHECK`` (MariaDB prints it inside the column's definition, where 
 not read it) counts as a table's does: ``status VARCHAR(10) CHECK (status IN ('on', 'off'))``
 lists its values, as on PostgreSQL and SQLite. ``DOUBLE`` and ``REAL`` columns are read as
 floats, as every other database's binary floats are (SQLAlchemy reads them as ``Decimal`` with
-ten made-up places: ``2.5000000000``). A check's string literals are handed on in
-standard SQL (quotes doubled, no backslash escapes, no character set introducer), as the shared
-reading of value lists (:mod:`flexorm.reflection.checks`) takes them.
+ten made-up places: ``2.5000000000``). ``TIME`` columns, of tables and views, are
+:class:`~flexorm.reflection.typemap.MySQLTime`: durations from -838:59:59 to 838:59:59, read as
+such (SQLAlchemy reads ``100:00:00`` as the time of day ``04:00:00``, dropping days and sign). A
+check's string literals are handed on in standard SQL (quotes doubled, no backslash escapes, no
+character set introducer), as the shared reading of value lists
+(:mod:`flexorm.reflection.checks`) takes them.
 
 Verified against SQLAlchemy's own reflection on MariaDB; on MySQL 8 the defaults are quoted as its
 ``SHOW CREATE TABLE`` quotes them.
@@ -44,7 +47,7 @@ from flexorm.reflection.dialects.base import (
     Ticker,
 )
 from flexorm.reflection.dialects.generic import InspectorReader
-from flexorm.reflection.typemap import Spatial
+from flexorm.reflection.typemap import MySQLTime, Spatial
 
 __all__ = ["MySQLReader"]
 
@@ -147,6 +150,7 @@ class _Types:
         from sqlalchemy.dialects import mysql
 
         self.fractional = (mysql.DATETIME, mysql.TIME, mysql.TIMESTAMP)
+        self.time = mysql.TIME
         self.valued = (mysql.ENUM, mysql.SET)
         self.set_type = mysql.SET
         self.built: dict[tuple[str, str | None, str | None],
@@ -201,6 +205,8 @@ class _Types:
             values = [v[1:-1].replace("''", "'") for v in values]
             if issubclass(cls, self.set_type) and "" in values:
                 options["retrieve_as_bitwise"] = True
+        if issubclass(cls, self.time):  # a duration: read as one, not as a time of day
+            return lambda: MySQLTime(**options)
         type_: TypeEngine[Any] = cls(*values, **options)
         if isinstance(type_, SchemaEventTarget):
             return lambda: cls(*values, **options)
@@ -221,6 +227,15 @@ def _default(value: str | None, extra: str, mariadb: bool) -> str | None:
     if on_update is not None:
         value = f"{value} ON UPDATE {on_update.group(1)}"
     return None if value == "NULL" else value
+
+
+def _durations(table: TableFacts) -> None:
+    """A view's ``TIME`` columns read as durations, as a table's are."""
+    from sqlalchemy.dialects import mysql
+
+    table.columns = [column._replace(type=MySQLTime(fsp=column.type.fsp))
+                     if isinstance(column.type, mysql.TIME) else column
+                     for column in table.columns]
 
 
 def _name(connection: Connection, schema: str | None) -> str:
@@ -257,7 +272,7 @@ class MySQLReader:
         if by_name:
             self._read_tables(connection, schema, by_name, everything, tick)
         if views:
-            InspectorReader().read(connection, schema, views, False, tick)
+            InspectorReader(_durations).read(connection, schema, views, False, tick)
 
     def _read_tables(self, connection: Connection, schema: str | None,
                      by_name: dict[str, TableFacts], everything: bool,

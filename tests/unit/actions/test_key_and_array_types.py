@@ -1,6 +1,7 @@
 """Key and column types met in public sample databases: timestamp and date keys (Pagila's
 ``payment``), keys typed by a DOMAIN, and ARRAY column parameters (Pagila's ``text[]``); ids of
-boolean, unsigned, binary, interval and untyped keys, and keys that cannot name a record."""
+boolean, unsigned, binary, interval, MySQL TIME and untyped keys, and keys that cannot name a
+record."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from sqlalchemy.dialects import mysql, postgresql
 
 from flexorm.actions.params.columns import column_param
 from flexorm.actions.params.ids import id_coercer, key_problem, record_id_coercer
+from flexorm.protocol.durations import Duration
 from flexorm.reflection.records import SchemaInfo
+from flexorm.reflection.typemap import MySQLTime
 from tests.unit.actions._schema import collection, column
 
 UTC = dt.UTC
@@ -109,6 +112,22 @@ def test_interval_ids_are_seconds():
     for bad in ("1 day", "1e400", True):
         with pytest.raises(ValueError, match="not a duration in seconds"):
             coerce(bad)
+
+
+@pytest.mark.parametrize("type_", [MySQLTime(), mysql.TIME(fsp=3)])
+def test_mysql_time_ids_are_durations_as_answers_write_them(type_):
+    coerce = id_coercer(column("k", type_))
+    for raw, expected in (("100:00:00", dt.timedelta(hours=100)),
+                          (" -01:30 ", dt.timedelta(minutes=-90)),
+                          ("10:00:00.5", dt.timedelta(hours=10, milliseconds=500)),
+                          (dt.time(10, 0), dt.timedelta(hours=10))):
+        found = coerce(raw)
+        assert (found, type(found)) == (expected, Duration)
+    for bad in ("839:00:00", "1 day", 3600, "10:00:00+02:00", True, "1" * 100):
+        with pytest.raises(ValueError, match=r"^not a time from -838:59:59 to 838:59:59, as "):
+            coerce(bad)
+    # elsewhere TIME is a time of day
+    assert id_coercer(column("k", sa.Time()))("10:00:00") == dt.time(10)
 
 
 def test_sqlite_untyped_ids_keep_their_json_type():
