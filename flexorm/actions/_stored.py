@@ -7,7 +7,7 @@ column, a date in a date column...). Otherwise the database converts it, and onl
 into what:
 
 - a ``NUMERIC(p, s)`` value with more than ``s`` decimal places, or a float in a ``NUMERIC`` or
-  integer column, is rounded;
+  integer column, is rounded (and ``Decimal("1E+2")`` is kept as ``100.00``);
 - a datetime or time with more fractional digits than the column keeps is rounded (MySQL's
   ``DATETIME`` keeps none unless declared with some, PostgreSQL's ``timestamp(0)`` none);
 - a datetime with a time zone in a column without one, or the reverse, is converted;
@@ -68,9 +68,10 @@ def _kept(type_: TypeEngine[Any], value: Any) -> bool:
     if isinstance(type_, sa.Float):
         return isinstance(value, int | float)
     if isinstance(type_, sa.Numeric):
-        if isinstance(value, Decimal):
-            return not value.is_finite() or type_.scale is None \
-                or _places(value) <= type_.scale
+        if isinstance(value, Decimal):  # 1E+2 is kept as 100.00
+            places = _places(value)
+            return not value.is_finite() or (
+                places >= 0 and (type_.scale is None or places <= type_.scale))
         return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(type_, sa.DateTime):
         return isinstance(value, dt.datetime) and _fraction_fits(type_, value) \

@@ -103,15 +103,17 @@ _WHOLE_SECONDS = {"postgresql": "TIMESTAMP(0)", "mysql": "DATETIME", "sqlite": "
 
 
 def test_values_the_database_converts_are_answered_as_it_stored_them(any_url: str) -> None:
-    """A float in an integer and in a NUMERIC(10, 2) column, a datetime with a fraction of a
+    """A float in an integer and in a NUMERIC(10, 2) column, ``Decimal("1E+1")``, a datetime with a fraction of a
     second in a column that keeps none (PostgreSQL's ``timestamp(0)``, MariaDB's
     ``DATETIME``): each database converts them its own way (rounds, truncates, or keeps them
     as they are, SQLite); the answer shows what a later read finds."""
     dialect = sa.make_url(any_url).get_backend_name()
     run_statements(any_url, [
         f"CREATE TABLE slots (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL, "
-        f"price NUMERIC(10, 2) NOT NULL, at {_WHOLE_SECONDS[dialect]} NOT NULL)",
-        "INSERT INTO slots (id, qty, price, at) VALUES (1, 1, 1.00, '2024-01-01 00:00:00')",
+        f"price NUMERIC(10, 2) NOT NULL, fee NUMERIC(10, 2) NOT NULL, "
+        f"at {_WHOLE_SECONDS[dialect]} NOT NULL)",
+        "INSERT INTO slots (id, qty, price, fee, at) "
+        "VALUES (1, 1, 1.00, 0, '2024-01-01 00:00:00')",
     ])
     flex = Flex(any_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
 
@@ -119,6 +121,7 @@ def test_values_the_database_converts_are_answered_as_it_stored_them(any_url: st
     def book(slot: Any) -> Any:
         slot.qty = 2.6
         slot.price = 0.125
+        slot.fee = Decimal("1E+1")
         slot.at = dt.datetime(2024, 5, 5, 10, 0, 0, 700000)
         return slot
 
@@ -131,6 +134,7 @@ def test_values_the_database_converts_are_answered_as_it_stored_them(any_url: st
             "name": "execute_action", "params": {"model": "slots", "name": name, "id": 1}},
         ).json()["result"] for name in ("book", "show")]
     assert answers[0] == answers[1]
+    assert answers[0]["fee"] == "10.00"
     engine = sync_engine(any_url)
     with engine.connect() as conn:
         qty, at = conn.exec_driver_sql("SELECT qty, at FROM slots").one()
