@@ -167,14 +167,44 @@ def _rounded_by_database(row: Any) -> bool:
     return False
 
 
-def _generated_changed(row: Any) -> bool:
-    """Whether ``row`` is new or changed, and has columns the database computes on insert or
-    update (a generated column): until it is flushed and read back, it shows their old
-    values."""
+Triggered = Callable[[sa.orm.Mapper[Any]], bool]
+"""Whether row triggers may change the rows of a mapped class's table when they are inserted or
+updated (:meth:`~flexorm.actions._rows.RowClasses.triggered`)."""
+
+
+def _changed_by_database(row: Any, triggered: Triggered) -> bool:
+    """Whether ``row`` is new or changed, and the database computes its columns anew on insert
+    or update: a generated column, or a row trigger on its table. Until it is flushed and read
+    back, it shows what the body set, not what the database saved. A row already flushed has
+    those columns expired (the ORM's doing for a generated column, :func:`_expire_triggered`'s
+    for a trigger's): read back with the others rather than one by one."""
     state = sa.inspect(row, raiseerr=False)
-    if not isinstance(state, sa.orm.InstanceState) or not (state.pending or state.modified):
+    if not isinstance(state, sa.orm.InstanceState) or not (
+            state.pending or state.modified or state.expired_attributes):
         return False
-    return _has_generated(state.mapper)
+    return _has_generated(state.mapper) or triggered(state.mapper)
+
+
+def _expire_triggered(session: Session, triggered: Triggered) -> None:
+    """From now on, expire the rows each flush of ``session`` inserts or updates in tables with
+    row triggers once it is done: a trigger may have changed any of their columns, so they are
+    loaded again when next read (a body that flushes, then returns them, or reads them)."""
+    written: list[Any] = []
+
+    def after_flush(flushed: Session, _context: Any) -> None:
+        # new and dirty still list what the flush wrote
+        written.extend(row for row in (*flushed.new, *flushed.dirty)
+                       if triggered(sa.inspect(row).mapper))
+
+    def after_flush_postexec(flushed: Session, _context: Any) -> None:
+        rows = written[:]
+        written.clear()
+        for row in rows:
+            if sa.inspect(row).persistent:
+                flushed.expire(row)
+
+    sa.event.listen(session, "after_flush", after_flush)
+    sa.event.listen(session, "after_flush_postexec", after_flush_postexec)
 
 
 _GENERATED: weakref.WeakKeyDictionary[sa.orm.Mapper[Any], bool] = weakref.WeakKeyDictionary()
@@ -207,13 +237,14 @@ def _read_back(session: Session, rows: list[Any]) -> None:
                             .execution_options(populate_existing=True)).all()
 
 
-def _encoded(session: Session, value: Any) -> Any:
+def _encoded(session: Session, value: Any, triggered: Triggered) -> Any:
     """A body's result, JSON-encoded inside the transaction (lazy attributes can still load);
     ``None`` answers ``true``. Rows it shows whose NUMERIC values the database rounds, or
-    whose generated columns it computes anew, are read back first, so the answer shows what
-    was saved."""
+    that are new or changed in a table whose generated columns or row triggers the database
+    runs, are read back first, so the answer shows what was saved."""
     shown = value if isinstance(value, list | tuple) else [value]
-    stale = [row for row in shown if _rounded_by_database(row) or _generated_changed(row)]
+    stale = [row for row in shown
+             if _rounded_by_database(row) or _changed_by_database(row, triggered)]
     if stale:
         _read_back(session, stale)
     return encode(True if value is None else value)
@@ -311,6 +342,8 @@ class Runner:
         bound = invocation.bound
         if invocation.control is not None:
             yield Blocking(self._watch, (invocation.control,))
+        if self._rows.any_triggered:
+            yield Blocking(_expire_triggered, (self._rows.triggered,))
         records, values = yield Blocking(self._prepare, (invocation,))
         ctx = self._context(session, invocation, values, hooks)
         if not (yield from self._policies.steps(bound, ctx)):
@@ -322,7 +355,7 @@ class Runner:
 
         def call(*record: Any) -> Steps[Any]:
             value = yield Settle(body(*record, **kwargs))
-            return (yield Blocking(_encoded, (value,)))
+            return (yield Blocking(_encoded, (value, self._rows.triggered)))
 
         declaration = bound.declaration
         result: Any
