@@ -217,6 +217,7 @@ class RowClasses:
         self._classes: dict[str, RowClass] = {}
         self._lock = threading.Lock()
         self._user: dict[str, type[Any]] = {}
+        self._triggered: set[tuple[str | None, str]] | None = None
         for model in models:
             table = _table_of(model)
             collection = find_collection(schema, table) if table is not None else None
@@ -234,6 +235,30 @@ class RowClasses:
                 found = self._build(collection)
                 self._classes[collection.name] = found
         return found
+
+    @property
+    def any_triggered(self) -> bool:
+        """Whether any collection has row triggers (see :meth:`triggered`)."""
+        return bool(self._triggered_tables())
+
+    def _triggered_tables(self) -> set[tuple[str | None, str]]:
+        triggered = self._triggered
+        if triggered is None:  # idempotent: threads racing here build the same set
+            triggered = self._triggered = {(c.schema, c.table) for c in self._schema
+                                           if c.triggers}
+        return triggered
+
+    def triggered(self, mapper: Mapper[Any]) -> bool:
+        """Whether the database runs row triggers that may change the rows of ``mapper``'s
+        table when they are inserted or updated (see
+        :attr:`~flexorm.reflection.records.CollectionInfo.triggers`): a flexorm class's or a
+        user model's, matched to its collection by table name and schema."""
+        triggered = self._triggered_tables()
+        table = mapper.local_table
+        if not triggered or not isinstance(table, sa.Table):
+            return False
+        schema = None if table.schema == self._schema.default_schema else table.schema
+        return (schema, table.name) in triggered
 
     def _build(self, collection: CollectionInfo) -> RowClass:
         cls = self._user.get(collection.name)

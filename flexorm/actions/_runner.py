@@ -149,14 +149,45 @@ def _ambiguous_message(collection: CollectionInfo, value: Any, count: int) -> st
             f"({columns}): send the full key, {{{example}}}")
 
 
-def _generated_changed(row: Any) -> bool:
-    """Whether ``row`` is new or changed, and has columns the database computes on insert or
-    update (a generated column): until it is flushed and read back, it shows their old
-    values."""
+Triggered = Callable[[sa.orm.Mapper[Any]], bool]
+"""Whether row triggers may change the rows of a mapped class's table when they are inserted or
+updated (:meth:`~flexorm.actions._rows.RowClasses.triggered`)."""
+
+
+_WRITTEN = "flexorm_triggered_rows"
+"""``Session.info`` key: the states of the rows a flush of the run wrote to tables with row
+triggers (:func:`_track_triggered`)."""
+
+
+def _changed_by_database(row: Any, session: Session, triggered: Triggered) -> bool:
+    """Whether ``row`` is new or changed, and the database computes its columns anew on insert
+    or update: a generated column, or a row trigger on its table. Until it is read back, it
+    shows what the body set, not what the database saved; so does a row the body flushed
+    itself (:func:`_track_triggered`), or whose generated columns the ORM expired."""
     state = sa.inspect(row, raiseerr=False)
-    if not isinstance(state, sa.orm.InstanceState) or not (state.pending or state.modified):
+    if not isinstance(state, sa.orm.InstanceState):
         return False
-    return _has_generated(state.mapper)
+    if state in session.info.get(_WRITTEN, ()):
+        return True
+    if not (state.pending or state.modified or state.expired_attributes):
+        return False
+    return _has_generated(state.mapper) or triggered(state.mapper)
+
+
+def _track_triggered(session: Session, triggered: Triggered) -> None:
+    """From now on, note the rows each flush of ``session`` inserts or updates in tables with
+    row triggers: a trigger may have changed any of their columns, so they are read back before
+    the answer. They are not expired: a body reading them after its own flush (an async one
+    too, which could not load them again lazily) reads what it set, as without triggers."""
+    written: set[sa.orm.InstanceState[Any]] = session.info.setdefault(_WRITTEN, set())
+
+    def after_flush(flushed: Session, _context: Any) -> None:
+        for row in (*flushed.new, *flushed.dirty):  # still what the flush wrote
+            state = sa.inspect(row)
+            if triggered(state.mapper):
+                written.add(state)
+
+    sa.event.listen(session, "after_flush", after_flush)
 
 
 _GENERATED: weakref.WeakKeyDictionary[sa.orm.Mapper[Any], bool] = weakref.WeakKeyDictionary()
@@ -189,13 +220,14 @@ def _read_back(session: Session, rows: list[Any]) -> None:
                             .execution_options(populate_existing=True)).all()
 
 
-def _encoded(session: Session, value: Any) -> Any:
+def _encoded(session: Session, value: Any, triggered: Triggered) -> Any:
     """A body's result, JSON-encoded inside the transaction (lazy attributes can still load);
     ``None`` answers ``true``. Rows it shows whose NUMERIC values the database rounds, or
-    whose generated columns it computes anew, are read back first, so the answer shows what
-    was saved."""
+    that are new or changed in a table whose generated columns or row triggers the database
+    runs, are read back first, so the answer shows what was saved."""
     shown = value if isinstance(value, list | tuple) else [value]
-    stale = [row for row in shown if stored_otherwise(row) or _generated_changed(row)]
+    stale = [row for row in shown
+             if stored_otherwise(row) or _changed_by_database(row, session, triggered)]
     if stale:
         _read_back(session, stale)
     return encode(True if value is None else value)
@@ -293,6 +325,8 @@ class Runner:
         bound = invocation.bound
         if invocation.control is not None:
             yield Blocking(self._watch, (invocation.control,))
+        if self._rows.any_triggered:
+            yield Blocking(_track_triggered, (self._rows.triggered,))
         records, values = yield Blocking(self._prepare, (invocation,))
         ctx = self._context(session, invocation, values, hooks)
         if not (yield from self._policies.steps(bound, ctx)):
@@ -304,7 +338,7 @@ class Runner:
 
         def call(*record: Any) -> Steps[Any]:
             value = yield Settle(body(*record, **kwargs))
-            return (yield Blocking(_encoded, (value,)))
+            return (yield Blocking(_encoded, (value, self._rows.triggered)))
 
         declaration = bound.declaration
         result: Any

@@ -3,8 +3,8 @@
 SQLite: a hash of the ``sqlite_master`` rows of each reflected schema (every table, view, index and
 trigger, with its SQL: any DDL changes them). PostgreSQL: one catalog query hashing, for the
 reflected schemas, the relations, their columns (type, typmod, nullability, identity, generation),
-defaults and constraints, comments, and the user-defined enums and domains with their labels and
-base types. It runs in a few milliseconds at 1,000 tables.
+defaults and constraints, triggers, comments, and the user-defined enums and domains with their
+labels and base types. It runs in a few milliseconds at 1,000 tables.
 
 Defaults and constraints are identified by their row's oid rather than by their expression text
 (decompiling thousands of expressions would cost more than the fingerprint saves): PostgreSQL
@@ -53,6 +53,9 @@ SELECT md5(concat_ws('|',
                                  k.confrelid, k.confkey, k.convalidated),
                        ';' ORDER BY k.oid)
      FROM pg_catalog.pg_constraint k JOIN rel ON rel.oid = k.conrelid),
+    (SELECT string_agg(concat_ws(',', tg.oid, tg.tgrelid, tg.tgtype), ';' ORDER BY tg.oid)
+     FROM pg_catalog.pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid
+     WHERE NOT tg.tgisinternal),
     (SELECT string_agg(concat_ws(',', t.oid, t.typname, t.typtype, t.typbasetype,
                                  t.typtypmod, t.typnotnull, t.typnamespace),
                        ';' ORDER BY t.oid)

@@ -120,6 +120,11 @@ class CollectionInfo:
     foreign_keys: tuple[ForeignKeyInfo, ...] = ()
     relations: tuple[RelationInfo, ...] = ()
     comment: str | None = None
+    triggers: bool = False
+    """The database runs row triggers when rows of this table are inserted or updated: they may
+    change the rows written (a ``last_update`` set to ``now()``, a search column kept up to
+    date), so a row an action changed is read back before it is shown. Known on SQLite,
+    PostgreSQL, MySQL and MariaDB; ``False`` on other databases."""
     _table_cache: list[sa.Table] = field(default_factory=list, compare=False, repr=False)
 
     @property

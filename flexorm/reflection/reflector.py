@@ -2,11 +2,11 @@
 
 Per schema: list tables, views and materialized views (one query), name and filter them, then
 let the dialect's catalog reader (:mod:`flexorm.reflection.dialects`) read columns, primary keys,
-foreign keys, checks and comments in one or a few queries per kind of fact: for the whole schema
-when most of it is selected (what was not is dropped), else for the selected names. A reader
-that can (PostgreSQL's) lists and reads all the schemas at once, one query per kind for all of
-them. Nothing is reflected table by table and no ``MetaData`` is built: one small record per
-column is kept.
+foreign keys, checks, comments and row triggers in one or a few queries per kind of fact: for
+the whole schema when most of it is selected (what was not is dropped), else for the selected
+names. A reader that can (PostgreSQL's) lists and reads all the schemas at once, one query per
+kind for all of them. Nothing is reflected table by table and no ``MetaData`` is built: one
+small record per column is kept.
 
 PostgreSQL partitions are left out: the partitioned parent is the collection (rows of every
 partition are reached through it), and listing each partition would only duplicate it.
@@ -301,6 +301,7 @@ def _build(dialect: str, default_schema: str | None, tables: list[TableFacts]) -
             foreign_keys=tuple(foreign_keys[key]),
             relations=tuple(sorted(relations[key], key=lambda r: r.name)),
             comment=table.comment,
+            triggers=table.triggers,
         )
     return SchemaInfo(dialect=dialect, default_schema=default_schema, collections=collections)
 

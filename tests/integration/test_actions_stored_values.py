@@ -1,6 +1,6 @@
 """A result shows what the database stored, not what the body set: a NUMERIC(p, s) value with
-more places than ``s`` is rounded by the database, and a generated column is computed anew by
-it; the answer says so."""
+more places than ``s`` is rounded by the database, a generated column is computed anew by it,
+and a row trigger may set any column of a row inserted or updated; the answer says so."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
 
-from flexorm import Flex, Settings
+from flexorm import ActionContext, Flex, Settings
 from tests.conftest import run_statements, sync_engine
 
 TOKEN = "stored-values-key"
@@ -40,9 +40,9 @@ def _flex(url: str) -> Flex:
     return flex
 
 
-def _execute(client: TestClient[Any], name: str, **selection: Any) -> Any:
+def _execute(client: TestClient[Any], name: str, model: str = "prices", **selection: Any) -> Any:
     response = client.post("/api/messages/", headers=AUTH, json={
-        "name": "execute_action", "params": {"model": "prices", "name": name, **selection}})
+        "name": "execute_action", "params": {"model": model, "name": name, **selection}})
     assert response.status_code == 200, response.text
     return response.json()["result"]
 
@@ -103,10 +103,10 @@ _WHOLE_SECONDS = {"postgresql": "TIMESTAMP(0)", "mysql": "DATETIME", "sqlite": "
 
 
 def test_values_the_database_converts_are_answered_as_it_stored_them(any_url: str) -> None:
-    """A float in an integer and in a NUMERIC(10, 2) column, ``Decimal("1E+1")``, a datetime with a fraction of a
-    second in a column that keeps none (PostgreSQL's ``timestamp(0)``, MariaDB's
-    ``DATETIME``): each database converts them its own way (rounds, truncates, or keeps them
-    as they are, SQLite); the answer shows what a later read finds."""
+    """A float in an integer and in a NUMERIC(10, 2) column, ``Decimal("1E+1")``, a datetime
+    with a fraction of a second in a column that keeps none (PostgreSQL's ``timestamp(0)``,
+    MariaDB's ``DATETIME``): each database converts them its own way (rounds, truncates, or
+    keeps them as they are, SQLite); the answer shows what a later read finds."""
     dialect = sa.make_url(any_url).get_backend_name()
     run_statements(any_url, [
         f"CREATE TABLE slots (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL, "
@@ -169,3 +169,88 @@ def test_text_the_database_parses_is_answered_as_it_stored_it(pg_url: str) -> No
     assert response.json() == {"result": {
         "id": 1, "span": {"lower": 2, "upper": 9, "bounds": "[)", "empty": False},
         "host": "10.0.0.1"}}
+
+
+_TRIGGERS = {
+    # on insert, slug is the body in lower case; on update, edits counts the changes too
+    "sqlite": [
+        "CREATE TRIGGER notes_created AFTER INSERT ON notes BEGIN"
+        " UPDATE notes SET slug = lower(NEW.body) WHERE rowid = NEW.rowid; END",
+        "CREATE TRIGGER notes_edited AFTER UPDATE OF body ON notes BEGIN"
+        " UPDATE notes SET edits = OLD.edits + 1, slug = lower(NEW.body)"
+        " WHERE rowid = NEW.rowid; END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION notes_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF TG_OP = 'UPDATE' THEN NEW.edits := OLD.edits + 1; END IF;"
+        " NEW.slug := lower(NEW.body); RETURN NEW; END $$",
+        "CREATE TRIGGER notes_touch BEFORE INSERT OR UPDATE ON notes"
+        " FOR EACH ROW EXECUTE FUNCTION notes_touch()",
+    ],
+    "mariadb": [
+        "CREATE TRIGGER notes_created BEFORE INSERT ON notes"
+        " FOR EACH ROW SET NEW.slug = LOWER(NEW.body)",
+        "CREATE TRIGGER notes_edited BEFORE UPDATE ON notes"
+        " FOR EACH ROW SET NEW.edits = OLD.edits + 1, NEW.slug = LOWER(NEW.body)",
+    ],
+}
+
+
+def _dialect(url: str) -> str:
+    return url.split(":", 1)[0].split("+", 1)[0].replace("mysql", "mariadb")
+
+
+def _triggered_flex(url: str) -> Flex:
+    run_statements(url, [
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body VARCHAR(80) NOT NULL,"
+        " edits INTEGER NOT NULL, slug VARCHAR(80))",
+        "INSERT INTO notes (id, body, edits, slug) VALUES (1, 'One', 0, 'one'),"
+        " (2, 'Two', 0, 'two')",
+        *_TRIGGERS[_dialect(url)],
+    ])
+    flex = Flex(url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+    @flex.action(model="notes", for_instance=True)
+    def rename(note: Any, body: str) -> Any:
+        note.body = body
+        return note
+
+    @flex.action(model="notes", for_instance=True, bulk=True)
+    async def shout_all(notes: list[Any], ctx: ActionContext) -> list[Any]:
+        for note in notes:
+            note.body = note.body.upper()
+        await ctx.session.flush()  # written before the answer: the rows are no longer changed
+        assert [note.body for note in notes]  # still readable after the flush, without a load
+        return notes
+
+    @flex.action(model="notes", for_instance=True)
+    def copy(note: Any, ctx: ActionContext) -> Any:
+        created = type(note)(id=note.id + 100, body=f"Copy of {note.body}", edits=0)
+        ctx.session.add(created)
+        return created
+
+    return flex
+
+
+def _stored_notes(url: str) -> list[dict[str, Any]]:
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        rows = [dict(row._mapping) for row in conn.exec_driver_sql(
+            "SELECT id, body, edits, slug FROM notes ORDER BY id")]
+    engine.dispose()
+    return rows
+
+
+def test_a_returned_row_shows_what_the_tables_triggers_saved(any_url: str) -> None:
+    with TestClient(_triggered_flex(any_url).app) as client:
+        assert _execute(client, "rename", model="notes", id=1, params={"body": "Uno"}) == {
+            "id": 1, "body": "Uno", "edits": 1, "slug": "uno"}
+        assert _execute(client, "shout_all", model="notes", ids=[1, 2]) == [
+            {"id": 1, "body": "UNO", "edits": 2, "slug": "uno"},
+            {"id": 2, "body": "TWO", "edits": 1, "slug": "two"}]
+        assert _execute(client, "copy", model="notes", id=2) == {
+            "id": 102, "body": "Copy of TWO", "edits": 0, "slug": "copy of two"}
+    assert _stored_notes(any_url) == [
+        {"id": 1, "body": "UNO", "edits": 2, "slug": "uno"},
+        {"id": 2, "body": "TWO", "edits": 1, "slug": "two"},
+        {"id": 102, "body": "Copy of TWO", "edits": 0, "slug": "copy of two"}]

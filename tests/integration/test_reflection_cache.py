@@ -101,6 +101,30 @@ def test_a_changed_check_list_is_seen(filled: str) -> None:
     assert after.schema["accounts"].columns["status"].options == ("new", "active", "closed")
 
 
+_TRIGGER = {
+    "sqlite": ["CREATE TRIGGER orders_touched AFTER UPDATE ON orders BEGIN"
+               " UPDATE orders SET total = 0 WHERE rowid = NEW.rowid; END"],
+    "postgresql": ["CREATE FUNCTION orders_touch() RETURNS trigger LANGUAGE plpgsql AS"
+                   " $$ BEGIN NEW.total := 0; RETURN NEW; END $$",
+                   "CREATE TRIGGER orders_touched BEFORE UPDATE ON orders"
+                   " FOR EACH ROW EXECUTE FUNCTION orders_touch()"],
+}
+
+
+def test_an_added_or_dropped_trigger_is_seen(filled: str) -> None:
+    assert not load(filled).schema["orders"].triggers
+    execute(filled, *_TRIGGER[dialect_of(filled)])
+    added = load(filled)
+    assert not added.hit
+    assert added.schema["orders"].triggers
+    assert not added.schema["accounts"].triggers
+    execute(filled, "DROP TRIGGER orders_touched" + (
+        " ON orders" if dialect_of(filled) == "postgresql" else ""))
+    dropped = load(filled)
+    assert not dropped.hit
+    assert not dropped.schema["orders"].triggers
+
+
 @pytest.mark.postgres
 def test_a_changed_default_and_nullability_are_seen(pg_url: str, cache_dir: Path) -> None:
     # (SQLite cannot alter a column: a rebuilt table changes sqlite_master, tested above)

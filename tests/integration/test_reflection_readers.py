@@ -22,7 +22,7 @@ from flexorm.reflection import reflect_sync
 from flexorm.reflection.dialects import TableFacts, reader_for
 from flexorm.reflection.dialects.base import Relations, Tick
 from flexorm.reflection.dialects.generic import InspectorReader
-from flexorm.reflection.dialects.sqlite import adjust_rowid
+from flexorm.reflection.dialects.sqlite import adjust_rowid, changes_rows
 from flexorm.reflection.records import SchemaInfo
 from flexorm.reflection.typemap import MySQLTime, Spatial
 from flexorm.settings import Settings
@@ -35,10 +35,44 @@ from tests.integration import (
 )
 from tests.integration.sample_schemas import load
 
+_PG_TRIGGERS = sa.text(
+    # information_schema, asked table by table: a partitioned table's partitions count
+    "SELECT EXISTS (SELECT 1 FROM information_schema.triggers t "
+    "JOIN pg_catalog.pg_namespace n ON n.nspname = t.event_object_schema "
+    "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.event_object_table "
+    "WHERE c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(CAST(:rel AS regclass)) "
+    "UNION SELECT CAST(:rel AS regclass)) "
+    "AND t.action_orientation = 'ROW' AND t.event_manipulation IN ('INSERT', 'UPDATE'))")
+_MYSQL_TRIGGERS = sa.text(
+    "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = "
+    "COALESCE(:schema, DATABASE()) AND EVENT_OBJECT_TABLE = :table "
+    "AND EVENT_MANIPULATION IN ('INSERT', 'UPDATE')")
+
+
+def _has_triggers(connection: Connection, table: TableFacts) -> bool:
+    """Whether row triggers on INSERT or UPDATE may change ``table``'s rows, asked table by
+    table (the inspector does not tell)."""
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        quote = dialect.identifier_preparer.quote
+        name = quote(table.table) if table.schema is None else \
+            f"{quote(table.schema)}.{quote(table.table)}"
+        return bool(connection.execute(_PG_TRIGGERS, {"rel": name}).scalar())
+    if dialect.name in ("mysql", "mariadb"):
+        return bool(connection.execute(_MYSQL_TRIGGERS, {"schema": table.schema,
+                                                         "table": table.table}).scalar())
+    master = ("main" if table.schema is None
+              else dialect.identifier_preparer.quote(table.schema)) + ".sqlite_master"
+    rows = connection.exec_driver_sql(
+        f"SELECT sql FROM {master} WHERE type = 'trigger' "
+        "AND tbl_name = ? COLLATE NOCASE", (table.table,))
+    return any(changes_rows(sql) for (sql,) in rows)
+
 
 class _Reference(InspectorReader):
     """The inspector's facts, listed as the dialect's reader lists them (PostgreSQL leaves
-    partitions out, which the inspector's listing has)."""
+    partitions out, which the inspector's listing has), and whether each table has row
+    triggers, asked table by table."""
 
     def __init__(self, dialect: sa.Dialect,
                  adjust: Callable[[TableFacts], None] | None) -> None:
@@ -54,6 +88,7 @@ class _Reference(InspectorReader):
         super().read(connection, schema, tables, everything, tick)
         for table in tables:  # PostgreSQL's listing has the comments
             table.comment = table.comment if table.comment is not None else comments[table.table]
+            table.triggers = _has_triggers(connection, table)
 
 
 def _facts(schema: SchemaInfo) -> dict[str, Any]:
@@ -143,10 +178,15 @@ def test_sqlite_edge_cases_and_a_generated_schema(sqlite_url: str) -> None:
         "FOREIGN KEY (b, a) REFERENCES pair (note, a))",
         "CREATE TABLE odd_child (x INTEGER REFERENCES odd, y TEXT, z INTEGER, "
         "FOREIGN KEY (y, z) REFERENCES odd (b, a))",
+        # triggers: on update (named in another case), on delete only (no row changed)
+        "CREATE TRIGGER odd_touched AFTER UPDATE OF a ON ODD BEGIN "
+        "UPDATE odd SET b = 'x' WHERE rowid = NEW.rowid; END",
+        'CREATE TRIGGER "insert" BEFORE DELETE ON odd_child BEGIN SELECT 1; END',
     ])
     schema = _compare(sqlite_url, Settings())
     assert schema["odd"].primary_key == ("b", "a")
     assert [fk.name for fk in schema["odd"].foreign_keys] == ["to t0", None]
+    assert [c.name for c in schema if c.triggers] == ["odd"]
 
 
 def test_sqlite_a_few_named_tables(sqlite_url: str) -> None:
@@ -170,7 +210,24 @@ def test_postgresql_edge_cases_and_a_generated_schema(pg_url: str) -> None:
           for s in test_reflection_pg_catalog.SCHEMA],
         *test_reflection_pg_types.SCHEMA[1:],
         *_generated("postgresql"),
+        # row triggers on insert or update: the table's own, a partition's (its parent's
+        # rows), an INSTEAD OF one on a view; a statement trigger and one on delete change none
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RETURN NEW; END $$",
+        "CREATE TRIGGER touched BEFORE UPDATE ON t1 FOR EACH ROW EXECUTE FUNCTION touch()",
+        "CREATE TABLE trig_readings (id INTEGER, at DATE NOT NULL) PARTITION BY RANGE (at)",
+        "CREATE TABLE trig_readings_2024 PARTITION OF trig_readings "
+        "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+        "CREATE TRIGGER touched BEFORE INSERT ON trig_readings_2024 "
+        "FOR EACH ROW EXECUTE FUNCTION touch()",
+        "CREATE VIEW t2_view AS SELECT * FROM t2",
+        "CREATE TRIGGER touched INSTEAD OF UPDATE ON t2_view "
+        "FOR EACH ROW EXECUTE FUNCTION touch()",
+        "CREATE TRIGGER touched AFTER UPDATE ON t3 EXECUTE FUNCTION touch()",
+        "CREATE TRIGGER touched BEFORE DELETE ON t4 FOR EACH ROW EXECUTE FUNCTION touch()",
     ])
+    schema = _compare(pg_url, Settings())
+    assert sorted(c.name for c in schema if c.triggers) == ["t1", "t2_view", "trig_readings"]
     _compare(pg_url, Settings(schemas=("public", "other", "other2")))
     _compare(pg_url, Settings(schemas=("other",)))
     _compare(pg_url, Settings(include=["t1", "t2*"]))
@@ -194,10 +251,14 @@ def test_mariadb_schemas(mariadb_url: str) -> None:
         "CONSTRAINT two CHECK (b IN ('u', 'v'))) COMMENT 'odd ones'",
         "CREATE VIEW customer_emails AS SELECT id, email, vip FROM customers",
         "CREATE VIEW odd_times AS SELECT m, t, u FROM odd",
+        "CREATE TRIGGER t1_created BEFORE INSERT ON t1 FOR EACH ROW SET NEW.id = NEW.id",
+        "CREATE TRIGGER t2_updated AFTER UPDATE ON t2 FOR EACH ROW SET @changed = 1",
+        "CREATE TRIGGER t3_deleted BEFORE DELETE ON t3 FOR EACH ROW SET @deleted = 1",
     ])
     schema = _compare(mariadb_url, Settings())
     assert [type(schema[name].columns[column].type) for name, column in (
         ("odd", "t"), ("odd", "u"), ("odd_times", "t"), ("odd_times", "u"))] == [MySQLTime] * 4
+    assert sorted(c.name for c in schema if c.triggers) == ["t1", "t2"]
     assert schema["odd"].columns["s"].options == ("p", "q")  # the column's own check
     assert schema["odd"].columns["b"].options == ("u", "v")  # the table's
     _compare(mariadb_url, Settings(include=["t1", "t2*"]))

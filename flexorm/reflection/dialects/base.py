@@ -3,9 +3,9 @@
 A reader answers two questions about one schema, each in one or a few queries over the
 database's catalog whatever the number of tables: which tables and views exist
 (:meth:`CatalogReader.list_relations`), and the columns, primary keys, foreign keys, check
-constraints and comments of the selected ones (:meth:`CatalogReader.read`). Its answers are
-:class:`TableFacts` holding one small tuple per column: the facts SQLAlchemy's inspector would
-give, without the inspector's dictionaries.
+constraints, comments and row triggers of the selected ones (:meth:`CatalogReader.read`). Its
+answers are :class:`TableFacts` holding one small tuple per column: the facts SQLAlchemy's
+inspector would give, without the inspector's dictionaries.
 """
 
 from __future__ import annotations
@@ -97,6 +97,9 @@ class TableFacts:
     checks: list[str] = field(default_factory=list)
     """The SQL text of each ``CHECK`` constraint that may be a value list, in the inspector's
     order."""
+    triggers: bool = False
+    """The database runs row triggers when rows are inserted or updated, which may change the
+    rows written (see :attr:`~flexorm.reflection.records.CollectionInfo.triggers`)."""
 
 
 class CatalogReader(Protocol):

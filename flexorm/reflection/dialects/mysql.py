@@ -2,7 +2,8 @@
 
 SQLAlchemy's MySQL dialect reads each table with its own ``SHOW CREATE TABLE`` and parses the
 text; here ``information_schema`` answers for all tables at once (``TABLES``, ``COLUMNS``,
-``KEY_COLUMN_USAGE``, ``CHECK_CONSTRAINTS``). The facts are those the dialect's parse of
+``KEY_COLUMN_USAGE``, ``CHECK_CONSTRAINTS``, and ``TRIGGERS`` for the tables whose rows triggers
+may change). The facts are those the dialect's parse of
 ``SHOW CREATE TABLE`` gives: a column's type is read from ``COLUMN_TYPE`` with the dialect's
 public ``ischema_names`` and type constructors, its character set and collation kept
 only where ``SHOW CREATE TABLE`` would print them, its default as printed there. Views are read
@@ -101,6 +102,14 @@ _MYSQL_CHECKS = (
     "AND t.CONSTRAINT_TYPE = 'CHECK'"
 )
 
+# tables with triggers on INSERT or UPDATE (all of MySQL's are row triggers): a BEFORE one sets
+# NEW's columns; an AFTER one cannot write its own table, but counts as on the other databases.
+# Seen only where the user has the TRIGGER privilege on the table.
+_TRIGGERS = (
+    "SELECT DISTINCT EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS "  # noqa: S608 - constant text
+    f"WHERE EVENT_OBJECT_SCHEMA = {_SCHEMA}{_NAMED.format(column='EVENT_OBJECT_TABLE')} "
+    "AND EVENT_MANIPULATION IN ('INSERT', 'UPDATE')"
+)
 
 # SQLAlchemy's reading of a column type in SHOW CREATE TABLE
 _COLUMN_TYPE = re.compile(
@@ -263,7 +272,8 @@ class MySQLReader:
         mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
         return len(connection.execute(_TABLES, params).all()) + sum(len(connection.execute(
             sa.text(sql).bindparams(sa.bindparam("names", expanding=True)), params).all())
-            for sql in (_COLUMNS, _KEYS, _MARIADB_CHECKS if mariadb else _MYSQL_CHECKS))
+            for sql in (_COLUMNS, _KEYS, _MARIADB_CHECKS if mariadb else _MYSQL_CHECKS,
+                        _TRIGGERS))
 
     def read(self, connection: Connection, schema: str | None, tables: Sequence[TableFacts],
              everything: bool, tick: Tick | None) -> None:
@@ -301,6 +311,9 @@ class MySQLReader:
             if valid is not None and valid.group(1).replace("``", "`") == constraint:
                 json_columns.add((table_name, constraint))
         self._columns(connection, query(_COLUMNS), by_name, collations, json_columns, tick)
+        for (table_name,) in query(_TRIGGERS):
+            if table_name in by_name:
+                by_name[table_name].triggers = True
         home = params["schema"]
         foreign: dict[tuple[str, str], ForeignKeyFacts] = {}
         for table_name, constraint, column, target_schema, target, target_column in query(_KEYS):

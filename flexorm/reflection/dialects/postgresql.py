@@ -5,7 +5,8 @@ schema per tenant, a query per schema would read the whole catalog once per sche
 (tables,
 views and materialized views with their comments, without partitions and temporary relations),
 the columns (with defaults, identity, generation, collation and comments), primary keys, foreign
-keys, and the checks that could be a value list. A value list (``col IN (...)``) involves exactly
+keys, the checks that could be a value list, and the relations with row triggers on ``INSERT``
+or ``UPDATE``. A value list (``col IN (...)``) involves exactly
 one column, so checks over several columns are not read, and it is stored as a
 ``ScalarArrayOpExpr``, so checks without one are not decompiled either.
 
@@ -131,6 +132,18 @@ _CHECKS = sa.text(
     "ORDER BY n.nspname, c.relname, con.conname"
 )
 
+# relations with row triggers firing on INSERT or UPDATE (tgtype bits: 1 a row trigger, 4 on
+# INSERT, 16 on UPDATE), whether BEFORE (they change NEW), AFTER or INSTEAD OF (they may write
+# the table themselves), enabled or not; internal ones (foreign keys') left out. A partition's
+# trigger counts for its partitioned root, the collection its rows are written through.
+_TRIGGERS = sa.text(
+    f"SELECT DISTINCT {_WHERE} FROM pg_catalog.pg_trigger tg "  # noqa: S608 - constant text
+    "JOIN pg_catalog.pg_class c ON c.oid = "
+    "COALESCE(pg_catalog.pg_partition_root(tg.tgrelid), tg.tgrelid) "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE NOT tg.tgisinternal AND tg.tgtype & 1 = 1 AND tg.tgtype & 20 != 0 "
+    f"AND {_IN_SCHEMAS}{_NAMED}"
+)
 
 # a domain's base type with its modifiers: SQLAlchemy's get_domains keeps the text before the
 # first parenthesis only (a domain over numeric(7,2) would be a plain numeric, one over
@@ -358,7 +371,7 @@ class PostgreSQLReader:
         params = {"default": None in schemas, "named": [s for s in schemas if s is not None],
                   "names": None}
         return sum(len(connection.execute(query, params).all()) for query in (
-            _RELATIONS, _COLUMNS, _PRIMARY_KEYS, _FOREIGN_KEYS, _CHECKS))
+            _RELATIONS, _COLUMNS, _PRIMARY_KEYS, _FOREIGN_KEYS, _CHECKS, _TRIGGERS))
 
     def read(self, connection: Connection, schema: str | None, tables: Sequence[TableFacts],
              everything: bool, tick: Tick | None) -> None:
@@ -383,6 +396,9 @@ class PostgreSQLReader:
             if expression:
                 for table in owners.of(namespace, in_default, name):
                     table.checks.append(expression)
+        for namespace, in_default, name in connection.execute(_TRIGGERS, params):
+            for table in owners.of(namespace, in_default, name):
+                table.triggers = True
 
     def _columns(self, connection: Connection, params: dict[str, Any], owners: _Owners,
                  total: int, tick: Tick | None) -> None:

@@ -1,10 +1,13 @@
-"""SQLite: every table's columns, keys and checks in three queries, whatever their number.
+"""SQLite: every table's columns, keys, checks and triggers in four queries, whatever their number.
 
 ``sqlite_master`` joined with the table-valued pragma functions (SQLite 3.16+):
 ``pragma_table_xinfo`` gives every column of every table and view, ``pragma_foreign_key_list``
 every foreign key; the table SQL read with the listing gives the constraint names and the
 ``CHECK`` texts. SQLAlchemy's inspector asks the same pragmas table by table and reads each
-table's SQL once per kind of fact, which grows faster than the schema does.
+table's SQL once per kind of fact, which grows faster than the schema does. The schema's
+triggers are one more query: a table's rows may be changed by triggers when one on it fires on
+``INSERT`` or ``UPDATE`` (SQLite keeps the event in the trigger's SQL only; a trigger whose
+event cannot be read counts).
 
 The facts are the inspector's: a column's type is read by SQLite's affinity rules from the
 dialect's public ``ischema_names``, as SQLAlchemy does (parsed once per distinct type text);
@@ -34,7 +37,7 @@ from flexorm.reflection.dialects.base import (
     Ticker,
 )
 
-__all__ = ["SQLiteReader", "adjust_rowid", "check_texts"]
+__all__ = ["SQLiteReader", "adjust_rowid", "changes_rows", "check_texts"]
 
 
 
@@ -177,6 +180,39 @@ def _declared_foreign_keys(sql: str | None) -> Iterator[tuple[str | None, tuple[
                (*local, match.group(4) or match.group(5), *remote))
 
 
+# -- triggers ------------------------------------------------------------------------------------
+
+_NAME = r"""(?:"(?:[^"]|"")*"|\[[^\]]*\]|`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s."'`\[]+)"""
+_TRIGGER_EVENT = re.compile(
+    rf"\s*CREATE\s+(?:TEMP(?:ORARY)?\s+)?TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    rf"{_NAME}(?:\s*\.\s*{_NAME})?(?:\s+|(?<=[\"\]`']))(?:BEFORE\s+|AFTER\s+|INSTEAD\s+OF\s+)?"
+    r"(DELETE|INSERT|UPDATE)\b",
+    re.IGNORECASE,
+)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def changes_rows(sql: str | None) -> bool:
+    """Whether a trigger (its ``CREATE TRIGGER`` text) fires on ``INSERT`` or ``UPDATE``; one
+    whose event cannot be read is taken to.
+
+    Examples:
+        >>> changes_rows('CREATE TRIGGER "on delete" AFTER DELETE ON t BEGIN SELECT 1; END')
+        False
+        >>> changes_rows("create trigger main.touch before update of a on t begin select 1; end")
+        True
+        >>> changes_rows("CREATE TRIGGER trdelete INSERT ON t BEGIN SELECT 1; END")
+        True
+    """
+    found = _TRIGGER_EVENT.match(sql or "")
+    return found is None or found.group(1).upper() != "DELETE"
+
+
+def _identifier(name: str) -> str:
+    """A table name as SQLite compares it: ASCII letters without case."""
+    return name.translate(_ASCII_LOWER)
+
+
 # -- the reader ----------------------------------------------------------------------------------
 
 
@@ -201,7 +237,7 @@ class SQLiteReader:
         where = "m.type IN ('table', 'view')"
         return sum(len(connection.execute(sa.text(sql), params).all()) for sql in (
             _sql_query(master, where), _columns_query(master, where),
-            _foreign_keys_query(master, where)))
+            _foreign_keys_query(master, where), _triggers_query(master)))
 
     def read(self, connection: Connection, schema: str | None, tables: Sequence[TableFacts],
              everything: bool, tick: Tick | None) -> None:
@@ -218,8 +254,11 @@ class SQLiteReader:
         self._columns(connection, master, where, params, by_name, tick)
         keys = {t.table: t.primary_key for t in tables}
         self._foreign_keys(connection, master, where, params, by_name, sql, keys)
+        triggered = {_identifier(table_name) for table_name, text in connection.exec_driver_sql(
+            _triggers_query(master)) if changes_rows(text)}
         for name, table in by_name.items():
             table.checks = check_texts(sql.get(name))
+            table.triggers = bool(triggered) and _identifier(name) in triggered
             adjust_rowid(table)
 
     def _columns(self, connection: Connection, master: str, where: str,
@@ -295,6 +334,11 @@ def _foreign_keys_query(master: str, where: str) -> str:
     return ('SELECT m.name, f.id, f."table", f."from", f."to" '  # noqa: S608 - quoted
             f"FROM {master} AS m JOIN pragma_foreign_key_list(m.name, :schema) AS f "
             f"WHERE {where}")
+
+
+def _triggers_query(master: str) -> str:
+    # the table a trigger is on, as the trigger names it (without its schema, in any case)
+    return f"SELECT tbl_name, sql FROM {master} WHERE type = 'trigger'"  # noqa: S608 - quoted
 
 
 def _master(connection: Connection, schema: str | None) -> str:
