@@ -250,7 +250,7 @@ def test_mariadb_schemas(mariadb_url: str) -> None:
         "CONSTRAINT a_fk FOREIGN KEY (fb) REFERENCES t1 (id), "
         "CONSTRAINT two CHECK (b IN ('u', 'v'))) COMMENT 'odd ones'",
         "CREATE VIEW customer_emails AS SELECT id, email, vip FROM customers",
-        "CREATE VIEW odd_times AS SELECT m, t, u FROM odd",
+        "CREATE VIEW odd_times AS SELECT m, t, u, f FROM odd",
         "CREATE TRIGGER t1_created BEFORE INSERT ON t1 FOR EACH ROW SET NEW.id = NEW.id",
         "CREATE TRIGGER t2_updated AFTER UPDATE ON t2 FOR EACH ROW SET @changed = 1",
         "CREATE TRIGGER t3_deleted BEFORE DELETE ON t3 FOR EACH ROW SET @deleted = 1",
@@ -258,6 +258,9 @@ def test_mariadb_schemas(mariadb_url: str) -> None:
     schema = _compare(mariadb_url, Settings())
     assert [type(schema[name].columns[column].type) for name, column in (
         ("odd", "t"), ("odd", "u"), ("odd_times", "t"), ("odd_times", "u"))] == [MySQLTime] * 4
+    # a DOUBLE is read as a float, in a view as in a table
+    assert [schema[name].columns["f"].type.asdecimal  # type: ignore[attr-defined]
+            for name in ("odd", "odd_times")] == [False, False]
     assert sorted(c.name for c in schema if c.triggers) == ["t1", "t2"]
     assert schema["odd"].columns["s"].options == ("p", "q")  # the column's own check
     assert schema["odd"].columns["b"].options == ("u", "v")  # the table's

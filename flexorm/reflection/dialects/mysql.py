@@ -20,7 +20,7 @@ ten made-up places: ``2.5000000000``). ``TIME`` columns, of tables and views, ar
 such (SQLAlchemy reads ``100:00:00`` as the time of day ``04:00:00``, dropping days and sign). A
 check's string literals are handed on in standard SQL (quotes doubled, no backslash escapes, no
 character set introducer), as the shared reading of value lists
-(:mod:`flexorm.reflection.checks`) takes them.
+(:mod:`flexorm.reflection.checks`) takes them. A view's columns are read the same way.
 
 Verified against SQLAlchemy's own reflection on MariaDB; on MySQL 8 the defaults are quoted as its
 ``SHOW CREATE TABLE`` quotes them.
@@ -28,6 +28,7 @@ Verified against SQLAlchemy's own reflection on MariaDB; on MySQL 8 the defaults
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import warnings
@@ -238,13 +239,21 @@ def _default(value: str | None, extra: str, mariadb: bool) -> str | None:
     return None if value == "NULL" else value
 
 
-def _durations(table: TableFacts) -> None:
-    """A view's ``TIME`` columns read as durations, as a table's are."""
+def _view_types(table: TableFacts) -> None:
+    """A view's columns read as a table's: ``TIME`` as durations, ``DOUBLE`` and ``REAL`` as
+    floats (the inspector gives them as SQLAlchemy reflects them)."""
     from sqlalchemy.dialects import mysql
 
-    table.columns = [column._replace(type=MySQLTime(fsp=column.type.fsp))
-                     if isinstance(column.type, mysql.TIME) else column
-                     for column in table.columns]
+    def adjusted(type_: TypeEngine[Any]) -> TypeEngine[Any]:
+        if isinstance(type_, mysql.TIME):
+            return MySQLTime(fsp=type_.fsp)
+        if isinstance(type_, sa.Float) and type_.asdecimal:
+            floats = copy.copy(type_)
+            floats.asdecimal = False
+            return floats
+        return type_
+
+    table.columns = [column._replace(type=adjusted(column.type)) for column in table.columns]
 
 
 def _name(connection: Connection, schema: str | None) -> str:
@@ -282,7 +291,7 @@ class MySQLReader:
         if by_name:
             self._read_tables(connection, schema, by_name, everything, tick)
         if views:
-            InspectorReader(_durations).read(connection, schema, views, False, tick)
+            InspectorReader(_view_types).read(connection, schema, views, False, tick)
 
     def _read_tables(self, connection: Connection, schema: str | None,
                      by_name: dict[str, TableFacts], everything: bool,
