@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import weakref
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapper
 from sqlalchemy.types import TypeEngine
 
 from flexorm.reflection.typemap import base_type
@@ -94,17 +96,29 @@ def _kept(type_: TypeEngine[Any], value: Any) -> bool:
     return False  # a type flexorm does not know: the database says what it keeps
 
 
+_TYPES: weakref.WeakKeyDictionary[Mapper[Any], tuple[tuple[str, TypeEngine[Any]], ...]] = (
+    weakref.WeakKeyDictionary())
+"""Per mapped class (kept no longer than its mapper): each column attribute and its type."""
+
+
+def _column_types(mapper: Mapper[Any]) -> tuple[tuple[str, TypeEngine[Any]], ...]:
+    found = _TYPES.get(mapper)
+    if found is None:
+        found = _TYPES[mapper] = tuple((attr.key, base_type(attr.columns[0].type))
+                                       for attr in mapper.column_attrs)
+    return found
+
+
 def stored_otherwise(row: Any) -> bool:
     """Whether the action set a column of ``row`` to a value the database keeps otherwise (see
     the module's rules): what the row holds is then not what was saved."""
     state = sa.inspect(row, raiseerr=False)
-    if not isinstance(state, sa.orm.InstanceState) or state.deleted or state.detached \
-            or not (state.pending or state.modified):
+    if not isinstance(state, sa.orm.InstanceState) or not (state.modified or state.pending) \
+            or state.deleted or state.detached:
         return False
-    for attr in state.mapper.column_attrs:
-        added = state.attrs[attr.key].history.added
-        if added:
-            type_ = base_type(attr.columns[0].type)
-            if not all(_kept(type_, value) for value in added):
-                return True
+    unmodified = state.unmodified
+    for key, type_ in _column_types(state.mapper):
+        if key not in unmodified \
+                and not all(_kept(type_, value) for value in state.attrs[key].history.added):
+            return True
     return False
