@@ -283,6 +283,29 @@ def test_a_two_level_array_takes_a_two_level_list(pg_url):
     assert _fetch(pg_url, "SELECT grid FROM boards") == [([[1], [2]],)]
 
 
+@pytest.mark.postgres
+def test_an_array_of_an_enum_type_takes_its_values_on_one_level(pg_url):
+    """Each item is one of the enum's values (a field error otherwise, not the database's
+    refusal), on one level: SQLAlchemy reads no other array of an enum type back, so a
+    two-level one would make every later load of the row fail."""
+    run_statements(pg_url, ["CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+                            "CREATE TABLE films (id INT PRIMARY KEY, moods mood[])",
+                            "INSERT INTO films VALUES (1, '{ok}')"])
+    flex = _flex(pg_url)
+    flex.action(model="films", for_instance=True, bulk=True, fields=["moods"])(assign)
+    with TestClient(flex.app) as client:
+        assert _execute(client, "assign", {"moods": ["happy", "sad"]}, "films", [1]) == (
+            200, {"result": ["moods"]})
+        for bad, message in (
+                (["XXX"], "Item [0]: Input should be 'sad', 'ok' or 'happy'."),
+                ([["ok"]], "Enter a list of values, not of lists.")):
+            assert _execute(client, "assign", {"moods": bad}, "films", [1]) == (
+                400, {"moods": [message]})
+        assert _execute(client, "assign", {"moods": ["ok"]}, "films", [1]) == (
+            200, {"result": ["moods"]})
+    assert _fetch(pg_url, "SELECT moods::text FROM films") == [("{ok}",)]
+
+
 # -- MySQL TIME ----------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, Field
@@ -80,6 +80,8 @@ def _length(type_: sa.types.TypeEngine[Any]) -> list[Any]:
 
 def _item_annotation(item: sa.types.TypeEngine[Any], dialect: str) -> Any:
     kind = base_type(item)
+    if isinstance(kind, sa.Enum) and kind.enums:  # an array of a PostgreSQL enum type
+        return Literal[tuple(kind.enums)]
     if isinstance(kind, sa.String):
         return annotated.str_annotation(*_length(kind))
     if isinstance(kind, sa.Boolean):
@@ -102,9 +104,12 @@ def _array_annotation(type_: sa.ARRAY[Any], dialect: str) -> Any:
     """A list (or the JSON text of one): a string is never split into its characters nor a
     dict into its keys. Its items are validated as the item type, on as many levels as the
     array has (PostgreSQL does not hold an array column to its declared dimensions, so any
-    number, all alike, when the type does not say)."""
-    return kinds.array_annotation(_item_annotation(type_.item_type, dialect),
-                                      type_.dimensions)
+    number, all alike, when the type does not say; one for an array of an enum type, the only
+    kind of such an array SQLAlchemy reads back)."""
+    dimensions = type_.dimensions
+    if dimensions is None and isinstance(base_type(type_.item_type), sa.Enum):
+        dimensions = 1
+    return kinds.array_annotation(_item_annotation(type_.item_type, dialect), dimensions)
 
 
 def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:

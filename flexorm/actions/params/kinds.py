@@ -148,7 +148,8 @@ def array_annotation(item: Any, dimensions: int | None) -> Any:
             return []
         depth = _depth(value)
         if dimensions is not None and depth != dimensions:
-            raise ValueError(f"Enter a list of {dimensions} levels (lists in lists).")
+            raise ValueError("Enter a list of values, not of lists." if dimensions == 1 else
+                             f"Enter a list of {dimensions} levels (lists in lists).")
         return _walk(value, depth, leaf, "")
 
     return Annotated[list[Any], PlainValidator(check), BeforeValidator(annotated.json_from_text),
