@@ -3,9 +3,10 @@
 The default when the state database is not PostgreSQL (SQLite, MariaDB). Runs are the same
 journal rows as with the queue; a run is claimed by the same conditional update, so nothing
 runs twice. A run left ``running`` is taken for one of a dead process when a server starts,
-unless its process runs on this machine still (:func:`~flexorm.background.processes.alive_here`):
-server processes of one machine share the runs, servers on several machines need the
-PostgreSQL queue (see ``docs/background.md``).
+unless its process runs on this machine still (:func:`~flexorm.background.processes.alive_here`);
+while a server runs, it takes the runs of the server processes of its machine that died since
+(:func:`~flexorm.background.processes.dead_here`). Server processes of one machine share the
+runs, servers on several machines need the PostgreSQL queue (see ``docs/background.md``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 
 from flexorm.actions.service import ActionService
 from flexorm.background.executor import RunExecutor
-from flexorm.background.processes import alive_here, worker_name
+from flexorm.background.processes import alive_here, dead_here, worker_name
 from flexorm.background.sweep import expire_and_prune, recover_runs
 from flexorm.database import Database
 from flexorm.journal import Journal
@@ -31,6 +32,11 @@ IDLE_SECONDS = 1.0
 process, such as ``flexorm call``)."""
 
 SWEEP_SECONDS = 60.0
+"""How often the runner expires overdue queued runs and prunes old ones."""
+
+RECOVER_SECONDS = 10.0
+"""How often the runner looks for runs left ``running`` by a server process of this machine
+that has died (one that was not replaced, so that no server start recovered them)."""
 
 SHUTDOWN_SECONDS = 10.0
 """How long a stopping server waits for its runs to reach a statement or progress call."""
@@ -121,6 +127,7 @@ class EmbeddedRunner:
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         swept = 0.0
+        recovered = loop.time()  # start() just did
         while True:
             # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancel that comes
             # as the event is set, and the runner would then never stop
@@ -132,9 +139,22 @@ class EmbeddedRunner:
                 if loop.time() - swept > SWEEP_SECONDS:
                     swept = loop.time()
                     await expire_and_prune(self._journal, self._retention)
+                if loop.time() - recovered > RECOVER_SECONDS:
+                    recovered = loop.time()
+                    await self._recover_dead()
                 await self._take()
             except Exception:
                 logger.exception("background runs: could not read the queued runs")
+
+    async def _recover_dead(self) -> None:
+        """The runs a server process of this machine left ``running`` when it died, queued
+        again (``retries``) or ``interrupted``: a process that was not replaced (one of several
+        servers killed for good), or whose end came after this one started (a killed process
+        its parent had not reaped yet counted as running then)."""
+        async with self._journal.engine.connect() as conn:
+            left = await self._journal.background.running(conn, worker_like="server:%")
+        await recover_runs(self._journal, [run for run in left
+                                           if dead_here(run.worker, run.running_at)])
 
     async def _take(self) -> None:
         free = self._concurrency - len(self._running)

@@ -17,10 +17,12 @@ import pytest
 import sqlalchemy as sa
 
 from flexorm import ActionContext
+from flexorm.background import embedded
 from flexorm.background.embedded import EmbeddedRunner
 from flexorm.background.executor import RunExecutor
 from flexorm.background.processes import worker_name
 from flexorm.exceptions import ConfigurationError, IdempotencyConflict, ValidationError
+from flexorm.journal.entry import RunEntry
 from flexorm.journal.tables import action_runs
 from flexorm.protocol.requests import ExecuteRequest
 from flexorm.runtime import Runtime
@@ -320,6 +322,42 @@ def test_a_server_leaves_alone_the_runs_of_another_live_server_of_its_machine(
     finally:
         sibling.kill()
         sibling.wait()
+
+
+def test_a_running_server_recovers_the_runs_of_a_server_of_its_machine_that_dies(
+        any_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One of two servers of one machine is killed for good (nothing starts in its place),
+    or killed just as the other starts (its parent has not reaped it yet): the runs it left
+    ``running`` are recovered by the server that runs on. They stayed ``running`` for ever,
+    as only a server's start looked for them."""
+    monkeypatch.setattr(embedded, "RECOVER_SECONDS", 0.1)
+    create_tables(any_url)
+    ids = _queued_only(any_url, ("long", "sibling's"), ("long_retried", "retried"))
+    host = socket.gethostname()
+    sibling = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        time.sleep(0.1)
+        for run_id in ids:
+            leave_running(any_url, run_id, f"server:{host}:{sibling.pid}:a1b2c3d4",
+                          dt.datetime.now(dt.UTC))
+
+        async def main() -> list[RunEntry]:
+            flex = make_flex(any_url, background_runner="embedded")
+            async with flex.runtime() as runtime:
+                # the sibling's runs are its own while it runs
+                assert [(await run_of(runtime, run_id)).status for run_id in ids] == [
+                    "running", "running"]
+                sibling.kill()  # and not reaped until the test ends: a zombie meanwhile
+                return [await wait_for(runtime, run_id) for run_id in ids]
+
+        interrupted, retried = asyncio.run(main())
+    finally:
+        sibling.kill()
+        sibling.wait()
+    assert (interrupted.status, interrupted.error) == (
+        "interrupted", "its worker stopped mid-run; rolled back")
+    assert (retried.status, retried.result, retried.attempts) == ("succeeded", "attempt 2", 2)
+    assert [tag for tag, _ in calls(any_url, "retried-done")] == ["retried"]
 
 
 def test_a_chunked_run_commits_chunk_by_chunk(db_url: str) -> None:

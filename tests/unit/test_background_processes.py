@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from flexorm.background.processes import alive_here, worker_name
+from flexorm.background.processes import alive_here, dead_here, worker_name
 
 HOST = socket.gethostname()
 
@@ -61,3 +61,41 @@ def test_an_ended_process_this_process_and_other_names_are_not_alive(sibling: in
                  f"server:{HOST}:{sibling}", f"server:{HOST}:0:a1b2c3d4", "", None]:
         assert not alive_here(name, now()), name
     assert not alive_here(f"server:{HOST}:{sibling}:a1b2c3d4", None)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="states come from /proc")
+def test_a_killed_process_its_parent_has_not_reaped_is_dead() -> None:
+    """A server killed with SIGKILL stays a zombie until its parent reads its exit status;
+    the server started in its place took it for alive, and left its runs ``running``."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        time.sleep(0.1)
+        name, since = f"server:{HOST}:{process.pid}:a1b2c3d4", now()
+        assert alive_here(name, since)
+        assert not dead_here(name, since)
+        process.kill()
+        for _ in range(600):  # a bound on the wait for the kill to land, not a measure
+            if not alive_here(name, since):
+                break
+            time.sleep(0.05)
+        assert process.returncode is None  # not reaped: a zombie
+        assert not alive_here(name, since)
+        assert dead_here(name, since)
+    finally:
+        process.kill()
+        process.wait()
+    assert dead_here(name, since)  # reaped: gone
+
+
+def test_only_a_process_of_this_machine_known_to_have_ended_is_dead(sibling: int) -> None:
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    assert dead_here(f"server:{HOST}:{int(ended.stdout)}:a1b2c3d4", now())
+    assert dead_here(f"server:{HOST}:{int(ended.stdout)}:a1b2c3d4", None)
+    for name in [f"server:{HOST}:{sibling}:a1b2c3d4", f"server:{HOST}:{os.getpid()}:a1b2c3d4",
+                 f"server:another-{HOST}:{int(ended.stdout)}:a1b2c3d4",
+                 f"server:{HOST}:x:a1b2c3d4", f"server:{HOST}:0:a1b2c3d4", "", None]:
+        assert not dead_here(name, now()), name
+    assert not dead_here(f"server:{HOST}:{sibling}:a1b2c3d4", None)
+    if os.path.exists("/proc/self/stat"):  # its id used again by a newer process
+        assert dead_here(f"server:{HOST}:{sibling}:a1b2c3d4", now() - dt.timedelta(hours=1))
