@@ -11,6 +11,8 @@ into what:
 - a datetime or time with more fractional digits than the column keeps is rounded (MySQL's
   ``DATETIME`` keeps none unless declared with some, PostgreSQL's ``timestamp(0)`` none);
 - a datetime with a time zone in a column without one, or the reverse, is converted;
+- text in a ``CHAR(n)`` column shorter than ``n`` is padded (PostgreSQL) and trailing blanks
+  are stripped (MySQL), and ``True`` in MySQL's ``BOOLEAN`` (a ``TINYINT``) reads as ``1``;
 - text in a column of another type is parsed (a range ``'[1,5]'`` is stored ``[1,6)``, an
   address ``'10.0.0.1/32'`` as ``10.0.0.1``), and so is any value of a type flexorm does not
   know (PostgreSQL's geometric types, ranges, custom types).
@@ -61,12 +63,15 @@ def _kept(type_: TypeEngine[Any], value: Any) -> bool:
     """Whether a column of ``type_`` keeps ``value`` as it is."""
     if value is None:
         return True
-    if isinstance(type_, sa.String):  # text, CHAR, enums, MySQL's SET
+    if isinstance(type_, sa.CHAR | sa.NCHAR):  # padded (PostgreSQL) or stripped (MySQL)
+        return isinstance(value, str) and not value.endswith(" ") \
+            and (type_.length is None or len(value) == type_.length)
+    if isinstance(type_, sa.String):  # text, enums, MySQL's SET
         return isinstance(value, str | set | frozenset)
     if isinstance(type_, sa.Boolean):
         return isinstance(value, bool | int)
-    if isinstance(type_, sa.Integer):
-        return isinstance(value, int)
+    if isinstance(type_, sa.Integer):  # True in MySQL's BOOLEAN, a TINYINT, reads as 1
+        return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(type_, sa.Float):
         return isinstance(value, int | float)
     if isinstance(type_, sa.Numeric):
