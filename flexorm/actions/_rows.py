@@ -5,7 +5,9 @@ collection gets a class mapped imperatively on its table the first time an actio
 attribute per column (``getattr(row, "unit price")`` for names that are not identifiers), a
 readable ``repr`` and ``to_dict()``. A ``timedelta`` set on a MySQL ``TIME`` attribute is kept as
 the :class:`~flexorm.protocol.durations.Duration` the column reads as, so the row answers it as
-it would read it back.
+it would read it back. Rows saved together are saved in the order of their keys; a key whose
+values Python cannot order (a range, an ``inet`` holding both IPv4 and IPv6 addresses) is ordered
+by their text.
 
 Every loader here takes a blocking :class:`~sqlalchemy.orm.Session`; async bodies reuse them
 through ``AsyncSession.run_sync``, so the loading logic exists once.
@@ -36,8 +38,10 @@ import datetime as dt
 import itertools
 import re
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -199,6 +203,30 @@ def _keep_durations(mapper: Mapper[Any]) -> None:
             sa.event.listen(prop.class_attribute, "set", _as_duration, retval=True)
 
 
+_SELF_ORDERED = (int, float, Decimal, str, bytes, dt.date, dt.time, dt.timedelta, uuid.UUID)
+"""Python types whose values order among themselves (a ``datetime`` is a ``date``)."""
+
+
+def _text_order(value: Any) -> tuple[str, str]:
+    return type(value).__qualname__, str(value)
+
+
+def _orderable_keys(mapper: Mapper[Any]) -> None:
+    """Rows saved together are saved in the order of their keys: SQLAlchemy sorts them with
+    ``<``, which a range or an ``inet`` of both families (``10.0.0.1`` and ``::1``) does not
+    have. Such a key column's type orders its values by their text instead."""
+    for column in mapper.primary_key:
+        type_ = column.type
+        if type_.sort_key_function is not None or isinstance(type_, sa.TypeDecorator):
+            continue
+        try:
+            python_type = base_type(type_).python_type
+        except NotImplementedError:
+            python_type = object
+        if not issubclass(python_type, _SELF_ORDERED):
+            type_.sort_key_function = _text_order
+
+
 def find_collection(schema: SchemaInfo, table: sa.Table) -> CollectionInfo | None:
     """The collection of a model's table (``None`` and the default schema are the same)."""
     wanted = None if table.schema == schema.default_schema else table.schema
@@ -265,7 +293,9 @@ class RowClasses:
         if cls is None:
             cls = type(_class_name(collection.name), (Row,),
                        {"__flexorm_collection__": collection.name})
-            _keep_durations(self._registry.map_imperatively(cls, collection.sa_table))
+            mapped = self._registry.map_imperatively(cls, collection.sa_table)
+            _keep_durations(mapped)
+            _orderable_keys(mapped)
             if collection.is_view:
                 _guard_view_writes(cls, collection, collection.sa_table)
         mapper: Mapper[Any] = sa.inspect(cls)

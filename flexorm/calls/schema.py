@@ -13,19 +13,23 @@ validator, which answers in Jet Admin's per-field messages.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, get_args, get_origin
 
 from pydantic import TypeAdapter
+from sqlalchemy.types import TypeEngine
 
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.params.fields import param_field
+from flexorm.actions.params.kinds import DURATION_SCHEMA
 from flexorm.actions.params.signature import MISSING
 from flexorm.actions.params.spec import ParamSpec
 from flexorm.protocol.encoding import encode
 from flexorm.reflection.records import CollectionInfo
+from flexorm.reflection.typemap import base_type, mysql_name
 
 __all__ = [
     "DRY_RUN",
@@ -66,11 +70,11 @@ _COPIED: Mapping[str, str] = {
     "exclusiveMinimum": "exclusiveMinimum", "gt": "exclusiveMinimum",
     "exclusiveMaximum": "exclusiveMaximum", "lt": "exclusiveMaximum",
     "multipleOf": "multipleOf", "multiple_of": "multipleOf",
-    "format": "format", "contentEncoding": "contentEncoding",
+    "format": "format", "contentEncoding": "contentEncoding", "pattern": "pattern",
 }
 """Constraints taken over from the parameter's pydantic annotation (pydantic names some of
 them by their ``Field`` argument when a validator comes first), and its format (a UUID; bytes
-as base64 text)."""
+as base64 text) or pattern (a MySQL ``TIME``, ``[-]HH:MM[:SS[.ffffff]]``)."""
 
 _INT64 = (-(2**63), 2**63 - 1)
 """The range every integer parameter has anyway: not worth showing."""
@@ -135,17 +139,69 @@ def _id_schema(collection: CollectionInfo, column: str | None = None) -> dict[st
         return {"type": "integer"}
     if python_type in (float, Decimal):
         return {"type": "number"}
+    # a duration: MySQL's TIME is sent as its text, any other (an interval) as its seconds
+    kind = base_type(info.type)
+    if mysql_name(type(kind)) == "TIME":
+        return dict(DURATION_SCHEMA)
+    if _python_type(kind) is dt.timedelta:
+        return {"type": "number"}
     return {"type": "string"}
 
 
+def _python_type(kind: TypeEngine[Any]) -> Any:
+    try:
+        return kind.python_type
+    except NotImplementedError:
+        return None
+
+
+_NOT_FLAT = frozenset({"$ref", "$defs", "anyOf", "oneOf", "allOf"})
+
+
+def _flat(schema: Any) -> bool:
+    """Whether ``schema`` keeps to what every MCP client reads: no references, no
+    combinations, one type per node."""
+    if isinstance(schema, dict):
+        return (not _NOT_FLAT & schema.keys() and not isinstance(schema.get("type"), list)
+                and all(_flat(value) for value in schema.values()))
+    if isinstance(schema, list):
+        return all(_flat(value) for value in schema)
+    return True
+
+
+def _without_int64(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without the range every integer has anyway, on every level."""
+    found = {key: _without_int64(value) if isinstance(value, dict) else value
+             for key, value in schema.items()}
+    if (found.get("minimum"), found.get("maximum")) == _INT64:
+        del found["minimum"], found["maximum"]
+    return found
+
+
+def _items(annotation: Any) -> dict[str, Any]:
+    """The ``items`` of a list parameter, when pydantic describes them flat (an array
+    column's item type: an enum's values, a length, lists in lists)."""
+    try:
+        described = TypeAdapter(annotation).json_schema(mode="validation")
+    except Exception:  # an annotation pydantic cannot describe: items of any kind
+        return {}
+    items = described.get("items")
+    if described.get("type") != "array" or not isinstance(items, dict) or not items:
+        return {}
+    if not _flat(items):
+        return {}
+    return {"items": _without_int64(items)}
+
+
 def _json_type(annotation: Any) -> dict[str, Any]:
-    """``object`` or ``array`` for a ``dict`` or ``list`` parameter; no type for any JSON."""
+    """``object`` or ``array`` (with its items) for a ``dict`` or ``list`` parameter; no type
+    for any JSON."""
     core = get_args(annotation)[0] if get_args(annotation) else annotation
     origin = get_origin(core) or core
     if origin is dict:
         return {"type": "object"}
     if origin in (list, tuple):
-        return {"type": "array"}
+        return {"type": "array", **_items(annotation)}
     return {}
 
 

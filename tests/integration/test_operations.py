@@ -4,6 +4,7 @@ real server; and a bounded schemathesis run over that document."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +22,9 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from flexorm import ActionContext
+from flexorm import ActionContext, Flex, Settings
 from tests._served import served
+from tests.conftest import run_statements
 from tests.integration._calls_shop import (
     AUTH,
     create_tables,
@@ -331,3 +333,68 @@ def test_an_operation_previews_with_dry_run_and_commits_with_its_token(
         "ids": [1, 2], "carrier": "ups", "preview_token": preview["preview_token"]}) == (
         200, {"result": 2})
     assert statuses(url)[1] == "shipped"
+
+
+def _typed_flex(url: str, table: str, fields: list[str]) -> Flex:
+    flex = Flex(url, settings=Settings(tokens=(AUTH["Authorization"].split()[1],), journal=False))
+
+    @flex.action(model=table, for_instance=True, bulk=True, fields=fields)
+    def edit(rows: list[Any], **values: Any) -> int:
+        for row in rows:
+            for column, value in values.items():
+                setattr(row, column, value)
+        return len(rows)
+
+    return flex
+
+
+def _edit_schema(base: str, table: str) -> dict[str, Any]:
+    document = httpx.get(f"{base}/api/openapi.json", headers=AUTH).json()
+    body = document["paths"][f"/api/actions/{table}/edit"]["post"]["requestBody"]
+    schema: dict[str, Any] = body["content"]["application/json"]["schema"]
+    assert schema == asyncio.run(_tool_inputs(base))[f"{table}__edit"]
+    return schema["properties"]
+
+
+@pytest.mark.postgres
+def test_an_enum_arrays_items_are_described_with_the_enums_values(pg_url: str) -> None:
+    run_statements(pg_url, [
+        "CREATE TYPE mood AS ENUM ('happy', 'sad')",
+        "CREATE TABLE days (id interval PRIMARY KEY, moods mood[], tags varchar(3)[])",
+        "INSERT INTO days VALUES ('1 day', '{happy}', NULL)",
+    ])
+    with served(_typed_flex(pg_url, "days", ["moods", "tags"]).app) as base:
+        properties = _edit_schema(base, "days")
+        assert properties["moods"] == {"type": "array",
+                                       "items": {"type": "string", "enum": ["happy", "sad"]}}
+        # PostgreSQL holds other arrays to no number of levels: lists in lists, or values
+        assert properties["tags"] == {"type": "array"}
+        # an interval's id is its seconds, as answers write it
+        assert properties["ids"]["items"] == {"type": "number"}
+        assert post(base, "/api/actions/days/edit", {"ids": [86400], "moods": ["sad"]}) == (
+            200, {"result": 1})
+        assert post(base, "/api/actions/days/edit", {"ids": [86400], "moods": ["angry"]}) == (
+            400, {"moods": ["Item [0]: Input should be 'happy' or 'sad'."]})
+
+
+@pytest.mark.mariadb
+def test_a_mysql_time_is_described_as_the_text_it_is_sent_as(mariadb_url: str) -> None:
+    run_statements(mariadb_url, [
+        "CREATE TABLE slots (t TIME PRIMARY KEY, length TIME(3) NULL)",
+        "INSERT INTO slots VALUES ('100:00:00', NULL), ('-01:30:00', NULL)",
+    ])
+    with served(_typed_flex(mariadb_url, "slots", ["length"]).app) as base:
+        properties = _edit_schema(base, "slots")
+        pattern = re.compile(properties["length"].pop("pattern"))
+        assert properties["length"] == {"type": "string"}
+        assert properties["ids"]["items"] == {"type": "string", "pattern": pattern.pattern}
+        for sent in ("100:00:00", "-01:30", "00:00:09.5"):
+            assert pattern.search(sent)
+            assert post(base, "/api/actions/slots/edit", {"ids": ["-01:30:00", "100:00:00"],
+                                                          "length": sent}) == (200, {"result": 2})
+        # numbers written with other digits than 0-9 are no duration
+        assert not pattern.search("\u0661\u0660:\u0663\u0660")
+        assert post(base, "/api/actions/slots/edit", {"ids": ["-01:30"],
+                                                      "length": "\u0661\u0660:\u0663\u0660"}) == (
+            400, {"length": ["Enter a time as hours:minutes[:seconds], such as 10:30, "
+                             "100:00:00 or -01:30:00."]})

@@ -23,8 +23,8 @@ from pydantic import AfterValidator, BeforeValidator, PlainValidator, WithJsonSc
 from flexorm.actions.params import annotated
 from flexorm.protocol.durations import Duration
 
-__all__ = ["BYTES_SCHEMA", "array_annotation", "bytes_annotation", "duration_annotation",
-           "naive_utc", "parse_duration", "utc_representable"]
+__all__ = ["BYTES_SCHEMA", "DURATION_SCHEMA", "array_annotation", "bytes_annotation",
+           "duration_annotation", "naive_utc", "parse_duration", "utc_representable"]
 
 
 BYTES_SCHEMA = {"type": "string", "format": "byte", "contentEncoding": "base64"}
@@ -86,7 +86,11 @@ naive_utc = AfterValidator(_as_naive_utc)
 stores no offset, where the offset would otherwise be dropped (another instant). One sent
 without an offset is kept as it is."""
 
-_DURATION = re.compile(r"(-)?(\d{1,3}):([0-5]\d)(?::([0-5]\d)(?:\.(\d{1,6}))?)?")
+_DURATION = re.compile(r"(-)?(\d{1,3}):([0-5]\d)(?::([0-5]\d)(?:\.(\d{1,6}))?)?", re.ASCII)
+DURATION_SCHEMA = {"type": "string",
+                   "pattern": r"^-?[0-9]{1,3}:[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"}
+"""How a MySQL ``TIME`` value is described to MCP and HTTP clients: the text it is sent as
+(the range, -838:59:59 to 838:59:59, is checked on its own)."""
 _MAX_DURATION = dt.timedelta(hours=838, minutes=59, seconds=59)
 """MySQL's ``TIME`` range: -838:59:59 to 838:59:59."""
 
@@ -126,7 +130,21 @@ def duration_annotation() -> Any:
     as ``[-]hours:minutes[:seconds[.fraction]]``; the body receives a ``timedelta`` (a
     :class:`~flexorm.protocol.durations.Duration`, answered in that same text)."""
     return Annotated[dt.timedelta, PlainValidator(parse_duration),
-                     WithJsonSchema({"type": "string"})]
+                     WithJsonSchema(DURATION_SCHEMA)]
+
+
+def _array_schema(items: pydantic.TypeAdapter[Any], dimensions: int | None) -> dict[str, Any]:
+    """Lists in lists, ``dimensions`` levels deep, of items as pydantic describes ``items``
+    (no levels nor items described when the array takes any number of levels)."""
+    if dimensions is None:
+        return {"type": "array"}
+    try:
+        schema: dict[str, Any] = items.json_schema(mode="validation")
+    except pydantic.PydanticUserError:  # an item pydantic cannot describe: items of any kind
+        schema = {}
+    for _ in range(dimensions):
+        schema = {"type": "array", "items": schema} if schema else {"type": "array"}
+    return schema
 
 
 def array_annotation(item: Any, dimensions: int | None) -> Any:
@@ -153,7 +171,8 @@ def array_annotation(item: Any, dimensions: int | None) -> Any:
         return _walk(value, depth, leaf, "")
 
     return Annotated[list[Any], PlainValidator(check), BeforeValidator(annotated.json_from_text),
-                     AfterValidator(annotated.json_check)]
+                     AfterValidator(annotated.json_check),
+                     WithJsonSchema(_array_schema(items, dimensions))]
 
 
 def _depth(value: Any) -> int:

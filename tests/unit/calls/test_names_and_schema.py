@@ -82,7 +82,7 @@ def test_every_kind_of_parameter_is_one_flat_property():
     assert props["color"] == {"type": "string", "enum": ["red", "blue"]}
     assert props["size"] == {"type": "integer", "enum": [1, 2]}
     assert props["data"] == {"type": "object"}
-    assert props["items"] == {"type": "array"}
+    assert props["items"] == {"type": "array", "items": {"type": "integer"}}
     assert props["pin"] == {"type": "string", "title": "PIN", "description": "four digits",
                             "default": "0000"}
     assert props["count"] == {"type": "integer", "default": 3}
