@@ -306,6 +306,45 @@ def test_an_array_of_an_enum_type_takes_its_values_on_one_level(pg_url):
     assert _fetch(pg_url, "SELECT moods::text FROM films") == [("{ok}",)]
 
 
+@pytest.mark.postgres
+def test_a_range_takes_its_text_or_the_object_an_answer_holds(pg_url):
+    """What an answer writes for a range can be sent back as its parameter (an agent reads an
+    object, and sends it back)."""
+    run_statements(pg_url, ["CREATE TABLE slots (id INT PRIMARY KEY, r int4range, "
+                            "m int4multirange)",
+                            "INSERT INTO slots VALUES (1, '[1,5]', '{[1,3],[5,7]}')"])
+    flex = _flex(pg_url)
+    flex.action(model="slots", for_instance=True, bulk=True, fields=["r", "m"])(assign)
+
+    @flex.action(model="slots", for_instance=True)
+    def show(slot: Any) -> Any:
+        return slot
+
+    with TestClient(flex.app) as client:
+        _, shown = _execute(client, "show", {}, "slots", [1])
+        read = {"r": shown["result"]["r"], "m": shown["result"]["m"]}
+        assert read == {"r": {"lower": 1, "upper": 6, "bounds": "[)", "empty": False},
+                        "m": [{"lower": 1, "upper": 4, "bounds": "[)", "empty": False},
+                              {"lower": 5, "upper": 8, "bounds": "[)", "empty": False}]}
+        assert _execute(client, "assign", read, "slots", [1]) == (200, {"result": ["m", "r"]})
+        assert _fetch(pg_url, "SELECT r::text, m::text FROM slots") == [
+            ("[1,6)", "{[1,4),[5,8)}")]
+        assert _execute(client, "assign", {"r": {"lower": 3, "upper": None, "bounds": "(]"},
+                                           "m": "{[2,3]}"}, "slots", [1]) == (
+            200, {"result": ["m", "r"]})
+        assert _fetch(pg_url, "SELECT r::text, m::text FROM slots") == [("[4,)", "{[2,4)}")]
+        for bad, message in (
+                ({"r": {"lower": 1, "bounds": "<>"}},
+                 "A range's bounds are one of [), (], [], ()."),
+                ({"r": {"low": 1}}, 'Enter a range as its text, such as "[1,5)", or as an '
+                                    "object with lower, upper and bounds."),
+                ({"m": {"lower": 1}}, 'Enter a multirange as its text, such as "{[1,3),[5,7)}", '
+                                      "or as a list of ranges.")):
+            assert _execute(client, "assign", bad, "slots", [1]) == (
+                400, {next(iter(bad)): [message]})
+    assert _fetch(pg_url, "SELECT r::text, m::text FROM slots") == [("[4,)", "{[2,4)}")]
+
+
 # -- MySQL TIME ----------------------------------------------------------------------------------
 
 

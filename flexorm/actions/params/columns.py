@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, Field
+from sqlalchemy.dialects import postgresql
 
 from flexorm.actions.params import annotated, kinds
 from flexorm.actions.params.fields import param_field
@@ -116,6 +117,9 @@ def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
     type_ = base_type(column.type)
     if isinstance(type_, sa.ARRAY):
         return _array_annotation(type_, dialect)
+    if isinstance(type_, postgresql.ranges.AbstractRange):
+        return kinds.range_annotation(
+            multi=isinstance(type_, postgresql.ranges.AbstractMultiRange))
     members = set_values(type_)
     if members is not None:
         return annotated.set_annotation(members)

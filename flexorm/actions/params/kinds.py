@@ -6,6 +6,9 @@
 - MySQL's ``TIME`` is a duration, beyond a day's hours and below zero, written as answers write
   it (``[-]HH:MM:SS[.ffffff]``).
 - An array is nested lists, rectangular, on as many levels as the column has.
+- A PostgreSQL range is its text (``[1,5)``), or the object answers write for it
+  (``{"lower": 1, "upper": 5, "bounds": "[)"}``), so that a value read can be sent back; the
+  body receives the text, which the database reads.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from pydantic import AfterValidator, BeforeValidator, PlainValidator, WithJsonSc
 from flexorm.actions.params import annotated
 from flexorm.protocol.durations import Duration
 
-__all__ = ["BYTES_SCHEMA", "DURATION_SCHEMA", "array_annotation", "bytes_annotation",
-           "duration_annotation", "naive_utc", "parse_duration", "utc_representable"]
+__all__ = ["BYTES_SCHEMA", "DURATION_SCHEMA", "MULTIRANGE_SCHEMA", "RANGE_SCHEMA",
+           "array_annotation", "bytes_annotation", "duration_annotation", "naive_utc",
+           "parse_duration", "range_annotation", "utc_representable"]
 
 
 BYTES_SCHEMA = {"type": "string", "format": "byte", "contentEncoding": "base64"}
@@ -203,3 +207,70 @@ def _walk(value: list[Any], depth: int, leaf: Callable[[Any, str], Any],
         length = len(item)
         walked.append(_walk(item, depth - 1, leaf, here))
     return walked
+
+
+_BOUNDS = ("[)", "(]", "[]", "()")
+_RANGE_KEYS = frozenset({"lower", "upper", "bounds", "empty"})
+
+RANGE_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "description": "the range's text, such as [1,5) or empty"},
+        {"type": "object", "properties": {
+            "lower": {"description": "the lower bound; none for no bound"},
+            "upper": {"description": "the upper bound; none for no bound"},
+            "bounds": {"type": "string", "enum": list(_BOUNDS)},
+            "empty": {"type": "boolean"}},
+         "additionalProperties": False},
+    ],
+}
+"""A range as a client sends it: its text, or the object answers write."""
+
+
+def _range_bound(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("A range's bounds are numbers, text, or null for no bound.")
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _range_text(value: Any) -> str:
+    """A range sent as its text (as it is: the database reads it) or as an object, as text."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict) or not set(value) <= _RANGE_KEYS:
+        raise ValueError('Enter a range as its text, such as "[1,5)", or as an object with '
+                         'lower, upper and bounds.')
+    if value.get("empty") is True:
+        return "empty"
+    bounds = value.get("bounds", "[)")
+    if bounds not in _BOUNDS:
+        raise ValueError(f"A range's bounds are one of {', '.join(_BOUNDS)}.")
+    lower, upper = _range_bound(value.get("lower")), _range_bound(value.get("upper"))
+    return f"{bounds[0]}{lower},{upper}{bounds[1]}"
+
+
+def _multirange_text(value: Any) -> str:
+    """A multirange sent as its text, or as the list of ranges answers write, as text."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        raise ValueError('Enter a multirange as its text, such as "{[1,3),[5,7)}", or as a '
+                         "list of ranges.")
+    return "{" + ",".join(_range_text(item) for item in value) + "}"
+
+
+MULTIRANGE_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "string", "description": "the multirange's text, such as {[1,3),[5,7)}"},
+              {"type": "array", "items": RANGE_SCHEMA["anyOf"][1]}],
+}
+
+
+def range_annotation(*, multi: bool = False) -> Any:
+    """A PostgreSQL range (``multi``: multirange) column's value: its text, or what an answer
+    holds for it; the body receives the text."""
+    if multi:
+        return Annotated[str, PlainValidator(_multirange_text),
+                         WithJsonSchema(MULTIRANGE_SCHEMA)]
+    return Annotated[str, PlainValidator(_range_text), WithJsonSchema(RANGE_SCHEMA)]
