@@ -24,7 +24,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -38,7 +37,7 @@ from sqlalchemy.orm import Session
 from flexorm.actions._dry_run import DryRunEnded, Safeguards, Watch
 from flexorm.actions._inverse import Cursor, load_inverse_chunk
 from flexorm.actions._rows import Locking, RowClasses, load_groups, row_locks
-from flexorm.actions._stored import stored_otherwise
+from flexorm.actions._stored import Triggered, read_back_stale, track_triggered
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.changes import Changes
 from flexorm.actions.context import ActionContext
@@ -62,7 +61,6 @@ Hooks = list[Callable[[], Any]]
 logger = logging.getLogger("flexorm.actions")
 
 _SHOWN_MISSING = 20
-_READ_BACK_CHUNK = 1000
 _SHOWN_AMBIGUOUS = 5
 
 
@@ -149,87 +147,12 @@ def _ambiguous_message(collection: CollectionInfo, value: Any, count: int) -> st
             f"({columns}): send the full key, {{{example}}}")
 
 
-Triggered = Callable[[sa.orm.Mapper[Any]], bool]
-"""Whether row triggers may change the rows of a mapped class's table when they are inserted or
-updated (:meth:`~flexorm.actions._rows.RowClasses.triggered`)."""
-
-
-_WRITTEN = "flexorm_triggered_rows"
-"""``Session.info`` key: the states of the rows a flush of the run wrote to tables with row
-triggers (:func:`_track_triggered`)."""
-
-
-def _changed_by_database(row: Any, session: Session, triggered: Triggered) -> bool:
-    """Whether ``row`` is new or changed, and the database computes its columns anew on insert
-    or update: a generated column, or a row trigger on its table. Until it is read back, it
-    shows what the body set, not what the database saved; so does a row the body flushed
-    itself (:func:`_track_triggered`), or whose generated columns the ORM expired."""
-    state = sa.inspect(row, raiseerr=False)
-    if not isinstance(state, sa.orm.InstanceState):
-        return False
-    if state in session.info.get(_WRITTEN, ()):
-        return True
-    if not (state.pending or state.modified or state.expired_attributes):
-        return False
-    return _has_generated(state.mapper) or triggered(state.mapper)
-
-
-def _track_triggered(session: Session, triggered: Triggered) -> None:
-    """From now on, note the rows each flush of ``session`` inserts or updates in tables with
-    row triggers: a trigger may have changed any of their columns, so they are read back before
-    the answer. They are not expired: a body reading them after its own flush (an async one
-    too, which could not load them again lazily) reads what it set, as without triggers."""
-    written: set[sa.orm.InstanceState[Any]] = session.info.setdefault(_WRITTEN, set())
-
-    def after_flush(flushed: Session, _context: Any) -> None:
-        for row in (*flushed.new, *flushed.dirty):  # still what the flush wrote
-            state = sa.inspect(row)
-            if triggered(state.mapper):
-                written.add(state)
-
-    sa.event.listen(session, "after_flush", after_flush)
-
-
-_GENERATED: weakref.WeakKeyDictionary[sa.orm.Mapper[Any], bool] = weakref.WeakKeyDictionary()
-"""Per mapped class (kept no longer than its mapper): whether any column is generated."""
-
-
-def _has_generated(mapper: sa.orm.Mapper[Any]) -> bool:
-    found = _GENERATED.get(mapper)
-    if found is None:
-        found = _GENERATED[mapper] = any(column.server_onupdate is not None
-                                         for column in mapper.columns)
-    return found
-
-
-def _read_back(session: Session, rows: list[Any]) -> None:
-    """Flush, then reload ``rows`` from the database (one SELECT per class and chunk)."""
-    session.flush()
-    by_class: dict[type[Any], list[Any]] = {}
-    for row in rows:
-        by_class.setdefault(type(row), []).append(row)
-    for cls, group in by_class.items():
-        mapper: sa.orm.Mapper[Any] = sa.inspect(cls)
-        columns = mapper.primary_key
-        keys = [mapper.identity_key_from_instance(row)[1] for row in group]
-        for start in range(0, len(keys), _READ_BACK_CHUNK):
-            chunk = keys[start:start + _READ_BACK_CHUNK]
-            where = (columns[0].in_([key[0] for key in chunk]) if len(columns) == 1
-                     else sa.tuple_(*columns).in_(chunk))
-            session.execute(sa.select(cls).where(where)
-                            .execution_options(populate_existing=True)).all()
-
-
 def _encoded(session: Session, value: Any, triggered: Triggered) -> Any:
     """A body's result, JSON-encoded inside the transaction (lazy attributes can still load);
     ``None`` answers ``true``. Rows it shows whose NUMERIC values the database rounds, or
     that are new or changed in a table whose generated columns or row triggers the database
     runs, are read back first, so the answer shows what was saved."""
-    shown = value if isinstance(value, list | tuple) else [value]
-    stale = [row for row in shown
-             if stored_otherwise(row) or _changed_by_database(row, session, triggered)]
-    if stale:
-        _read_back(session, stale)
+    read_back_stale(session, value if isinstance(value, list | tuple) else [value], triggered)
     return encode(True if value is None else value)
 
 
@@ -326,7 +249,7 @@ class Runner:
         if invocation.control is not None:
             yield Blocking(self._watch, (invocation.control,))
         if self._rows.any_triggered:
-            yield Blocking(_track_triggered, (self._rows.triggered,))
+            yield Blocking(track_triggered, (self._rows.triggered,))
         records, values = yield Blocking(self._prepare, (invocation,))
         ctx = self._context(session, invocation, values, hooks)
         if not (yield from self._policies.steps(bound, ctx)):

@@ -1,7 +1,9 @@
-"""Whether a row an action changed holds values other than the database stored for them.
+"""Whether a row an action answers with shows what was saved, and reading back those that do
+not (:func:`read_back_stale`, before the answer is encoded).
 
-An answer shows what was saved: a row whose new values the database keeps otherwise is read
-back before it is encoded (:func:`flexorm.actions._runner._encoded`). A value is kept as it was
+A row is read back when the database computes some of its columns anew (a generated column, a
+row trigger on its table: every new or changed row of such a table), or when the body set a
+column to a value the database keeps otherwise. A value is kept as it was
 set when the column's type holds it exactly (text in a text column, an integer in an integer
 column, a date in a date column...). Otherwise the database converts it, and only it knows
 into what:
@@ -26,18 +28,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import weakref
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapper
+from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.types import TypeEngine
 
 from flexorm.reflection.typemap import base_type
 
-__all__ = ["stored_otherwise"]
+__all__ = ["Triggered", "read_back_stale", "stored_otherwise", "track_triggered"]
 
 _MICRO = 6
+_READ_BACK_CHUNK = 1000
 
 
 def _places(value: Decimal) -> int:
@@ -127,3 +131,85 @@ def stored_otherwise(row: Any) -> bool:
                 and not all(_kept(type_, value) for value in state.attrs[key].history.added):
             return True
     return False
+
+
+Triggered = Callable[[sa.orm.Mapper[Any]], bool]
+"""Whether row triggers may change the rows of a mapped class's table when they are inserted or
+updated (:meth:`~flexorm.actions._rows.RowClasses.triggered`)."""
+
+
+_WRITTEN = "flexorm_triggered_rows"
+"""``Session.info`` key: the states of the rows a flush of the run wrote to tables with row
+triggers (:func:`track_triggered`)."""
+
+
+def _changed_by_database(row: Any, session: Session, triggered: Triggered) -> bool:
+    """Whether ``row`` is new or changed, and the database computes its columns anew on insert
+    or update: a generated column, or a row trigger on its table. Until it is read back, it
+    shows what the body set, not what the database saved; so does a row the body flushed
+    itself (:func:`track_triggered`), or whose generated columns the ORM expired."""
+    state = sa.inspect(row, raiseerr=False)
+    if not isinstance(state, sa.orm.InstanceState):
+        return False
+    if state in session.info.get(_WRITTEN, ()):
+        return True
+    if not (state.pending or state.modified or state.expired_attributes):
+        return False
+    return _has_generated(state.mapper) or triggered(state.mapper)
+
+
+def track_triggered(session: Session, triggered: Triggered) -> None:
+    """From now on, note the rows each flush of ``session`` inserts or updates in tables with
+    row triggers: a trigger may have changed any of their columns, so they are read back before
+    the answer. They are not expired: a body reading them after its own flush (an async one
+    too, which could not load them again lazily) reads what it set, as without triggers."""
+    written: set[sa.orm.InstanceState[Any]] = session.info.setdefault(_WRITTEN, set())
+
+    def after_flush(flushed: Session, _context: Any) -> None:
+        for row in (*flushed.new, *flushed.dirty):  # still what the flush wrote
+            state = sa.inspect(row)
+            if triggered(state.mapper):
+                written.add(state)
+
+    sa.event.listen(session, "after_flush", after_flush)
+
+
+_GENERATED: weakref.WeakKeyDictionary[sa.orm.Mapper[Any], bool] = weakref.WeakKeyDictionary()
+"""Per mapped class (kept no longer than its mapper): whether any column is generated."""
+
+
+def _has_generated(mapper: sa.orm.Mapper[Any]) -> bool:
+    found = _GENERATED.get(mapper)
+    if found is None:
+        found = _GENERATED[mapper] = any(column.server_onupdate is not None
+                                         for column in mapper.columns)
+    return found
+
+
+def _read_back(session: Session, rows: list[Any]) -> None:
+    """Flush, then reload ``rows`` from the database (one SELECT per class and chunk)."""
+    session.flush()
+    by_class: dict[type[Any], list[Any]] = {}
+    for row in rows:
+        by_class.setdefault(type(row), []).append(row)
+    for cls, group in by_class.items():
+        mapper: sa.orm.Mapper[Any] = sa.inspect(cls)
+        columns = mapper.primary_key
+        keys = [mapper.identity_key_from_instance(row)[1] for row in group]
+        for start in range(0, len(keys), _READ_BACK_CHUNK):
+            chunk = keys[start:start + _READ_BACK_CHUNK]
+            where = (columns[0].in_([key[0] for key in chunk]) if len(columns) == 1
+                     else sa.tuple_(*columns).in_(chunk))
+            session.execute(sa.select(cls).where(where)
+                            .execution_options(populate_existing=True)).all()
+
+
+def read_back_stale(session: Session, rows: list[Any] | tuple[Any, ...],
+                    triggered: Triggered) -> None:
+    """Read back those of ``rows`` (an answer's values) that do not show what was saved: set
+    to values the database keeps otherwise (:func:`stored_otherwise`), or new or changed in a
+    table whose generated columns or row triggers the database runs."""
+    stale = [row for row in rows
+             if stored_otherwise(row) or _changed_by_database(row, session, triggered)]
+    if stale:
+        _read_back(session, stale)
