@@ -54,7 +54,7 @@ from flexorm.exceptions import ActionError
 from flexorm.protocol.durations import Duration
 from flexorm.protocol.encoding import row_to_dict
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
-from flexorm.reflection.typemap import MySQLTime, base_type
+from flexorm.reflection.typemap import MySQLTime, base_type, python_type_of
 
 __all__ = ["Locking", "Row", "RowClass", "RowClasses", "Selection", "key_of",
            "load_by_ids", "load_groups", "row_locks", "selecting"]
@@ -219,11 +219,8 @@ def _orderable_keys(mapper: Mapper[Any]) -> None:
         type_ = column.type
         if type_.sort_key_function is not None or isinstance(type_, sa.TypeDecorator):
             continue
-        try:
-            python_type = base_type(type_).python_type
-        except NotImplementedError:
-            python_type = object
-        if not issubclass(python_type, _SELF_ORDERED):
+        python_type = python_type_of(type_)
+        if python_type is None or not issubclass(python_type, _SELF_ORDERED):
             type_.sort_key_function = _text_order
 
 

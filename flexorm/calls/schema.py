@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any, get_args, get_origin
 
 from pydantic import TypeAdapter
-from sqlalchemy.types import TypeEngine
 
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.params.fields import param_field
@@ -29,7 +28,7 @@ from flexorm.actions.params.signature import MISSING
 from flexorm.actions.params.spec import ParamSpec
 from flexorm.protocol.encoding import encode
 from flexorm.reflection.records import CollectionInfo
-from flexorm.reflection.typemap import base_type, mysql_name
+from flexorm.reflection.typemap import base_type, mysql_name, python_type_of
 
 __all__ = [
     "DRY_RUN",
@@ -143,16 +142,9 @@ def _id_schema(collection: CollectionInfo, column: str | None = None) -> dict[st
     kind = base_type(info.type)
     if mysql_name(type(kind)) == "TIME":
         return dict(DURATION_SCHEMA)
-    if _python_type(kind) is dt.timedelta:
+    if python_type_of(kind) is dt.timedelta:
         return {"type": "number"}
     return {"type": "string"}
-
-
-def _python_type(kind: TypeEngine[Any]) -> Any:
-    try:
-        return kind.python_type
-    except NotImplementedError:
-        return None
 
 
 _NOT_FLAT = frozenset({"$ref", "$defs", "anyOf", "oneOf", "allOf"})
@@ -228,10 +220,8 @@ def _constraints(annotation: Any, kind: str) -> dict[str, Any]:
         return {}
     if described.get("type") != kind:
         return {}
-    found = {_COPIED[key]: value for key, value in described.items() if key in _COPIED}
-    if (found.get("minimum"), found.get("maximum")) == _INT64:
-        del found["minimum"], found["maximum"]
-    return found
+    return _without_int64({_COPIED[key]: value for key, value in described.items()
+                           if key in _COPIED})
 
 
 def _default(spec: ParamSpec) -> dict[str, Any]:

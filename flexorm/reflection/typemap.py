@@ -33,6 +33,7 @@ __all__ = [
     "is_mysql_boolean",
     "kind_by_name",
     "mysql_name",
+    "python_type_of",
     "set_values",
 ]
 
@@ -131,6 +132,15 @@ def base_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
         else:
             break
     return type_
+
+
+def python_type_of(type_: TypeEngine[Any]) -> type[Any] | None:
+    """The Python type the values of ``type_`` (looked through, :func:`base_type`) read as, or
+    ``None`` when SQLAlchemy does not say (a range, an unknown type)."""
+    try:
+        return base_type(type_).python_type
+    except NotImplementedError:
+        return None
 
 
 def kind_by_name(cls: type) -> str | None:
