@@ -197,14 +197,13 @@ def _update_on_driver(columns: tuple[str, ...], dialect: sa.Dialect) -> _OnDrive
 
 
 def _psycopg(conn: sa.Connection) -> Any | None:
-    """The blocking psycopg connection under ``conn`` (``None`` on any other database or
-    driver, and under an async engine's)."""
+    """The DBAPI connection under ``conn`` when it is psycopg's: psycopg's own blocking
+    connection under a blocking engine, SQLAlchemy's adapter of psycopg's async one under an
+    async engine (the same interface, awaited for the caller: an async body's steps run where
+    that works). ``None`` on any other database or driver."""
     if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
         return None
-    import psycopg
-
-    driver = conn.connection.driver_connection
-    return driver if isinstance(driver, psycopg.Connection) else None
+    return conn.connection.dbapi_connection
 
 
 class RunStore:
@@ -325,10 +324,11 @@ class RunStore:
         """Send an attempt's conditional ``UPDATE`` in the transaction of ``db``; how many rows
         it changed.
 
-        On blocking psycopg it goes on the driver's connection, compiled once: a run's completion
-        skips SQLAlchemy's work per statement, as a claim does (about a quarter of the worker's
-        CPU for the statement). A driver error is raised as SQLAlchemy's, as from any
-        statement.
+        On psycopg (a sync body's blocking session, or an async body's session, whose steps run
+        where the async driver can be awaited) it goes on the DBAPI connection, compiled once:
+        a run's completion skips SQLAlchemy's work per statement, as a claim does (about a
+        quarter of the worker's CPU for the statement). A driver error is raised as
+        SQLAlchemy's, as from any statement.
 
         ``closing``: nothing follows it in its transaction but the commit. When the transaction
         has sent nothing else either (a body that read and wrote nothing), the ``UPDATE`` is all
@@ -348,14 +348,18 @@ class RunStore:
         try:
             if alone:
                 driver.autocommit = True
-            with driver.cursor() as cursor:
+            cursor = driver.cursor()
+            try:
                 cursor.execute(sql, bound)
                 return int(cursor.rowcount)
-        except psycopg.Error as exc:
-            raise sa.exc.DBAPIError.instance(sql, bound, exc, psycopg.Error) from exc
+            finally:
+                cursor.close()
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DBAPIError.instance(sql, bound, exc,
+                                             conn.dialect.loaded_dbapi.Error) from exc
         finally:
             if alone and not driver.closed:
-                with contextlib.suppress(psycopg.Error):  # a broken connection is dropped
+                with contextlib.suppress(Exception):  # a broken connection is dropped
                     driver.autocommit = False
 
     def finish_sync(self, db: SyncExecutor, run_id: int, attempt: int, status: RunStatus,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from flexorm import Flex
 from flexorm.journal import Journal
@@ -80,10 +82,13 @@ def test_a_superseded_attempts_completion_changes_nothing_and_the_current_one_la
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("body", ["blocking", "async"])
 def test_a_completion_alone_in_its_transaction_commits_and_leaves_the_connection_transactional(
-        any_url: str) -> None:
-    """A run whose body sent nothing: its completion is its transaction's only statement (on
-    PostgreSQL it then commits by itself). The pooled connection goes back as it was: the next
+        any_url: str, body: str) -> None:
+    """A run whose body sent nothing: its completion is its transaction's only statement. On
+    PostgreSQL it then commits by itself, one round trip instead of three, under a blocking
+    session (a sync body's) and an async one (an async body's) alike: another connection sees
+    it before the session commits. The pooled connection goes back as it was: the next
     transaction on it still rolls back."""
     flex = _journaled(any_url)
 
@@ -95,21 +100,44 @@ def test_a_completion_alone_in_its_transaction_commits_and_leaves_the_connection
             run_id, claimed = await _claimed(journal, "alone", "worker:alone", {})
             assert claimed.started_at is not None
             started_at = claimed.started_at
+            status = sa.text("SELECT status FROM flexorm_action_runs WHERE id = :id")
             touch = sa.text("UPDATE flexorm_action_runs SET error = 'rolled back' "
                             "WHERE id = :id")
 
-            def complete_then_roll_back() -> bool:
-                sessions = runtime.database.sync_sessions
-                with sessions() as session, session.begin():
-                    landed = runs.finish_sync(session, run_id, claimed.attempt, "succeeded",
-                                              started_at, result=[1], closing=True)
-                with sessions() as session:  # the pool's one connection again
-                    session.begin()
-                    session.execute(touch, {"id": run_id})
-                    session.rollback()
-                return landed
+            def complete(session: Session) -> bool:
+                return runs.finish_sync(session, run_id, claimed.attempt, "succeeded",
+                                        started_at, result=[1], closing=True)
 
-            assert await asyncio.to_thread(complete_then_roll_back)
+            def seen_elsewhere() -> str:
+                with runtime.database.sync_engine.connect() as other:
+                    return str(other.execute(status, {"id": run_id}).scalar_one())
+
+            def roll_back(session: Session) -> None:
+                session.execute(touch, {"id": run_id})
+                session.rollback()
+
+            if body == "blocking":
+                def blocking() -> tuple[bool, str]:
+                    sessions = runtime.database.sync_sessions
+                    with sessions() as session, session.begin():
+                        landed = complete(session)
+                        seen = seen_elsewhere()
+                    with sessions() as session:  # the pool's one connection again
+                        session.begin()
+                        roll_back(session)
+                    return landed, seen
+
+                landed, seen = await asyncio.to_thread(blocking)
+            else:
+                async with runtime.database.sessions() as session, session.begin():
+                    landed = await session.run_sync(complete)
+                    seen = await asyncio.to_thread(seen_elsewhere)
+                async with runtime.database.sessions() as session:
+                    await session.begin()
+                    await session.run_sync(roll_back)
+            assert landed
+            alone = runtime.database.dialect == "postgresql"
+            assert seen == ("succeeded" if alone else "running")
             async with journal.engine.connect() as conn:
                 stored = await runs.get(conn, run_id)
             assert stored is not None
