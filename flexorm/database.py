@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -222,14 +222,17 @@ class Database:
     _ping: _Ping = field(default_factory=_Ping, init=False, repr=False, compare=False)
 
     @classmethod
-    def connect(cls, url: str | URL, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Database:
-        """Create the engines (lazily: nothing connects until the first query)."""
+    def connect(cls, url: str | URL, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+                pool: Mapping[str, Any] | None = None) -> Database:
+        """Create the engines (lazily: nothing connects until the first query); ``pool``:
+        ``create_engine``'s arguments sizing each engine's pool (``Settings.pool_options``)."""
         parsed = parse_url(url)
         backend = parsed.get_backend_name()
+        sizing = dict(pool or {})
         engine = pooled(create_async_engine, async_url(parsed),
-                        connect_args=_lock_wait(backend, lock_timeout, parsed))
+                        connect_args=_lock_wait(backend, lock_timeout, parsed), **sizing)
         sync_engine = pooled(create_engine, sync_url(parsed),
-                             connect_args=_lock_wait(backend, lock_timeout, parsed))
+                             connect_args=_lock_wait(backend, lock_timeout, parsed), **sizing)
         if backend == "sqlite":
             _begin_explicitly(engine.sync_engine)
             _begin_explicitly(sync_engine)

@@ -13,6 +13,7 @@ a value that does not fit a column  :class:`~flexorm.exceptions.RequestError`   
 a value naming what does not exist  :class:`~flexorm.exceptions.RequestError`          400
 a constraint refused the change     :class:`~flexorm.exceptions.RequestError`          400
 the database cannot be reached      :class:`~flexorm.exceptions.DatabaseUnavailable`   503
+no connection free in the pool      :class:`~flexorm.exceptions.DatabaseBusy`          503
 ==================================  ==========================================  ======
 
 Anything else (a mistake in an action's SQL, a missing privilege) is left as it is. A refused
@@ -40,9 +41,11 @@ from sqlalchemy.exc import (
     OperationalError,
     StatementError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from flexorm.exceptions import (
     ConcurrencyConflict,
+    DatabaseBusy,
     DatabaseUnavailable,
     FlexormError,
     RequestError,
@@ -53,7 +56,7 @@ __all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "incomparable",
            "translate"]
 
 Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
-               "invalid_value", "unknown_name", "charset", "constraint", "unavailable"]
+               "invalid_value", "unknown_name", "charset", "constraint", "unavailable", "busy"]
 
 RETRYABLE: frozenset[Kind] = frozenset({"deadlock", "serialization"})
 """What an action declared with ``retries`` runs again after."""
@@ -116,7 +119,13 @@ _MESSAGES: dict[Kind, str] = {
     "charset": "The database refused a value: it holds characters its column's character set "
                "cannot hold",
     "unavailable": "the database cannot be reached right now; try again shortly",
+    "busy": "every connection to the database is in use by other requests; nothing was "
+            "written: try again shortly",
 }
+
+
+_BUSY_HINT = "; more connections: raise pool_size or max_overflow"
+"""Told whoever runs the server (the log), not the client."""
 
 
 def _mysql_args(origin: BaseException) -> tuple[int, str] | None:
@@ -143,8 +152,10 @@ def _pg_value_kind(origin: BaseException, state: str) -> Kind | None:
 
 
 def classify(exc: BaseException) -> Kind | None:
-    """What ``exc`` (a SQLAlchemy error wrapping a driver's) means, or ``None``: something
-    else (a programming error)."""
+    """What ``exc`` (a SQLAlchemy error wrapping a driver's, or the pool's wait for a
+    connection given up) means, or ``None``: something else (a programming error)."""
+    if isinstance(exc, PoolTimeout):
+        return "busy"
     if not isinstance(exc, StatementError):
         return None
     origin = exc.orig
@@ -217,6 +228,8 @@ def translate(exc: BaseException, kind: Kind | None = None) -> FlexormError | No
         return ConcurrencyConflict(message, reason=kind)
     if kind == "unavailable":
         return DatabaseUnavailable(message)
+    if kind == "busy":
+        return DatabaseBusy(message)
     return RequestError(message)
 
 
@@ -226,8 +239,12 @@ def outage(exc: BaseException) -> str | None:
     of lines a request); else ``None``."""
     if isinstance(exc, DatabaseUnavailable):
         cause = exc.__cause__
-        return f"{exc.message} ({first_line(cause)})" if cause is not None else exc.message
-    if classify(exc) == "unavailable":
+        line = f"{exc.message} ({first_line(cause)})" if cause is not None else exc.message
+        return line + _BUSY_HINT if isinstance(exc, DatabaseBusy) else line
+    kind = classify(exc)
+    if kind == "busy":
+        return f"{_MESSAGES['busy']} ({first_line(exc)}){_BUSY_HINT}"
+    if kind == "unavailable":
         origin = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
         return f"{_MESSAGES['unavailable']} ({first_line(origin, type(origin).__name__)})"
     return None

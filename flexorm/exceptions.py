@@ -10,6 +10,7 @@ The hierarchy::
     ├── DatabaseError             the database cannot be reached or reflected
     │   ├── MigrationError        flexorm's own tables are missing, behind, or cannot migrate
     │   └── DatabaseUnavailable   the database cannot be reached right now (503)
+    │       └── DatabaseBusy      every connection to it is in use: too much at once (503)
     ├── UnknownCollectionError    a collection name that the reflected schema does not have
     ├── RequestError              a request that cannot be understood (400)
     │   └── UnknownActionError    execute_action names no registered action
@@ -32,6 +33,7 @@ __all__ = [
     "ActionError",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "DatabaseBusy",
     "DatabaseError",
     "DatabaseUnavailable",
     "FlexormError",
@@ -99,6 +101,13 @@ class MigrationError(DatabaseError):
 
 class DatabaseUnavailable(DatabaseError):
     """The database cannot be reached right now (down, restarting, refusing connections)."""
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """Every connection flexorm keeps to the database was in use for as long as a request
+    waits for one (``pool_timeout``): more requests at once than ``pool_size`` plus
+    ``max_overflow`` connections serve. Nothing was written; trying again later can
+    succeed."""
 
 
 class UnknownCollectionError(FlexormError):

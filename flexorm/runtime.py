@@ -181,7 +181,8 @@ async def open_runtime(settings: Settings, declarations: Sequence[ActionDeclarat
             "no database URL: pass one to Flex(...) or set FLEXORM_DATABASE_URL"
         )
     require_sqlite_file(settings.database_url)
-    database = Database.connect(settings.database_url, lock_timeout=settings.lock_timeout)
+    database = Database.connect(settings.database_url, lock_timeout=settings.lock_timeout,
+                                pool=settings.pool_options)
     journal: Journal | None = None
     background: Background | None = None
     try:

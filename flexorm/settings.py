@@ -35,10 +35,11 @@ _WHOLE: dict[str, tuple[int, int]] = {
     "field_options_limit": (1, 10_000), "dry_run_rows": (0, 100_000),
     "idempotency_ttl_seconds": (1, 3650 * _DAY), "background_concurrency": (1, 1000),
     "run_retention_days": (1, 36_525),
+    "pool_size": (1, 10_000), "max_overflow": (0, 10_000),
 }
 """The whole-number settings, with the least and the most value a run can use."""
 _SECONDS: dict[str, float] = {"auth_timeout": 600, "lock_timeout": _DAY,
-                              "worker_heartbeat_seconds": 3600}
+                              "worker_heartbeat_seconds": 3600, "pool_timeout": 3600}
 """The settings in seconds, with the most a run can use (databases refuse longer lock
 timeouts; PostgreSQL's ends below 25 days)."""
 
@@ -160,6 +161,16 @@ class Settings:
     lock_timeout: float = 10.0
     """Seconds a statement waits for a row or database lock held by another action before the
     request answers 409 (``FLEXORM_LOCK_TIMEOUT``): never an endless wait."""
+    pool_size: int = 5
+    """Connections to the database each engine keeps open (``FLEXORM_POOL_SIZE``). flexorm has
+    two engines on it, the async one (async bodies, the server's own queries) and the blocking
+    one (sync bodies), and a third on ``state_url`` when set."""
+    max_overflow: int = 10
+    """Connections each engine opens beyond ``pool_size`` while that many requests run at once,
+    closed again as they are given back (``FLEXORM_MAX_OVERFLOW``)."""
+    pool_timeout: float = 30.0
+    """Seconds a request waits for a connection while all of them are in use, before it answers
+    503 ``database_busy`` (``FLEXORM_POOL_TIMEOUT``)."""
     mcp: bool = True
     """Serve the actions as MCP tools at ``/mcp`` (``FLEXORM_MCP``); ``False`` answers 404
     there. The MCP SDK is loaded on the first request to ``/mcp``, not at startup."""
@@ -240,6 +251,9 @@ class Settings:
             "journal": _flag,
             "reflection_cache": _flag,
             "lock_timeout": _seconds,
+            "pool_size": _int,
+            "max_overflow": _int,
+            "pool_timeout": _seconds,
             "background_runner": _runner,
             "background_concurrency": _int,
             "run_retention_days": _int,
@@ -264,6 +278,12 @@ class Settings:
     def journal_url(self) -> str | None:
         """Where flexorm's own tables live: ``state_url``, else ``database_url``."""
         return self.state_url or self.database_url
+
+    @property
+    def pool_options(self) -> dict[str, Any]:
+        """The arguments of ``create_engine`` that size an engine's pool."""
+        return {"pool_size": self.pool_size, "max_overflow": self.max_overflow,
+                "pool_timeout": self.pool_timeout}
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -187,13 +188,14 @@ class Runner:
                 retries), or a lock held by another action for longer than flexorm waits.
             RequestError: the database refused a value that does not fit its column.
             DatabaseUnavailable: the database cannot be reached.
+            DatabaseBusy: no connection to it came free within ``pool_timeout``.
         """
         declaration = invocation.bound.declaration
         attempt = 0
         while True:
             try:
                 return await self._run_once(invocation)
-            except StatementError as exc:
+            except (StatementError, PoolTimeout) as exc:
                 kind = classify(exc)
                 if kind in RETRYABLE and attempt < declaration.retries:
                     attempt += 1

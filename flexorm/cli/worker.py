@@ -10,8 +10,9 @@ from flexorm._url import parse_url, redact_url
 from flexorm.cli._errors import one_line_errors
 from flexorm.cli._target import Target, load_target
 from flexorm.exceptions import ConfigurationError
+from flexorm.settings import Settings
 
-__all__ = ["worker_command"]
+__all__ = ["room_for", "worker_command"]
 
 
 async def _work(target: Target, concurrency: int) -> None:
@@ -48,4 +49,24 @@ def worker_command(app_path: str, concurrency: int) -> None:
                 "flexorm worker runs the PostgreSQL queue, but this app's state database is "
                 f"{redact_url(state) if state else 'not set'}: set FLEXORM_STATE_URL to a "
                 "PostgreSQL database (the server runs background actions itself without one)")
-        asyncio.run(_work(target.with_overrides(background_runner="queue"), concurrency))
+        asyncio.run(_work(target.with_overrides(background_runner="queue",
+                                                **room_for(target.settings, concurrency)),
+                          concurrency))
+
+
+def room_for(settings: Settings, concurrency: int) -> dict[str, int]:
+    """Each run a worker runs holds a connection to the database for its length, and the
+    worker needs two more (a run's cancel, its claims): pools too small for ``concurrency``
+    get the overflow that makes room, rather than runs that wait for a connection and fail
+    busy.
+
+    Examples:
+        >>> room_for(Settings(pool_size=5, max_overflow=10), 20)
+        {'max_overflow': 17}
+        >>> room_for(Settings(), 4)
+        {}
+    """
+    wanted = concurrency + 2
+    if settings.pool_size + settings.max_overflow >= wanted:
+        return {}
+    return {"max_overflow": wanted - settings.pool_size}

@@ -32,7 +32,7 @@ from flexorm._url import async_url
 from flexorm.auth.caller import Caller
 from flexorm.database import pooled
 from flexorm.db_errors import Kind, classify
-from flexorm.exceptions import ConcurrencyConflict
+from flexorm.exceptions import ConcurrencyConflict, DatabaseBusy
 from flexorm.journal.entry import RunEntry
 from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
 from flexorm.journal.runs import RunStore, queued_answer
@@ -46,10 +46,11 @@ logger = logging.getLogger("flexorm.journal")
 
 _RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 """Waits between tries of a write the state database cannot take now (the last one repeated)."""
-_NOT_NOW: frozenset[Kind] = frozenset({"unavailable", "lock_timeout", "deadlock",
+_NOT_NOW: frozenset[Kind] = frozenset({"unavailable", "busy", "lock_timeout", "deadlock",
                                        "serialization"})
-"""Why the state database may not take a write now but will later: it cannot be reached, or
-another transaction holds the rows (or, on SQLite, the database) it writes."""
+"""Why the state database may not take a write now but will later: it cannot be reached, its
+connections are all in use, or another transaction holds the rows (or, on SQLite, the
+database) it writes."""
 LATER_SECONDS = 60.0
 """How long a row written in the background (:meth:`Journal.failed_later`) is tried for."""
 CLOSING_SECONDS = 5.0
@@ -84,7 +85,8 @@ class Journal:
         keys = IdempotencyStore(ttl=dt.timedelta(seconds=settings.idempotency_ttl_seconds))
         if not settings.state_url:
             return cls(main, shared=True, keys=keys)
-        return cls(pooled(create_async_engine, async_url(settings.state_url)),
+        return cls(pooled(create_async_engine, async_url(settings.state_url),
+                          **settings.pool_options),
                    shared=False, keys=keys, owns_engine=True)
 
     async def write_when_reachable(self, what: str,
@@ -199,16 +201,21 @@ class Journal:
                 await self.keys.complete(conn, entry.idempotency_key, answer)
 
     def blocked_by(self, exc: BaseException) -> bool:
-        """Whether the lock that stopped a run stops its row too: SQLite's one write lock,
-        held by another process past the lock wait, when the journal is in that database."""
+        """Whether what stopped a run stops its row too: SQLite's one write lock, held by
+        another process past the lock wait, when the journal is in that database; or every
+        connection in use (the row needs one, and on SQLite that lock, most likely held by
+        what holds them)."""
+        if isinstance(exc, DatabaseBusy) or classify(exc) == "busy":
+            return True
         return (isinstance(exc, ConcurrencyConflict) and exc.reason == "lock_timeout"
                 and self.shared and self.engine.dialect.name == "sqlite")
 
     def failed_later(self, entry: RunEntry, *, release: bool = True) -> None:
         """:meth:`failed`, in the background, tried again until the database takes it: for a
         run that failed because another process held SQLite's one write lock past the lock
-        wait, whose row would wait for the same lock a second time before the caller got its
-        answer (and most likely meet it again)."""
+        wait, or because every connection was in use, whose row would wait for the same lock
+        or connections a second time before the caller got its answer (and most likely meet
+        them taken again)."""
 
         async def in_background() -> None:
             what = f"the {entry.status} run of action {entry.action!r}"

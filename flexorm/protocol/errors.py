@@ -12,6 +12,7 @@ IdempotencyConflict                      409     ``{"error": msg, "error_code": 
 PreviewMismatch                          409     ``{"error": msg, "error_code": ...}``
 ConcurrencyConflict                      409     ``{"error": msg, "error_code": ...,
                                                  "reason": ...}``
+DatabaseBusy                             503     ``{"error": msg, "error_code": ...}``
 DatabaseUnavailable                      503     ``{"error": msg, "error_code": ...}``
 ConfigurationError / DatabaseError       500     ``{"error": msg, "error_code": ...}``
 an HTTP error of the framework           its     ``{"error": detail, "error_code": ...}``
@@ -32,6 +33,7 @@ from flexorm.exceptions import (
     ActionError,
     ConcurrencyConflict,
     ConfigurationError,
+    DatabaseBusy,
     DatabaseError,
     DatabaseUnavailable,
     FlexormError,
@@ -87,6 +89,8 @@ def _error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
     if isinstance(exc, ConcurrencyConflict):
         return _CONFLICT, {"error": exc.message, "error_code": "concurrency_conflict",
                            "reason": exc.reason}
+    if isinstance(exc, DatabaseBusy):
+        return _UNAVAILABLE, {"error": exc.message, "error_code": "database_busy"}
     if isinstance(exc, DatabaseUnavailable):
         return _UNAVAILABLE, {"error": exc.message, "error_code": "database_unavailable"}
     if isinstance(exc, ConfigurationError):

@@ -17,7 +17,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import SQLAlchemyError
 
 from flexorm.db_errors import outage, translate
 from flexorm.exceptions import FlexormError
@@ -59,8 +59,9 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: Exception) -> Respo
 
 
 def _on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    """A database error outside an action's run (the journal, an idempotency claim): answered
-    as :mod:`flexorm.db_errors` says, else as unexpected."""
+    """A database error outside an action's run (the journal, an idempotency claim), or the
+    pool's wait for a connection given up: answered as :mod:`flexorm.db_errors` says, else as
+    unexpected."""
     error = translate(exc)
     if error is None:
         return _on_unexpected(request, exc)
@@ -81,7 +82,7 @@ def exception_handlers() -> ExceptionHandlersMap:
     return {
         FlexormError: _on_flexorm_error,
         HTTPException: _on_http_exception,
-        StatementError: _on_database_error,
+        SQLAlchemyError: _on_database_error,
         Exception: _on_unexpected,
     }
 

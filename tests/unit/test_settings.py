@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from flexorm import ConfigurationError, Flex, Settings
+from flexorm.database import Database
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 CODE_ONLY = {"rename"}
@@ -71,6 +74,9 @@ def test_unknown_setting_is_refused():
         ({"lock_timeout": 3_000_000}, "lock_timeout must be more than 0 seconds and at most"),
         ({"worker_heartbeat_seconds": float("inf")}, "worker_heartbeat_seconds must be more"),
         ({"cors_allow_origin": "https://a.example\nX-Evil: 1"}, "cors_allow_origin must be an"),
+        ({"pool_size": 0}, "pool_size must be at least 1, not 0"),
+        ({"max_overflow": -1}, "max_overflow must be 0 or more, not -1"),
+        ({"pool_timeout": 0}, "pool_timeout must be more than 0 seconds"),
     ],
 )
 def test_settings_refuse_values_no_run_could_use(changes, message):
@@ -81,6 +87,22 @@ def test_settings_refuse_values_no_run_could_use(changes, message):
         Settings().with_(**changes)
     with pytest.raises(ConfigurationError, match=message):
         Flex("sqlite:///shop.db", settings=Settings.from_env({}, **changes))
+
+
+def test_the_pool_settings_size_the_blocking_engine(tmp_path: Path) -> None:
+    settings = Settings.from_env({"FLEXORM_POOL_SIZE": "2", "FLEXORM_MAX_OVERFLOW": "0",
+                                  "FLEXORM_POOL_TIMEOUT": "0.05"})
+    path = tmp_path / "pooled.db"
+    sqlite3.connect(path).close()
+    database = Database.connect(f"sqlite:///{path}", pool=settings.pool_options)
+    engine = database.sync_engine
+    try:
+        with engine.connect(), engine.connect(), pytest.raises(sa.exc.TimeoutError):
+            engine.connect()  # a third: none left, none opened beyond the two
+    finally:
+        engine.dispose()
+    pool = database.engine.sync_engine.pool  # the async engine's, sized alike
+    assert (pool.size(), pool.timeout()) == (2, 0.05)
 
 
 def test_a_dry_run_may_list_no_rows():
