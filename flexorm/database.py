@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, NullPool, create_engine, event, select
+from sqlalchemy import Engine, NullPool, QueuePool, create_engine, event, select
 from sqlalchemy.engine import URL, Connection, ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -54,6 +54,10 @@ STATEMENT_CHECK = "flexorm_statement_check"
 """Execution option of a connection: called before each of its statements (a background run
 raises there once it is to stop). Read by a listener each engine gets once, so that a run sets
 it on its connection instead of adding a listener of its own per run."""
+
+POOL_SIZE = 5
+MAX_OVERFLOW = 10
+"""SQLAlchemy's own defaults for a pool's size and overflow."""
 
 PING_TIMEOUT = 5.0
 """Seconds ``/health`` waits for the database to answer."""
@@ -219,6 +223,8 @@ class Database:
     sync_engine: Engine
     sessions: async_sessionmaker[AsyncSession]
     sync_sessions: sessionmaker[Session]
+    connections: int = POOL_SIZE + MAX_OVERFLOW
+    """The most connections each engine opens (its pool's size and overflow)."""
     _ping: _Ping = field(default_factory=_Ping, init=False, repr=False, compare=False)
 
     @classmethod
@@ -244,11 +250,19 @@ class Database:
             sync_engine=sync_engine,
             sessions=async_sessionmaker(engine, expire_on_commit=False),
             sync_sessions=sessionmaker(sync_engine, expire_on_commit=False),
+            connections=(int(sizing.get("pool_size", POOL_SIZE))
+                         + int(sizing.get("max_overflow", MAX_OVERFLOW))),
         )
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def busy(self) -> bool:
+        """Whether every connection the async engine may open is in use (requests wait for one
+        to come back), told without waiting for one."""
+        pool = self.engine.sync_engine.pool
+        return isinstance(pool, QueuePool) and pool.checkedout() >= self.connections
 
     async def reachable(self, timeout: float = PING_TIMEOUT) -> bool:
         """Whether the database answers a query within ``timeout`` seconds (a SQLite file: and

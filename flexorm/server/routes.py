@@ -91,7 +91,12 @@ def flexorm_router(handlers: Mapping[str, MessageHandler], *, max_body_size: int
         if state is None:
             return Response(content=encode_json({"status": "starting"}),
                             status_code=HTTP_503_SERVICE_UNAVAILABLE, media_type=JSON)
-        if not await state.runtime.database.reachable():
+        database = state.runtime.database
+        if database.busy():  # a ping would wait for a connection, then call it down
+            return Response(content=encode_json({"status": "busy",
+                                                 "error_code": "database_busy"}),
+                            status_code=HTTP_503_SERVICE_UNAVAILABLE, media_type=JSON)
+        if not await database.reachable():
             return Response(content=encode_json({"status": "down",
                                                  "error_code": "database_unavailable"}),
                             status_code=HTTP_503_SERVICE_UNAVAILABLE, media_type=JSON)

@@ -6,6 +6,8 @@ the protocol's shape, writes nothing, and leaves the request holding the connect
 as usual. It was a 500 with a traceback: the pool's timeout is no database error SQLAlchemy
 wraps a driver's in.
 
+``/health`` says the database is busy, not down, at once.
+
 The server keeps one connection per engine (``pool_size=1``, ``max_overflow=0``); an action
 takes it, says so with a file, and holds it until the test writes another file.
 """
@@ -121,6 +123,17 @@ def _wait_for(path: Path) -> None:
         time.sleep(0.02)
 
 
+def _healthy(client: httpx.Client, base: str) -> None:
+    """``/health`` answers ok once the connections are back (the refused request's journal
+    row, written in the background, may hold one a moment)."""
+    deadline = time.monotonic() + WAIT
+    while (answer := client.get(f"{base}/health")).status_code != 200:
+        assert answer.json() == {"status": "busy", "error_code": "database_busy"}
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.02)
+    assert answer.json() == {"status": "ok"}
+
+
 @pytest.mark.parametrize(("hold", "write"), [("hold", "write"), ("hold_sync", "write_sync")])
 def test_a_request_finding_every_connection_taken_answers_busy_and_writes_nothing(
         server: tuple[str, str, Path], hold: str, write: str) -> None:
@@ -137,6 +150,7 @@ def test_a_request_finding_every_connection_taken_answers_busy_and_writes_nothin
         try:
             _wait_for(signals / f"{held}.held")
             refused = _send(second, base, write, other)
+            health = second.get(f"{base}/health")
         finally:
             (signals / f"{held}.release").touch()
             thread.join(WAIT)
@@ -144,11 +158,15 @@ def test_a_request_finding_every_connection_taken_answers_busy_and_writes_nothin
     body = refused.json()
     assert body["error_code"] == "database_busy"
     assert "every connection to the database is in use" in body["error"]
+    if hold == "hold":  # the async engine's pool, the one the server's own queries use
+        assert (health.status_code, health.json()) == (
+            503, {"status": "busy", "error_code": "database_busy"})
     assert answers["held"].status_code == 200, answers["held"].text
     assert answers["held"].json() == {"result": held}
     assert other not in _notes(url)
     assert held in _notes(url)
     with httpx.Client(timeout=WAIT) as client:  # the connection is back: served again
         again = _send(client, base, write, other)
+        _healthy(client, base)
     assert again.status_code == 200, again.text
     assert other in _notes(url)
