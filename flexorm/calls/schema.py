@@ -239,8 +239,10 @@ def param_schema(spec: ParamSpec) -> dict[str, Any]:
         schema = _choice_schema(spec)
     elif spec.related is not None:
         schema = _id_schema(spec.related, spec.related_field)
-        schema["description"] = (f"The id of a {spec.related.name} record (find one with the "
-                                 "get_field_options tool).")
+        named = (spec.related_field if spec.related_field not in (
+            None, spec.related.primary_key_field) else "id")
+        schema["description"] = (f"The {named} of a record of {spec.related.name} (find one "
+                                 "with the get_field_options tool).")
     elif spec.field == "JSONField":
         schema = _json_type(spec.annotation)
     else:

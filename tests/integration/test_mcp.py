@@ -145,7 +145,8 @@ def test_tool_inputs_are_flat_json_schema(base: str) -> None:
     assert discount["size"] == {"type": "string", "enum": ["s", "m"], "default": "s"}
     reassign = tools["orders__reassign"].input_schema["properties"]
     assert reassign["customer"]["type"] == "integer"
-    assert "customers" in reassign["customer"]["description"]
+    assert reassign["customer"]["description"] == (
+        "The id of a record of customers (find one with the get_field_options tool).")
     annotate = tools["orders__annotate"].input_schema["properties"]
     assert annotate["note"] == {"type": "string", "maxLength": 40}
     assert tools["orders__report"].input_schema["properties"]["limit"] == {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import re
@@ -10,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pytest
+import sqlalchemy as sa
 
 from flexorm.actions import Param, Text, declare
 from flexorm.actions.binding import bind, resolve_collection
@@ -18,7 +20,8 @@ from flexorm.calls.invoke import execute_request
 from flexorm.calls.names import MAX_TOOL_NAME, operation_path, tool_names
 from flexorm.calls.schema import input_schema, selection
 from flexorm.exceptions import RequestError
-from tests.unit.actions._schema import SCHEMA
+from flexorm.reflection.records import ForeignKeyInfo
+from tests.unit.actions._schema import SCHEMA, collection, column
 
 ALLOWED = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -111,7 +114,26 @@ def test_columns_give_their_limits_options_and_references():
     assert props["code"] == {"type": "string", "maxLength": 5}
     assert props["total"] == {"type": "string", "format": "decimal"}
     assert props["account_id"]["type"] == "integer"
-    assert "accounts" in props["account_id"]["description"]
+    assert props["account_id"]["description"] == (
+        "The id of a record of accounts (find one with the get_field_options tool).")
+
+
+def test_a_reference_to_another_key_than_the_id_names_it():
+    accounts = SCHEMA["accounts"]
+    with_code = dataclasses.replace(accounts, columns={
+        **accounts.columns, "code": column("code", sa.String(8), nullable=False)})
+    invoices = collection(
+        "invoices", column("id", sa.Integer(), nullable=False, pk=True, auto=True),
+        column("account_code", sa.String(8), nullable=False, foreign_key=ForeignKeyInfo(
+            None, ("account_code",), "accounts", ("code",), True)))
+    schema = dataclasses.replace(SCHEMA, collections={
+        **SCHEMA.collections, "accounts": with_code, "invoices": invoices})
+
+    def bill(**values: Any) -> None: ...
+
+    bound = bind(declare(bill, model="invoices", fields=["account_code"]), invoices, schema)
+    assert input_schema(bound)["properties"]["account_code"]["description"] == (
+        "The code of a record of accounts (find one with the get_field_options tool).")
 
 
 def test_a_parameter_named_like_the_selection_moves_the_selection_keys():
