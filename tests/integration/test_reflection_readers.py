@@ -51,7 +51,8 @@ _MYSQL_TRIGGERS = sa.text(
 
 def _has_triggers(connection: Connection, table: TableFacts) -> bool:
     """Whether row triggers on INSERT or UPDATE may change ``table``'s rows, asked table by
-    table (the inspector does not tell)."""
+    table (the inspector does not tell). On MySQL and MariaDB a column ``ON UPDATE
+    CURRENT_TIMESTAMP`` counts as one: the inspector gives it in the column's default."""
     dialect = connection.dialect
     if dialect.name == "postgresql":
         quote = dialect.identifier_preparer.quote
@@ -59,6 +60,8 @@ def _has_triggers(connection: Connection, table: TableFacts) -> bool:
             f"{quote(table.schema)}.{quote(table.table)}"
         return bool(connection.execute(_PG_TRIGGERS, {"rel": name}).scalar())
     if dialect.name in ("mysql", "mariadb"):
+        if any(" ON UPDATE " in (column.default or "").upper() for column in table.columns):
+            return True
         return bool(connection.execute(_MYSQL_TRIGGERS, {"schema": table.schema,
                                                          "table": table.table}).scalar())
     master = ("main" if table.schema is None
@@ -261,7 +264,8 @@ def test_mariadb_schemas(mariadb_url: str) -> None:
     # a DOUBLE is read as a float, in a view as in a table
     assert [schema[name].columns["f"].type.asdecimal  # type: ignore[attr-defined]
             for name in ("odd", "odd_times")] == [False, False]
-    assert sorted(c.name for c in schema if c.triggers) == ["t1", "t2"]
+    # odd's column k is ON UPDATE CURRENT_TIMESTAMP(6)
+    assert sorted(c.name for c in schema if c.triggers) == ["odd", "t1", "t2"]
     assert schema["odd"].columns["s"].options == ("p", "q")  # the column's own check
     assert schema["odd"].columns["b"].options == ("u", "v")  # the table's
     _compare(mariadb_url, Settings(include=["t1", "t2*"]))
