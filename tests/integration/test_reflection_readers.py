@@ -24,7 +24,7 @@ from flexorm.reflection.dialects.base import Relations, Tick
 from flexorm.reflection.dialects.generic import InspectorReader
 from flexorm.reflection.dialects.sqlite import adjust_rowid, changes_rows
 from flexorm.reflection.records import SchemaInfo
-from flexorm.reflection.typemap import MySQLTime, Spatial
+from flexorm.reflection.typemap import MySQLTime, Spatial, Unrecognized
 from flexorm.settings import Settings
 from tests.conftest import run_statements, sync_engine
 from tests.integration import (
@@ -106,7 +106,8 @@ def _facts(schema: SchemaInfo) -> dict[str, Any]:
 def _known_differences(dialect: str, mine: Any, theirs: Any) -> Any:
     """The facts flexorm reads on purpose where SQLAlchemy's inspector does not: PostgreSQL's
     ``bpchar`` (``character`` without a length), which SQLAlchemy leaves unrecognised
-    (``NullType``), is read as ``CHAR``; MariaDB's JSON, a ``LONGTEXT`` with a ``json_valid``
+    (``NullType``), is read as ``CHAR``, and a type it does not know at all as
+    :class:`Unrecognized`, under its name; MariaDB's JSON, a ``LONGTEXT`` with a ``json_valid``
     check to SQLAlchemy, is read as ``JSON``; spatial columns, unrecognised by SQLAlchemy,
     are read as :class:`Spatial`; a MariaDB column's own ``CHECK`` value list (printed in the
     column's definition, where SQLAlchemy does not read it) gives the column its options;
@@ -124,7 +125,8 @@ def _known_differences(dialect: str, mine: Any, theirs: Any) -> Any:
         if own[0] != other[0]:
             return False
         if dialect == "postgresql":
-            return own[1:] == (sa.CHAR, "CHAR()") and other[1] is sa.types.NullType
+            return other[1] is sa.types.NullType and (
+                own[1:] == (sa.CHAR, "CHAR()") or own[1] is Unrecognized)
         if dialect == "mysql" and own[1] is Spatial:
             return other[1] is sa.types.NullType
         return (dialect == "mysql" and own[2] == "JSON()"
