@@ -83,6 +83,7 @@ _MYSQL_CODES: dict[int, Kind] = {
     1213: "deadlock", 1205: "lock_timeout", 1406: "too_long", 1264: "out_of_range",
     1690: "out_of_range", 1366: "invalid_value", 1292: "invalid_value", 1265: "invalid_value",
     1411: "invalid_value",  # a value a function refuses (STR_TO_DATE...)
+    1416: "invalid_value",  # text in a spatial column (MariaDB says SQLSTATE 22003)
     1267: "charset", 1270: "charset", 1271: "charset",  # text compared across character sets
     3819: "constraint", 4025: "constraint",  # MySQL's and MariaDB's CHECK
     1364: "constraint",  # a NOT NULL column left without a value

@@ -55,7 +55,7 @@ __all__ = [
 
 logger = logging.getLogger("flexorm.reflection")
 
-FORMAT = 4
+FORMAT = 6
 """Bumped whenever the records or this file's layout change."""
 
 

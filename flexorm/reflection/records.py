@@ -124,7 +124,8 @@ class CollectionInfo:
     """The database runs row triggers when rows of this table are inserted or updated: they may
     change the rows written (a ``last_update`` set to ``now()``, a search column kept up to
     date), so a row an action changed is read back before it is shown. Known on SQLite,
-    PostgreSQL, MySQL and MariaDB; ``False`` on other databases."""
+    PostgreSQL, MySQL and MariaDB (where a column ``ON UPDATE CURRENT_TIMESTAMP`` counts as
+    one); ``False`` on other databases."""
     _table_cache: list[sa.Table] = field(default_factory=list, compare=False, repr=False)
 
     @property

@@ -25,6 +25,7 @@ __all__ = [
     "FIELD_TYPES",
     "MySQLTime",
     "Spatial",
+    "Unrecognized",
     "base_type",
     "db_internal_type",
     "field_types",
@@ -45,6 +46,22 @@ class Spatial(sa.types.UserDefinedType[Any]):
 
     def __init__(self, name: str) -> None:
         self.name = name.upper()
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
+
+
+class Unrecognized(sa.types.UserDefinedType[Any]):
+    """A column type SQLAlchemy does not know (PostgreSQL's ``point``, ``xml``, a composite
+    type), kept under the database's own name: descriptions and the startup's log line name
+    it, where SQLAlchemy's ``NullType`` renders as ``NULL``. Values pass as the driver reads
+    and writes them (text), as a ``NullType`` column's do; it has no Jet field, so it is shown
+    as a ``CharField``."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def get_col_spec(self, **kw: Any) -> str:
         return self.name

@@ -221,3 +221,24 @@ def test_an_inverse_selection_of_rows_without_a_first_column_is_refused(http) ->
         values = conn.execute(sa.text("SELECT value FROM readings ORDER BY value")).scalars()
         assert list(values) == [1, 2, 3, 4]
     engine.dispose()
+
+
+def test_the_options_of_a_record_parameter_name_records_of_a_composite_key_by_their_full_key(
+        http) -> None:
+    """Sakila's film_actor, the airlines demo's seats: the options of a parameter taking such a
+    record were the first key column's values (``NLD`` four times), each of which the
+    parameter then refused as naming several records."""
+    client, url = http
+    response = client.post("/api/messages/", headers={"Authorization": f"Bearer {TOKEN}"},
+                           json={"name": "get_field_options", "params": {
+                               "action": "spoken", "field": "language", "query": "NLD"}})
+    assert response.status_code == 200
+    options = response.json()
+    assert options == [
+        {"value": {"countrycode": "NLD", "language": language}, "name": f"NLD, {language}"}
+        for language in ("Arabic", "Dutch", "Frisian", "Turkish")]
+    for option in options:  # every value offered is one the parameter takes
+        assert _execute(client, "spoken", model=None, params={"language": option["value"]}) == (
+            200, {"result": f"NLD/{option['value']['language']}"})
+    assert all(percentage == 15 for (code, _), percentage in _percentages(url).items()
+               if code == "NLD")

@@ -264,3 +264,46 @@ def test_a_returned_row_shows_what_the_tables_triggers_saved(any_url: str) -> No
         {"id": 1, "body": "UNO", "edits": 2, "slug": "uno"},
         {"id": 2, "body": "TWO", "edits": 1, "slug": "two"},
         {"id": 102, "body": "Copy of TWO", "edits": 0, "slug": "copy of two"}]
+
+
+@pytest.mark.mariadb
+def test_a_returned_row_shows_the_time_on_update_current_timestamp_saved(
+        mariadb_url: str) -> None:
+    """MariaDB sets a ``TIMESTAMP ... ON UPDATE CURRENT_TIMESTAMP`` column (Sakila's
+    ``last_update``) on every update, as a BEFORE UPDATE trigger would: the answer showed the
+    time the row had before the action, not the one saved."""
+    run_statements(mariadb_url, [
+        "CREATE TABLE rentals (id INTEGER PRIMARY KEY, returned DATETIME NULL,"
+        " last_update TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP"
+        " ON UPDATE CURRENT_TIMESTAMP)",
+        "INSERT INTO rentals (id, last_update) VALUES (1, '2001-01-01 00:00:00'),"
+        " (2, '2001-01-01 00:00:00')",
+    ])
+    flex = Flex(mariadb_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+    @flex.action(model="rentals", for_instance=True)
+    def give_back(rental: Any) -> Any:
+        rental.returned = dt.datetime(2005, 6, 2)
+        return rental
+
+    @flex.action(model="rentals", for_instance=True, bulk=True)
+    async def give_all_back(rentals: list[Any], ctx: ActionContext) -> list[Any]:
+        for rental in rentals:
+            rental.returned = dt.datetime(2005, 6, 3)
+        await ctx.session.flush()
+        return rentals
+
+    engine = sync_engine(mariadb_url)
+
+    def saved() -> list[str]:
+        with engine.connect() as conn:
+            return [stamp.isoformat() for (stamp,) in conn.exec_driver_sql(
+                "SELECT last_update FROM rentals ORDER BY id")]
+
+    with TestClient(flex.app) as client:
+        one = _execute(client, "give_back", model="rentals", id=1)
+        assert one["last_update"] == saved()[0] != "2001-01-01T00:00:00"
+        both = _execute(client, "give_all_back", model="rentals", ids=[1, 2])
+        assert [row["last_update"] for row in both] == saved()
+    assert "2001-01-01T00:00:00" not in saved()
+    engine.dispose()

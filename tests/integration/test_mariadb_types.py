@@ -47,6 +47,10 @@ def client(mariadb_url: str) -> Iterator[TestClient[Any]]:
             setattr(thing, name, value)
         return {"id": thing.id}
 
+    @flex.action(model="things", for_instance=True, fields=["at"])
+    def place(thing: Any, at: str) -> None:
+        thing.at = at
+
     with TestClient(flex.app) as test_client:
         yield test_client
 
@@ -148,6 +152,18 @@ def test_bad_values_are_refused(client: TestClient[Any], mariadb_url: str) -> No
         assert status == 400, (params, body)
         assert set(body) == set(params), body
     assert _row(mariadb_url) == before
+
+
+def test_text_a_spatial_column_cannot_read_is_refused_as_not_valid(
+        client: TestClient[Any]) -> None:
+    """MariaDB refuses it (1416, "Cannot get geometry object") with SQLSTATE 22003, which
+    was answered as a number out of range."""
+    for sent in ("POINT(1 2)", "(1,2)", "somewhere"):
+        response = client.post("/api/messages/", headers=AUTH, json={
+            "name": "execute_action",
+            "params": {"model": "things", "name": "place", "id": 1, "params": {"at": sent}}})
+        assert (response.status_code, response.json()) == (400, {"non_field_errors": [
+            "The database refused a value: it is not valid for its column's type"]})
 
 
 def test_a_set_names_the_allowed_members(client: TestClient[Any]) -> None:

@@ -212,7 +212,7 @@ def test_postgres_fields(pg: dict[str, dict[str, Any]]) -> None:
     assert things["data"] == field("data", "JSONField", "JSONField", db_internal_type="JSONB")
     assert things["count"] == field("count", "IntegerField", "IntegerField",
                                     db_internal_type="posint")
-    for name, sql in [("doc", "TSVECTOR"), ("x", "NULL"), ("span", "INTERVAL"),
+    for name, sql in [("doc", "TSVECTOR"), ("x", "xml"), ("span", "INTERVAL"),
                       ("price", "MONEY"), ("at", "TIME WITHOUT TIME ZONE")]:
         assert things[name] == field(name, "CharField", "CharField", db_internal_type=sql)
 
@@ -248,11 +248,12 @@ def test_postgres_unknown_types_log_one_line_each(
     assert unmapped == [
         "unmapped column type INTERVAL (other.things.span): shown as CharField",
         "unmapped column type MONEY (other.things.price): shown as CharField",
-        "unmapped column type NULL (other.things.x): shown as CharField",
         "unmapped column type TIME WITHOUT TIME ZONE (other.things.at): shown as CharField",
         "unmapped column type TSVECTOR (other.things.doc): shown as CharField",
+        # a type SQLAlchemy does not know by its name, not as "NULL" (its NullType's)
+        "unmapped column type xml (other.things.x): shown as CharField",
     ]
-    assert any("Did not recognize type 'xml'" in r.getMessage() for r in caplog.records)
+    assert not any("Did not recognize" in r.getMessage() for r in caplog.records)
 
 
 def test_sqlite_collections(lite: dict[str, dict[str, Any]]) -> None:

@@ -24,7 +24,7 @@ from flexorm.reflection.dialects.base import Relations, Tick
 from flexorm.reflection.dialects.generic import InspectorReader
 from flexorm.reflection.dialects.sqlite import adjust_rowid, changes_rows
 from flexorm.reflection.records import SchemaInfo
-from flexorm.reflection.typemap import MySQLTime, Spatial
+from flexorm.reflection.typemap import MySQLTime, Spatial, Unrecognized
 from flexorm.settings import Settings
 from tests.conftest import run_statements, sync_engine
 from tests.integration import (
@@ -51,7 +51,8 @@ _MYSQL_TRIGGERS = sa.text(
 
 def _has_triggers(connection: Connection, table: TableFacts) -> bool:
     """Whether row triggers on INSERT or UPDATE may change ``table``'s rows, asked table by
-    table (the inspector does not tell)."""
+    table (the inspector does not tell). On MySQL and MariaDB a column ``ON UPDATE
+    CURRENT_TIMESTAMP`` counts as one: the inspector gives it in the column's default."""
     dialect = connection.dialect
     if dialect.name == "postgresql":
         quote = dialect.identifier_preparer.quote
@@ -59,6 +60,8 @@ def _has_triggers(connection: Connection, table: TableFacts) -> bool:
             f"{quote(table.schema)}.{quote(table.table)}"
         return bool(connection.execute(_PG_TRIGGERS, {"rel": name}).scalar())
     if dialect.name in ("mysql", "mariadb"):
+        if any(" ON UPDATE " in (column.default or "").upper() for column in table.columns):
+            return True
         return bool(connection.execute(_MYSQL_TRIGGERS, {"schema": table.schema,
                                                          "table": table.table}).scalar())
     master = ("main" if table.schema is None
@@ -103,7 +106,8 @@ def _facts(schema: SchemaInfo) -> dict[str, Any]:
 def _known_differences(dialect: str, mine: Any, theirs: Any) -> Any:
     """The facts flexorm reads on purpose where SQLAlchemy's inspector does not: PostgreSQL's
     ``bpchar`` (``character`` without a length), which SQLAlchemy leaves unrecognised
-    (``NullType``), is read as ``CHAR``; MariaDB's JSON, a ``LONGTEXT`` with a ``json_valid``
+    (``NullType``), is read as ``CHAR``, and a type it does not know at all as
+    :class:`Unrecognized`, under its name; MariaDB's JSON, a ``LONGTEXT`` with a ``json_valid``
     check to SQLAlchemy, is read as ``JSON``; spatial columns, unrecognised by SQLAlchemy,
     are read as :class:`Spatial`; a MariaDB column's own ``CHECK`` value list (printed in the
     column's definition, where SQLAlchemy does not read it) gives the column its options;
@@ -121,7 +125,8 @@ def _known_differences(dialect: str, mine: Any, theirs: Any) -> Any:
         if own[0] != other[0]:
             return False
         if dialect == "postgresql":
-            return own[1:] == (sa.CHAR, "CHAR()") and other[1] is sa.types.NullType
+            return other[1] is sa.types.NullType and (
+                own[1:] == (sa.CHAR, "CHAR()") or own[1] is Unrecognized)
         if dialect == "mysql" and own[1] is Spatial:
             return other[1] is sa.types.NullType
         return (dialect == "mysql" and own[2] == "JSON()"
@@ -261,7 +266,8 @@ def test_mariadb_schemas(mariadb_url: str) -> None:
     # a DOUBLE is read as a float, in a view as in a table
     assert [schema[name].columns["f"].type.asdecimal  # type: ignore[attr-defined]
             for name in ("odd", "odd_times")] == [False, False]
-    assert sorted(c.name for c in schema if c.triggers) == ["t1", "t2"]
+    # odd's column k is ON UPDATE CURRENT_TIMESTAMP(6)
+    assert sorted(c.name for c in schema if c.triggers) == ["odd", "t1", "t2"]
     assert schema["odd"].columns["s"].options == ("p", "q")  # the column's own check
     assert schema["odd"].columns["b"].options == ("u", "v")  # the table's
     _compare(mariadb_url, Settings(include=["t1", "t2*"]))

@@ -57,12 +57,18 @@ async def related_options(
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` records of ``collection`` whose display column contains ``query`` (or
     whose id is ``query``), ordered by that column; none when ``query`` holds characters the
-    column's character set cannot (MySQL, MariaDB)."""
+    column's character set cannot (MySQL, MariaDB).
+
+    A record of a composite key is offered by its full key (``{"aircraft_code": "773",
+    "seat_no": "1A"}``), named by its key's values and its display column: its first key
+    column alone may name many records, which the parameter then refuses."""
     table = collection.sa_table
     value = table.c[value_column]
     display_name = display_column(collection)
     display = table.c[display_name]
-    statement = sa.select(value, display).order_by(display, value).limit(limit)
+    key_names = _full_key(collection, value_column)
+    keys = [table.c[name] for name in key_names]
+    statement = sa.select(display, value, *keys).order_by(display, value, *keys).limit(limit)
     query = (query or "").strip()[:_MAX_QUERY].replace("\x00", "")
     if query:
         shown = display if display_name != value_column else sa.cast(display, sa.String)
@@ -81,8 +87,30 @@ async def related_options(
             if classify(exc) != "charset":
                 raise
             return []  # text the column's character set cannot hold: no record contains it
-    return [{"value": encode(row[0]), "name": _shown(row[0] if row[1] is None else row[1])}
+    if key_names:
+        return [_key_option(key_names, row[2:], row[0], display_name in key_names)
+                for row in rows]
+    return [{"value": encode(row[1]), "name": _shown(row[1] if row[0] is None else row[0])}
             for row in rows]
+
+
+def _full_key(collection: CollectionInfo, value_column: str) -> tuple[str, ...]:
+    """The key columns an option's value names, when the record is named by a composite key
+    (else none: the option's value is the column's)."""
+    if collection.has_primary_key and len(collection.primary_key) > 1 \
+            and value_column == collection.primary_key_field:
+        return collection.primary_key
+    return ()
+
+
+def _key_option(names: tuple[str, ...], values: Any, display: Any,
+                display_in_key: bool) -> dict[str, Any]:
+    """An option naming a record by its full key: ``773, 1A: Business``."""
+    name = ", ".join(_shown(value) for value in values)
+    if not display_in_key and display is not None:
+        name = f"{name}: {_shown(display)}"
+    return {"value": {column: encode(value) for column, value in zip(names, values, strict=True)},
+            "name": name}
 
 
 def _shown(value: Any) -> str:

@@ -105,7 +105,8 @@ _MYSQL_CHECKS = (
 
 # tables with triggers on INSERT or UPDATE (all of MySQL's are row triggers): a BEFORE one sets
 # NEW's columns; an AFTER one cannot write its own table, but counts as on the other databases.
-# Seen only where the user has the TRIGGER privilege on the table.
+# Seen only where the user has the TRIGGER privilege on the table. (A column ``ON UPDATE
+# CURRENT_TIMESTAMP`` counts too: see the columns' reading.)
 _TRIGGERS = (
     "SELECT DISTINCT EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS "  # noqa: S608 - constant text
     f"WHERE EVENT_OBJECT_SCHEMA = {_SCHEMA}{_NAMED.format(column='EVENT_OBJECT_TABLE')} "
@@ -364,6 +365,10 @@ class MySQLReader:
                 continue
             extra = extra or ""
             computed = "GENERATED" in extra.upper()
+            if _ON_UPDATE.search(extra):
+                # ON UPDATE CURRENT_TIMESTAMP sets the column on every update, as a BEFORE
+                # UPDATE trigger would: a row an action changed is read back before its answer
+                current.triggers = True
             # SHOW CREATE TABLE names the character set and collation where the collation is
             # not the table's
             other = collation is not None and collation != table_collation

@@ -14,7 +14,9 @@ A column's type is read from ``format_type`` as SQLAlchemy's PostgreSQL dialect 
 dialect's public ``ischema_names`` and type constructors, enums and domains from the inspector's
 public ``get_enums``/``get_domains``; each distinct type text is parsed once. ``bpchar`` (what
 ``character`` without a length is called in the catalog) is read as ``CHAR``, which SQLAlchemy
-leaves unrecognised.
+leaves unrecognised. A type SQLAlchemy does not know (``point``, ``xml``, a composite type) is
+:class:`~flexorm.reflection.typemap.Unrecognized` under its own name (``point``, ``point[]``),
+where SQLAlchemy's ``NullType`` would warn per column and be described as ``NULL``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from flexorm.reflection.dialects.base import (
     Ticker,
 )
 from flexorm.reflection.dialects.generic import InspectorReader
+from flexorm.reflection.typemap import Unrecognized
 
 __all__ = ["PostgreSQLReader"]
 
@@ -226,8 +229,8 @@ class _Types:
         if found is not None:
             return found
         type_ = self.parse(format_type, f"column '{column}'", collation, collation_schema)
-        # shared by every column of that text, unless it is unrecognised (its warning names
-        # each column) or attaches itself to a table (an enum, a domain, an array)
+        # shared by every column of that text, unless format_type gave none (its warning names
+        # each column) or it attaches itself to a table (an enum, a domain, an array)
         if type_ is not sa.types.NULLTYPE and not isinstance(type_, SchemaEventTarget):
             self.built[key] = type_
         return type_
@@ -304,10 +307,8 @@ class _Types:
                     args = (int(args_text[0]), *args_text[1:])
                 except (ValueError, IndexError):
                     args = tuple(args_text)
-        if not cls:
-            warnings.warn(f"Did not recognize type '{name}' of {description}", sa.exc.SAWarning,
-                          stacklevel=2)
-            return sa.types.NULLTYPE
+        if not cls:  # named in the log line of types without a Jet field
+            return Unrecognized(format_type)
         if collation is not None:
             kwargs["collation"] = collation
             if collation_schema is not None:
