@@ -131,7 +131,18 @@ def selection(bound: BoundAction) -> Selection | None:
                      inverse=_free("inverse", taken), bulk=bound.declaration.bulk)
 
 
+def _record_schema(collection: CollectionInfo) -> dict[str, Any]:
+    """What names one record of ``collection``: its id, or, for a composite key, the object
+    of its key's columns (a first column alone may name many records, which is refused)."""
+    key = collection.primary_key
+    if not collection.has_primary_key or len(key) < 2:
+        return _id_schema(collection)
+    return {"type": "object", "properties": {name: _id_schema(collection, name) for name in key},
+            "required": list(key), "additionalProperties": False}
+
+
 def _id_schema(collection: CollectionInfo, column: str | None = None) -> dict[str, Any]:
+    """The values of one column naming records (the first key column by default)."""
     info = collection.columns[column or collection.primary_key_field]
     python_type = param_field(info).python_type
     if python_type is int:
@@ -238,9 +249,10 @@ def param_schema(spec: ParamSpec) -> dict[str, Any]:
     if spec.choices:
         schema = _choice_schema(spec)
     elif spec.related is not None:
-        schema = _id_schema(spec.related, spec.related_field)
-        named = (spec.related_field if spec.related_field not in (
-            None, spec.related.primary_key_field) else "id")
+        schema = (_record_schema(spec.related) if spec.load_row
+                  else _id_schema(spec.related, spec.related_field))
+        named = ("key" if schema["type"] == "object" else spec.related_field
+                 if spec.related_field not in (None, spec.related.primary_key_field) else "id")
         schema["description"] = (f"The {named} of a record of {spec.related.name} (find one "
                                  "with the get_field_options tool).")
     elif spec.field == "JSONField":
@@ -265,12 +277,15 @@ def input_schema(bound: BoundAction) -> dict[str, Any]:
     if keys is not None:
         assert bound.collection is not None
         name = bound.collection.name
-        one = _id_schema(bound.collection)
+        one = _record_schema(bound.collection)
+        whole = (f" (each the object of its key: {', '.join(bound.collection.primary_key)})"
+                 if one["type"] == "object" else "")
         if not keys.bulk:
-            properties[keys.id] = {**one, "description": f"The id of the {name} record to run on."}
+            properties[keys.id] = {**one, "description": f"The id of the {name} record to run "
+                                                         f"on{whole.replace('each ', '')}."}
         properties[keys.ids] = {
             "type": "array", "items": one,
-            "description": f"The ids of the {name} records to run on.",
+            "description": f"The ids of the {name} records to run on{whole}.",
         }
         properties[keys.inverse] = {
             "type": "boolean", "default": False,
