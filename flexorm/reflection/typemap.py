@@ -29,6 +29,7 @@ __all__ = [
     "base_type",
     "db_internal_type",
     "field_types",
+    "integer_bounds",
     "is_decimal_number",
     "is_known_type",
     "is_mysql_boolean",
@@ -186,6 +187,37 @@ def mysql_name(cls: type) -> str | None:
     if cls.__module__.startswith("sqlalchemy.dialects.mysql."):
         return str(getattr(cls, "__visit_name__", "")).upper()
     return None
+
+
+_INT_WIDTH = ((sa.SmallInteger, 16), (sa.BigInteger, 64), (sa.Integer, 32))
+_INT_WIDTH_BY_NAME = {"TINYINT": 8, "MEDIUMINT": 24}
+"""MySQL's integer types that SQLAlchemy's generic ones do not tell apart."""
+_YEARS = (1901, 2155)
+"""What MySQL's ``YEAR`` holds."""
+
+
+def integer_bounds(type_: TypeEngine[Any], dialect: str) -> tuple[int, int]:
+    """The least and the most value an integer column stores: by its width and sign (SQLite's
+    INTEGER always holds 64 bits), MySQL's ``YEAR`` its years and ``BIT(n)`` n bits.
+
+    Examples:
+        >>> integer_bounds(sa.SmallInteger(), "postgresql")
+        (-32768, 32767)
+        >>> integer_bounds(sa.SmallInteger(), "sqlite")
+        (-9223372036854775808, 9223372036854775807)
+    """
+    if dialect == "sqlite":
+        return -(2 ** 63), 2 ** 63 - 1
+    name = mysql_name(type(type_))
+    if name == "YEAR":
+        return _YEARS
+    if name == "BIT":
+        return 0, 2 ** (getattr(type_, "length", None) or 1) - 1
+    bits = _INT_WIDTH_BY_NAME.get(str(type_.__visit_name__).upper()) or next(
+        (b for kind, b in _INT_WIDTH if isinstance(type_, kind)), 64)
+    if getattr(type_, "unsigned", False):
+        return 0, 2 ** bits - 1
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
 def set_values(type_: TypeEngine[Any]) -> tuple[str, ...] | None:

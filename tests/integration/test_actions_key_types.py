@@ -79,6 +79,10 @@ PG_TABLES = [
     "INSERT INTO spots VALUES ('(1,2)', 10)",
     "CREATE TABLE notes (k xml, v int)",
     "INSERT INTO notes VALUES ('<a/>', 10)",
+    "CREATE TABLE counts (k int PRIMARY KEY, v int)",
+    "INSERT INTO counts VALUES (2147483647, 10)",
+    "CREATE TABLE tiny (k smallint PRIMARY KEY, v int)",
+    "INSERT INTO tiny VALUES (-32768, 10)",
 ]
 
 
@@ -86,7 +90,7 @@ PG_TABLES = [
 def pg_client(pg_url: str) -> Iterator[tuple[TestClient[Any], str]]:
     run_statements(pg_url, PG_TABLES)
     for client in _serve(pg_url, ["flags", "spans", "hosts", "blobs", "pairs", "docs", "spots",
-                                  "notes"]):
+                                  "notes", "counts", "tiny"]):
         yield client, pg_url
 
 
@@ -208,6 +212,22 @@ def test_mariadb_keys_compared_as_their_type(mariadb_client) -> None:
         == [[11, 21, 30], [11], [11], [11, 21], [11], [11, 21, 31]]
 
 
+@pytest.mark.postgres
+def test_postgres_ids_beyond_what_the_key_column_stores_are_refused_under_their_field(
+        pg_client) -> None:
+    """An id past the column's width names no record: refused under ``ids`` with the column's
+    range, where the database's own refusal ("integer out of range") was a statement's error
+    for the request as a whole."""
+    client, url = pg_client
+    assert _touch(client, "counts", [2147483647]) == (200, {"result": [11]})
+    assert _touch(client, "counts", [2147483648]) == (400, {"ids": [
+        "'2147483648' is not a valid counts id (out of range: from -2147483648 to "
+        "2147483647)"]})
+    assert _touch(client, "tiny", ["-32769"], inverse=True) == (400, {"ids": [
+        "'-32769' is not a valid tiny id (out of range: from -32768 to 32767)"]})
+    assert (_values(url, "counts"), _values(url, "tiny")) == ([11], [10])
+
+
 @pytest.mark.mariadb
 def test_mariadb_ids_that_do_not_fit_the_key_are_refused(mariadb_client) -> None:
     client, url = mariadb_client
@@ -216,6 +236,8 @@ def test_mariadb_ids_that_do_not_fit_the_key_are_refused(mariadb_client) -> None
         "18446744073709551615)"]})
     assert _pick(client, -1) == (400, {"row": [
         "Not a valid id: out of range: from 0 to 18446744073709551615."]})
+    assert _touch(client, "years", [2156]) == (400, {"ids": [
+        "'2156' is not a valid years id (out of range: from 1901 to 2155)"]})
     assert _touch(client, "perks", ["gift,wrap"]) == (400, {"ids": [
         "'gift,wrap' is not a valid perks id (k is a SET column, whose values cannot identify "
         "a record)"]})

@@ -26,33 +26,9 @@ from flexorm.actions.params.spec import Choice, ParamSpec
 from flexorm.exceptions import ConfigurationError
 from flexorm.reflection.comments import plain_comment
 from flexorm.reflection.records import CollectionInfo, ColumnInfo, SchemaInfo
-from flexorm.reflection.typemap import base_type, mysql_name, set_values
+from flexorm.reflection.typemap import base_type, integer_bounds, mysql_name, set_values
 
 __all__ = ["column_param"]
-
-_INT_WIDTH = ((sa.SmallInteger, 16), (sa.BigInteger, 64), (sa.Integer, 32))
-_INT_WIDTH_BY_NAME = {"TINYINT": 8, "MEDIUMINT": 24}
-"""MySQL's integer types that SQLAlchemy's generic ones do not tell apart."""
-_YEARS = (1901, 2155)
-"""What MySQL's ``YEAR`` holds."""
-
-
-def _int_bounds(type_: sa.types.TypeEngine[Any], dialect: str) -> tuple[int, int]:
-    """The values an integer column stores: by its width and sign (SQLite's INTEGER always
-    holds 64 bits), MySQL's ``YEAR`` its years and ``BIT(n)`` n bits."""
-    if dialect == "sqlite":
-        return annotated.INT64_MIN, annotated.INT64_MAX
-    name = mysql_name(type(type_))
-    if name == "YEAR":
-        return _YEARS
-    if name == "BIT":
-        return 0, 2 ** (getattr(type_, "length", None) or 1) - 1
-    bits = _INT_WIDTH_BY_NAME.get(str(type_.__visit_name__).upper()) or next(
-        (b for kind, b in _INT_WIDTH if isinstance(type_, kind)), 64)
-    if getattr(type_, "unsigned", False):
-        return 0, 2 ** bits - 1
-    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-
 
 _TEMPORAL: dict[Any, type[sa.types.TypeEngine[Any]]] = {
     dt.datetime: sa.DateTime, dt.date: sa.Date, dt.time: sa.Time, uuid.UUID: sa.Uuid,
@@ -126,7 +102,7 @@ def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
     if python_type is str:
         return annotated.str_annotation(*_length(type_))
     if python_type is int:
-        low, high = _int_bounds(type_, dialect)
+        low, high = integer_bounds(type_, dialect)
         return annotated.int_annotation(low=low, high=high)
     if python_type is float:
         return annotated.float_annotation()
@@ -214,7 +190,8 @@ def column_param(
     field = mapped.field
     if related is not None and column.foreign_key is not None:
         related_field = column.foreign_key.target_columns[0]
-        annotation = annotated.coercer_annotation(_fitting(id_coercer(column), column))
+        annotation = annotated.coercer_annotation(_fitting(id_coercer(column, schema.dialect),
+                                                                  column))
     elif mapped.options is not None:
         choices = tuple(Choice(value, str(value)) for value in mapped.options)
         annotation = annotated.choice_annotation(choices)

@@ -31,6 +31,7 @@ from flexorm.actions.params.kinds import parse_duration
 from flexorm.reflection.records import CollectionInfo, ColumnInfo
 from flexorm.reflection.typemap import (
     base_type,
+    integer_bounds,
     is_mysql_boolean,
     kind_by_name,
     mysql_name,
@@ -270,16 +271,22 @@ def _refused(problem: str) -> IdCoercer:
     return refuse
 
 
-def _int_range(column: ColumnInfo) -> tuple[int, int]:
-    """The whole numbers an integer key's ids may be, ``[low, high)``: 64 bits, unsigned ones
-    for MySQL's ``UNSIGNED`` and ``BIT``; ``(0, 0)`` for any other key."""
+def _int_range(column: ColumnInfo, dialect: str | None) -> tuple[int, int]:
+    """The whole numbers an integer key's ids may be, ``[low, high)``: what the column stores
+    on ``dialect`` (an id beyond it names no record, and the database would refuse it as a
+    statement's error rather than the field's); 64 bits, unsigned ones for MySQL's
+    ``UNSIGNED`` and ``BIT``, where the database is not known; ``(0, 0)`` for any other
+    key."""
     kind = base_type(column.type)
     name = mysql_name(type(kind))
-    if name == "BIT" or (isinstance(kind, sa.Integer) and getattr(kind, "unsigned", False)):
+    if not (isinstance(kind, sa.Integer) or name in ("YEAR", "BIT")):
+        return 0, 0
+    if dialect is not None:
+        low, high = integer_bounds(kind, dialect)
+        return low, high + 1
+    if name == "BIT" or getattr(kind, "unsigned", False):
         return 0, _UINT64
-    if isinstance(kind, sa.Integer) or name == "YEAR":
-        return -_INT64, _INT64
-    return 0, 0
+    return -_INT64, _INT64
 
 
 def _base(column: ColumnInfo, dialect: str | None) -> IdCoercer:
@@ -291,7 +298,7 @@ def _base(column: ColumnInfo, dialect: str | None) -> IdCoercer:
         return _truth
     if is_mysql_boolean(kind):
         return _to_flag
-    low, high = _int_range(column)
+    low, high = _int_range(column, dialect)
     if high:
         return _to_int(low, high)
     if isinstance(kind, sa.Uuid):
@@ -337,7 +344,7 @@ def id_coercer(column: ColumnInfo, dialect: str | None = None) -> IdCoercer:
             raise ValueError("is too long")
         return base(value)
 
-    low, high = _int_range(column)
+    low, high = _int_range(column, dialect)
     if base is not _to_flag and high:
         def coerce_int(value: Any) -> Any:
             # the usual id, a JSON integer, without the general checks
