@@ -35,6 +35,7 @@ from flexorm.db_errors import Kind, classify
 from flexorm.exceptions import ConcurrencyConflict
 from flexorm.journal.entry import RunEntry
 from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
+from flexorm.journal.kept import Kept, keep
 from flexorm.journal.runs import RunStore, queued_answer
 from flexorm.journal.store import JournalStore, SyncExecutor
 from flexorm.protocol.requests import ExecuteRequest
@@ -64,12 +65,15 @@ class Journal:
         shared: that database is the one actions write to, so a success is recorded in the
             action's own transaction.
         keys: the idempotency store (its time to live and lease).
+        result_limit: the largest result kept, in bytes of its JSON (see :meth:`keep`).
     """
 
     def __init__(self, engine: AsyncEngine, *, shared: bool,
-                 keys: IdempotencyStore | None = None, owns_engine: bool = False) -> None:
+                 keys: IdempotencyStore | None = None, owns_engine: bool = False,
+                 result_limit: int = Settings.journal_result_limit) -> None:
         self.engine = engine
         self.shared = shared
+        self.result_limit = result_limit
         self.runs = JournalStore()
         self.background = RunStore()
         self.keys = keys if keys is not None else IdempotencyStore()
@@ -82,10 +86,16 @@ class Journal:
         """The journal for ``settings``: in ``state_url`` when set (with an engine of its own,
         closed by :meth:`dispose`), else in the main database on ``main``."""
         keys = IdempotencyStore(ttl=dt.timedelta(seconds=settings.idempotency_ttl_seconds))
+        limit = settings.journal_result_limit
         if not settings.state_url:
-            return cls(main, shared=True, keys=keys)
+            return cls(main, shared=True, keys=keys, result_limit=limit)
         return cls(pooled(create_async_engine, async_url(settings.state_url)),
-                   shared=False, keys=keys, owns_engine=True)
+                   shared=False, keys=keys, owns_engine=True, result_limit=limit)
+
+    def keep(self, result: Any) -> Kept:
+        """``result`` as a run's row keeps it: whole up to :attr:`result_limit` bytes of JSON,
+        else not at all, with a note saying so (:mod:`flexorm.journal.kept`)."""
+        return keep(result, self.result_limit)
 
     async def write_when_reachable(self, what: str,
                                    write: Callable[[AsyncConnection], Awaitable[Any]], *,
