@@ -23,7 +23,8 @@ Execution rules, in the order they apply:
 - the ``allow`` policy runs with the loaded records' context, before the body; anything but
   ``True`` (or an exception) refuses, and nothing is written;
 - ``None`` answers ``true``; the result is JSON-encoded inside the transaction (Decimals as
-  strings, see :mod:`flexorm.protocol.encoding`);
+  strings, see :mod:`flexorm.protocol.encoding`); with a journal, also written as JSON there,
+  to measure it (:mod:`flexorm.journal.kept`), and the answer sends those bytes;
 - with a journal, every run leaves one row (:mod:`flexorm.actions._recording`): a success's in
   the action's own transaction, a failure's or rejection's after the rollback. An idempotency
   key is claimed after the write floor and before validation; a replay answers the stored
@@ -89,7 +90,7 @@ from flexorm.journal import Journal
 from flexorm.journal.entry import Interface, utcnow
 from flexorm.journal.runs import queued_answer
 from flexorm.journal.tables import is_own_table
-from flexorm.protocol.encoding import encode
+from flexorm.protocol.encoding import Answer, encode
 from flexorm.protocol.requests import ExecuteRequest, FieldOptionsRequest
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.settings import Settings
@@ -549,6 +550,8 @@ class ActionService:
         )
         outcome = await self._runner.run(invocation)
         if not outcome.dry_run:
+            if recording is not None and recording.kept is not None:  # its JSON is written
+                return Answer(outcome.result, recording.kept.encoded)
             return {"result": outcome.result}
         assert outcome.changes is not None
         changes = outcome.changes
