@@ -27,6 +27,7 @@ from flexorm.exceptions import (
 )
 from flexorm.journal import Journal, RunEntry, RunStatus
 from flexorm.journal.entry import Interface, error_text
+from flexorm.journal.idempotency import AnswerNotKept
 from flexorm.journal.kept import Kept
 from flexorm.protocol.requests import ExecuteRequest
 
@@ -103,6 +104,12 @@ class Recording:
         self.kept = kept = self.journal.keep(result)
         return self._entry("succeeded", result=kept.result, error=kept.note)
 
+    def _answer(self, result: Any) -> Any:
+        """What the key keeps of the success's answer: the answer, or, when its result is not
+        kept, a marker in its place (a replay answers 409 rather than run again)."""
+        assert self.kept is not None
+        return {"result": result} if self.kept.whole else AnswerNotKept(self.kept.size)
+
     def write(self, session: Session, result: Any,
               changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
         """In the action's transaction, on its blocking session: the success's row, with the
@@ -115,7 +122,7 @@ class Recording:
             return
         self.entry = self._success(result)
         if self.journal.in_transaction(self.writes):
-            self.journal.succeeded(session, self.entry, {"result": result})
+            self.journal.succeeded(session, self.entry, self._answer(result))
 
     async def rolled_back(self, result: Any) -> None:
         """After a dry run's rollback: its row, in a transaction of its own; the key given
@@ -135,7 +142,7 @@ class Recording:
             return
         if self.entry is None:
             self.entry = self._success(result)
-        await self.journal.committed(self.entry, {"result": result})
+        await self.journal.committed(self.entry, self._answer(result))
 
     async def failure(self, exc: BaseException) -> None:
         """After the rollback: the failed or rejected row; the key released if held (in the

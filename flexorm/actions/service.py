@@ -28,7 +28,7 @@ Execution rules, in the order they apply:
 - with a journal, every run leaves one row (:mod:`flexorm.actions._recording`): a success's in
   the action's own transaction, a failure's or rejection's after the rollback. An idempotency
   key is claimed after the write floor and before validation; a replay answers the stored
-  answer without running anything;
+  answer without running anything (409, when the answer was too large to keep);
 - a dry run (``"dry_run": true``, or an action declared ``preview=True`` whose ``preview``
   box is checked) runs exactly as a real one, then rolls back and answers what it would
   change and a ``preview_token``; its journal row, marked as a dry run, is written after the
@@ -306,8 +306,9 @@ class ActionService:
             ActionError: raised by the body.
             PermissionDenied: a ``read_only`` caller and an action that writes, or the
                 action's ``allow`` policy said no; the body does not run.
-            IdempotencyConflict: the key was used for another payload or caller, or a request
-                holding it is still running.
+            IdempotencyConflict: the key was used for another payload or caller, a request
+                holding it is still running, or its action ran but its answer was too large
+                to keep (it cannot be replayed).
 
         Any other exception from the body propagates after the rollback.
         """

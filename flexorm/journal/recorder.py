@@ -172,12 +172,13 @@ class Journal:
 
     def succeeded(self, db: SyncExecutor, entry: RunEntry, answer: Any) -> None:
         """In the action's transaction, on its blocking session (an ``AsyncSession``'s own,
-        through ``run_sync``): the row, and the key's answer. Does nothing with a separate
-        state database (see :meth:`committed`)."""
+        through ``run_sync``): the row, and the key's answer (an
+        :class:`~flexorm.journal.idempotency.AnswerNotKept` stores its marker, naming the row).
+        Does nothing with a separate state database (see :meth:`committed`)."""
         if self.shared:
-            self.runs.record_sync(db, entry)
+            run_id = self.runs.record_sync(db, entry)
             if entry.idempotency_key is not None:
-                self.keys.complete_sync(db, entry.idempotency_key, answer)
+                self.keys.complete_sync(db, entry.idempotency_key, answer, run_id=run_id)
 
     def enqueue(self, db: SyncExecutor, entry: RunEntry, payload: Any,
                 expires_at: dt.datetime | None) -> int | None:
@@ -202,11 +203,12 @@ class Journal:
 
     async def committed(self, entry: RunEntry, answer: Any) -> None:
         """After the action committed, for a run not recorded in its transaction (see
-        :meth:`in_transaction`): the row and the key's answer, in a transaction of their own."""
+        :meth:`in_transaction`): the row and the key's answer (as :meth:`succeeded` stores
+        them), in a transaction of their own."""
         async with self.engine.begin() as conn:
-            await self.runs.record(conn, entry)
+            run_id = await self.runs.record(conn, entry)
             if entry.idempotency_key is not None:
-                await self.keys.complete(conn, entry.idempotency_key, answer)
+                await self.keys.complete(conn, entry.idempotency_key, answer, run_id=run_id)
 
     def blocked_by(self, exc: BaseException) -> bool:
         """Whether the lock that stopped a run stops its row too: SQLite's one write lock,

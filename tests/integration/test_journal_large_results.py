@@ -89,18 +89,26 @@ def test_flexorm_runs_shows_the_note(sqlite_url: str) -> None:
 @pytest.mark.mariadb
 def test_a_result_beyond_mariadbs_packet_succeeds(mariadb_url: str) -> None:
     """The default limit: a result larger than the one packet MariaDB takes was kept in the
-    action's transaction, MariaDB dropped the connection, and the action answered 503 every
-    time."""
+    action's transaction (its row, its key's answer), MariaDB dropped the connection, and the
+    action answered 503 every time."""
     create_tables(mariadb_url)
     engine = sync_engine(mariadb_url)
     with engine.connect() as conn:
         packet = int(conn.execute(sa.text("SELECT @@max_allowed_packet")).scalar_one())
     engine.dispose()
     size = packet + 4 * 1024 * 1024
+    key = {"Idempotency-Key": "big-export"}
     with client(make_flex(mariadb_url)) as http:
         status, answer = execute(http, "export", params={"size": size})
-    assert status == 200, answer
-    assert answer == {"result": "x" * size}
-    assert hits(mariadb_url) == 1
-    [run] = runs(mariadb_url)
-    assert (run.status, run.result, run.error) == ("succeeded", None, note(size + 2, 1_048_576))
+        assert status == 200, answer
+        assert answer == {"result": "x" * size}
+        status, answer = execute(http, "export", params={"size": size}, headers=key)
+        assert status == 200, answer
+        retry = execute(http, "export", params={"size": size}, headers=key)
+    assert retry[0] == 409, retry
+    assert retry[1]["error_code"] == "idempotency_answer_not_kept"
+    assert hits(mariadb_url) == 2  # the retry ran nothing
+    plain, keyed, refused = runs(mariadb_url)
+    assert [(run.status, run.result, run.error) for run in (plain, keyed)] == [
+        ("succeeded", None, note(size + 2, 1_048_576))] * 2
+    assert refused.status == "rejected"
