@@ -106,14 +106,26 @@ class Completion:
         return Superseded(f"run {self.control.run_id}: attempt {self.control.attempt} is no "
                           "longer current")
 
+    def _kept(self, result: Any, error: str | None = None) -> tuple[Any, str | None]:
+        """What the run's row keeps of ``result``, and its note: the result and ``error`` when
+        the journal keeps it, else no result and why not (:meth:`Journal.keep`), after
+        ``error``."""
+        kept = self.journal.keep(result)
+        if kept.whole:
+            return result, error
+        return None, kept.note if error is None else f"{error}; {kept.note}"
+
     def write(self, session: Session, result: Any,
               changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
         """In the run's transaction, on its blocking session, as its last statement: the run
-        ``succeeded``."""
+        ``succeeded``, with its result when the journal keeps it (:meth:`_kept`)."""
         self.control.check()
-        if self.journal.in_transaction(self.writes) and not self.journal.background.finish_sync(
+        if not self.journal.in_transaction(self.writes):
+            return
+        kept, note = self._kept(result)
+        if not self.journal.background.finish_sync(
                 session, self.control.run_id, self.control.attempt, "succeeded",
-                self.started_at, result=result, extra=self._progress(), closing=True):
+                self.started_at, result=kept, error=note, extra=self._progress(), closing=True):
             raise self._stale()
 
     async def finish(self, result: Any) -> None:
@@ -134,11 +146,13 @@ class Completion:
     async def _succeeded(self, result: Any, error: str | None = None) -> bool:
         """The run ``succeeded``, written after its effects committed, in a transaction of its
         own: tried again until the state database answers, and, since the effects are there
-        whatever that database makes of the result, written without a result it refuses for
-        good (one beyond MariaDB's ``max_allowed_packet``, a constraint of the user's), the
-        error saying why. Whether the attempt was still current."""
+        whatever becomes of the result, written without a result the journal does not keep
+        (larger than its limit: :meth:`_kept`) or the state database refuses for good (a
+        constraint of the user's), the error saying why. Whether the attempt was still
+        current."""
         extra = self._progress()
         current = True
+        result, error = self._kept(result, error)
 
         async def write(conn: AsyncConnection, *, kept: Any, note: str | None) -> None:
             nonlocal current

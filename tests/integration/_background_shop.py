@@ -187,6 +187,18 @@ def make_flex(url: str, **settings: Any) -> Flex:
             time.sleep(0.01)
         raise ActionError("the test never let it finish")
 
+    @flex.action(background=True)
+    def export(ctx: ActionContext, size: int) -> str:
+        """Answers ``size`` characters (its JSON: 2 more)."""
+        _call(ctx.session, "export")
+        return "x" * size
+
+    @flex.action(background=True, writes=False)
+    def export_reading(ctx: ActionContext, size: int) -> str:
+        """``export``, reading only: on SQLite, its completion is written after its
+        transaction."""
+        return "x" * size
+
     @flex.action(background=True, expires_after=0.3)
     def perishable(ctx: ActionContext, tag: str = "") -> None:
         _call(ctx.session, "perishable", tag)

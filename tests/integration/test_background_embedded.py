@@ -86,6 +86,41 @@ def test_read_only_runs_at_the_same_time_all_succeed(any_url: str) -> None:
     scenario(any_url, body, background_concurrency=4)
 
 
+def test_a_result_over_the_limit_succeeds_with_a_note_in_its_place(any_url: str) -> None:
+    """Written in the run's own transaction, and after it (an action that only reads: on
+    SQLite its completion waits for the commit)."""
+    async def body(runtime: Runtime) -> None:
+        written = await wait_for(runtime, await queue(runtime, "export", size=5000))
+        reading = await wait_for(runtime, await queue(runtime, "export_reading", size=3000))
+        kept = await wait_for(runtime, await queue(runtime, "export", size=998))
+        assert [(e.status, e.result, e.error) for e in (written, reading, kept)] == [
+            ("succeeded", None, "result of 5,002 bytes not kept: larger than "
+                                "journal_result_limit (1,000)"),
+            ("succeeded", None, "result of 3,002 bytes not kept: larger than "
+                                "journal_result_limit (1,000)"),
+            ("succeeded", "x" * 998, None)]
+
+    scenario(any_url, body, journal_result_limit=1000)
+    assert len(calls(any_url, "export")) == 2  # each ran once, and committed
+
+
+@pytest.mark.mariadb
+def test_a_result_beyond_mariadbs_packet_succeeds_in_the_background(mariadb_url: str) -> None:
+    """The default limit: the completion kept a result beyond the one packet MariaDB takes,
+    in the run's transaction, and the run could never succeed."""
+    async def body(runtime: Runtime) -> None:
+        async with runtime.database.engine.connect() as conn:
+            packet = int((await conn.execute(sa.text("SELECT @@max_allowed_packet"))).scalar_one())
+        size = packet + 4 * 1024 * 1024
+        entry = await wait_for(runtime, await queue(runtime, "export", size=size))
+        assert (entry.status, entry.result, entry.attempts) == ("succeeded", None, 1)
+        assert entry.error == (f"result of {size + 2:,} bytes not kept: larger than "
+                               "journal_result_limit (1,048,576)")
+
+    scenario(mariadb_url, body)
+    assert len(calls(mariadb_url, "export")) == 1
+
+
 def test_bad_input_is_refused_before_anything_is_queued(db_url: str) -> None:
     async def body(runtime: Runtime) -> None:
         with pytest.raises(ValidationError, match="no items record with id 99"):
