@@ -199,6 +199,13 @@ def make_flex(url: str, **settings: Any) -> Flex:
         transaction."""
         return "x" * size
 
+    @flex.action(model="items", for_instance=True, bulk=True, background=True, atomic=False)
+    def chunked_export(items: list[Any], ctx: ActionContext, size: int) -> str:
+        """Commits chunk by chunk, each chunk answering ``size`` characters."""
+        for item in items:
+            item.state = "exported"
+        return "x" * size
+
     @flex.action(background=True, expires_after=0.3)
     def perishable(ctx: ActionContext, tag: str = "") -> None:
         _call(ctx.session, "perishable", tag)

@@ -104,6 +104,25 @@ def test_a_result_over_the_limit_succeeds_with_a_note_in_its_place(any_url: str)
     assert len(calls(any_url, "export")) == 2  # each ran once, and committed
 
 
+def test_chunks_results_past_the_limit_are_left_out_of_the_checkpoint(any_url: str) -> None:
+    """``atomic=False``: the checkpoint keeps the chunks' results while they fit the limit
+    together; a chunk past it keeps its ids, and its result is left out."""
+    async def body(runtime: Runtime) -> None:
+        run_id = await queue(runtime, "chunked_export", ids=tuple(range(1, 10)), size=400)
+        entry = await wait_for(runtime, run_id)
+        assert (entry.status, entry.result) == ("succeeded", ["x" * 400, "x" * 400, None])
+        assert entry.error == ("the result of 1 of its chunks is left out: with it, the chunks' "
+                               "results were larger than journal_result_limit (1,000)")
+        assert runtime.journal is not None
+        async with runtime.journal.engine.connect() as conn:
+            checkpoint = (await conn.execute(sa.select(action_runs.c.checkpoint).where(
+                action_runs.c.id == run_id))).scalar_one()
+        assert checkpoint == {"ids": list(range(1, 10)), "results": entry.result}
+
+    scenario(any_url, body, journal_result_limit=1000, chunk_size=3)
+    assert [item_state(any_url, i) for i in range(1, 11)] == ["exported"] * 9 + ["new"]
+
+
 @pytest.mark.mariadb
 def test_a_result_beyond_mariadbs_packet_succeeds_in_the_background(mariadb_url: str) -> None:
     """The default limit: the completion kept a result beyond the one packet MariaDB takes,
@@ -116,9 +135,13 @@ def test_a_result_beyond_mariadbs_packet_succeeds_in_the_background(mariadb_url:
         assert (entry.status, entry.result, entry.attempts) == ("succeeded", None, 1)
         assert entry.error == (f"result of {size + 2:,} bytes not kept: larger than "
                                "journal_result_limit (1,048,576)")
+        chunked = await wait_for(runtime, await queue(runtime, "chunked_export", ids=(1, 2),
+                                                      size=size))
+        assert (chunked.status, chunked.result) == ("succeeded", [None])
 
     scenario(mariadb_url, body)
     assert len(calls(mariadb_url, "export")) == 1
+    assert [item_state(mariadb_url, i) for i in (1, 2, 3)] == ["exported"] * 2 + ["new"]
 
 
 def test_bad_input_is_refused_before_anything_is_queued(db_url: str) -> None:
