@@ -155,8 +155,8 @@ class Completion:
         own: tried again until the state database answers, and, since the effects are there
         whatever becomes of the result, written without a result the journal does not keep
         (larger than its limit: :meth:`_kept`) or the state database refuses for good (a
-        constraint of the user's), the error saying why. Whether the attempt was still
-        current."""
+        constraint of the user's, a limit set beyond MariaDB's ``max_allowed_packet``), the
+        error saying why. Whether the attempt was still current."""
         extra = self._progress()
         current = True
         result, error = self._kept(result, error)
