@@ -187,17 +187,18 @@ class PreviewMismatch(FlexormError):
 
 class IdempotencyConflict(FlexormError):
     """An ``Idempotency-Key`` that cannot be honoured: it was used for a different action or
-    payload (``reason="mismatch"``), or a request holding it is still running
-    (``reason="in_progress"``).
+    payload (``reason="mismatch"``), a request holding it is still running
+    (``reason="in_progress"``), or its action ran but its answer was too large to keep, so it
+    cannot be replayed (``reason="answer_not_kept"``).
 
     Args:
         message: what happened, for the caller.
         key: the idempotency key.
-        reason: ``"mismatch"`` or ``"in_progress"``.
+        reason: ``"mismatch"``, ``"in_progress"`` or ``"answer_not_kept"``.
     """
 
     def __init__(self, message: str, *, key: str,
-                 reason: Literal["mismatch", "in_progress"]) -> None:
+                 reason: Literal["mismatch", "in_progress", "answer_not_kept"]) -> None:
         super().__init__(message)
         self.key = key
         self.reason = reason

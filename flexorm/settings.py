@@ -30,11 +30,12 @@ def _flag(name: str, value: str) -> bool:
 
 
 _DAY = 24 * 60 * 60
+_MIB = 1024 * 1024
 _WHOLE: dict[str, tuple[int, int]] = {
     "auth_cache_seconds": (1, _DAY), "chunk_size": (1, 100_000),
     "field_options_limit": (1, 10_000), "dry_run_rows": (0, 100_000),
-    "idempotency_ttl_seconds": (1, 3650 * _DAY), "background_concurrency": (1, 1000),
-    "run_retention_days": (1, 36_525),
+    "idempotency_ttl_seconds": (1, 3650 * _DAY), "journal_result_limit": (0, 1024 * _MIB),
+    "background_concurrency": (1, 1000), "run_retention_days": (1, 36_525),
     "pool_size": (1, 10_000), "max_overflow": (0, 10_000),
 }
 """The whole-number settings, with the least and the most value a run can use."""
@@ -151,6 +152,13 @@ class Settings:
     idempotency_ttl_seconds: int = 24 * 60 * 60
     """How long an idempotency key replays its stored answer (``FLEXORM_IDEMPOTENCY_TTL_SECONDS``);
     a key is forgotten after that and may run again."""
+    journal_result_limit: int = _MIB
+    """The largest result the journal keeps, in bytes of its JSON
+    (``FLEXORM_JOURNAL_RESULT_LIMIT``); 0 keeps none. A larger result is still answered whole,
+    but its run's row keeps a note instead of it, and a replay of its idempotency key answers
+    409: megabytes in every row would bloat the journal, and a row beyond what the database
+    takes in one statement (MariaDB's ``max_allowed_packet``) would fail the action's own
+    transaction. Keep it below that."""
     auto_upgrade: bool = False
     """Migrate flexorm's own tables to this version at startup (``FLEXORM_AUTO_UPGRADE``);
     otherwise the server tells you to run ``flexorm db upgrade``."""
@@ -247,6 +255,7 @@ class Settings:
             "dry_run_rows": _int,
             "state_url": lambda _n, v: v or None,
             "idempotency_ttl_seconds": _int,
+            "journal_result_limit": _int,
             "auto_upgrade": _flag,
             "journal": _flag,
             "reflection_cache": _flag,

@@ -106,23 +106,42 @@ class Completion:
         return Superseded(f"run {self.control.run_id}: attempt {self.control.attempt} is no "
                           "longer current")
 
+    def _kept(self, result: Any, error: str | None = None) -> tuple[Any, str | None]:
+        """What the run's row keeps of ``result``, and its note: the result and ``error`` when
+        the journal keeps it, else no result and why not (:meth:`Journal.keep`), after
+        ``error``."""
+        kept = self.journal.keep(result)
+        if kept.whole:
+            return result, error
+        return None, kept.note if error is None else f"{error}; {kept.note}"
+
     def write(self, session: Session, result: Any,
               changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
         """In the run's transaction, on its blocking session, as its last statement: the run
-        ``succeeded``."""
+        ``succeeded``, with its result when the journal keeps it (:meth:`_kept`)."""
         self.control.check()
-        if self.journal.in_transaction(self.writes) and not self.journal.background.finish_sync(
+        if not self.journal.in_transaction(self.writes):
+            return
+        kept, note = self._kept(result)
+        if not self.journal.background.finish_sync(
                 session, self.control.run_id, self.control.attempt, "succeeded",
-                self.started_at, result=result, extra=self._progress(), closing=True):
+                self.started_at, result=kept, error=note, extra=self._progress(), closing=True):
             raise self._stale()
 
     async def finish(self, result: Any) -> None:
         """In a transaction of its own: the run ``succeeded`` (``atomic=False``, once every
-        chunk committed; see :meth:`_succeeded`)."""
+        chunk committed; see :meth:`_succeeded`), saying which chunks' results are left out."""
+        notes = []
         left_out = self.control.results_left_out
-        error = (f"the run succeeded, but the state database refused the result of {left_out} "
-                 "of its chunks: it is left out" if left_out else None)
-        if not await self._succeeded(result, error):
+        if left_out:
+            notes.append(f"the run succeeded, but the state database refused the result of "
+                         f"{left_out} of its chunks: it is left out")
+        not_kept = self.control.results_not_kept
+        if not_kept:
+            notes.append(f"the result of {not_kept} of its chunks is left out: with it, the "
+                         "chunks' results were larger than journal_result_limit "
+                         f"({self.journal.result_limit:,})")
+        if not await self._succeeded(result, "; ".join(notes) or None):
             raise self._stale()
 
     async def committed(self, result: Any) -> None:
@@ -134,11 +153,13 @@ class Completion:
     async def _succeeded(self, result: Any, error: str | None = None) -> bool:
         """The run ``succeeded``, written after its effects committed, in a transaction of its
         own: tried again until the state database answers, and, since the effects are there
-        whatever that database makes of the result, written without a result it refuses for
-        good (one beyond MariaDB's ``max_allowed_packet``, a constraint of the user's), the
+        whatever becomes of the result, written without a result the journal does not keep
+        (larger than its limit: :meth:`_kept`) or the state database refuses for good (a
+        constraint of the user's, a limit set beyond MariaDB's ``max_allowed_packet``), the
         error saying why. Whether the attempt was still current."""
         extra = self._progress()
         current = True
+        result, error = self._kept(result, error)
 
         async def write(conn: AsyncConnection, *, kept: Any, note: str | None) -> None:
             nonlocal current
@@ -171,6 +192,11 @@ class ChunkDone:
     """The body takes the whole chunk (one result per chunk), not one record at a time (one
     result per record)."""
     written: dict[str, Any] | None = None
+    size: int = 0
+    """Bytes of the JSON of this chunk's result, as the checkpoint keeps it (0: left out)."""
+    over_limit: bool = False
+    """With this chunk's result, the checkpoint's results would be larger than the journal
+    keeps (``journal_result_limit``): it is left out."""
 
     def _next(self, kept: Any) -> dict[str, Any]:
         """The checkpoint once this chunk is in, ``kept`` as its result."""
@@ -178,12 +204,23 @@ class ChunkDone:
         return {"ids": [*done["ids"], *jsonable(list(self.chunk))],
                 "results": [*done["results"], kept]}
 
+    def _left_out(self) -> Any:
+        """The result of a chunk whose result is left out: ``None``, one per record."""
+        return None if self.bulk else [None] * len(self.chunk)
+
     def write(self, session: Session, result: Any,
               changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
-        """In the chunk's transaction, on its blocking session, as its last statement."""
+        """In the chunk's transaction, on its blocking session, as its last statement; the
+        chunk's result left out once the checkpoint's results would be larger than the journal
+        keeps (a checkpoint beyond MariaDB's ``max_allowed_packet`` would fail the chunk)."""
         self.control.check()
         one = not self.bulk and len(self.chunk) == 1  # a one-record chunk: a list of one
-        self.written = self._next([result] if one else result)
+        if one:
+            result = [result]
+        kept = self.journal.keep(result)
+        self.over_limit = self.control.results_size + kept.size > self.journal.result_limit
+        self.size = 0 if self.over_limit else kept.size
+        self.written = self._next(self._left_out() if self.over_limit else result)
         if self.journal.shared and not self.journal.background.checkpoint_sync(
                 session, self.control.run_id, self.control.attempt, self.written,
                 closing=True):
@@ -209,8 +246,12 @@ class ChunkDone:
             except Exception as exc:
                 logger.warning("%s, but the state database refused its result: %s", what,
                                error_text(exc))
-                written = self._next(None if self.bulk else [None] * len(self.chunk))
+                written = self._next(self._left_out())
                 await self.journal.write_when_reachable(what, functools.partial(
                     write, checkpoint=written))
                 self.control.results_left_out += 1
+                self.size = 0
+        if self.over_limit:
+            self.control.results_not_kept += 1
+        self.control.results_size += self.size
         self.control.checkpoint = written

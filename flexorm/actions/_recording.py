@@ -27,6 +27,8 @@ from flexorm.exceptions import (
 )
 from flexorm.journal import Journal, RunEntry, RunStatus
 from flexorm.journal.entry import Interface, error_text
+from flexorm.journal.idempotency import AnswerNotKept
+from flexorm.journal.kept import Kept
 from flexorm.protocol.requests import ExecuteRequest
 
 __all__ = ["Recording", "run_status"]
@@ -82,6 +84,9 @@ class Recording:
     writes: bool = True
     """The action may write (its declaration's ``writes``): see
     :meth:`~flexorm.journal.Journal.in_transaction`."""
+    kept: Kept | None = None
+    """The success's result as its row keeps it (and its JSON, which the answer reuses), once
+    written."""
 
     def _entry(self, status: RunStatus, *, result: Any = None,
                error: str | None = None) -> RunEntry:
@@ -93,6 +98,18 @@ class Recording:
             background=self.queued is not None, interface=self.interface)
         return dataclasses.replace(entry, dry_run=True) if self.dry_run else entry
 
+    def _success(self, result: Any) -> RunEntry:
+        """The success's entry: its result when the journal keeps it, else a note saying why
+        not (:meth:`~flexorm.journal.Journal.keep`)."""
+        self.kept = kept = self.journal.keep(result)
+        return self._entry("succeeded", result=kept.result, error=kept.note)
+
+    def _answer(self, result: Any) -> Any:
+        """What the key keeps of the success's answer: the answer, or, when its result is not
+        kept, a marker in its place (a replay answers 409 rather than run again)."""
+        assert self.kept is not None
+        return {"result": result} if self.kept.whole else AnswerNotKept(self.kept.size)
+
     def write(self, session: Session, result: Any,
               changes: Mapping[str, Mapping[str, int]] | None = None) -> None:
         """In the action's transaction, on its blocking session: the success's row, with the
@@ -103,15 +120,14 @@ class Recording:
             self.run_id = self.journal.enqueue(session, self._entry("queued"),
                                                self.queued.payload, self.queued.expires_at)
             return
-        self.entry = self._entry("succeeded", result=result)
+        self.entry = self._success(result)
         if self.journal.in_transaction(self.writes):
-            self.journal.succeeded(session, self.entry, {"result": result})
+            self.journal.succeeded(session, self.entry, self._answer(result))
 
     async def rolled_back(self, result: Any) -> None:
         """After a dry run's rollback: its row, in a transaction of its own; the key given
         back (a dry run's answer is never replayed)."""
-        await self.journal.failed(self._entry("succeeded", result=result),
-                                  release=self.claimed)
+        await self.journal.failed(self._success(result), release=self.claimed)
 
     async def committed(self, result: Any) -> None:
         """After the commit: the row, when it was not written in the action's transaction (a
@@ -124,9 +140,9 @@ class Recording:
             return
         if self.journal.in_transaction(self.writes):
             return
-        entry = self.entry if self.entry is not None else self._entry("succeeded",
-                                                                      result=result)
-        await self.journal.committed(entry, {"result": result})
+        if self.entry is None:
+            self.entry = self._success(result)
+        await self.journal.committed(self.entry, self._answer(result))
 
     async def failure(self, exc: BaseException) -> None:
         """After the rollback: the failed or rejected row; the key released if held (in the

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from flexorm.exceptions import RunStopped
 from flexorm.journal.entry import stored_text
 from flexorm.journal.tables import NAME_LENGTH
+from flexorm.protocol.encoding import encode_json
 
 __all__ = ["Progress", "RunControl", "StopReason"]
 
@@ -75,6 +76,12 @@ class RunControl:
         self.results_left_out = 0
         """``atomic=False``, a separate state database: the chunks whose result that database
         refused (their ids are kept, their result is ``None``)."""
+        self.results_size = len(encode_json(self.checkpoint["results"])) if checkpoint else 0
+        """``atomic=False``: about the bytes of the JSON of the chunks' results the checkpoint
+        keeps, which the journal's ``journal_result_limit`` bounds."""
+        self.results_not_kept = 0
+        """``atomic=False``: the chunks whose result would have taken the checkpoint's results
+        past that limit (their ids are kept, their result is ``None``)."""
         self.interrupt: Callable[[], None] | None = None
         """Interrupts the body's running statement (SQLite), called by :meth:`stop`."""
 

@@ -23,11 +23,12 @@ Execution rules, in the order they apply:
 - the ``allow`` policy runs with the loaded records' context, before the body; anything but
   ``True`` (or an exception) refuses, and nothing is written;
 - ``None`` answers ``true``; the result is JSON-encoded inside the transaction (Decimals as
-  strings, see :mod:`flexorm.protocol.encoding`);
+  strings, see :mod:`flexorm.protocol.encoding`); with a journal, also written as JSON there,
+  to measure it (:mod:`flexorm.journal.kept`), and the answer sends those bytes;
 - with a journal, every run leaves one row (:mod:`flexorm.actions._recording`): a success's in
   the action's own transaction, a failure's or rejection's after the rollback. An idempotency
   key is claimed after the write floor and before validation; a replay answers the stored
-  answer without running anything;
+  answer without running anything (409, when the answer was too large to keep);
 - a dry run (``"dry_run": true``, or an action declared ``preview=True`` whose ``preview``
   box is checked) runs exactly as a real one, then rolls back and answers what it would
   change and a ``preview_token``; its journal row, marked as a dry run, is written after the
@@ -89,7 +90,7 @@ from flexorm.journal import Journal
 from flexorm.journal.entry import Interface, utcnow
 from flexorm.journal.runs import queued_answer
 from flexorm.journal.tables import is_own_table
-from flexorm.protocol.encoding import encode
+from flexorm.protocol.encoding import Answer, encode
 from flexorm.protocol.requests import ExecuteRequest, FieldOptionsRequest
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.settings import Settings
@@ -305,8 +306,9 @@ class ActionService:
             ActionError: raised by the body.
             PermissionDenied: a ``read_only`` caller and an action that writes, or the
                 action's ``allow`` policy said no; the body does not run.
-            IdempotencyConflict: the key was used for another payload or caller, or a request
-                holding it is still running.
+            IdempotencyConflict: the key was used for another payload or caller, a request
+                holding it is still running, or its action ran but its answer was too large
+                to keep (it cannot be replayed).
 
         Any other exception from the body propagates after the rollback.
         """
@@ -549,6 +551,8 @@ class ActionService:
         )
         outcome = await self._runner.run(invocation)
         if not outcome.dry_run:
+            if recording is not None and recording.kept is not None:  # its JSON is written
+                return Answer(outcome.result, recording.kept.encoded)
             return {"result": outcome.result}
         assert outcome.changes is not None
         changes = outcome.changes

@@ -100,7 +100,9 @@ def _render(entries: list[RunEntry], console: Console) -> None:
                     "status", "ms", "result / error"):
         table.add_column(heading, justify="right" if heading in ("id", "ms") else "left")
     for entry in entries:
-        outcome = entry.error if entry.status != "succeeded" else _short(entry.result)
+        # a success's error is a note on its result: not kept, or left out
+        outcome = entry.error if entry.status != "succeeded" or entry.error \
+            else _short(entry.result)
         if entry.status in ("queued", "running"):
             outcome = _progress(entry)
         duration = entry.duration_ms

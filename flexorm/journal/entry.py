@@ -151,9 +151,11 @@ class RunEntry:
     caller_user_id: str | None = None
     caller_key_name: str | None = None
     result: Any = None
-    """The action's answer (``succeeded``)."""
+    """The action's answer (``succeeded``), when the journal keeps it
+    (:mod:`flexorm.journal.kept`)."""
     error: str | None = None
-    """Why it failed or was rejected."""
+    """Why it failed or was rejected; for a success, why its result is not kept, when it is
+    not."""
     request_id: str | None = None
     idempotency_key: str | None = None
     dry_run: bool = False

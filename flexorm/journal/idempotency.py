@@ -6,6 +6,8 @@ The protocol of one request carrying a key::
       ├── new         → run the body; in its transaction: journal row + complete(); commit
       │                 the body failed → rollback; then release() (+ failed journal row)
       ├── replay      → answer claim.response; the body does not run
+      ├── not_kept    → 409: the action ran, but its answer was too large to keep; the body
+      │                 does not run
       ├── mismatch    → 409: the key was used for another action or payload
       └── in_progress → 409: a request holding the key is still running; retry later
 
@@ -19,6 +21,10 @@ A request that finds the key in progress is answered 409 at once rather than wai
 first one's answer: waiting would hold a server worker for as long as the slowest action, and
 a 409 is what a client retrying with the same key expects (it retries later and gets the
 replay).
+
+An answer whose result is larger than the journal keeps (:mod:`flexorm.journal.kept`) is stored
+as a marker naming the run and the result's size (:class:`AnswerNotKept`): a replay must not
+run the action again, and cannot send what was not kept, so it is answered 409 saying so.
 """
 
 from __future__ import annotations
@@ -40,9 +46,9 @@ from flexorm.journal.entry import as_utc, jsonable, utcnow
 from flexorm.journal.store import AsyncExecutor, SyncExecutor
 from flexorm.journal.tables import idempotency_keys
 
-__all__ = ["Claim", "IdempotencyStore", "fingerprint"]
+__all__ = ["AnswerNotKept", "Claim", "IdempotencyStore", "fingerprint"]
 
-ClaimKind = Literal["new", "replay", "mismatch", "in_progress"]
+ClaimKind = Literal["new", "replay", "not_kept", "mismatch", "in_progress"]
 
 _ATTEMPTS = 3
 
@@ -76,6 +82,29 @@ def fingerprint(action: str, collection: str | None, ids: Sequence[Any] | None,
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_NOT_KEPT = "flexorm_answer_not_kept"
+"""The key of the marker a key stores in place of an answer too large to keep (an answer is
+``{"result": ...}``, so the two are never mistaken)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerNotKept:
+    """What a key stores in place of an answer whose result was too large to keep: the
+    result's size, and the run that answered it (its journal row), named once its row is in.
+
+    Examples:
+        >>> AnswerNotKept(2_000_000).stored(42)
+        {'flexorm_answer_not_kept': {'bytes': 2000000, 'run': 42, 'status': 'succeeded'}}
+    """
+
+    size: int
+    """Bytes of the result's JSON."""
+
+    def stored(self, run_id: int | None) -> dict[str, Any]:
+        """The marker the key keeps as its answer."""
+        return {_NOT_KEPT: {"bytes": self.size, "run": run_id, "status": "succeeded"}}
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """The outcome of :meth:`IdempotencyStore.claim`."""
@@ -83,7 +112,7 @@ class Claim:
     kind: ClaimKind
     key: str
     response: Any = None
-    """The stored answer, for ``replay``."""
+    """The stored answer, for ``replay``; the marker stored in its place, for ``not_kept``."""
 
     @property
     def owned(self) -> bool:
@@ -91,7 +120,16 @@ class Claim:
         return self.kind == "new"
 
     def conflict(self) -> IdempotencyConflict:
-        """The error answering a ``mismatch`` or ``in_progress`` claim (the server's 409)."""
+        """The error answering a ``not_kept``, ``mismatch`` or ``in_progress`` claim (the
+        server's 409)."""
+        if self.kind == "not_kept":
+            marker = self.response[_NOT_KEPT]
+            run = f"run {marker['run']}, " if marker.get("run") is not None else ""
+            return IdempotencyConflict(
+                f"the action already ran with this Idempotency-Key ({run}"
+                f"{marker.get('status', 'succeeded')}), but its result ({marker['bytes']:,} "
+                "bytes) was too large to keep, so its answer cannot be sent again",
+                key=self.key, reason="answer_not_kept")
         if self.kind == "mismatch":
             return IdempotencyConflict(
                 "this Idempotency-Key was already used for a different action or payload",
@@ -101,6 +139,13 @@ class Claim:
                 "a request with this Idempotency-Key is still running; retry later",
                 key=self.key, reason="in_progress")
         raise ValueError(f"a {self.kind!r} claim is not a conflict")
+
+
+def _done(key: str, response: Any) -> Claim:
+    """The claim of a key whose answer is stored: a replay, unless only its marker is."""
+    if isinstance(response, dict) and isinstance(response.get(_NOT_KEPT), dict):
+        return Claim("not_kept", key, response)
+    return Claim("replay", key, response)
 
 
 _INSERT = idempotency_keys.insert()
@@ -172,7 +217,7 @@ class IdempotencyStore:
         if row.action != action or row.fingerprint != fingerprint:
             return Claim("mismatch", key)
         if row.status == "done":
-            return Claim("replay", key, row.response)
+            return _done(key, row.response)
         return Claim("in_progress", key)
 
     async def claim(self, db: AsyncExecutor, key: str, action: str,
@@ -199,27 +244,31 @@ class IdempotencyStore:
             if row.action != action or row.fingerprint != fingerprint:
                 return Claim("mismatch", key)
             if row.status == "done":
-                return Claim("replay", key, row.response)
+                return _done(key, row.response)
             return Claim("in_progress", key)
         return Claim("in_progress", key)
 
-    def _complete(self, key: str, response: Any) -> sa.Update:
+    def _complete(self, key: str, response: Any, run_id: int | None) -> sa.Update:
+        stored = response.stored(run_id) if isinstance(response, AnswerNotKept) \
+            else jsonable(response)
         return (idempotency_keys.update()
                 .where(idempotency_keys.c.key == key, idempotency_keys.c.status == "pending")
-                .values(status="done", response=jsonable(response),
-                        expires_at=self._now() + self.ttl))
+                .values(status="done", response=stored, expires_at=self._now() + self.ttl))
 
-    async def complete(self, db: AsyncExecutor, key: str, response: Any) -> None:
-        """Store the answer of a claimed key; it replays until the time to live ends.
+    async def complete(self, db: AsyncExecutor, key: str, response: Any, *,
+                       run_id: int | None = None) -> None:
+        """Store the answer of a claimed key; it replays until the time to live ends. An
+        :class:`AnswerNotKept` stores its marker, naming the run ``run_id``.
 
         Call it in the action's transaction, so the key is done exactly when the action's
         writes are committed.
         """
-        await db.execute(self._complete(key, response))
+        await db.execute(self._complete(key, response, run_id))
 
-    def complete_sync(self, db: SyncExecutor, key: str, response: Any) -> None:
+    def complete_sync(self, db: SyncExecutor, key: str, response: Any, *,
+                      run_id: int | None = None) -> None:
         """:meth:`complete` on a blocking connection or session (a sync body's session)."""
-        db.execute(self._complete(key, response))
+        db.execute(self._complete(key, response, run_id))
 
     async def release(self, db: AsyncExecutor, key: str) -> None:
         """Give a claimed key back after the action failed: a retry may run it again."""

@@ -35,6 +35,7 @@ from flexorm.db_errors import Kind, classify
 from flexorm.exceptions import ConcurrencyConflict, DatabaseBusy
 from flexorm.journal.entry import RunEntry
 from flexorm.journal.idempotency import Claim, IdempotencyStore, fingerprint
+from flexorm.journal.kept import Kept, keep
 from flexorm.journal.runs import RunStore, queued_answer
 from flexorm.journal.store import JournalStore, SyncExecutor
 from flexorm.protocol.requests import ExecuteRequest
@@ -65,12 +66,15 @@ class Journal:
         shared: that database is the one actions write to, so a success is recorded in the
             action's own transaction.
         keys: the idempotency store (its time to live and lease).
+        result_limit: the largest result kept, in bytes of its JSON (see :meth:`keep`).
     """
 
     def __init__(self, engine: AsyncEngine, *, shared: bool,
-                 keys: IdempotencyStore | None = None, owns_engine: bool = False) -> None:
+                 keys: IdempotencyStore | None = None, owns_engine: bool = False,
+                 result_limit: int = Settings.journal_result_limit) -> None:
         self.engine = engine
         self.shared = shared
+        self.result_limit = result_limit
         self.runs = JournalStore()
         self.background = RunStore()
         self.keys = keys if keys is not None else IdempotencyStore()
@@ -83,11 +87,17 @@ class Journal:
         """The journal for ``settings``: in ``state_url`` when set (with an engine of its own,
         closed by :meth:`dispose`), else in the main database on ``main``."""
         keys = IdempotencyStore(ttl=dt.timedelta(seconds=settings.idempotency_ttl_seconds))
+        limit = settings.journal_result_limit
         if not settings.state_url:
-            return cls(main, shared=True, keys=keys)
+            return cls(main, shared=True, keys=keys, result_limit=limit)
         return cls(pooled(create_async_engine, async_url(settings.state_url),
                           **settings.pool_options),
-                   shared=False, keys=keys, owns_engine=True)
+                   shared=False, keys=keys, owns_engine=True, result_limit=limit)
+
+    def keep(self, result: Any) -> Kept:
+        """``result`` as a run's row keeps it: whole up to :attr:`result_limit` bytes of JSON,
+        else not at all, with a note saying so (:mod:`flexorm.journal.kept`)."""
+        return keep(result, self.result_limit)
 
     async def write_when_reachable(self, what: str,
                                    write: Callable[[AsyncConnection], Awaitable[Any]], *,
@@ -164,12 +174,13 @@ class Journal:
 
     def succeeded(self, db: SyncExecutor, entry: RunEntry, answer: Any) -> None:
         """In the action's transaction, on its blocking session (an ``AsyncSession``'s own,
-        through ``run_sync``): the row, and the key's answer. Does nothing with a separate
-        state database (see :meth:`committed`)."""
+        through ``run_sync``): the row, and the key's answer (an
+        :class:`~flexorm.journal.idempotency.AnswerNotKept` stores its marker, naming the row).
+        Does nothing with a separate state database (see :meth:`committed`)."""
         if self.shared:
-            self.runs.record_sync(db, entry)
+            run_id = self.runs.record_sync(db, entry)
             if entry.idempotency_key is not None:
-                self.keys.complete_sync(db, entry.idempotency_key, answer)
+                self.keys.complete_sync(db, entry.idempotency_key, answer, run_id=run_id)
 
     def enqueue(self, db: SyncExecutor, entry: RunEntry, payload: Any,
                 expires_at: dt.datetime | None) -> int | None:
@@ -194,11 +205,12 @@ class Journal:
 
     async def committed(self, entry: RunEntry, answer: Any) -> None:
         """After the action committed, for a run not recorded in its transaction (see
-        :meth:`in_transaction`): the row and the key's answer, in a transaction of their own."""
+        :meth:`in_transaction`): the row and the key's answer (as :meth:`succeeded` stores
+        them), in a transaction of their own."""
         async with self.engine.begin() as conn:
-            await self.runs.record(conn, entry)
+            run_id = await self.runs.record(conn, entry)
             if entry.idempotency_key is not None:
-                await self.keys.complete(conn, entry.idempotency_key, answer)
+                await self.keys.complete(conn, entry.idempotency_key, answer, run_id=run_id)
 
     def blocked_by(self, exc: BaseException) -> bool:
         """Whether what stopped a run stops its row too: SQLite's one write lock, held by

@@ -8,7 +8,8 @@ JavaScript), dates and times ISO 8601 strings, a MySQL ``TIME`` (a
 ``inet`` and ``cidr``) strings, enums their value, bytes base64,
 rows (mapped instances and result rows) dicts of column values keyed by column name
 (:func:`row_to_dict`), and containers are encoded recursively. :func:`encode_json` writes
-bytes, compactly, and encodes what it meets on the way the same way.
+bytes, compactly, and encodes what it meets on the way the same way; an :class:`Answer` whose
+bytes are already written is sent as they are.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Mapper
 from flexorm.protocol.durations import Duration
 from flexorm.protocol.values import scrub
 
-__all__ = ["encode", "encode_json", "row_to_dict"]
+__all__ = ["Answer", "encode", "encode_json", "row_to_dict"]
 
 _AS_TEXT = (uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network,
             ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface)
@@ -123,8 +124,31 @@ def _default(value: Any) -> Any:
 _encoder = msgspec.json.Encoder(enc_hook=_default, decimal_format="string")
 
 
+class Answer(dict[str, Any]):
+    """An ``execute_action`` answer, ``{"result": value}``, whose JSON is already written: the
+    journal encodes a result in the action's transaction to measure it, and :func:`encode_json`
+    then sends those bytes rather than encoding a result of megabytes a second time. Read it as
+    any answer; do not change it (its bytes would no longer say the same).
+
+    Args:
+        result: the result, of JSON types (as :func:`encode` makes them).
+        encoded: ``result``'s JSON, as :func:`encode_json` writes it.
+
+    Examples:
+        >>> answer = Answer([1, 2], b"[1,2]")
+        >>> answer == {"result": [1, 2]}, encode_json(answer)
+        (True, b'{"result":[1,2]}')
+    """
+
+    __slots__ = ("json",)
+
+    def __init__(self, result: Any, encoded: bytes) -> None:
+        super().__init__(result=result)
+        self.json = b'{"result":' + encoded + b"}"
+
+
 def encode_json(value: Any) -> bytes:
-    """Encode an answer as JSON bytes.
+    """Encode an answer as JSON bytes (an :class:`Answer`'s as they were written).
 
     Raises:
         TypeError: for a value that has no JSON form (the server answers 500 and logs it).
@@ -133,4 +157,6 @@ def encode_json(value: Any) -> bytes:
         >>> encode_json({"result": Decimal("10.50")})
         b'{"result":"10.50"}'
     """
+    if type(value) is Answer:
+        return value.json
     return _encoder.encode(value)

@@ -9,6 +9,8 @@ ActionError                              400     ``{"non_field_errors": [msg]}``
 UnknownCollectionError                   400     ``{"model": [msg]}``
 NotAuthenticated / PermissionDenied      403     ``{"error": msg, "error_code": ...}``
 IdempotencyConflict                      409     ``{"error": msg, "error_code": ...}``
+                                                 (``idempotency_answer_not_kept``: the
+                                                 key's answer was too large to keep)
 PreviewMismatch                          409     ``{"error": msg, "error_code": ...}``
 ConcurrencyConflict                      409     ``{"error": msg, "error_code": ...,
                                                  "reason": ...}``
@@ -83,7 +85,9 @@ def _error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
     if isinstance(exc, PermissionDenied):
         return _FORBIDDEN, {"error": exc.message, "error_code": "permission_denied"}
     if isinstance(exc, IdempotencyConflict):
-        return _CONFLICT, {"error": exc.message, "error_code": "idempotency_conflict"}
+        code = ("idempotency_answer_not_kept" if exc.reason == "answer_not_kept"
+                else "idempotency_conflict")
+        return _CONFLICT, {"error": exc.message, "error_code": code}
     if isinstance(exc, PreviewMismatch):
         return _CONFLICT, {"error": exc.message, "error_code": "preview_mismatch"}
     if isinstance(exc, ConcurrencyConflict):

@@ -187,6 +187,25 @@ def make_flex(url: str, **settings: Any) -> Flex:
             time.sleep(0.01)
         raise ActionError("the test never let it finish")
 
+    @flex.action(background=True)
+    def export(ctx: ActionContext, size: int) -> str:
+        """Answers ``size`` characters (its JSON: 2 more)."""
+        _call(ctx.session, "export")
+        return "x" * size
+
+    @flex.action(background=True, writes=False)
+    def export_reading(ctx: ActionContext, size: int) -> str:
+        """``export``, reading only: on SQLite, its completion is written after its
+        transaction."""
+        return "x" * size
+
+    @flex.action(model="items", for_instance=True, bulk=True, background=True, atomic=False)
+    def chunked_export(items: list[Any], ctx: ActionContext, size: int) -> str:
+        """Commits chunk by chunk, each chunk answering ``size`` characters."""
+        for item in items:
+            item.state = "exported"
+        return "x" * size
+
     @flex.action(background=True, expires_after=0.3)
     def perishable(ctx: ActionContext, tag: str = "") -> None:
         _call(ctx.session, "perishable", tag)

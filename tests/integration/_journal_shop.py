@@ -94,6 +94,23 @@ def make_flex(url: str, gate: Callable[[], None] | None = None, **settings: Any)
         _hit(ctx.session, "hide")
         ctx.session.execute(sa.text("ALTER TABLE flexorm_action_runs RENAME TO runs_elsewhere"))
 
+    @flex.action(model="orders")
+    def export(ctx: ActionContext, size: int) -> str:
+        """Answers ``size`` characters (its JSON: 2 more), and records that it ran."""
+        _hit(ctx.session, "export")
+        return "x" * size
+
+    @flex.action(model="orders")
+    async def export_async(ctx: ActionContext, size: int) -> list[str]:
+        """``export`` with an async body: ``size`` one-character strings."""
+        await ctx.session.execute(sa.text("INSERT INTO hits (action) VALUES ('export_async')"))
+        return ["x"] * size
+
+    @flex.action(model="orders", writes=False)
+    def look(ctx: ActionContext, size: int) -> str:
+        """A report that only reads: ``size`` characters."""
+        return "x" * size
+
     @flex.action(model="orders", for_instance=True)
     def slow_cancel(order: Any, ctx: ActionContext) -> str:
         if gate is not None:

@@ -86,6 +86,64 @@ def test_read_only_runs_at_the_same_time_all_succeed(any_url: str) -> None:
     scenario(any_url, body, background_concurrency=4)
 
 
+def test_a_result_over_the_limit_succeeds_with_a_note_in_its_place(any_url: str) -> None:
+    """Written in the run's own transaction, and after it (an action that only reads: on
+    SQLite its completion waits for the commit)."""
+    async def body(runtime: Runtime) -> None:
+        written = await wait_for(runtime, await queue(runtime, "export", size=5000))
+        reading = await wait_for(runtime, await queue(runtime, "export_reading", size=3000))
+        kept = await wait_for(runtime, await queue(runtime, "export", size=998))
+        assert [(e.status, e.result, e.error) for e in (written, reading, kept)] == [
+            ("succeeded", None, "result of 5,002 bytes not kept: larger than "
+                                "journal_result_limit (1,000)"),
+            ("succeeded", None, "result of 3,002 bytes not kept: larger than "
+                                "journal_result_limit (1,000)"),
+            ("succeeded", "x" * 998, None)]
+
+    scenario(any_url, body, journal_result_limit=1000)
+    assert len(calls(any_url, "export")) == 2  # each ran once, and committed
+
+
+def test_chunks_results_past_the_limit_are_left_out_of_the_checkpoint(any_url: str) -> None:
+    """``atomic=False``: the checkpoint keeps the chunks' results while they fit the limit
+    together; a chunk past it keeps its ids, and its result is left out."""
+    async def body(runtime: Runtime) -> None:
+        run_id = await queue(runtime, "chunked_export", ids=tuple(range(1, 10)), size=400)
+        entry = await wait_for(runtime, run_id)
+        assert (entry.status, entry.result) == ("succeeded", ["x" * 400, "x" * 400, None])
+        assert entry.error == ("the result of 1 of its chunks is left out: with it, the chunks' "
+                               "results were larger than journal_result_limit (1,000)")
+        assert runtime.journal is not None
+        async with runtime.journal.engine.connect() as conn:
+            checkpoint = (await conn.execute(sa.select(action_runs.c.checkpoint).where(
+                action_runs.c.id == run_id))).scalar_one()
+        assert checkpoint == {"ids": list(range(1, 10)), "results": entry.result}
+
+    scenario(any_url, body, journal_result_limit=1000, chunk_size=3)
+    assert [item_state(any_url, i) for i in range(1, 11)] == ["exported"] * 9 + ["new"]
+
+
+@pytest.mark.mariadb
+def test_a_result_beyond_mariadbs_packet_succeeds_in_the_background(mariadb_url: str) -> None:
+    """The default limit: the completion kept a result beyond the one packet MariaDB takes,
+    in the run's transaction, and the run could never succeed."""
+    async def body(runtime: Runtime) -> None:
+        async with runtime.database.engine.connect() as conn:
+            packet = int((await conn.execute(sa.text("SELECT @@max_allowed_packet"))).scalar_one())
+        size = packet + 4 * 1024 * 1024
+        entry = await wait_for(runtime, await queue(runtime, "export", size=size))
+        assert (entry.status, entry.result, entry.attempts) == ("succeeded", None, 1)
+        assert entry.error == (f"result of {size + 2:,} bytes not kept: larger than "
+                               "journal_result_limit (1,048,576)")
+        chunked = await wait_for(runtime, await queue(runtime, "chunked_export", ids=(1, 2),
+                                                      size=size))
+        assert (chunked.status, chunked.result) == ("succeeded", [None])
+
+    scenario(mariadb_url, body)
+    assert len(calls(mariadb_url, "export")) == 1
+    assert [item_state(mariadb_url, i) for i in (1, 2, 3)] == ["exported"] * 2 + ["new"]
+
+
 def test_bad_input_is_refused_before_anything_is_queued(db_url: str) -> None:
     async def body(runtime: Runtime) -> None:
         with pytest.raises(ValidationError, match="no items record with id 99"):

@@ -34,6 +34,13 @@ from tests.integration._journal_shop import (
 
 KEY = {"Idempotency-Key": "3f1c9a0e-retry"}
 CONFLICT = "idempotency_conflict"
+NOT_KEPT = "idempotency_answer_not_kept"
+
+
+def not_kept(run_id: int | None, size: int) -> tuple[int, dict[str, str]]:
+    return 409, {"error": f"the action already ran with this Idempotency-Key (run {run_id}, "
+                          f"succeeded), but its result ({size:,} bytes) was too large to keep, "
+                          "so its answer cannot be sent again", "error_code": NOT_KEPT}
 
 
 @pytest.fixture
@@ -98,6 +105,56 @@ def test_keys_differing_in_case_or_beyond_latin1_are_different_keys(any_url: str
     assert (first.idempotency_key, first.params["reason"]) == ("Key-Ä", "заказ 🚚")
     assert (second.idempotency_key, third.idempotency_key) == ("key-ä", "ключ")
     assert sorted(row["key"] for row in key_rows(any_url)) == ["Key-Ä", "key-ä", "ключ"]
+
+
+def test_a_replay_of_an_answer_too_large_to_keep_is_a_conflict_and_runs_nothing(
+        any_url: str) -> None:
+    create_tables(any_url)
+    with client(make_flex(any_url, journal_result_limit=1000)) as http:
+        first = execute(http, "export", params={"size": 5000}, headers=KEY)
+        retry = execute(http, "export", params={"size": 5000}, headers=KEY)
+        small = execute(http, "export", params={"size": 10}, idempotency_key="small")
+        small_again = execute(http, "export", params={"size": 10}, idempotency_key="small")
+    assert first == (200, {"result": "x" * 5000})
+    ran, refused, _ = runs(any_url)  # a replay is not a run
+    assert retry == not_kept(ran.id, 5002)
+    assert small == small_again == (200, {"result": "x" * 10})  # kept: replayed
+    assert hits(any_url, "export") == 2  # the first key's body ran once
+    assert (ran.status, ran.result, ran.idempotency_key) == ("succeeded", None, KEY[
+        "Idempotency-Key"])
+    assert (refused.status, refused.error) == ("rejected", retry[1]["error"])
+    big_key = next(row for row in key_rows(any_url) if row["key"] == KEY["Idempotency-Key"])
+    assert big_key["status"] == "done"
+    assert big_key["response"] == {"flexorm_answer_not_kept": {
+        "bytes": 5002, "run": ran.id, "status": "succeeded"}}
+
+
+@pytest.mark.parametrize("where", ["read-only run on SQLite", "separate state database"])
+def test_an_answer_not_kept_after_the_commit_is_a_conflict_too(sqlite_url: str,
+                                                               tmp_path: Path,
+                                                               where: str) -> None:
+    """The key's answer stored after the action's transaction: an action that only reads, on
+    SQLite, and every run with a separate state database."""
+    create_tables(sqlite_url)
+    state = f"sqlite:///{tmp_path / 'state.db'}" if where != "read-only run on SQLite" else None
+    with client(make_flex(sqlite_url, journal_result_limit=1000, state_url=state)) as http:
+        first = execute(http, "look", params={"size": 3000}, headers=KEY)
+        retry = execute(http, "look", params={"size": 3000}, headers=KEY)
+    assert first == (200, {"result": "x" * 3000})
+    ran, refused = runs(state or sqlite_url)
+    assert retry == not_kept(ran.id, 3002)
+    assert (ran.status, refused.status) == ("succeeded", "rejected")
+
+
+def test_an_http_operations_key_whose_answer_was_not_kept_conflicts_the_same_way(
+        url: str) -> None:
+    with client(make_flex(url, journal_result_limit=1000)) as http:
+        answers = [http.post("/api/actions/orders/export", json={"size": 5000},
+                             headers={**AUTH, **KEY}) for _ in range(2)]
+    assert (answers[0].status_code, answers[0].json()) == (200, {"result": "x" * 5000})
+    ran, _ = runs(url)
+    assert (answers[1].status_code, answers[1].json()) == not_kept(ran.id, 5002)
+    assert (ran.interface, hits(url, "export")) == ("http", 1)
 
 
 def test_a_key_is_not_replayed_to_another_caller(url: str) -> None:

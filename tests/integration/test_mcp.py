@@ -584,3 +584,22 @@ def test_the_sdk_loads_on_the_first_mcp_request_only(url: str) -> None:
                           check=True, cwd=Path(__file__).resolve().parents[2])
     # the app is built without the catalog and the OpenAPI document, and starts without the SDK
     assert done.stdout.split("\n")[:3] == ["[]", "[]", "['mcp', 'mcp_types']"]
+
+
+def test_a_result_larger_than_the_journal_keeps_is_answered_whole(sqlite_url: str) -> None:
+    """As over /api/messages/: the tool's result is whole, its run's row keeps a note."""
+    create_tables(sqlite_url)
+    flex = make_flex(sqlite_url, journal_result_limit=1000)
+
+    @flex.action(model="orders", writes=False)
+    def export(ctx: ActionContext, size: int) -> str:
+        return "x" * size
+
+    with served(flex.app) as base:
+        done = call(base, "orders__export", {"size": 5000})
+    assert (done.is_error, done.structured_content) == (False, {"result": "x" * 5000})
+    assert json.loads(done.content[0].text) == {"result": "x" * 5000}
+    [run] = runs(sqlite_url)
+    assert (run.interface, run.status, run.result, run.error) == (
+        "mcp", "succeeded", None,
+        "result of 5,002 bytes not kept: larger than journal_result_limit (1,000)")

@@ -13,7 +13,10 @@ from flexorm.auth.caller import Caller
 from flexorm.exceptions import IdempotencyConflict
 from flexorm.journal import REDACTED, Claim, RunEntry, fingerprint, redact
 from flexorm.journal.entry import as_utc, jsonable
+from flexorm.journal.idempotency import AnswerNotKept
+from flexorm.mcp.server import tool_error
 from flexorm.protocol.durations import Duration
+from flexorm.protocol.errors import error_body
 from flexorm.protocol.requests import ExecuteRequest
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -143,3 +146,15 @@ def test_claim_conflicts_map_to_idempotency_conflict() -> None:
     assert "still running" in busy.message
     with pytest.raises(ValueError, match="not a conflict"):
         Claim("replay", "k").conflict()
+
+
+def test_a_key_whose_answer_was_not_kept_conflicts_naming_its_run_and_size() -> None:
+    """Over HTTP (messages and operations) and as an MCP tool's error: the same body."""
+    conflict = Claim("not_kept", "k", AnswerNotKept(23_456_789).stored(42)).conflict()
+    message = ("the action already ran with this Idempotency-Key (run 42, succeeded), but its "
+               "result (23,456,789 bytes) was too large to keep, so its answer cannot be sent "
+               "again")
+    assert (conflict.reason, conflict.message) == ("answer_not_kept", message)
+    body = {"error": message, "error_code": "idempotency_answer_not_kept"}
+    assert error_body(conflict) == (409, body)
+    assert tool_error(conflict) == body

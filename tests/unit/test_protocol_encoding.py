@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from flexorm.journal.kept import keep
 from flexorm.protocol.durations import Duration
-from flexorm.protocol.encoding import encode, encode_json
+from flexorm.protocol.encoding import Answer, encode, encode_json
 
 
 class Color(enum.Enum):
@@ -77,3 +78,13 @@ def test_rows_and_mapped_objects_become_dicts():
 def test_unknown_objects_are_refused():
     with pytest.raises(TypeError, match="cannot encode a object"):
         encode_json(object())
+
+
+def test_an_answer_whose_result_was_measured_is_sent_as_it_was_written():
+    """The journal writes a result's JSON to measure it; the answer is not encoded again."""
+    result = {"amount": "1.50", "lines": ["é"] * 3}
+    kept = keep(result, 1000)
+    answer = Answer(result, kept.encoded)
+    assert answer == {"result": result}
+    assert encode_json(answer) == encode_json({"result": result})
+    assert encode_json(Answer(result, b'"written"')) == b'{"result":"written"}'  # as it is

@@ -69,6 +69,8 @@ def test_unknown_setting_is_refused():
         ({"auth_timeout": 0}, "auth_timeout must be more than 0 seconds"),
         ({"auth_timeout": float("nan")}, "auth_timeout must be more than 0 seconds"),
         ({"dry_run_rows": -1}, "dry_run_rows must be 0 or more, not -1"),
+        ({"journal_result_limit": -1}, "journal_result_limit must be 0 or more, not -1"),
+        ({"journal_result_limit": 2**31}, "journal_result_limit must be at most 1,073,741,824"),
         ({"chunk_size": 10**20}, "chunk_size must be at most 100,000"),
         ({"run_retention_days": 3_000_000}, "run_retention_days must be at most 36,525"),
         ({"lock_timeout": 3_000_000}, "lock_timeout must be more than 0 seconds and at most"),
@@ -110,6 +112,13 @@ def test_a_dry_run_may_list_no_rows():
     assert Settings.from_env({"FLEXORM_DRY_RUN_ROWS": "0"}).dry_run_rows == 0
     with pytest.raises(ConfigurationError, match="FLEXORM_DRY_RUN_ROWS must be 0 or more"):
         Settings.from_env({"FLEXORM_DRY_RUN_ROWS": "-3"})
+
+
+def test_the_journal_keeps_results_up_to_a_mebibyte_by_default_and_none_at_0():
+    assert Settings().journal_result_limit == 1_048_576
+    assert Settings.from_env({"FLEXORM_JOURNAL_RESULT_LIMIT": "0"}).journal_result_limit == 0
+    with pytest.raises(ConfigurationError, match="FLEXORM_JOURNAL_RESULT_LIMIT must be a whole"):
+        Settings.from_env({"FLEXORM_JOURNAL_RESULT_LIMIT": "1MB"})
 
 
 @pytest.mark.parametrize(("variable", "value", "message"), [
