@@ -261,11 +261,6 @@ class RowClasses:
                 self._classes[collection.name] = found
         return found
 
-    @property
-    def any_triggered(self) -> bool:
-        """Whether any collection has row triggers (see :meth:`triggered`)."""
-        return bool(self._triggered_tables())
-
     def _triggered_tables(self) -> set[tuple[str | None, str]]:
         triggered = self._triggered
         if triggered is None:  # idempotent: threads racing here build the same set

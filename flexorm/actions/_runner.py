@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from flexorm.actions._dry_run import DryRunEnded, Safeguards, Watch
 from flexorm.actions._inverse import Cursor, load_inverse_chunk
 from flexorm.actions._rows import Locking, RowClasses, load_groups, row_locks
-from flexorm.actions._stored import Triggered, read_back_stale, track_triggered
+from flexorm.actions._stored import Triggered, flush_unnoted, read_back_stale, track_flushed
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.changes import Changes
 from flexorm.actions.context import ActionContext
@@ -158,12 +158,12 @@ def _encoded(session: Session, value: Any, triggered: Triggered) -> Any:
 
 
 def _flush(session: Session) -> None:
-    session.flush()
+    flush_unnoted(session)
 
 
 def _flush_and_forget(session: Session, rows: list[Any]) -> None:
     """Write a chunk's changes and let its rows go (an inverse selection, chunk by chunk)."""
-    session.flush()
+    flush_unnoted(session)
     for row in rows:
         session.expunge(row)
 
@@ -250,8 +250,7 @@ class Runner:
         bound = invocation.bound
         if invocation.control is not None:
             yield Blocking(self._watch, (invocation.control,))
-        if self._rows.any_triggered:
-            yield Blocking(track_triggered, (self._rows.triggered,))
+        yield Blocking(track_flushed, (self._rows.triggered,))
         records, values = yield Blocking(self._prepare, (invocation,))
         ctx = self._context(session, invocation, values, hooks)
         if not (yield from self._policies.steps(bound, ctx)):

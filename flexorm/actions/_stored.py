@@ -20,7 +20,9 @@ into what:
   know (PostgreSQL's geometric types, ranges, custom types).
 
 Rows whose changes all fit their columns, what actions almost always write, are not read back:
-an answer costs no statement more.
+an answer costs no statement more. A row the body flushed itself (or that a query of its
+flushed first) has no changes left to tell by the time of the answer: its flush notes it, when
+it is to be read back (:func:`track_flushed`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from sqlalchemy.types import TypeEngine
 
 from flexorm.reflection.typemap import base_type
 
-__all__ = ["Triggered", "read_back_stale", "stored_otherwise", "track_triggered"]
+__all__ = ["Triggered", "flush_unnoted", "read_back_stale", "stored_otherwise",
+           "track_flushed"]
 
 _MICRO = 6
 _READ_BACK_CHUNK = 1000
@@ -138,16 +141,19 @@ Triggered = Callable[[sa.orm.Mapper[Any]], bool]
 updated (:meth:`~flexorm.actions._rows.RowClasses.triggered`)."""
 
 
-_WRITTEN = "flexorm_triggered_rows"
-"""``Session.info`` key: the states of the rows a flush of the run wrote to tables with row
-triggers (:func:`track_triggered`)."""
+_WRITTEN = "flexorm_flushed_stale_rows"
+"""``Session.info`` key: the states of the rows a flush of the body wrote that do not show what
+was saved (:func:`track_flushed`)."""
+_UNNOTED = "flexorm_unnoted_flush"
+"""``Session.info`` key, set while flexorm flushes for itself (:func:`flush_unnoted`)."""
 
 
 def _changed_by_database(row: Any, session: Session, triggered: Triggered) -> bool:
     """Whether ``row`` is new or changed, and the database computes its columns anew on insert
     or update: a generated column, or a row trigger on its table. Until it is read back, it
     shows what the body set, not what the database saved; so does a row the body flushed
-    itself (:func:`track_triggered`), or whose generated columns the ORM expired."""
+    itself, set to values the database keeps otherwise or in such a table
+    (:func:`track_flushed`), or whose generated columns the ORM expired."""
     state = sa.inspect(row, raiseerr=False)
     if not isinstance(state, sa.orm.InstanceState):
         return False
@@ -158,20 +164,33 @@ def _changed_by_database(row: Any, session: Session, triggered: Triggered) -> bo
     return _has_generated(state.mapper) or triggered(state.mapper)
 
 
-def track_triggered(session: Session, triggered: Triggered) -> None:
-    """From now on, note the rows each flush of ``session`` inserts or updates in tables with
-    row triggers: a trigger may have changed any of their columns, so they are read back before
-    the answer. They are not expired: a body reading them after its own flush (an async one
-    too, which could not load them again lazily) reads what it set, as without triggers."""
+def track_flushed(session: Session, triggered: Triggered) -> None:
+    """From now on, note the rows each flush of the body's (an explicit one, or one a query
+    sends first) inserts or updates that will not show what was saved: set to values the
+    database keeps otherwise (:func:`stored_otherwise`, told while their changes are still
+    known), or in tables with row triggers, which may have changed any of their columns. They
+    are read back before the answer. They are not expired: a body reading them after its own
+    flush (an async one too, which could not load them again lazily) reads what it set."""
     written: set[sa.orm.InstanceState[Any]] = session.info.setdefault(_WRITTEN, set())
 
     def after_flush(flushed: Session, _context: Any) -> None:
+        if flushed.info.get(_UNNOTED):
+            return
         for row in (*flushed.new, *flushed.dirty):  # still what the flush wrote
             state = sa.inspect(row)
-            if triggered(state.mapper):
+            if triggered(state.mapper) or stored_otherwise(row):
                 written.add(state)
 
     sa.event.listen(session, "after_flush", after_flush)
+
+
+def flush_unnoted(session: Session) -> None:
+    """Flush for flexorm's own sake, after the answer's rows were read (nothing to note)."""
+    session.info[_UNNOTED] = True
+    try:
+        session.flush()
+    finally:
+        session.info.pop(_UNNOTED, None)
 
 
 _GENERATED: weakref.WeakKeyDictionary[sa.orm.Mapper[Any], bool] = weakref.WeakKeyDictionary()
@@ -188,7 +207,7 @@ def _has_generated(mapper: sa.orm.Mapper[Any]) -> bool:
 
 def _read_back(session: Session, rows: list[Any]) -> None:
     """Flush, then reload ``rows`` from the database (one SELECT per class and chunk)."""
-    session.flush()
+    flush_unnoted(session)
     by_class: dict[type[Any], list[Any]] = {}
     for row in rows:
         by_class.setdefault(type(row), []).append(row)

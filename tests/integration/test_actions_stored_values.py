@@ -156,6 +156,50 @@ def test_values_the_database_converts_are_answered_as_it_stored_them(any_url: st
         assert at.microsecond == 0
 
 
+def test_values_a_body_flushed_itself_are_answered_as_the_database_stored_them(
+        any_url: str) -> None:
+    """A flush leaves no history of what the body set; a number or a datetime the database
+    would not answer is told by its value, and the row read back."""
+    dialect = sa.make_url(any_url).get_backend_name()
+    run_statements(any_url, [
+        f"CREATE TABLE lots (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL, "
+        f"price NUMERIC(10, 2) NOT NULL, at {_WHOLE_SECONDS[dialect]} NOT NULL)",
+        "INSERT INTO lots (id, qty, price, at) "
+        "VALUES (1, 1, 1.00, '2024-01-01 00:00:00'), (2, 1, 1.00, '2024-01-01 00:00:00')",
+    ])
+    flex = Flex(any_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+    def set_odd_values(lot: Any) -> None:
+        lot.qty = 2.6
+        lot.price = Decimal("0.125")
+        lot.at = dt.datetime(2024, 5, 5, 10, 0, 0, 700000)
+
+    @flex.action(model="lots", for_instance=True)
+    def flushed(lot: Any, ctx: ActionContext) -> Any:
+        set_odd_values(lot)
+        ctx.session.flush()
+        return lot
+
+    @flex.action(model="lots", for_instance=True)
+    async def flushed_async(lot: Any, ctx: ActionContext) -> Any:
+        set_odd_values(lot)
+        await ctx.session.flush()
+        return lot
+
+    @flex.action(model="lots", for_instance=True)
+    def show(lot: Any) -> Any:
+        return lot
+
+    with TestClient(flex.app) as client:
+        for name, lot in (("flushed", 1), ("flushed_async", 2)):
+            answer = _execute(client, name, model="lots", id=lot)
+            assert json.dumps(answer) == json.dumps(_execute(client, "show", model="lots",
+                                                             id=lot))
+            if dialect != "sqlite":  # which keeps each value as it was set
+                assert (answer["qty"], answer["price"]) == (3, "0.13")
+                assert dt.datetime.fromisoformat(answer["at"]).microsecond == 0
+
+
 @pytest.mark.postgres
 def test_text_the_database_parses_is_answered_as_it_stored_it(pg_url: str) -> None:
     """Text set on a column of another type (a range, an address) is parsed by the database
