@@ -41,8 +41,8 @@ from flexorm._liveness import PINGLESS_DRIVERS, check_on_checkout
 from flexorm._url import async_url, parse_url, sync_url
 from flexorm.exceptions import DatabaseError
 
-__all__ = ["STATEMENT_CHECK", "WRITE", "Database", "pooled", "require_sqlite_file",
-           "run_blocking"]
+__all__ = ["STATEMENT_CHECK", "WRITE", "Database", "RunSession", "pooled",
+           "require_sqlite_file", "run_blocking"]
 
 T = TypeVar("T")
 E = TypeVar("E", Engine, AsyncEngine)
@@ -198,6 +198,12 @@ def _statement_checks(engine: Engine) -> None:
             check()
 
 
+class RunSession(Session):
+    """The class of flexorm's sessions (an async session's own blocking one too): the session
+    events flexorm listens for, once per process, attach to it rather than to every
+    ``Session`` of the process."""
+
+
 @dataclass
 class _Ping:
     """The query :meth:`Database.reachable` has in flight, shared by the callers that ask
@@ -248,8 +254,9 @@ class Database:
             url=parsed,
             engine=engine,
             sync_engine=sync_engine,
-            sessions=async_sessionmaker(engine, expire_on_commit=False),
-            sync_sessions=sessionmaker(sync_engine, expire_on_commit=False),
+            sessions=async_sessionmaker(engine, expire_on_commit=False,
+                                        sync_session_class=RunSession),
+            sync_sessions=sessionmaker(sync_engine, class_=RunSession, expire_on_commit=False),
             connections=(int(sizing.get("pool_size", POOL_SIZE))
                          + int(sizing.get("max_overflow", MAX_OVERFLOW))),
         )

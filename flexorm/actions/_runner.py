@@ -213,6 +213,7 @@ class Runner:
         try:
             if invocation.bound.declaration.is_async:
                 async with self._database.sessions() as session, session.begin():
+                    track_flushed(session.info, self._rows.triggered)
                     if invocation.bound.declaration.writes:
                         await session.connection(execution_options=WRITE)
                     outcome = await run(self._watched(session, invocation, hooks), session)
@@ -225,6 +226,7 @@ class Runner:
 
     def _run_blocking(self, invocation: Invocation, hooks: Hooks) -> Outcome:
         with self._database.sync_sessions() as session, session.begin():
+            track_flushed(session.info, self._rows.triggered)
             if invocation.bound.declaration.writes:
                 session.connection(execution_options=WRITE)
             return run_blocking(self._watched(session, invocation, hooks), session)
@@ -250,7 +252,6 @@ class Runner:
         bound = invocation.bound
         if invocation.control is not None:
             yield Blocking(self._watch, (invocation.control,))
-        yield Blocking(track_flushed, (self._rows.triggered,))
         records, values = yield Blocking(self._prepare, (invocation,))
         ctx = self._context(session, invocation, values, hooks)
         if not (yield from self._policies.steps(bound, ctx)):

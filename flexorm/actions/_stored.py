@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.types import TypeEngine
 
+from flexorm.database import RunSession
 from flexorm.reflection.typemap import base_type
 
 __all__ = ["Triggered", "flush_unnoted", "read_back_stale", "stored_otherwise",
@@ -164,24 +165,33 @@ def _changed_by_database(row: Any, session: Session, triggered: Triggered) -> bo
     return _has_generated(state.mapper) or triggered(state.mapper)
 
 
-def track_flushed(session: Session, triggered: Triggered) -> None:
+_TRACKING = "flexorm_triggered"
+"""``Session.info`` key: the run's :data:`Triggered`, while its flushes are noted."""
+
+
+def track_flushed(info: dict[Any, Any], triggered: Triggered) -> None:
     """From now on, note the rows each flush of the body's (an explicit one, or one a query
     sends first) inserts or updates that will not show what was saved: set to values the
     database keeps otherwise (:func:`stored_otherwise`, told while their changes are still
     known), or in tables with row triggers, which may have changed any of their columns. They
     are read back before the answer. They are not expired: a body reading them after its own
-    flush (an async one too, which could not load them again lazily) reads what it set."""
+    flush (an async one too, which could not load them again lazily) reads what it set.
+
+    ``info``: the run's session's (an async session's is its blocking one's); a listener on
+    :class:`~flexorm.database.RunSession`, added once, reads it at each flush."""
+    info[_TRACKING] = triggered
+
+
+@sa.event.listens_for(RunSession, "after_flush")
+def _note_flushed(session: Session, _context: Any) -> None:
+    triggered: Triggered | None = session.info.get(_TRACKING)
+    if triggered is None or session.info.get(_UNNOTED):
+        return
     written: set[sa.orm.InstanceState[Any]] = session.info.setdefault(_WRITTEN, set())
-
-    def after_flush(flushed: Session, _context: Any) -> None:
-        if flushed.info.get(_UNNOTED):
-            return
-        for row in (*flushed.new, *flushed.dirty):  # still what the flush wrote
-            state = sa.inspect(row)
-            if triggered(state.mapper) or stored_otherwise(row):
-                written.add(state)
-
-    sa.event.listen(session, "after_flush", after_flush)
+    for row in (*session.new, *session.dirty):  # still what the flush wrote
+        state = sa.inspect(row)
+        if triggered(state.mapper) or stored_otherwise(row):
+            written.add(state)
 
 
 def flush_unnoted(session: Session) -> None:
