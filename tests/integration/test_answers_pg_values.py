@@ -65,3 +65,35 @@ def test_a_row_with_network_addresses_and_ranges_is_answered(url: str) -> None:
     assert second == (200, {"result": {"id": 2, "name": "x", "ip": "::1", "net": None,
                                        "mac": None, "up": None, "ports": None, "tags": None,
                                        "seen": None}})
+
+
+def test_network_parameters_are_checked_on_their_field(url: str) -> None:
+    """A malformed ``inet`` or ``cidr`` value is refused under its parameter, as a form shows
+    it, before anything is written; the database's own refusal named no field."""
+    flex = Flex(url, token=TOKEN)
+
+    @flex.action(model="hosts", for_instance=True, fields=["ip", "net"])
+    def readdress(row: Any, **values: Any) -> Any:
+        for column, value in values.items():
+            setattr(row, column, value)
+        return row
+
+    def send(ip: Any, net: Any) -> tuple[int, Any]:
+        response = http.post("/api/messages/", headers={"Authorization": f"Bearer {TOKEN}"},
+                             json={"name": "execute_action", "params": {
+                                 "model": "hosts", "name": "readdress", "id": 1,
+                                 "params": {"ip": ip, "net": net}}})
+        return response.status_code, response.json()
+
+    with TestClient(flex.app) as http:
+        assert send("10.0.0.256", "10.0.0.1/24") == (400, {
+            "ip": ["'10.0.0.256' is not an IP address, such as 192.0.2.1 or 2001:db8::1/64."],
+            "net": ["'10.0.0.1/24' has bits set beyond its mask: the network is 10.0.0.0/24."]})
+        assert send("fe80::1%eth0", 5)[1] == {
+            "ip": ["'fe80::1%eth0' is not an IP address, such as 192.0.2.1 or "
+                   "2001:db8::1/64."],
+            "net": ["Enter a network as text, such as 192.0.2.0/24 or 2001:db8::/32."]}
+        status, answer = send("2001:db8::1/64", "10.1")  # PostgreSQL's shorthand for 10.1/16
+    assert status == 200, answer
+    assert (answer["result"]["ip"], answer["result"]["net"]) == ("2001:db8::1/64",
+                                                                 "10.1.0.0/16")

@@ -93,6 +93,8 @@ def _annotation(column: ColumnInfo, python_type: Any, dialect: str) -> Any:
     type_ = base_type(column.type)
     if isinstance(type_, sa.ARRAY):
         return _array_annotation(type_, dialect)
+    if isinstance(type_, postgresql.INET | postgresql.CIDR):
+        return kinds.network_annotation(cidr=isinstance(type_, postgresql.CIDR))
     if isinstance(type_, postgresql.ranges.AbstractRange):
         return kinds.range_annotation(
             multi=isinstance(type_, postgresql.ranges.AbstractMultiRange))

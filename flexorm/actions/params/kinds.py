@@ -6,6 +6,9 @@
 - MySQL's ``TIME`` is a duration, beyond a day's hours and below zero, written as answers write
   it (``[-]HH:MM:SS[.ffffff]``).
 - An array is nested lists, rectangular, on as many levels as the column has.
+- A PostgreSQL ``inet`` or ``cidr`` is its text, checked as the database reads it, so that a
+  malformed address is refused on its field rather than by the database for the request as a
+  whole.
 - A PostgreSQL range is its text (``[1,5)``), or the object answers write for it
   (``{"lower": 1, "upper": 5, "bounds": "[)"}``), so that a value read can be sent back; the
   body receives the text, which the database reads.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -28,7 +32,7 @@ from flexorm.protocol.durations import Duration
 
 __all__ = ["BYTES_SCHEMA", "DURATION_SCHEMA", "MULTIRANGE_SCHEMA", "RANGE_SCHEMA",
            "array_annotation", "bytes_annotation", "duration_annotation", "naive_utc",
-           "parse_duration", "range_annotation", "utc_representable"]
+           "network_annotation", "parse_duration", "range_annotation", "utc_representable"]
 
 
 BYTES_SCHEMA = {"type": "string", "format": "byte", "contentEncoding": "base64"}
@@ -54,6 +58,52 @@ def bytes_annotation(*metadata: Any) -> Any:
     constrains the decoded bytes (``Field(max_length=10)``: at most 10 bytes)."""
     return Annotated[bytes, *metadata, BeforeValidator(_from_base64),
                      WithJsonSchema(BYTES_SCHEMA)]
+
+
+_ABBREVIATED_CIDR = re.compile(r"\d{1,3}(\.\d{1,3}){0,2}(/\d{1,2})?")
+"""PostgreSQL's shorthand of an IPv4 network, fewer than four numbers (``10.1`` is
+``10.1.0.0/16``), which Python does not read: left to the database."""
+
+
+def _address(value: Any) -> str:
+    """An ``inet`` value: an address, with or without the size of its network."""
+    if not isinstance(value, str):
+        raise ValueError("Enter an IP address as text, such as 192.0.2.1 or 2001:db8::1/64.")
+    try:
+        if "%" in value:  # an IPv6 scope, which PostgreSQL does not keep
+            raise ValueError
+        ipaddress.ip_interface(value)
+    except ValueError:
+        raise ValueError(f"{value[:100]!r} is not an IP address, such as 192.0.2.1 or "
+                         "2001:db8::1/64.") from None
+    return value
+
+
+def _network(value: Any) -> str:
+    """A ``cidr`` value: a network, no bit of its address set beyond its mask."""
+    if not isinstance(value, str):
+        raise ValueError("Enter a network as text, such as 192.0.2.0/24 or 2001:db8::/32.")
+    if _ABBREVIATED_CIDR.fullmatch(value):
+        return value
+    try:
+        if "%" in value:
+            raise ValueError
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value[:100]!r} is not a network, such as 192.0.2.0/24 or "
+                         "2001:db8::/32.") from None
+    network = ipaddress.ip_network(value, strict=False)
+    if str(network.network_address) != str(ipaddress.ip_interface(value).ip):
+        raise ValueError(f"{value[:100]!r} has bits set beyond its mask: the network is "
+                         f"{network}.")
+    return value
+
+
+def network_annotation(*, cidr: bool = False) -> Any:
+    """A PostgreSQL ``inet`` (``cidr``: ``cidr``) column's value, as text the database reads;
+    the body receives it as sent."""
+    return Annotated[str, PlainValidator(_network if cidr else _address),
+                     WithJsonSchema({"type": "string"})]
 
 
 def _in_utc(value: dt.datetime) -> dt.datetime:
