@@ -91,6 +91,7 @@ from flexorm.journal.entry import Interface, utcnow
 from flexorm.journal.runs import queued_answer
 from flexorm.journal.tables import is_own_table
 from flexorm.protocol.encoding import Answer, encode
+from flexorm.protocol.headers import IDEMPOTENCY_KEY_LENGTH
 from flexorm.protocol.requests import ExecuteRequest, FieldOptionsRequest
 from flexorm.reflection.records import CollectionInfo, SchemaInfo
 from flexorm.settings import Settings
@@ -100,7 +101,6 @@ __all__ = ["ActionService", "Dispatcher"]
 logger = logging.getLogger("flexorm.actions")
 
 _SHOWN = 100
-_KEY_LENGTH = 255
 
 
 def _shown(text: object) -> str:
@@ -179,6 +179,11 @@ class ActionService:
     def actions(self) -> tuple[BoundAction, ...]:
         """Every (action, collection) pair, in declaration order."""
         return self._actions
+
+    def takes_idempotency_keys(self, bound: BoundAction) -> bool:
+        """Whether a call of ``bound`` may carry an idempotency key: with a journal, for an
+        action it records."""
+        return self._journal is not None and bound.declaration.recorded
 
     # -- get_action_list ----------------------------------------------------------------------
 
@@ -398,9 +403,10 @@ class ActionService:
                                                             recording.request.model))
             raise refusal
         key = recording.idempotency_key
-        if key is not None and len(key) > _KEY_LENGTH:
+        if key is not None and len(key) > IDEMPOTENCY_KEY_LENGTH:
             recording.idempotency_key = None  # not stored: it does not fit the journal
-            raise RequestError(f"an idempotency key has at most {_KEY_LENGTH} characters",
+            raise RequestError(f"an idempotency key has at most {IDEMPOTENCY_KEY_LENGTH} "
+                               "characters",
                                field="idempotency_key")
         request = recording.request
         if key is not None and request.dry_run:

@@ -125,7 +125,8 @@ class Catalog:
             CallableAction(
                 bound=bound, tool=names[identity], path=operation_path(*identity),
                 title=bound.declaration.label or humanize(bound.name),
-                description=_description(bound, follow), input_schema=input_schema(bound),
+                description=_description(bound, follow),
+                input_schema=input_schema(bound, idempotent=service.takes_idempotency_keys(bound)),
                 selection=selection(bound),
             )
             for bound, identity in zip(bound_actions, identities, strict=True)

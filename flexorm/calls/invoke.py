@@ -21,6 +21,8 @@ from flexorm.calls.schema import DRY_RUN, PREVIEW_TOKEN, Selection
 from flexorm.exceptions import RequestError
 from flexorm.journal.entry import Interface
 from flexorm.protocol.execute import parse_execute
+from flexorm.protocol.headers import IDEMPOTENCY_PARAM
+from flexorm.protocol.headers import idempotency_key as read_idempotency_key
 from flexorm.protocol.requests import ExecuteRequest
 
 __all__ = ["call", "execute_request"]
@@ -80,13 +82,19 @@ async def call(service: ActionService, entry: CallableAction,
                raw_request: Any = None, request_id: str | None = None,
                idempotency_key: str | None = None) -> dict[str, Any]:
     """Run ``entry``'s action on ``service`` with ``arguments``: ``{"result": value}``,
-    journaled under ``interface``.
+    journaled under ``interface``. The idempotency key is ``idempotency_key`` (an
+    ``Idempotency-Key`` header, as the client sent it) or the ``idempotency_key`` argument,
+    unless the action has a parameter of that name.
 
     Raises:
         Whatever :meth:`~flexorm.actions.service.ActionService.execute` raises: flexorm's
         errors carry the per-field messages Jet Admin gets.
     """
     request = execute_request(entry, arguments)
+    key = idempotency_key
+    if IDEMPOTENCY_PARAM not in {spec.name for spec in entry.bound.params}:
+        # one in the arguments (what a tool call can carry) or in the header, not two
+        key, request = read_idempotency_key(idempotency_key, {}, request)
     return await service.execute(request, caller=caller, raw_request=raw_request,
-                                 request_id=request_id, idempotency_key=idempotency_key,
+                                 request_id=request_id, idempotency_key=key,
                                  interface=interface)

@@ -27,6 +27,7 @@ from flexorm.actions.params.kinds import DURATION_SCHEMA
 from flexorm.actions.params.signature import MISSING
 from flexorm.actions.params.spec import ParamSpec
 from flexorm.protocol.encoding import encode
+from flexorm.protocol.headers import IDEMPOTENCY_KEY_LENGTH, IDEMPOTENCY_PARAM
 from flexorm.reflection.records import CollectionInfo
 from flexorm.reflection.typemap import base_type, mysql_name, python_type_of
 
@@ -269,8 +270,10 @@ def param_schema(spec: ParamSpec) -> dict[str, Any]:
     return schema
 
 
-def input_schema(bound: BoundAction) -> dict[str, Any]:
-    """The action's input: its parameters and, for a record action, its selection."""
+def input_schema(bound: BoundAction, *, idempotent: bool = False) -> dict[str, Any]:
+    """The action's input: its parameters and, for a record action, its selection;
+    ``idempotent``: an ``idempotency_key`` too, for an action that writes (see
+    :meth:`~flexorm.actions.service.ActionService.takes_idempotency_keys`)."""
     properties: dict[str, Any] = {}
     required: list[str] = []
     keys = selection(bound)
@@ -304,6 +307,13 @@ def input_schema(bound: BoundAction) -> dict[str, Any]:
             "type": "boolean", "default": False,
             "description": "Run the action, answer what it would change (rows per table, "
                            "before and after) and a preview_token, then roll everything back.",
+        }
+    if idempotent and bound.declaration.writes and IDEMPOTENCY_PARAM not in taken:
+        properties[IDEMPOTENCY_PARAM] = {
+            "type": "string", "maxLength": IDEMPOTENCY_KEY_LENGTH,
+            "description": "A key of your choosing: a call repeated with the same key and "
+                           "arguments (a retry after a lost answer) runs the action once and "
+                           "answers as the first call did.",
         }
     if previews and PREVIEW_TOKEN not in taken:
         properties[PREVIEW_TOKEN] = {

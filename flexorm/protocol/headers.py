@@ -24,6 +24,7 @@ __all__ = [
     "ALLOW_METHODS",
     "EXPOSE_HEADERS",
     "IDEMPOTENCY_HEADER",
+    "IDEMPOTENCY_KEY_LENGTH",
     "IDEMPOTENCY_PARAM",
     "REQUEST_ID_HEADER",
     "REQUEST_ID_LENGTH",
@@ -36,6 +37,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_PARAM = "idempotency_key"
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_LENGTH = 255
+IDEMPOTENCY_KEY_LENGTH = 255
+"""The most characters of an idempotency key (what the journal keeps)."""
 """The longest request id kept; longer ones are cut."""
 
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"

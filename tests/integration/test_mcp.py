@@ -196,6 +196,32 @@ def test_a_tool_call_runs_the_action_and_answers_structured_content(base: str,
     assert [run.interface for run in runs(url)] == ["mcp"] * 4
 
 
+def test_an_agent_retrying_with_its_idempotency_key_runs_the_action_once(base: str,
+                                                                         url: str) -> None:
+    """A tool call carries no header of its own: its key is an argument, listed for every
+    action that writes, and a retry with it is answered as the first call was."""
+    tools = tools_of(base)
+    assert tools["orders__discount"].input_schema["properties"]["idempotency_key"][
+        "maxLength"] == 255
+    assert "idempotency_key" not in tools["orders__report"].input_schema["properties"]
+    first, again, other = (call(base, "orders__discount", arguments) for arguments in (
+        {"id": 3, "amount": "0.50", "idempotency_key": "refund-3"},
+        {"id": 3, "amount": "0.50", "idempotency_key": "refund-3"},  # the answer was lost
+        {"id": 3, "amount": "1.00", "idempotency_key": "refund-3"}))
+    assert first.structured_content == again.structured_content == {"result": "29.50"}
+    assert other.is_error
+    assert other.structured_content["error_code"] == "idempotency_conflict"
+    discounts = [run for run in runs(url) if run.action == "discount"]
+    assert [(run.status, run.idempotency_key) for run in discounts] == [
+        ("succeeded", "refund-3"), ("rejected", "refund-3")]
+    # an HTTP client may send it in the body too, but not two different ones
+    answer = httpx.post(f"{base}/api/actions/orders/discount",
+                        headers={**AUTH, "Idempotency-Key": "refund-4"},
+                        json={"id": 3, "amount": "0.50", "idempotency_key": "other"})
+    assert (answer.status_code, answer.json()) == (400, {"idempotency_key": [
+        "the request carries two different idempotency keys"]})
+
+
 def test_a_client_of_the_2025_protocol_lists_and_calls_the_same_tools(base: str,
                                                                        url: str) -> None:
     async def session(client: Client) -> Any:
