@@ -83,6 +83,9 @@ PG_TABLES = [
     "INSERT INTO counts VALUES (2147483647, 10)",
     "CREATE TABLE tiny (k smallint PRIMARY KEY, v int)",
     "INSERT INTO tiny VALUES (-32768, 10)",
+    "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+    "CREATE TABLE moods (k mood PRIMARY KEY, v int)",
+    "INSERT INTO moods VALUES ('ok', 10)",
 ]
 
 
@@ -90,7 +93,7 @@ PG_TABLES = [
 def pg_client(pg_url: str) -> Iterator[tuple[TestClient[Any], str]]:
     run_statements(pg_url, PG_TABLES)
     for client in _serve(pg_url, ["flags", "spans", "hosts", "blobs", "pairs", "docs", "spots",
-                                  "notes", "counts", "tiny"]):
+                                  "notes", "counts", "tiny", "moods"]):
         yield client, pg_url
 
 
@@ -179,6 +182,8 @@ MARIADB_TABLES = [
     "INSERT INTO codes VALUES ('abc', 10)",
     "CREATE TABLE perks (k SET('gift', 'wrap') PRIMARY KEY, v INT)",
     "INSERT INTO perks VALUES ('gift,wrap', 10)",
+    "CREATE TABLE sizes (k ENUM('s', 'm', 'l') PRIMARY KEY, v INT)",
+    "INSERT INTO sizes VALUES ('m', 10)",
     "CREATE TABLE shifts (k TIME PRIMARY KEY, v INT)",
     "INSERT INTO shifts VALUES ('10:00:00', 10), ('100:00:00', 20), ('-01:30:00', 30)",
 ]
@@ -187,7 +192,7 @@ MARIADB_TABLES = [
 @pytest.fixture
 def mariadb_client(mariadb_url: str) -> Iterator[tuple[TestClient[Any], str]]:
     run_statements(mariadb_url, MARIADB_TABLES)
-    tables = ["events", "bits", "years", "switches", "codes", "perks", "shifts"]
+    tables = ["events", "bits", "years", "switches", "codes", "perks", "shifts", "sizes"]
     for client in _serve(mariadb_url, tables):
         yield client, mariadb_url
 
@@ -228,6 +233,16 @@ def test_postgres_ids_beyond_what_the_key_column_stores_are_refused_under_their_
     assert (_values(url, "counts"), _values(url, "tiny")) == ([11], [10])
 
 
+@pytest.mark.postgres
+def test_postgres_ids_outside_an_enum_key_are_refused_under_their_field(pg_client) -> None:
+    client, url = pg_client
+    assert _touch(client, "moods", ["ok"]) == (200, {"result": [11]})
+    assert _touch(client, "moods", ["OK", "meh"]) == (400, {"ids": [
+        "'OK' is not a valid moods id (not one of 'sad', 'ok', 'happy')",
+        "'meh' is not a valid moods id (not one of 'sad', 'ok', 'happy')"]})
+    assert _values(url, "moods") == [11]
+
+
 @pytest.mark.mariadb
 def test_mariadb_ids_that_do_not_fit_the_key_are_refused(mariadb_client) -> None:
     client, url = mariadb_client
@@ -236,6 +251,9 @@ def test_mariadb_ids_that_do_not_fit_the_key_are_refused(mariadb_client) -> None
         "18446744073709551615)"]})
     assert _pick(client, -1) == (400, {"row": [
         "Not a valid id: out of range: from 0 to 18446744073709551615."]})
+    assert _touch(client, "sizes", ["M "]) == (200, {"result": [11]})  # as MariaDB compares
+    assert _touch(client, "sizes", ["xl"]) == (400, {"ids": [
+        "'xl' is not a valid sizes id (not one of 's', 'm', 'l')"]})
     assert _touch(client, "years", [2156]) == (400, {"ids": [
         "'2156' is not a valid years id (out of range: from 1901 to 2155)"]})
     assert _touch(client, "perks", ["gift,wrap"]) == (400, {"ids": [

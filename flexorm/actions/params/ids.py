@@ -238,6 +238,32 @@ def _to_str(value: Any) -> str:
     raise ValueError("not a valid id")
 
 
+_SHOWN_MEMBERS = 10
+
+
+def _loosely(text: str) -> str:
+    """Text as MySQL's default collations compare it: without case or trailing blanks."""
+    return text.rstrip(" ").casefold()
+
+
+def _to_member(members: tuple[str, ...], *, any_case: bool) -> IdCoercer:
+    """Text naming one of an enum type's ``members`` (``any_case``: compared without case, as
+    MySQL's and MariaDB's ``ENUM`` compares): another names no record, and PostgreSQL refuses
+    it as the statement's error rather than the field's."""
+    known = frozenset(_loosely(member) for member in members) if any_case else frozenset(
+        members)
+    shown = ", ".join(repr(member) for member in members[:_SHOWN_MEMBERS])
+    more = ", ..." if len(members) > _SHOWN_MEMBERS else ""
+
+    def to_member(value: Any) -> str:
+        text = _to_str(value)
+        if (_loosely(text) if any_case else text) not in known:
+            raise ValueError(f"not one of {shown}{more}")
+        return text
+
+    return to_member
+
+
 def _as_sent(value: Any) -> Any:
     """A SQLite column declared without a type holds each value as it was written: an id keeps
     its JSON type (``1`` names the integer 1, ``"1"`` the text)."""
@@ -303,6 +329,8 @@ def _base(column: ColumnInfo, dialect: str | None) -> IdCoercer:
         return _to_int(low, high)
     if isinstance(kind, sa.Uuid):
         return _to_uuid
+    if isinstance(kind, sa.Enum) and kind.enums:
+        return _to_member(tuple(kind.enums), any_case=mysql_name(type(kind)) == "ENUM")
     if isinstance(kind, sa.Float):
         return _to_float
     if isinstance(kind, sa.Numeric):
