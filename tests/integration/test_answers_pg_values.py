@@ -67,22 +67,22 @@ def test_a_row_with_network_addresses_and_ranges_is_answered(url: str) -> None:
                                        "seen": None}})
 
 
-def test_network_parameters_are_checked_on_their_field(url: str) -> None:
-    """A malformed ``inet`` or ``cidr`` value is refused under its parameter, as a form shows
-    it, before anything is written; the database's own refusal named no field."""
+def test_network_and_range_parameters_are_checked_on_their_field(url: str) -> None:
+    """A malformed ``inet``, ``cidr`` or range value is refused under its parameter, as a form
+    shows it, before anything is written; the database's own refusal named no field."""
     flex = Flex(url, token=TOKEN)
 
-    @flex.action(model="hosts", for_instance=True, fields=["ip", "net"])
+    @flex.action(model="hosts", for_instance=True, fields=["ip", "net", "ports"])
     def readdress(row: Any, **values: Any) -> Any:
         for column, value in values.items():
             setattr(row, column, value)
         return row
 
-    def send(ip: Any, net: Any) -> tuple[int, Any]:
+    def send(ip: Any, net: Any, ports: Any = "[80,443)") -> tuple[int, Any]:
         response = http.post("/api/messages/", headers={"Authorization": f"Bearer {TOKEN}"},
                              json={"name": "execute_action", "params": {
                                  "model": "hosts", "name": "readdress", "id": 1,
-                                 "params": {"ip": ip, "net": net}}})
+                                 "params": {"ip": ip, "net": net, "ports": ports}}})
         return response.status_code, response.json()
 
     with TestClient(flex.app) as http:
@@ -93,7 +93,12 @@ def test_network_parameters_are_checked_on_their_field(url: str) -> None:
             "ip": ["'fe80::1%eth0' is not an IP address, such as 192.0.2.1 or "
                    "2001:db8::1/64."],
             "net": ["Enter a network as text, such as 192.0.2.0/24 or 2001:db8::/32."]}
-        status, answer = send("2001:db8::1/64", "10.1")  # PostgreSQL's shorthand for 10.1/16
+        assert send("10.0.0.1", "10.0.0.0/8", "80,443") == (400, {"ports": [
+            "'80,443' is not a range. Enter a range as its text, such as \"[1,5)\", or as an "
+            "object with lower, upper and bounds."]})
+        status, answer = send("2001:db8::1/64", "10.1",  # PostgreSQL's shorthand for 10.1/16
+                              ' ( 79 , "443" ] ')
     assert status == 200, answer
     assert (answer["result"]["ip"], answer["result"]["net"]) == ("2001:db8::1/64",
                                                                  "10.1.0.0/16")
+    assert (answer["result"]["ports"]["lower"], answer["result"]["ports"]["upper"]) == (80, 444)

@@ -285,13 +285,24 @@ def _range_bound(value: Any) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+_BOUND_TEXT = r'\s*(?:"(?:[^"\\]|\\.)*"|(?:[^,"\\()\[\]\s]|\\.)(?:[^,"\\()\[\]]|\\.)*?)?\s*'
+_RANGE_TEXT = re.compile(rf"\s*(?:empty|[\[(]{_BOUND_TEXT},{_BOUND_TEXT}[\])])\s*",
+                         re.IGNORECASE)
+"""A range's text as PostgreSQL reads its shape (``[1,5)``, ``(,)``, ``empty``, blanks about;
+a bound quoted or its special characters escaped); the bounds' values are left to it."""
+_RANGE_HINT = ('Enter a range as its text, such as "[1,5)", or as an object with lower, upper '
+               "and bounds.")
+
+
 def _range_text(value: Any) -> str:
-    """A range sent as its text (as it is: the database reads it) or as an object, as text."""
+    """A range sent as its text (as it is, once its shape is checked: the database reads it) or
+    as an object, as text."""
     if isinstance(value, str):
+        if not _RANGE_TEXT.fullmatch(value):
+            raise ValueError(f"{value[:100]!r} is not a range. {_RANGE_HINT}")
         return value
     if not isinstance(value, dict) or not set(value) <= _RANGE_KEYS:
-        raise ValueError('Enter a range as its text, such as "[1,5)", or as an object with '
-                         'lower, upper and bounds.')
+        raise ValueError(_RANGE_HINT)
     if value.get("empty") is True:
         return "empty"
     bounds = value.get("bounds", "[)")
@@ -301,9 +312,19 @@ def _range_text(value: Any) -> str:
     return f"{bounds[0]}{lower},{upper}{bounds[1]}"
 
 
+_ONE_RANGE = rf"\s*(?:empty|[\[(]{_BOUND_TEXT},{_BOUND_TEXT}[\])])\s*"
+_MULTIRANGE_TEXT = re.compile(rf"\s*\{{(?:{_ONE_RANGE}(?:,{_ONE_RANGE})*|\s*)\}}\s*",
+                              re.IGNORECASE)
+"""A multirange's text: its ranges' in braces, separated by commas (``{}`` holds none)."""
+
+
 def _multirange_text(value: Any) -> str:
-    """A multirange sent as its text, or as the list of ranges answers write, as text."""
+    """A multirange sent as its text (its shape checked), or as the list of ranges answers
+    write, as text."""
     if isinstance(value, str):
+        if not _MULTIRANGE_TEXT.fullmatch(value):
+            raise ValueError(f"{value[:100]!r} is not a multirange. Enter it as its text, such "
+                             'as "{[1,3),[5,7)}", or as a list of ranges.')
         return value
     if not isinstance(value, list):
         raise ValueError('Enter a multirange as its text, such as "{[1,3),[5,7)}", or as a '
