@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from flexorm.actions._dry_run import DryRunEnded, Safeguards, Watch
 from flexorm.actions._inverse import Cursor, load_inverse_chunk
 from flexorm.actions._rows import Locking, RowClasses, load_groups, row_locks
-from flexorm.actions._stored import Triggered, flush_unnoted, read_back_stale, track_flushed
+from flexorm.actions._stored import flush_unnoted, read_back_stale, track_flushed
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.changes import Changes
 from flexorm.actions.context import ActionContext
@@ -148,17 +148,13 @@ def _ambiguous_message(collection: CollectionInfo, value: Any, count: int) -> st
             f"({columns}): send the full key, {{{example}}}")
 
 
-def _encoded(session: Session, value: Any, triggered: Triggered) -> Any:
+def _encoded(session: Session, value: Any) -> Any:
     """A body's result, JSON-encoded inside the transaction (lazy attributes can still load);
     ``None`` answers ``true``. Rows it shows whose NUMERIC values the database rounds, or
     that are new or changed in a table whose generated columns or row triggers the database
     runs, are read back first, so the answer shows what was saved."""
-    read_back_stale(session, value if isinstance(value, list | tuple) else [value], triggered)
+    read_back_stale(session, value if isinstance(value, list | tuple) else [value])
     return encode(True if value is None else value)
-
-
-def _flush(session: Session) -> None:
-    flush_unnoted(session)
 
 
 def _flush_and_forget(session: Session, rows: list[Any]) -> None:
@@ -263,7 +259,7 @@ class Runner:
 
         def call(*record: Any) -> Steps[Any]:
             value = yield Settle(body(*record, **kwargs))
-            return (yield Blocking(_encoded, (value, self._rows.triggered)))
+            return (yield Blocking(_encoded, (value,)))
 
         declaration = bound.declaration
         result: Any
@@ -285,7 +281,7 @@ class Runner:
                 for row in chunk:
                     result.append((yield from call(row)))
                 yield Blocking(_flush_and_forget, (chunk,))
-        yield Blocking(_flush)
+        yield Blocking(flush_unnoted)
         return self._shape(invocation, result)
 
     # -- shared, on a blocking session --------------------------------------------------------

@@ -149,7 +149,7 @@ _UNNOTED = "flexorm_unnoted_flush"
 """``Session.info`` key, set while flexorm flushes for itself (:func:`flush_unnoted`)."""
 
 
-def _changed_by_database(row: Any, session: Session, triggered: Triggered) -> bool:
+def _changed_by_database(row: Any, session: Session) -> bool:
     """Whether ``row`` is new or changed, and the database computes its columns anew on insert
     or update: a generated column, or a row trigger on its table. Until it is read back, it
     shows what the body set, not what the database saved; so does a row the body flushed
@@ -162,7 +162,8 @@ def _changed_by_database(row: Any, session: Session, triggered: Triggered) -> bo
         return True
     if not (state.pending or state.modified or state.expired_attributes):
         return False
-    return _has_generated(state.mapper) or triggered(state.mapper)
+    triggered: Triggered | None = session.info.get(_TRACKING)
+    return _has_generated(state.mapper) or (triggered is not None and triggered(state.mapper))
 
 
 _TRACKING = "flexorm_triggered"
@@ -233,12 +234,12 @@ def _read_back(session: Session, rows: list[Any]) -> None:
                             .execution_options(populate_existing=True)).all()
 
 
-def read_back_stale(session: Session, rows: list[Any] | tuple[Any, ...],
-                    triggered: Triggered) -> None:
+def read_back_stale(session: Session, rows: list[Any] | tuple[Any, ...]) -> None:
     """Read back those of ``rows`` (an answer's values) that do not show what was saved: set
     to values the database keeps otherwise (:func:`stored_otherwise`), or new or changed in a
-    table whose generated columns or row triggers the database runs."""
+    table whose generated columns or row triggers the database runs (as the run told
+    :func:`track_flushed`)."""
     stale = [row for row in rows
-             if stored_otherwise(row) or _changed_by_database(row, session, triggered)]
+             if stored_otherwise(row) or _changed_by_database(row, session)]
     if stale:
         _read_back(session, stale)

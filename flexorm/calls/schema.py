@@ -281,14 +281,16 @@ def input_schema(bound: BoundAction, *, idempotent: bool = False) -> dict[str, A
         assert bound.collection is not None
         name = bound.collection.name
         one = _record_schema(bound.collection)
-        whole = (f" (each the object of its key: {', '.join(bound.collection.primary_key)})"
-                 if one["type"] == "object" else "")
+        key = (f"the object of its key: {', '.join(bound.collection.primary_key)}"
+               if one["type"] == "object" else None)
         if not keys.bulk:
+            shown = f" ({key})" if key else ""
             properties[keys.id] = {**one, "description": f"The id of the {name} record to run "
-                                                         f"on{whole.replace('each ', '')}."}
+                                                         f"on{shown}."}
+        shown = f" (each {key})" if key else ""
         properties[keys.ids] = {
             "type": "array", "items": one,
-            "description": f"The ids of the {name} records to run on{whole}.",
+            "description": f"The ids of the {name} records to run on{shown}.",
         }
         properties[keys.inverse] = {
             "type": "boolean", "default": False,

@@ -20,12 +20,17 @@ TOKEN = "stored-values-key"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
+def _flex_on(url: str, statements: list[str]) -> Flex:
+    """flexorm without its journal on the tables ``statements`` create."""
+    run_statements(url, statements)
+    return Flex(url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
+
+
 def _flex(url: str) -> Flex:
-    run_statements(url, [
+    flex = _flex_on(url, [
         "CREATE TABLE prices (id INTEGER PRIMARY KEY, amount NUMERIC(10, 2) NOT NULL)",
         "INSERT INTO prices (id, amount) VALUES (1, 10.00), (2, 20.00)",
     ])
-    flex = Flex(url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
 
     @flex.action(model="prices", for_instance=True)
     def add_tax(price: Any) -> Any:
@@ -66,12 +71,11 @@ def test_a_returned_row_shows_the_rounded_value_the_database_keeps(any_url: str)
 
 
 def _generated_flex(url: str) -> Flex:
-    run_statements(url, [
+    flex = _flex_on(url, [
         "CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER NOT NULL,"
         " qty INTEGER NOT NULL, total INTEGER GENERATED ALWAYS AS (price * qty) STORED)",
         "INSERT INTO items (id, price, qty) VALUES (1, 2, 4), (2, 3, 5)",
     ])
-    flex = Flex(url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
 
     @flex.action(model="items", for_instance=True)
     def reprice(item: Any, price: int) -> Any:
@@ -110,14 +114,13 @@ def test_values_the_database_converts_are_answered_as_it_stored_them(any_url: st
     database converts them its own way (rounds, truncates, or
     keeps them as they are, SQLite); the answer shows what a later read finds."""
     dialect = sa.make_url(any_url).get_backend_name()
-    run_statements(any_url, [
+    flex = _flex_on(any_url, [
         f"CREATE TABLE slots (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL, "
         f"price NUMERIC(10, 2) NOT NULL, fee NUMERIC(10, 2) NOT NULL, "
         f"at {_WHOLE_SECONDS[dialect]} NOT NULL, code CHAR(4) NOT NULL, flag BOOLEAN NOT NULL)",
         "INSERT INTO slots (id, qty, price, fee, at, code, flag) "
         "VALUES (1, 1, 1.00, 0, '2024-01-01 00:00:00', 'abcd', FALSE)",
     ])
-    flex = Flex(any_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
 
     @flex.action(model="slots", for_instance=True)
     def book(slot: Any) -> Any:
@@ -161,13 +164,12 @@ def test_values_a_body_flushed_itself_are_answered_as_the_database_stored_them(
     """A flush leaves no history of what the body set; a number or a datetime the database
     would not answer is told by its value, and the row read back."""
     dialect = sa.make_url(any_url).get_backend_name()
-    run_statements(any_url, [
+    flex = _flex_on(any_url, [
         f"CREATE TABLE lots (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL, "
         f"price NUMERIC(10, 2) NOT NULL, at {_WHOLE_SECONDS[dialect]} NOT NULL)",
         "INSERT INTO lots (id, qty, price, at) "
         "VALUES (1, 1, 1.00, '2024-01-01 00:00:00'), (2, 1, 1.00, '2024-01-01 00:00:00')",
     ])
-    flex = Flex(any_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
 
     def set_odd_values(lot: Any) -> None:
         lot.qty = 2.6
@@ -204,11 +206,10 @@ def test_values_a_body_flushed_itself_are_answered_as_the_database_stored_them(
 def test_text_the_database_parses_is_answered_as_it_stored_it(pg_url: str) -> None:
     """Text set on a column of another type (a range, an address) is parsed by the database
     into its own form: ``[2,8]`` is stored as ``[2,9)``."""
-    run_statements(pg_url, [
+    flex = _flex_on(pg_url, [
         "CREATE TABLE spans (id INTEGER PRIMARY KEY, span int4range, host inet)",
         "INSERT INTO spans VALUES (1, '[1,2)', '10.0.0.9')",
     ])
-    flex = Flex(pg_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
 
     @flex.action(model="spans", for_instance=True)
     def widen(span: Any, to: str) -> Any:
@@ -255,14 +256,13 @@ def _dialect(url: str) -> str:
 
 
 def _triggered_flex(url: str) -> Flex:
-    run_statements(url, [
+    flex = _flex_on(url, [
         "CREATE TABLE notes (id INTEGER PRIMARY KEY, body VARCHAR(80) NOT NULL,"
         " edits INTEGER NOT NULL, slug VARCHAR(80))",
         "INSERT INTO notes (id, body, edits, slug) VALUES (1, 'One', 0, 'one'),"
         " (2, 'Two', 0, 'two')",
         *_TRIGGERS[_dialect(url)],
     ])
-    flex = Flex(url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
 
     @flex.action(model="notes", for_instance=True)
     def rename(note: Any, body: str) -> Any:
@@ -316,14 +316,13 @@ def test_a_returned_row_shows_the_time_on_update_current_timestamp_saved(
     """MariaDB sets a ``TIMESTAMP ... ON UPDATE CURRENT_TIMESTAMP`` column (Sakila's
     ``last_update``) on every update, as a BEFORE UPDATE trigger would: the answer showed the
     time the row had before the action, not the one saved."""
-    run_statements(mariadb_url, [
+    flex = _flex_on(mariadb_url, [
         "CREATE TABLE rentals (id INTEGER PRIMARY KEY, returned DATETIME NULL,"
         " last_update TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP"
         " ON UPDATE CURRENT_TIMESTAMP)",
         "INSERT INTO rentals (id, last_update) VALUES (1, '2001-01-01 00:00:00'),"
         " (2, '2001-01-01 00:00:00')",
     ])
-    flex = Flex(mariadb_url, token=TOKEN, settings=Settings.from_env().with_(journal=False))
 
     @flex.action(model="rentals", for_instance=True)
     def give_back(rental: Any) -> Any:

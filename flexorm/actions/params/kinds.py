@@ -88,12 +88,12 @@ def _network(value: Any) -> str:
     try:
         if "%" in value:
             raise ValueError
-        ipaddress.ip_network(value, strict=False)
+        network = ipaddress.ip_network(value, strict=False)
+        address = ipaddress.ip_interface(value).ip
     except ValueError:
         raise ValueError(f"{value[:100]!r} is not a network, such as 192.0.2.0/24 or "
                          "2001:db8::/32.") from None
-    network = ipaddress.ip_network(value, strict=False)
-    if str(network.network_address) != str(ipaddress.ip_interface(value).ip):
+    if network.network_address != address:
         raise ValueError(f"{value[:100]!r} has bits set beyond its mask: the network is "
                          f"{network}.")
     return value
@@ -286,8 +286,8 @@ def _range_bound(value: Any) -> str:
 
 
 _BOUND_TEXT = r'\s*(?:"(?:[^"\\]|\\.)*"|(?:[^,"\\()\[\]\s]|\\.)(?:[^,"\\()\[\]]|\\.)*?)?\s*'
-_RANGE_TEXT = re.compile(rf"\s*(?:empty|[\[(]{_BOUND_TEXT},{_BOUND_TEXT}[\])])\s*",
-                         re.IGNORECASE)
+_ONE_RANGE = rf"\s*(?:empty|[\[(]{_BOUND_TEXT},{_BOUND_TEXT}[\])])\s*"
+_RANGE_TEXT = re.compile(_ONE_RANGE, re.IGNORECASE)
 """A range's text as PostgreSQL reads its shape (``[1,5)``, ``(,)``, ``empty``, blanks about;
 a bound quoted or its special characters escaped); the bounds' values are left to it."""
 _RANGE_HINT = ('Enter a range as its text, such as "[1,5)", or as an object with lower, upper '
@@ -312,7 +312,6 @@ def _range_text(value: Any) -> str:
     return f"{bounds[0]}{lower},{upper}{bounds[1]}"
 
 
-_ONE_RANGE = rf"\s*(?:empty|[\[(]{_BOUND_TEXT},{_BOUND_TEXT}[\])])\s*"
 _MULTIRANGE_TEXT = re.compile(rf"\s*\{{(?:{_ONE_RANGE}(?:,{_ONE_RANGE})*|\s*)\}}\s*",
                               re.IGNORECASE)
 """A multirange's text: its ranges' in braces, separated by commas (``{}`` holds none)."""
