@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -104,6 +105,9 @@ _SHOWN = 100
 
 
 def _shown(text: object) -> str:
+    """A value a client sent, quoted and cut short: a full key (an object) as its JSON."""
+    if isinstance(text, Mapping):
+        return json.dumps(text, default=str)[:_SHOWN]
     return repr(str(text)[:_SHOWN])
 
 

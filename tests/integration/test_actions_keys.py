@@ -26,6 +26,9 @@ def http(any_url: str) -> Iterator[tuple[TestClient[Any], str]]:
         "CREATE TABLE countrylanguage (countrycode CHAR(3) NOT NULL, language VARCHAR(30) "
         "NOT NULL, percentage INTEGER NOT NULL, PRIMARY KEY (countrycode, language))",
         "CREATE TABLE readings (sensor VARCHAR(10), value INTEGER)",
+        "CREATE TABLE shifts (day DATE NOT NULL, slot INTEGER NOT NULL, taken INTEGER NOT NULL, "
+        "PRIMARY KEY (day, slot))",
+        "INSERT INTO shifts VALUES ('2026-12-05', 1, 0)",
         *(f"INSERT INTO countrylanguage VALUES ('{code}', '{language}', 10)"
           for code, language in LANGUAGES),
         "INSERT INTO readings VALUES ('a', 1)", "INSERT INTO readings VALUES ('a', 2)",
@@ -48,6 +51,11 @@ def http(any_url: str) -> Iterator[tuple[TestClient[Any], str]]:
     @flex.action(model="countrylanguage")
     def census() -> str:
         return "counted"
+
+    @flex.action(model="shifts", for_instance=True)
+    def take(shift: Any) -> int:
+        shift.taken += 1
+        return int(shift.taken)
 
     @flex.action(model="readings", for_instance=True)
     def double(reading: Any) -> int:
@@ -242,3 +250,15 @@ def test_the_options_of_a_record_parameter_name_records_of_a_composite_key_by_th
             200, {"result": f"NLD/{option['value']['language']}"})
     assert all(percentage == 15 for (code, _), percentage in _percentages(url).items()
                if code == "NLD")
+
+
+def test_a_full_key_with_a_bad_value_is_shown_as_the_key_that_was_sent(http) -> None:
+    """A full key whose value does not fit its column was shown as Python's repr of a dict
+    (``"{'day': ...}"``); it is shown as the JSON a client sent."""
+    client, _ = http
+    bad = {"day": "2026-13-05", "slot": 1}
+    assert _execute(client, "take", model="shifts", ids=[bad]) == (400, {"ids": [
+        '{"day": "2026-13-05", "slot": 1} is not a valid shifts id (day: not an ISO 8601 '
+        'date)']})
+    assert _execute(client, "take", model="shifts", id={"day": "2026-12-05", "slot": 1}) == (
+        200, {"result": 1})
