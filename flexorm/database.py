@@ -11,6 +11,10 @@ Transactions and locks:
   documented recipe for pysqlite and aiosqlite): every transaction begins with its first
   statement, and one opened with :data:`WRITE` begins with ``BEGIN IMMEDIATE``, taking the
   database's write lock before it reads anything, so writing actions run one after another.
+- MySQL and MariaDB close the connection of a statement larger than their
+  ``max_allowed_packet``, which a driver may report as the database gone: each connection
+  reads that limit once, and a statement over it is refused before it is sent, as a value the
+  database cannot take (a 400), the connection left open.
 - Waiting for a lock is bounded by ``lock_timeout`` seconds on every database (SQLite's busy
   timeout, PostgreSQL's ``lock_timeout``, MySQL's and MariaDB's
   ``innodb_lock_wait_timeout``); past it the statement fails, and the request answers 409.
@@ -39,6 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from flexorm._liveness import PINGLESS_DRIVERS, check_on_checkout
 from flexorm._url import async_url, parse_url, sync_url
+from flexorm.db_errors import over_packet, too_large
 from flexorm.exceptions import DatabaseError
 
 __all__ = ["STATEMENT_CHECK", "WRITE", "Database", "RunSession", "pooled",
@@ -198,6 +203,35 @@ def _statement_checks(engine: Engine) -> None:
             check()
 
 
+_PACKET_LIMIT = "flexorm_max_allowed_packet"
+"""Where a MySQL or MariaDB connection keeps its ``max_allowed_packet``."""
+
+
+def _packet_checks(engine: Engine) -> None:
+    """MySQL and MariaDB: each connection reads its ``max_allowed_packet`` once; a statement
+    over it is refused before it is sent (:func:`~flexorm.db_errors.too_large`)."""
+
+    @event.listens_for(engine, "connect")
+    def _read_limit(dbapi_connection: Any, record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT @@max_allowed_packet")
+            row = cursor.fetchone()
+        except engine.dialect.loaded_dbapi.Error:  # a server without it: nothing is checked
+            return
+        finally:
+            cursor.close()
+        if row is not None and isinstance(row[0], int | str) and str(row[0]).isdigit():
+            record.info[_PACKET_LIMIT] = int(row[0])
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn: Connection, _cursor: Any, statement: str, parameters: Any,
+               _context: Any, executemany: bool) -> None:
+        limit = conn.info.get(_PACKET_LIMIT)
+        if limit is not None and over_packet(statement, parameters, limit, many=executemany):
+            raise too_large()
+
+
 class RunSession(Session):
     """The class of flexorm's sessions (an async session's own blocking one too): the session
     events flexorm listens for, once per process, attach to it rather than to every
@@ -250,6 +284,9 @@ class Database:
             _begin_explicitly(sync_engine)
         _statement_checks(engine.sync_engine)
         _statement_checks(sync_engine)
+        if backend in ("mysql", "mariadb"):
+            _packet_checks(engine.sync_engine)
+            _packet_checks(sync_engine)
         return cls(
             url=parsed,
             engine=engine,

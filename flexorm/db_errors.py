@@ -12,6 +12,7 @@ lock waited for past the timeout    :class:`~flexorm.exceptions.ConcurrencyConfl
 a value that does not fit a column  :class:`~flexorm.exceptions.RequestError`          400
 a value naming what does not exist  :class:`~flexorm.exceptions.RequestError`          400
 a constraint refused the change     :class:`~flexorm.exceptions.RequestError`          400
+a statement over MySQL's packet     :class:`~flexorm.exceptions.RequestError`          400
 the database cannot be reached      :class:`~flexorm.exceptions.DatabaseUnavailable`   503
 no connection free in the pool      :class:`~flexorm.exceptions.DatabaseBusy`          503
 ==================================  ==========================================  ======
@@ -27,11 +28,18 @@ naming no table an undefined table. Such an error is the value's fault when it p
 place in any statement (a statement's own mistake has a position in it, or in the inner
 query of a function) or when the database met it converting a bound parameter; otherwise it
 is the action's SQL, a server error.
+
+MySQL and MariaDB refuse a statement larger than ``max_allowed_packet`` by closing the
+connection, with an error the driver does not always get to read. flexorm's engines refuse
+such a statement before sending it (:func:`over_packet`, :func:`too_large`); one that got
+through all the same is ``too_large`` when the server said so, even once the rollback after
+it, finding the connection closed, raised a lost connection instead.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlalchemy.exc import (
@@ -52,11 +60,12 @@ from flexorm.exceptions import (
     first_line,
 )
 
-__all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "incomparable", "outage",
-           "translate"]
+__all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "incomparable",
+           "outage", "over_packet", "too_large", "translate"]
 
 Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
-               "invalid_value", "unknown_name", "charset", "constraint", "unavailable", "busy"]
+               "invalid_value", "unknown_name", "charset", "constraint", "too_large",
+               "unavailable", "busy"]
 
 RETRYABLE: frozenset[Kind] = frozenset({"deadlock", "serialization"})
 """What an action declared with ``retries`` runs again after."""
@@ -93,6 +102,9 @@ _MYSQL_CODES: dict[int, Kind] = {
     1044: "unavailable", 1045: "unavailable", 1049: "unavailable",  # the login refused,
     4151: "unavailable",  # the account locked, the database gone
 }
+_MYSQL_PACKET_TOO_LARGE = 1153
+"""``Got a packet bigger than 'max_allowed_packet' bytes``: the server closes the connection
+after it."""
 _MYSQL_DUPLICATE = frozenset({1062, 1586})
 """``Duplicate entry '<the row's values>' for key '<key>'``."""
 _MYSQL_DUPLICATE_VIA_FOREIGN_KEY = frozenset({1557, 1761, 1762})
@@ -119,6 +131,8 @@ _MESSAGES: dict[Kind, str] = {
                     "the database does not have",
     "charset": "The database refused a value: it holds characters its column's character set "
                "cannot hold",
+    "too_large": "The database refused a value: with it, the statement was larger than the "
+                 "database takes at once (its max_allowed_packet)",
     "unavailable": "the database cannot be reached right now; try again shortly",
     "busy": "every connection to the database is in use by other requests; nothing was "
             "written: try again shortly",
@@ -155,6 +169,13 @@ def _pg_value_kind(origin: BaseException, state: str) -> Kind | None:
 def classify(exc: BaseException) -> Kind | None:
     """What ``exc`` (a SQLAlchemy error wrapping a driver's, or the pool's wait for a
     connection given up) means, or ``None``: something else (a programming error)."""
+    kind = _kind(exc)
+    if kind == "unavailable" and _after_packet_refused(exc):
+        return "too_large"
+    return kind
+
+
+def _kind(exc: BaseException) -> Kind | None:
     if isinstance(exc, PoolTimeout):
         return "busy"
     if not isinstance(exc, StatementError):
@@ -167,6 +188,8 @@ def classify(exc: BaseException) -> Kind | None:
     if origin is None or not isinstance(exc, DBAPIError):
         return None
     mysql = _mysql_args(origin)  # PyMySQL, aiomysql: (errno, message)
+    if mysql is not None and mysql[0] == _MYSQL_PACKET_TOO_LARGE:
+        return "too_large"
     if mysql is not None and mysql[0] in _MYSQL_CODES:
         return _MYSQL_CODES[mysql[0]]
     if isinstance(exc, IntegrityError):
@@ -183,6 +206,64 @@ def classify(exc: BaseException) -> Kind | None:
     if isinstance(exc, DataError):
         return "invalid_value"
     return None
+
+
+def _after_packet_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while handling MySQL's refusal of a statement over its
+    packet size (the rollback after it finds the connection closed)."""
+    seen = 0
+    context = exc.__context__
+    while context is not None and seen < 8:
+        origin = context.orig if isinstance(context, StatementError) else context
+        mysql = _mysql_args(origin) if origin is not None else None
+        if mysql is not None and mysql[0] == _MYSQL_PACKET_TOO_LARGE:
+            return True
+        context, seen = context.__context__, seen + 1
+    return False
+
+
+def over_packet(statement: str, parameters: Any, limit: int, *, many: bool = False) -> bool:
+    """Whether MySQL's drivers would send ``statement`` with ``parameters`` (they write the
+    values into its text, escaped) as more than ``limit`` bytes. ``many``: an
+    ``executemany``, whose rows the drivers send in statements of their own size, so its
+    largest row counts. The values are measured as they are; only when escaping could take
+    that past ``limit`` (it at most doubles them), as they are sent."""
+    rows = parameters if many and isinstance(parameters, list | tuple) else [parameters]
+    size = len(statement) + max(map(_bytes, rows), default=0)
+    if size * 2 < limit:
+        return False
+    if size >= limit:
+        return True
+    escaped = len(statement) + max((_bytes(row, escaped=True) for row in rows), default=0)
+    return escaped >= limit
+
+
+_ESCAPED = ("\\", "'", '"', "\0", "\n", "\r", "\x1a")
+"""What MySQL's drivers write as two characters in a statement."""
+_ESCAPED_BYTES = tuple(c.encode() for c in _ESCAPED)
+
+
+def _bytes(value: Any, *, escaped: bool = False) -> int:
+    """The bytes ``value`` takes in a statement's text, at least (text as UTF-8, ``NULL`` left
+    out); ``escaped``: with its escapes and quotes."""
+    if isinstance(value, str):
+        size = len(value) if value.isascii() else len(value.encode("utf-8", "replace"))
+        return size + 2 + sum(map(value.count, _ESCAPED)) if escaped else size
+    if isinstance(value, bytes | bytearray):
+        return len(value) + 9 + sum(map(value.count, _ESCAPED_BYTES)) if escaped \
+            else len(value)
+    if isinstance(value, memoryview):
+        return _bytes(value.tobytes(), escaped=escaped) if escaped else value.nbytes
+    if isinstance(value, Mapping):
+        return sum(_bytes(item, escaped=escaped) for item in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_bytes(item, escaped=escaped) for item in value)
+    return 1 if value is not None else 0
+
+
+def too_large() -> RequestError:
+    """The refusal of a statement larger than MySQL's or MariaDB's ``max_allowed_packet``."""
+    return RequestError(_MESSAGES["too_large"])
 
 
 def incomparable(exc: BaseException) -> bool:

@@ -245,3 +245,58 @@ def test_deleting_a_row_others_refer_to_is_a_400(client: TestClient[Any], any_ur
     assert (response.status_code, response.json()) == (
         400, {"non_field_errors": [f"The database refused the change: {said}"]})
     assert len(_rows(any_url)) == 2
+
+
+def build_notes_flex(url: str) -> Flex:
+    flex = Flex(url, settings=Settings(tokens=(TOKEN,), journal=True, auto_upgrade=True))
+
+    @flex.action(model="notes", for_instance=True)
+    def pad(note: Any, size: int, fill: str = "x") -> int:
+        note.body = fill * size
+        return size
+
+    @flex.action(model="notes", for_instance=True)
+    async def pad_async(note: Any, size: int, fill: str = "x") -> int:
+        note.body = fill * size
+        return size
+
+    return flex
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("action", ["pad", "pad_async"])
+@pytest.mark.parametrize(("over", "fill"), [(1.0, "x"), (2.0, "x"), (0.6, "'")],
+                         ids=["just-over", "twice-over", "over-once-escaped"])
+def test_a_statement_over_max_allowed_packet_is_a_400_not_an_outage(
+        mariadb_url: str, action: str, over: float, fill: str) -> None:
+    """MariaDB drops the connection of a statement larger than ``max_allowed_packet``: just
+    over, after its error, which the rollback then hid behind a lost connection; twice over,
+    most often while the driver still sent it. Both were a 503 "cannot be reached", every
+    time, for a value the client chose. It is a 400 saying why (quotes count twice: the driver
+    escapes them); nothing is written, and the database serves the next request, even one
+    just under the limit."""
+    run_statements(mariadb_url, ["CREATE TABLE notes (id INTEGER PRIMARY KEY, body LONGTEXT)",
+                                 "INSERT INTO notes VALUES (1, 'kept')"])
+    engine = sync_engine(mariadb_url)
+    with engine.connect() as conn:
+        limit = int(conn.execute(sa.text("SELECT @@max_allowed_packet")).scalar_one())
+    with TestClient(build_notes_flex(mariadb_url).app) as client:
+        def pad(size: int, fill: str) -> tuple[int, Any]:
+            response = client.post("/api/messages/", headers=AUTH, json={
+                "name": "execute_action",
+                "params": {"model": "notes", "name": action, "id": 1,
+                           "params": {"size": size, "fill": fill}}})
+            return response.status_code, response.json()
+
+        refused = ("The database refused a value: with it, the statement was larger than the "
+                   "database takes at once (its max_allowed_packet)")
+        assert pad(int(limit * over) + 1024, fill) == (400, {"non_field_errors": [refused]})
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT body FROM notes")).scalar_one() == "kept"
+        under = limit - 64 * 1024
+        assert pad(under, "x") == (200, {"result": under})
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT LENGTH(body) FROM notes")).scalar_one() == under
+    engine.dispose()
+    assert [(run.status, run.error) for run in runs(mariadb_url)] == [
+        ("rejected", refused), ("succeeded", None)]
