@@ -12,6 +12,8 @@ lock waited for past the timeout    :class:`~flexorm.exceptions.ConcurrencyConfl
 a value that does not fit a column  :class:`~flexorm.exceptions.RequestError`          400
 a value naming what does not exist  :class:`~flexorm.exceptions.RequestError`          400
 a constraint refused the change     :class:`~flexorm.exceptions.RequestError`          400
+a value past one of the database's
+limits (an index entry too large)   :class:`~flexorm.exceptions.RequestError`          400
 a statement over MySQL's packet     :class:`~flexorm.exceptions.RequestError`          400
 the database cannot be reached      :class:`~flexorm.exceptions.DatabaseUnavailable`   503
 no connection free in the pool      :class:`~flexorm.exceptions.DatabaseBusy`          503
@@ -64,8 +66,8 @@ __all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "incomparable",
            "outage", "over_packet", "too_large", "translate"]
 
 Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
-               "invalid_value", "unknown_name", "charset", "constraint", "too_large",
-               "unavailable", "busy"]
+               "invalid_value", "unknown_name", "charset", "constraint", "over_limit",
+               "too_large", "unavailable", "busy"]
 
 RETRYABLE: frozenset[Kind] = frozenset({"deadlock", "serialization"})
 """What an action declared with ``retries`` runs again after."""
@@ -73,6 +75,7 @@ RETRYABLE: frozenset[Kind] = frozenset({"deadlock", "serialization"})
 _PG_STATES: dict[str, Kind] = {
     "40P01": "deadlock", "40001": "serialization", "55P03": "lock_timeout",
     "22001": "too_long", "22003": "out_of_range", "22P02": "invalid_value",
+    "54000": "over_limit",  # an index entry, a row, a tsvector, a jsonb over its size limit
     "57P01": "unavailable", "57P02": "unavailable", "57P03": "unavailable",
 }
 _PG_CLASSES: dict[str, Kind] = {"22": "invalid_value", "23": "constraint",
@@ -131,6 +134,7 @@ _MESSAGES: dict[Kind, str] = {
                     "the database does not have",
     "charset": "The database refused a value: it holds characters its column's character set "
                "cannot hold",
+    "over_limit": "The database refused a value: it is larger than the database takes there",
     "too_large": "The database refused a value: with it, the statement was larger than the "
                  "database takes at once (its max_allowed_packet)",
     "unavailable": "the database cannot be reached right now; try again shortly",
@@ -305,6 +309,9 @@ def translate(exc: BaseException, kind: Kind | None = None) -> FlexormError | No
         return None
     if kind == "constraint":
         return RequestError(f"The database refused the change: {constraint_detail(exc)}")
+    if kind == "over_limit":  # which limit: "index row size 10016 exceeds ... for index "k""
+        origin = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+        return RequestError(f"{_MESSAGES[kind]} ({first_line(origin, 'a size limit')})")
     message = _MESSAGES[kind]
     if kind == "deadlock" or kind == "serialization" or kind == "lock_timeout":
         return ConcurrencyConflict(message, reason=kind)

@@ -7,6 +7,8 @@ own SQL, with the same SQLSTATEs, stays a server error."""
 
 from __future__ import annotations
 
+import random
+import string
 from collections.abc import Iterator
 from typing import Any
 
@@ -151,7 +153,8 @@ def test_a_not_null_column_refusing_a_null_is_a_400(client: TestClient[Any],
 
 PG_SCHEMA = [
     "CREATE TABLE docs (id integer PRIMARY KEY, tsv tsvector, tq tsquery, jp jsonpath, "
-    "rc regclass, rt regtype, rn regnamespace)",
+    "rc regclass, rt regtype, rn regnamespace, title text)",
+    "CREATE INDEX docs_title ON docs (title)",
     "INSERT INTO docs (id) VALUES (1)",
 ]
 NOT_VALID = "The database refused a value: it is not valid for its column's type"
@@ -216,6 +219,21 @@ def test_a_value_postgresql_parses_as_a_name_or_a_syntax_is_a_400(
     assert _call(pg_client, "store", column="rc", value="docs") == (200, {"result": 1})
     assert [run.status for run in runs(pg_url)] == ["rejected"] * (len(refused) + 1) + [
         "succeeded"]
+
+
+@pytest.mark.postgres
+def test_a_value_past_a_size_limit_of_postgresql_is_a_400_naming_the_limit(
+        pg_client: TestClient[Any], pg_url: str) -> None:
+    """A long text in a column with a b-tree index: PostgreSQL refuses an index entry past
+    its size limit (SQLSTATE 54000), which answered 500 for a value the client chose."""
+    text = "".join(random.Random(0).choices(string.ascii_letters, k=20_000))
+    status, body = _call(pg_client, "store", column="title", value=text)
+    assert status == 400
+    [message] = body["non_field_errors"]
+    assert message.startswith("The database refused a value: it is larger than the database "
+                              "takes there (index row ")  # "requires 20016 bytes, maximum..."
+    assert _call(pg_client, "store", column="title", value=text[:100]) == (200, {"result": 1})
+    assert [run.status for run in runs(pg_url)] == ["rejected", "succeeded"]
 
 
 @pytest.mark.postgres
