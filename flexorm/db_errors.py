@@ -12,9 +12,12 @@ lock waited for past the timeout    :class:`~flexorm.exceptions.ConcurrencyConfl
 a value that does not fit a column  :class:`~flexorm.exceptions.RequestError`          400
 a value naming what does not exist  :class:`~flexorm.exceptions.RequestError`          400
 a constraint refused the change     :class:`~flexorm.exceptions.RequestError`          400
+a trigger or function raised        :class:`~flexorm.exceptions.RequestError`          400
+(``RAISE EXCEPTION``, ``SIGNAL``)
 a value past one of the database's
 limits (an index entry too large)   :class:`~flexorm.exceptions.RequestError`          400
 a statement over MySQL's packet     :class:`~flexorm.exceptions.RequestError`          400
+a statement past its time limit     :class:`~flexorm.exceptions.DatabaseTimeout`       503
 the database cannot be reached      :class:`~flexorm.exceptions.DatabaseUnavailable`   503
 no connection free in the pool      :class:`~flexorm.exceptions.DatabaseBusy`          503
 ==================================  ==========================================  ======
@@ -22,7 +25,10 @@ no connection free in the pool      :class:`~flexorm.exceptions.DatabaseBusy`   
 Anything else (a mistake in an action's SQL, a missing privilege) is left as it is. A refused
 value's message names no table, column nor value; a constraint's names the constraint (or the
 key, or the column) as the database does, and never a row's values: PostgreSQL's DETAIL line
-and MySQL's duplicate entry are left out. The database's own text stays in the server log.
+and MySQL's duplicate entry are left out. A refusal raised by the database's own code (a
+trigger's ``RAISE EXCEPTION 'balance cannot go below zero'``, a ``SIGNAL SQLSTATE '45000'``,
+a failed ``ASSERT``) shows the first line of its message, written there for whoever meets it.
+The database's own text stays in the server log.
 
 PostgreSQL parses some values with the errors of a statement's parse (SQLSTATE class 42): a
 ``tsquery``, ``tsvector`` or ``jsonpath`` that is not one is a syntax error, a ``regclass``
@@ -56,6 +62,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from flexorm.exceptions import (
     ConcurrencyConflict,
     DatabaseBusy,
+    DatabaseTimeout,
     DatabaseUnavailable,
     FlexormError,
     RequestError,
@@ -67,7 +74,7 @@ __all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "incomparable",
 
 Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
                "invalid_value", "unknown_name", "charset", "constraint", "over_limit",
-               "too_large", "unavailable", "busy"]
+               "too_large", "timeout", "unavailable", "busy"]
 
 RETRYABLE: frozenset[Kind] = frozenset({"deadlock", "serialization"})
 """What an action declared with ``retries`` runs again after."""
@@ -76,10 +83,12 @@ _PG_STATES: dict[str, Kind] = {
     "40P01": "deadlock", "40001": "serialization", "55P03": "lock_timeout",
     "22001": "too_long", "22003": "out_of_range", "22P02": "invalid_value",
     "54000": "over_limit",  # an index entry, a row, a tsvector, a jsonb over its size limit
+    "57014": "timeout",  # statement_timeout, or pg_cancel_backend
     "57P01": "unavailable", "57P02": "unavailable", "57P03": "unavailable",
 }
 _PG_CLASSES: dict[str, Kind] = {"22": "invalid_value", "23": "constraint",
-                                "08": "unavailable", "53": "unavailable"}
+                                "P0": "constraint",  # RAISE EXCEPTION, ASSERT: the database's
+                                "08": "unavailable", "53": "unavailable"}  # own refusal
 _PG_VALUE_STATES: dict[str, Kind] = {
     "42601": "invalid_value", "42602": "invalid_value",  # tsquery, jsonpath...; a reg* name
     "42P01": "unknown_name", "42704": "unknown_name",  # regclass; regtype, regrole, regconfig
@@ -99,6 +108,9 @@ _MYSQL_CODES: dict[int, Kind] = {
     1267: "charset", 1270: "charset", 1271: "charset",  # text compared across character sets
     3819: "constraint", 4025: "constraint",  # MySQL's and MariaDB's CHECK
     1364: "constraint",  # a NOT NULL column left without a value
+    1644: "constraint",  # SIGNAL SQLSTATE '45000' (a trigger's, a procedure's refusal)
+    3024: "timeout", 1969: "timeout",  # MySQL's max_execution_time, MariaDB's
+    1317: "timeout",  # max_statement_time; a statement KILLed by an administrator
     1040: "unavailable", 1053: "unavailable", 1927: "unavailable", 2002: "unavailable",
     2003: "unavailable", 2005: "unavailable", 2006: "unavailable", 2013: "unavailable",
     2055: "unavailable", 4031: "unavailable",
@@ -137,6 +149,9 @@ _MESSAGES: dict[Kind, str] = {
     "over_limit": "The database refused a value: it is larger than the database takes there",
     "too_large": "The database refused a value: with it, the statement was larger than the "
                  "database takes at once (its max_allowed_packet)",
+    "timeout": "the database stopped one of the action's statements before it finished (past "
+               "the time the database gives a statement, or cancelled there); nothing was "
+               "written",
     "unavailable": "the database cannot be reached right now; try again shortly",
     "busy": "every connection to the database is in use by other requests; nothing was "
             "written: try again shortly",
@@ -319,6 +334,8 @@ def translate(exc: BaseException, kind: Kind | None = None) -> FlexormError | No
         return DatabaseUnavailable(message)
     if kind == "busy":
         return DatabaseBusy(message)
+    if kind == "timeout":
+        return DatabaseTimeout(message)
     return RequestError(message)
 
 

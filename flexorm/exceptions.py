@@ -9,6 +9,7 @@ The hierarchy::
     ├── ConfigurationError        bad settings, bad action declarations (a developer's mistake)
     ├── DatabaseError             the database cannot be reached or reflected
     │   ├── MigrationError        flexorm's own tables are missing, behind, or cannot migrate
+    │   ├── DatabaseTimeout       the database stopped a statement: past its time limit (503)
     │   └── DatabaseUnavailable   the database cannot be reached right now (503)
     │       └── DatabaseBusy      every connection to it is in use: too much at once (503)
     ├── UnknownCollectionError    a collection name that the reflected schema does not have
@@ -35,6 +36,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseBusy",
     "DatabaseError",
+    "DatabaseTimeout",
     "DatabaseUnavailable",
     "FlexormError",
     "IdempotencyConflict",
@@ -97,6 +99,12 @@ class MigrationError(DatabaseError):
 
     The message says in one line what to run (``flexorm db upgrade <url>``).
     """
+
+
+class DatabaseTimeout(DatabaseError):
+    """The database stopped a statement of the request before it finished: past the time it
+    gives one (PostgreSQL's ``statement_timeout``, MySQL's ``max_execution_time``, MariaDB's
+    ``max_statement_time``), or cancelled by its administrator. Nothing was written."""
 
 
 class DatabaseUnavailable(DatabaseError):

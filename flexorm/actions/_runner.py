@@ -24,6 +24,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -305,8 +306,8 @@ class Runner:
         if self._database.dialect == "postgresql":
             remaining = control.remaining()
             if remaining is not None:
-                conn.exec_driver_sql(
-                    f"SET LOCAL statement_timeout = {max(1, int(remaining * 1000))}")
+                conn.exec_driver_sql(  # rounded up: it fires past the deadline, not before
+                    f"SET LOCAL statement_timeout = {max(1, math.ceil(remaining * 1000))}")
             control.backend_pid = getattr(getattr(driver, "info", None), "backend_pid", None)
         elif self._database.dialect in ("mysql", "mariadb"):
             thread_id = getattr(driver, "thread_id", None)  # PyMySQL's, aiomysql's: no query

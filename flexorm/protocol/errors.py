@@ -15,6 +15,7 @@ PreviewMismatch                          409     ``{"error": msg, "error_code": 
 ConcurrencyConflict                      409     ``{"error": msg, "error_code": ...,
                                                  "reason": ...}``
 DatabaseBusy                             503     ``{"error": msg, "error_code": ...}``
+DatabaseTimeout                          503     ``{"error": msg, "error_code": ...}``
 DatabaseUnavailable                      503     ``{"error": msg, "error_code": ...}``
 ConfigurationError / DatabaseError       500     ``{"error": msg, "error_code": ...}``
 an HTTP error of the framework           its     ``{"error": detail, "error_code": ...}``
@@ -37,6 +38,7 @@ from flexorm.exceptions import (
     ConfigurationError,
     DatabaseBusy,
     DatabaseError,
+    DatabaseTimeout,
     DatabaseUnavailable,
     FlexormError,
     IdempotencyConflict,
@@ -97,6 +99,8 @@ def _error_body(exc: FlexormError) -> tuple[int, Mapping[str, Any]]:
         return _UNAVAILABLE, {"error": exc.message, "error_code": "database_busy"}
     if isinstance(exc, DatabaseUnavailable):
         return _UNAVAILABLE, {"error": exc.message, "error_code": "database_unavailable"}
+    if isinstance(exc, DatabaseTimeout):
+        return _UNAVAILABLE, {"error": exc.message, "error_code": "database_timeout"}
     if isinstance(exc, ConfigurationError):
         return _INTERNAL, {"error": exc.message,
                                                   "error_code": "configuration_error"}

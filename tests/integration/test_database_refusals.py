@@ -318,3 +318,99 @@ def test_a_statement_over_max_allowed_packet_is_a_400_not_an_outage(
     engine.dispose()
     assert [(run.status, run.error) for run in runs(mariadb_url)] == [
         ("rejected", refused), ("succeeded", None)]
+
+
+NO_OVERDRAFT = {
+    "sqlite": ["CREATE TRIGGER no_overdraft BEFORE UPDATE ON wallets FOR EACH ROW "
+               "WHEN NEW.balance < 0 BEGIN "
+               "SELECT RAISE(ABORT, 'balance cannot go below zero'); END"],
+    "postgresql": ["CREATE FUNCTION no_overdraft() RETURNS trigger AS $$ BEGIN "
+                   "IF NEW.balance < 0 THEN RAISE EXCEPTION 'balance cannot go below zero' "
+                   "USING HINT = 'not for the client'; END IF; RETURN NEW; END $$ "
+                   "LANGUAGE plpgsql",
+                   "CREATE TRIGGER no_overdraft BEFORE UPDATE ON wallets FOR EACH ROW "
+                   "EXECUTE FUNCTION no_overdraft()"],
+    "mysql": ["CREATE TRIGGER no_overdraft BEFORE UPDATE ON wallets FOR EACH ROW BEGIN "
+              "IF NEW.balance < 0 THEN SIGNAL SQLSTATE '45000' "
+              "SET MESSAGE_TEXT = 'balance cannot go below zero'; END IF; END"],
+}
+"""A business rule kept by the database: each one's way of refusing a change."""
+
+PAST_TIME_LIMIT = {
+    "postgresql": ["SET LOCAL statement_timeout = 50", "SELECT pg_sleep(5)"],
+    "mysql": ["SET STATEMENT max_statement_time = 0.05 FOR SELECT SLEEP(5)"],
+}
+"""A statement running past the time the database gives one (set by the action here; a
+database's or a role's setting in the wild)."""
+
+
+def build_wallets_flex(url: str) -> Flex:
+    flex = Flex(url, settings=Settings(tokens=(TOKEN,), journal=True, auto_upgrade=True))
+    backend = sa.make_url(url).get_backend_name()
+
+    @flex.action(model="wallets", for_instance=True)
+    def withdraw(wallet: Any, amount: int) -> int:
+        wallet.balance -= amount
+        return int(wallet.balance)
+
+    @flex.action(model="wallets", for_instance=True)
+    def slow(wallet: Any, ctx: ActionContext) -> None:
+        wallet.balance = 0
+        for statement in PAST_TIME_LIMIT[backend]:
+            ctx.session.execute(sa.text(statement))
+
+    return flex
+
+
+@pytest.fixture
+def wallets(any_url: str) -> Iterator[TestClient[Any]]:
+    backend = sa.make_url(any_url).get_backend_name()
+    run_statements(any_url, ["CREATE TABLE wallets (id INTEGER PRIMARY KEY, "
+                             "balance INTEGER NOT NULL)", "INSERT INTO wallets VALUES (1, 100)",
+                             *NO_OVERDRAFT[backend]])
+    with TestClient(build_wallets_flex(any_url).app) as test_client:
+        yield test_client
+
+
+def _wallet(client: TestClient[Any], name: str, **params: Any) -> tuple[int, Any]:
+    response = client.post("/api/messages/", headers=AUTH, json={
+        "name": "execute_action",
+        "params": {"model": "wallets", "name": name, "id": 1, "params": params}})
+    return response.status_code, response.json()
+
+
+def _balance(url: str) -> int:
+    engine = sync_engine(url)
+    with engine.connect() as conn:
+        balance = int(conn.execute(sa.text("SELECT balance FROM wallets")).scalar_one())
+    engine.dispose()
+    return balance
+
+
+def test_a_refusal_a_trigger_raises_is_a_400_with_its_message(
+        wallets: TestClient[Any], any_url: str) -> None:
+    """A trigger's ``RAISE EXCEPTION`` (PostgreSQL) or ``SIGNAL`` (MariaDB) answered 500; it
+    is the database refusing the change, with a message written for whoever meets it (its
+    first line: not a hint or detail)."""
+    refused = "The database refused the change: balance cannot go below zero"
+    assert _wallet(wallets, "withdraw", amount=500) == (400, {"non_field_errors": [refused]})
+    assert _balance(any_url) == 100
+    assert _wallet(wallets, "withdraw", amount=30) == (200, {"result": 70})
+    assert [(run.status, run.error) for run in runs(any_url)] == [
+        ("rejected", refused), ("succeeded", None)]
+
+
+@pytest.mark.parametrize("any_url", [pytest.param("postgresql", marks=pytest.mark.postgres),
+                                     pytest.param("mariadb", marks=pytest.mark.mariadb)],
+                         indirect=True)
+def test_a_statement_past_the_databases_time_limit_is_a_503_database_timeout(
+        wallets: TestClient[Any], any_url: str) -> None:
+    """A statement the database stops at its time limit answered 500 with a traceback; the
+    action is rolled back and answers 503 ``database_timeout``."""
+    assert _wallet(wallets, "slow") == (503, {
+        "error": "the database stopped one of the action's statements before it finished "
+                 "(past the time the database gives a statement, or cancelled there); "
+                 "nothing was written",
+        "error_code": "database_timeout"})
+    assert _balance(any_url) == 100
+    assert [run.status for run in runs(any_url)] == ["failed"]
