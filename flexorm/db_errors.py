@@ -19,6 +19,8 @@ limits (an index entry too large)   :class:`~flexorm.exceptions.RequestError`   
 a statement over MySQL's packet     :class:`~flexorm.exceptions.RequestError`          400
 a statement past its time limit     :class:`~flexorm.exceptions.DatabaseTimeout`       503
 the database cannot be reached      :class:`~flexorm.exceptions.DatabaseUnavailable`   503
+the database takes no writes now    :class:`~flexorm.exceptions.DatabaseUnavailable`   503
+(a primary turned replica)
 no connection free in the pool      :class:`~flexorm.exceptions.DatabaseBusy`          503
 ==================================  ==========================================  ======
 
@@ -74,7 +76,7 @@ __all__ = ["RETRYABLE", "Kind", "classify", "constraint_detail", "incomparable",
 
 Kind = Literal["deadlock", "serialization", "lock_timeout", "too_long", "out_of_range",
                "invalid_value", "unknown_name", "charset", "constraint", "over_limit",
-               "too_large", "timeout", "unavailable", "busy"]
+               "too_large", "timeout", "read_only", "unavailable", "busy"]
 
 RETRYABLE: frozenset[Kind] = frozenset({"deadlock", "serialization"})
 """What an action declared with ``retries`` runs again after."""
@@ -84,6 +86,7 @@ _PG_STATES: dict[str, Kind] = {
     "22001": "too_long", "22003": "out_of_range", "22P02": "invalid_value",
     "54000": "over_limit",  # an index entry, a row, a tsvector, a jsonb over its size limit
     "57014": "timeout",  # statement_timeout, or pg_cancel_backend
+    "25006": "read_only",  # a standby, or default_transaction_read_only
     "57P01": "unavailable", "57P02": "unavailable", "57P03": "unavailable",
 }
 _PG_CLASSES: dict[str, Kind] = {"22": "invalid_value", "23": "constraint",
@@ -111,12 +114,16 @@ _MYSQL_CODES: dict[int, Kind] = {
     1644: "constraint",  # SIGNAL SQLSTATE '45000' (a trigger's, a procedure's refusal)
     3024: "timeout", 1969: "timeout",  # MySQL's max_execution_time, MariaDB's
     1317: "timeout",  # max_statement_time; a statement KILLed by an administrator
+    1792: "read_only",  # a read-only transaction; 1290 below when it is the server's option
     1040: "unavailable", 1053: "unavailable", 1927: "unavailable", 2002: "unavailable",
     2003: "unavailable", 2005: "unavailable", 2006: "unavailable", 2013: "unavailable",
     2055: "unavailable", 4031: "unavailable",
     1044: "unavailable", 1045: "unavailable", 1049: "unavailable",  # the login refused,
     4151: "unavailable",  # the account locked, the database gone
 }
+_MYSQL_OPTION_PREVENTS = 1290
+"""``The MariaDB server is running with the --read-only option so it cannot execute this
+statement`` (or another option that prevents it)."""
 _MYSQL_PACKET_TOO_LARGE = 1153
 """``Got a packet bigger than 'max_allowed_packet' bytes``: the server closes the connection
 after it."""
@@ -152,6 +159,8 @@ _MESSAGES: dict[Kind, str] = {
     "timeout": "the database stopped one of the action's statements before it finished (past "
                "the time the database gives a statement, or cancelled there); nothing was "
                "written",
+    "read_only": "the database takes no changes right now (it is read-only: a replica, or a "
+                 "primary during a failover); nothing was written: try again shortly",
     "unavailable": "the database cannot be reached right now; try again shortly",
     "busy": "every connection to the database is in use by other requests; nothing was "
             "written: try again shortly",
@@ -209,6 +218,8 @@ def _kind(exc: BaseException) -> Kind | None:
     mysql = _mysql_args(origin)  # PyMySQL, aiomysql: (errno, message)
     if mysql is not None and mysql[0] == _MYSQL_PACKET_TOO_LARGE:
         return "too_large"
+    if mysql is not None and mysql[0] == _MYSQL_OPTION_PREVENTS and "read" in mysql[1]:
+        return "read_only"  # --read-only, --super-read-only (not another option's refusal)
     if mysql is not None and mysql[0] in _MYSQL_CODES:
         return _MYSQL_CODES[mysql[0]]
     if isinstance(exc, IntegrityError):
@@ -330,7 +341,7 @@ def translate(exc: BaseException, kind: Kind | None = None) -> FlexormError | No
     message = _MESSAGES[kind]
     if kind == "deadlock" or kind == "serialization" or kind == "lock_timeout":
         return ConcurrencyConflict(message, reason=kind)
-    if kind == "unavailable":
+    if kind == "unavailable" or kind == "read_only":
         return DatabaseUnavailable(message)
     if kind == "busy":
         return DatabaseBusy(message)
@@ -350,7 +361,7 @@ def outage(exc: BaseException) -> str | None:
     kind = classify(exc)
     if kind == "busy":
         return f"{_MESSAGES['busy']} ({first_line(exc)}){_BUSY_HINT}"
-    if kind == "unavailable":
+    if kind == "unavailable" or kind == "read_only":
         origin = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
-        return f"{_MESSAGES['unavailable']} ({first_line(origin, type(origin).__name__)})"
+        return f"{_MESSAGES[kind]} ({first_line(origin, type(origin).__name__)})"
     return None

@@ -47,11 +47,11 @@ logger = logging.getLogger("flexorm.journal")
 
 _RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 """Waits between tries of a write the state database cannot take now (the last one repeated)."""
-_NOT_NOW: frozenset[Kind] = frozenset({"unavailable", "busy", "lock_timeout", "deadlock",
-                                       "serialization"})
-"""Why the state database may not take a write now but will later: it cannot be reached, its
-connections are all in use, or another transaction holds the rows (or, on SQLite, the
-database) it writes."""
+_NOT_NOW: frozenset[Kind] = frozenset({"unavailable", "read_only", "busy", "lock_timeout",
+                                       "deadlock", "serialization"})
+"""Why the state database may not take a write now but will later: it cannot be reached, it
+is read-only (a failover under way), its connections are all in use, or another transaction
+holds the rows (or, on SQLite, the database) it writes."""
 LATER_SECONDS = 60.0
 """How long a row written in the background (:meth:`Journal.failed_later`) is tried for."""
 CLOSING_SECONDS = 5.0
@@ -129,7 +129,8 @@ class Journal:
                 if deadline is not None and loop.time() + wait > deadline:
                     raise
                 tries += 1
-                why = "cannot be reached" if kind == "unavailable" else f"is busy ({kind})"
+                why = {"unavailable": "cannot be reached",
+                       "read_only": "takes no writes (read-only)"}.get(kind, f"is busy ({kind})")
                 logger.warning("%s: the state database %s (%s); trying again in %gs", what, why,
                                exc.__class__.__name__, wait)
                 await asyncio.sleep(wait)

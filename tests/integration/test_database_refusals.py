@@ -414,3 +414,32 @@ def test_a_statement_past_the_databases_time_limit_is_a_503_database_timeout(
         "error_code": "database_timeout"})
     assert _balance(any_url) == 100
     assert [run.status for run in runs(any_url)] == ["failed"]
+
+
+@pytest.mark.postgres
+def test_a_database_taking_no_writes_is_a_503_not_a_500(pg_url: str) -> None:
+    """A primary turned read-only (a failover, a standby's URL): the write answered 500 with a
+    traceback; it is a 503 saying why, nothing written."""
+    database = sa.make_url(pg_url).database
+    run_statements(pg_url, ["CREATE TABLE wallets (id INTEGER PRIMARY KEY, "
+                            "balance INTEGER NOT NULL)", "INSERT INTO wallets VALUES (1, 100)",
+                            f'ALTER DATABASE "{database}" SET default_transaction_read_only = on'])
+    flex = Flex(pg_url, settings=Settings(tokens=(TOKEN,), journal=False))
+
+    @flex.action(model="wallets", for_instance=True)
+    def withdraw(wallet: Any, amount: int) -> int:
+        wallet.balance -= amount
+        return int(wallet.balance)
+
+    try:
+        with TestClient(flex.app) as client:
+            assert _wallet(client, "withdraw", amount=30) == (503, {
+                "error": "the database takes no changes right now (it is read-only: a replica, "
+                         "or a primary during a failover); nothing was written: try again "
+                         "shortly",
+                "error_code": "database_unavailable"})
+    finally:
+        run_statements(pg_url, ["SET TRANSACTION READ WRITE",
+                                f'ALTER DATABASE "{database}" RESET '
+                                "default_transaction_read_only"])
+    assert _balance(pg_url) == 100

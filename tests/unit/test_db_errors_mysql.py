@@ -1,5 +1,6 @@
-"""MySQL's and MariaDB's ``max_allowed_packet``: which statements are over it before they are
-sent, and a refusal the rollback after it hid behind a lost connection."""
+"""MySQL's and MariaDB's own answers: which statements are over ``max_allowed_packet`` before
+they are sent, a refusal the rollback after it hid behind a lost connection, and the server's
+read-only option told from its other options."""
 
 from __future__ import annotations
 
@@ -54,3 +55,14 @@ def test_a_lost_connection_after_another_error_is_still_an_outage() -> None:
     other = OperationalError(UPDATE, {}, pymysql.err.OperationalError(
         1205, "Lock wait timeout exceeded"))
     assert classify(_lost_after(other)) == "unavailable"
+
+
+def test_mysqls_read_only_option_is_the_database_taking_no_writes_not_another_option() -> None:
+    read_only = OperationalError(UPDATE, {}, pymysql.err.OperationalError(
+        1290, "The MariaDB server is running with the --read-only option so it cannot execute "
+              "this statement"))
+    assert classify(read_only) == "read_only"
+    other = OperationalError(UPDATE, {}, pymysql.err.OperationalError(
+        1290, "The MySQL server is running with the --secure-file-priv option so it cannot "
+              "execute this statement"))
+    assert classify(other) is None
