@@ -46,7 +46,7 @@ from flexorm._url import async_url, parse_url, sync_url
 from flexorm.db_errors import over_packet, too_large
 from flexorm.exceptions import DatabaseError
 
-__all__ = ["STATEMENT_CHECK", "WRITE", "Database", "RunSession", "pooled",
+__all__ = ["STATEMENT_CHECK", "WRITE", "Database", "RunSession", "packet_limit", "pooled",
            "require_sqlite_file", "run_blocking"]
 
 T = TypeVar("T")
@@ -73,7 +73,8 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 
 def pooled(create: Callable[..., E], url: URL, **options: Any) -> E:
     """An engine whose pool hands out only open connections: checked without a round trip on
-    psycopg (:mod:`flexorm._liveness`), pinged on other drivers."""
+    psycopg (:mod:`flexorm._liveness`), pinged on other drivers; on MySQL and MariaDB, one
+    that refuses a statement over ``max_allowed_packet`` before sending it."""
     pingless = url.get_driver_name() in PINGLESS_DRIVERS
     engine = create(url, pool_pre_ping=not pingless, **options)
     blocking = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
@@ -81,6 +82,8 @@ def pooled(create: Callable[..., E], url: URL, **options: Any) -> E:
         check_on_checkout(blocking)
     if url.get_backend_name() == "sqlite":
         _sqlite_file_as_it_is(blocking)
+    if url.get_backend_name() in ("mysql", "mariadb"):
+        _packet_checks(blocking)
     return engine
 
 
@@ -232,6 +235,16 @@ def _packet_checks(engine: Engine) -> None:
             raise too_large()
 
 
+async def packet_limit(engine: AsyncEngine) -> int | None:
+    """MySQL's or MariaDB's ``max_allowed_packet`` as ``engine``'s connections read it when
+    they open (:func:`pooled`); ``None`` on another database, or one that did not say."""
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        return None
+    async with engine.connect() as conn:
+        limit = conn.info.get(_PACKET_LIMIT)
+    return limit if isinstance(limit, int) else None
+
+
 class RunSession(Session):
     """The class of flexorm's sessions (an async session's own blocking one too): the session
     events flexorm listens for, once per process, attach to it rather than to every
@@ -284,9 +297,6 @@ class Database:
             _begin_explicitly(sync_engine)
         _statement_checks(engine.sync_engine)
         _statement_checks(sync_engine)
-        if backend in ("mysql", "mariadb"):
-            _packet_checks(engine.sync_engine)
-            _packet_checks(sync_engine)
         return cls(
             url=parsed,
             engine=engine,

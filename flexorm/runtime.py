@@ -119,7 +119,7 @@ async def _build(settings: Settings, database: Database, source: Declared,
 
 async def _open_journal(settings: Settings, database: Database) -> Journal:
     """The journal, once its tables are at this version's revision (migrated first with
-    ``auto_upgrade``).
+    ``auto_upgrade``), its result limit fitted to what one statement of it holds.
 
     Raises:
         MigrationError: the tables are missing or behind; one line saying what to run.
@@ -131,6 +131,7 @@ async def _open_journal(settings: Settings, database: Database) -> Journal:
         with _quiet_alembic():
             status = await ensure_current(settings.journal_url,
                                           auto_upgrade=settings.auto_upgrade)
+        await journal.fit_packet()
     except MigrationError as exc:
         await journal.dispose()
         if "flexorm db upgrade" not in exc.message:

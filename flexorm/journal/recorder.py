@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from flexorm._url import async_url
 from flexorm.auth.caller import Caller
-from flexorm.database import pooled
+from flexorm.database import packet_limit, pooled
 from flexorm.db_errors import Kind, classify
 from flexorm.exceptions import ConcurrencyConflict, DatabaseBusy
 from flexorm.journal.entry import RunEntry
@@ -47,6 +47,9 @@ logger = logging.getLogger("flexorm.journal")
 
 _RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 """Waits between tries of a write the state database cannot take now (the last one repeated)."""
+ROW_ROOM = 64 * 1024
+"""Bytes a run's row keeps for what it holds besides its result (its params, its error...)."""
+
 _NOT_NOW: frozenset[Kind] = frozenset({"unavailable", "read_only", "busy", "lock_timeout",
                                        "deadlock", "serialization"})
 """Why the state database may not take a write now but will later: it cannot be reached, it
@@ -93,6 +96,23 @@ class Journal:
         return cls(pooled(create_async_engine, async_url(settings.state_url),
                           **settings.pool_options),
                    shared=False, keys=keys, owns_engine=True, result_limit=limit)
+
+    async def fit_packet(self) -> None:
+        """Lower :attr:`result_limit` to what one statement of the state database holds, when
+        it is MySQL or MariaDB and the limit is above that (a row holds its result escaped, up
+        to twice its size): a larger result would make its row's statement too large, refused
+        every time (the action's own transaction, when the journal shares its database).
+        Logged once, at startup."""
+        packet = await packet_limit(self.engine)
+        if packet is None:
+            return
+        room = max(0, packet // 2 - ROW_ROOM)
+        if self.result_limit > room:
+            logger.warning("journal_result_limit (%s bytes) lowered to %s: the state database "
+                           "takes statements of up to %s bytes (max_allowed_packet), and a "
+                           "run's row holds its result escaped", f"{self.result_limit:,}",
+                           f"{room:,}", f"{packet:,}")
+            self.result_limit = room
 
     def keep(self, result: Any) -> Kept:
         """``result`` as a run's row keeps it: whole up to :attr:`result_limit` bytes of JSON,

@@ -13,7 +13,15 @@ from click.testing import CliRunner
 
 from flexorm.cli import main
 from tests.conftest import sync_engine
-from tests.integration._journal_shop import client, create_tables, execute, hits, make_flex, runs
+from tests.integration._journal_shop import (
+    client,
+    create_tables,
+    execute,
+    hits,
+    logged,
+    make_flex,
+    runs,
+)
 
 LIMIT = 1000
 
@@ -112,3 +120,28 @@ def test_a_result_beyond_mariadbs_packet_succeeds(mariadb_url: str) -> None:
     assert [(run.status, run.result, run.error) for run in (plain, keyed)] == [
         ("succeeded", None, note(size + 2, 1_048_576))] * 2
     assert refused.status == "rejected"
+
+
+@pytest.mark.mariadb
+def test_a_limit_above_what_mariadb_takes_at_once_is_lowered_at_startup(
+        mariadb_url: str) -> None:
+    """A limit set above MariaDB's ``max_allowed_packet``: a result between the two made its
+    row's statement too large, and the action failed every time. The limit is lowered to what
+    a row's statement holds (its result escaped, up to twice its size), saying so once."""
+    create_tables(mariadb_url)
+    engine = sync_engine(mariadb_url)
+    with engine.connect() as conn:
+        packet = int(conn.execute(sa.text("SELECT @@max_allowed_packet")).scalar_one())
+    engine.dispose()
+    lowered = packet // 2 - 64 * 1024
+    size = packet - 1024 * 1024  # under the packet, over what its row holds
+    with logged("flexorm.journal") as records, \
+            client(make_flex(mariadb_url, journal_result_limit=4 * packet)) as http:
+        assert execute(http, "export", params={"size": size}) == (200, {"result": "x" * size})
+    [run] = runs(mariadb_url)
+    assert (run.status, run.result, run.error) == ("succeeded", None, note(size + 2, lowered))
+    assert [record.getMessage() for record in records
+            if "journal_result_limit" in record.getMessage()] == [
+        f"journal_result_limit ({4 * packet:,} bytes) lowered to {lowered:,}: the state "
+        f"database takes statements of up to {packet:,} bytes (max_allowed_packet), and a "
+        "run's row holds its result escaped"]
