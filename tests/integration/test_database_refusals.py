@@ -3,7 +3,12 @@ foreign key, not null) refusing a change, and a value PostgreSQL reads as a name
 its own (a tsquery, a regclass...), are a 400 that names the constraint or the fault and never
 the row's values, whichever driver ran the body (a sync body on PyMySQL, an async one on
 aiomysql); nothing is written, and the journal keeps the same message. A mistake in an action's
-own SQL, with the same SQLSTATEs, stays a server error."""
+own SQL, with the same SQLSTATEs, stays a server error.
+
+Also what the database says of a request that is not a mistake in its code: a value past one
+of its size limits (PostgreSQL's index entries, MariaDB's ``max_allowed_packet``) and a
+trigger's refusal are a 400; a statement past its time limit and a database taking no writes
+are a 503. None of them is a 500."""
 
 from __future__ import annotations
 
@@ -84,10 +89,12 @@ def _rows(url: str) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _execute(client: TestClient[Any], name: str, **params: Any) -> tuple[int, Any]:
+def _execute(client: TestClient[Any], name: str, *, model: str = "accounts",
+             **params: Any) -> tuple[int, Any]:
+    """Run action ``name`` on record 1 of ``model``: its status and answer."""
     response = client.post("/api/messages/", headers=AUTH, json={
         "name": "execute_action",
-        "params": {"model": "accounts", "name": name, "id": 1, "params": params}})
+        "params": {"model": model, "name": name, "id": 1, "params": params}})
     return response.status_code, response.json()
 
 
@@ -197,13 +204,6 @@ def pg_client(pg_url: str) -> Iterator[TestClient[Any]]:
         yield test_client
 
 
-def _call(client: TestClient[Any], name: str, **params: Any) -> tuple[int, Any]:
-    response = client.post("/api/messages/", headers=AUTH, json={
-        "name": "execute_action",
-        "params": {"model": "docs", "name": name, "id": 1, "params": params}})
-    return response.status_code, response.json()
-
-
 @pytest.mark.postgres
 def test_a_value_postgresql_parses_as_a_name_or_a_syntax_is_a_400(
         pg_client: TestClient[Any], pg_url: str) -> None:
@@ -213,10 +213,12 @@ def test_a_value_postgresql_parses_as_a_name_or_a_syntax_is_a_400(
                # the type name's own parse gives a position, in the value
                ("rt", "int(", NOT_VALID), ("rn", "no_schema", UNKNOWN)]
     for column, value, message in refused:
-        assert _call(pg_client, "store", column=column, value=value) == (
+        assert _execute(pg_client, "store", model="docs", column=column, value=value) == (
             400, {"non_field_errors": [message]}), (column, value)
-    assert _call(pg_client, "search", query="&&&") == (400, {"non_field_errors": [NOT_VALID]})
-    assert _call(pg_client, "store", column="rc", value="docs") == (200, {"result": 1})
+    assert _execute(pg_client, "search", model="docs", query="&&&") == (
+        400, {"non_field_errors": [NOT_VALID]})
+    assert _execute(pg_client, "store", model="docs", column="rc", value="docs") == (
+        200, {"result": 1})
     assert [run.status for run in runs(pg_url)] == ["rejected"] * (len(refused) + 1) + [
         "succeeded"]
 
@@ -227,12 +229,13 @@ def test_a_value_past_a_size_limit_of_postgresql_is_a_400_naming_the_limit(
     """A long text in a column with a b-tree index: PostgreSQL refuses an index entry past
     its size limit (SQLSTATE 54000), which answered 500 for a value the client chose."""
     text = "".join(random.Random(0).choices(string.ascii_letters, k=20_000))
-    status, body = _call(pg_client, "store", column="title", value=text)
+    status, body = _execute(pg_client, "store", model="docs", column="title", value=text)
     assert status == 400
     [message] = body["non_field_errors"]
     assert message.startswith("The database refused a value: it is larger than the database "
                               "takes there (index row ")  # "requires 20016 bytes, maximum..."
-    assert _call(pg_client, "store", column="title", value=text[:100]) == (200, {"result": 1})
+    assert _execute(pg_client, "store", model="docs", column="title", value=text[:100]) == (
+        200, {"result": 1})
     assert [run.status for run in runs(pg_url)] == ["rejected", "succeeded"]
 
 
@@ -241,7 +244,7 @@ def test_a_value_past_a_size_limit_of_postgresql_is_a_400_naming_the_limit(
 def test_a_mistake_in_an_actions_sql_stays_a_server_error(
         pg_client: TestClient[Any], pg_url: str, mistake: str,
         caplog: pytest.LogCaptureFixture) -> None:
-    assert _call(pg_client, "broken", sql=mistake) == (
+    assert _execute(pg_client, "broken", model="docs", sql=mistake) == (
         500, {"error": "internal server error", "error_code": "internal_error"})
     assert [run.status for run in runs(pg_url)] == ["failed"]
     assert any(record.levelname == "ERROR" for record in caplog.records)
@@ -299,20 +302,14 @@ def test_a_statement_over_max_allowed_packet_is_a_400_not_an_outage(
     with engine.connect() as conn:
         limit = int(conn.execute(sa.text("SELECT @@max_allowed_packet")).scalar_one())
     with TestClient(build_notes_flex(mariadb_url).app) as client:
-        def pad(size: int, fill: str) -> tuple[int, Any]:
-            response = client.post("/api/messages/", headers=AUTH, json={
-                "name": "execute_action",
-                "params": {"model": "notes", "name": action, "id": 1,
-                           "params": {"size": size, "fill": fill}}})
-            return response.status_code, response.json()
-
         refused = ("The database refused a value: with it, the statement was larger than the "
                    "database takes at once (its max_allowed_packet)")
-        assert pad(int(limit * over) + 1024, fill) == (400, {"non_field_errors": [refused]})
+        assert _execute(client, action, model="notes", size=int(limit * over) + 1024,
+                        fill=fill) == (400, {"non_field_errors": [refused]})
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT body FROM notes")).scalar_one() == "kept"
         under = limit - 64 * 1024
-        assert pad(under, "x") == (200, {"result": under})
+        assert _execute(client, action, model="notes", size=under) == (200, {"result": under})
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT LENGTH(body) FROM notes")).scalar_one() == under
     engine.dispose()
@@ -372,13 +369,6 @@ def wallets(any_url: str) -> Iterator[TestClient[Any]]:
         yield test_client
 
 
-def _wallet(client: TestClient[Any], name: str, **params: Any) -> tuple[int, Any]:
-    response = client.post("/api/messages/", headers=AUTH, json={
-        "name": "execute_action",
-        "params": {"model": "wallets", "name": name, "id": 1, "params": params}})
-    return response.status_code, response.json()
-
-
 def _balance(url: str) -> int:
     engine = sync_engine(url)
     with engine.connect() as conn:
@@ -393,9 +383,10 @@ def test_a_refusal_a_trigger_raises_is_a_400_with_its_message(
     is the database refusing the change, with a message written for whoever meets it (its
     first line: not a hint or detail)."""
     refused = "The database refused the change: balance cannot go below zero"
-    assert _wallet(wallets, "withdraw", amount=500) == (400, {"non_field_errors": [refused]})
+    assert _execute(wallets, "withdraw", model="wallets", amount=500) == (
+        400, {"non_field_errors": [refused]})
     assert _balance(any_url) == 100
-    assert _wallet(wallets, "withdraw", amount=30) == (200, {"result": 70})
+    assert _execute(wallets, "withdraw", model="wallets", amount=30) == (200, {"result": 70})
     assert [(run.status, run.error) for run in runs(any_url)] == [
         ("rejected", refused), ("succeeded", None)]
 
@@ -407,7 +398,7 @@ def test_a_statement_past_the_databases_time_limit_is_a_503_database_timeout(
         wallets: TestClient[Any], any_url: str) -> None:
     """A statement the database stops at its time limit answered 500 with a traceback; the
     action is rolled back and answers 503 ``database_timeout``."""
-    assert _wallet(wallets, "slow") == (503, {
+    assert _execute(wallets, "slow", model="wallets") == (503, {
         "error": "the database stopped one of the action's statements before it finished "
                  "(past the time the database gives a statement, or cancelled there); "
                  "nothing was written",
@@ -433,7 +424,7 @@ def test_a_database_taking_no_writes_is_a_503_not_a_500(pg_url: str) -> None:
 
     try:
         with TestClient(flex.app) as client:
-            assert _wallet(client, "withdraw", amount=30) == (503, {
+            assert _execute(client, "withdraw", model="wallets", amount=30) == (503, {
                 "error": "the database takes no changes right now (it is read-only: a replica, "
                          "or a primary during a failover); nothing was written: try again "
                          "shortly",
