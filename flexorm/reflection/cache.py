@@ -55,7 +55,7 @@ __all__ = [
 
 logger = logging.getLogger("flexorm.reflection")
 
-FORMAT = 6
+FORMAT = 7
 """Bumped whenever the records or this file's layout change."""
 
 

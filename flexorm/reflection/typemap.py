@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from flexorm.reflection.records import ColumnInfo
 
 __all__ = [
     "FIELD_TYPES",
+    "AsStored",
     "MySQLTime",
     "Spatial",
     "Unrecognized",
@@ -66,6 +68,44 @@ class Unrecognized(sa.types.UserDefinedType[Any]):
 
     def get_col_spec(self, **kw: Any) -> str:
         return self.name
+
+
+class AsStored(sa.TypeDecorator[Any]):
+    """A SQLite column of a type whose values SQLAlchemy converts as it reads them (a number, a
+    date or time, JSON), read as stored where that conversion fails: SQLite keeps any value in
+    any column (an imported ``''`` in a ``NUMERIC`` one, a Unix time in a ``DATETIME`` one), and
+    one such row would otherwise make every action on it fail. The type it wraps
+    (:func:`base_type`) is the declared one, so the column is described, rendered, written and
+    typed as a parameter as one.
+
+    Args:
+        declared: the column's declared type.
+    """
+
+    impl: TypeEngine[Any] | type[TypeEngine[Any]] = sa.types.NullType  # each column's own
+    cache_ok = True
+
+    def __init__(self, declared: TypeEngine[Any]) -> None:
+        super().__init__()
+        self.declared = declared
+        self.impl = declared
+
+    def __repr__(self) -> str:
+        return f"AsStored({self.declared!r})"
+
+    def result_processor(self, dialect: sa.Dialect,
+                         coltype: Any) -> Callable[[Any], Any] | None:
+        convert = super().result_processor(dialect, coltype)
+        if convert is None:
+            return None
+
+        def as_stored(value: Any) -> Any:
+            try:
+                return convert(value)
+            except (TypeError, ValueError, ArithmeticError):
+                return value
+
+        return as_stored
 
 
 class _TimeAsRead(sa.types.UserDefinedType[dt.timedelta]):

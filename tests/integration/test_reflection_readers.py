@@ -24,7 +24,7 @@ from flexorm.reflection.dialects.base import Relations, Tick
 from flexorm.reflection.dialects.generic import InspectorReader
 from flexorm.reflection.dialects.sqlite import adjust_rowid, changes_rows
 from flexorm.reflection.records import SchemaInfo
-from flexorm.reflection.typemap import MySQLTime, Spatial, Unrecognized
+from flexorm.reflection.typemap import AsStored, MySQLTime, Spatial, Unrecognized
 from flexorm.settings import Settings
 from tests.conftest import run_statements, sync_engine
 from tests.integration import (
@@ -113,8 +113,11 @@ def _known_differences(dialect: str, mine: Any, theirs: Any) -> Any:
     column's definition, where SQLAlchemy does not read it) gives the column its options;
     MySQL's ``DOUBLE`` and ``REAL`` are read as floats, not as ``Decimal``; MySQL's ``TIME``, of
     a table or a view, is read as the duration it holds (:class:`MySQLTime`), not as a time of
-    day."""
+    day; a SQLite column whose values SQLAlchemy converts (a number, a date, JSON) keeps the
+    inspector's type, read as stored where the conversion fails (:class:`AsStored`)."""
     def known(own: Any, other: Any) -> bool:
+        if dialect == "sqlite" and own[1] is AsStored:
+            return own == (other[0], AsStored, f"AsStored({other[2]})")
         if dialect == "mysql" and own[1] is MySQLTime:
             return own == (other[0], MySQLTime, other[2].replace("TIME(", "MySQLTime(", 1))
         if dialect == "mysql" and own[1] is other[1] and issubclass(own[1], sa.Float):

@@ -36,6 +36,7 @@ from flexorm.reflection.dialects.base import (
     Tick,
     Ticker,
 )
+from flexorm.reflection.typemap import AsStored, Unrecognized
 
 __all__ = ["SQLiteReader", "adjust_rowid", "changes_rows", "check_texts"]
 
@@ -79,6 +80,8 @@ class _Types:
         match = _TYPE_TEXT.match(text)
         name, args = (match.group(1), match.group(2)) if match else ("", "")
         cls: Any
+        if name == "ANY":  # a STRICT table's column of no type: values as stored
+            return Unrecognized("ANY")
         if name in self.names:
             cls = self.names[name]
         elif "INT" in name:
@@ -101,8 +104,20 @@ class _Types:
             numbers = []
             type_ = cls()
         if isinstance(type_, SchemaEventTarget):
-            return lambda: cls(*numbers)
-        return type_  # type: ignore[no-any-return]
+            return lambda: _as_stored(cls(*numbers))
+        return _as_stored(type_)
+
+
+_CONVERTED = (sa.Numeric, sa.Date, sa.DateTime, sa.Time, sa.JSON)
+"""Types whose values SQLAlchemy converts as it reads them from SQLite (a ``Float`` is read as
+SQLite gives it)."""
+
+
+def _as_stored(type_: TypeEngine[Any]) -> TypeEngine[Any]:
+    """``type_``, read as stored where SQLAlchemy's conversion fails (:class:`AsStored`)."""
+    if isinstance(type_, _CONVERTED) and not isinstance(type_, sa.Float):
+        return AsStored(type_)
+    return type_
 
 
 # -- checks and constraint names, from the table SQL ---------------------------------------------
