@@ -23,6 +23,7 @@ Transactions and locks:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -112,6 +113,13 @@ def _sqlite_file_as_it_is(engine: Engine) -> None:
         code = getattr(context.original_exception, "sqlite_errorcode", None)
         if isinstance(code, int) and code & 0xFF == _SQLITE_READONLY:
             context.is_disconnect = True
+            # SQLAlchemy leaves a disconnected cursor open, and SQLite closes a connection
+            # with a statement still open only once that is collected: until then it would
+            # hold its transaction's lock on the file, which may be back under its name
+            execution = context.execution_context
+            if execution is not None and execution.cursor is not None:
+                with contextlib.suppress(Exception):
+                    execution.cursor.close()
 
 
 def _file_path(database: str | None) -> Path | None:
