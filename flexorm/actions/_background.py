@@ -10,6 +10,7 @@ direct run, and the queued row commits in that transaction. Running it later is 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 
+from flexorm.actions._transaction import began
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.run_control import RunControl
 from flexorm.auth.caller import Caller
@@ -94,6 +96,9 @@ class Completion:
     started_at: dt.datetime
     writes: bool = True
     """The action may write: see :meth:`~flexorm.journal.Journal.in_transaction`."""
+    alone: bool = False
+    """The run's transaction sent nothing (a body of no statement, in a background run):
+    there is nothing to commit its end with, which is written after it, by itself."""
 
     def _progress(self) -> dict[str, Any]:
         last = self.control.unwritten_progress()
@@ -122,6 +127,9 @@ class Completion:
         self.control.check()
         if not self.journal.in_transaction(self.writes):
             return
+        if not began(session):
+            self.alone = True
+            return
         kept, note = self._kept(result)
         if not self.journal.background.finish_sync(
                 session, self.control.run_id, self.control.attempt, "succeeded",
@@ -146,8 +154,16 @@ class Completion:
 
     async def committed(self, result: Any) -> None:
         """After the commit, when the run's transaction did not record it (a separate state
-        database, a read-only action on SQLite): its completion (see :meth:`_succeeded`)."""
-        if not self.journal.in_transaction(self.writes):
+        database, a read-only action on SQLite, a transaction that sent nothing): its
+        completion (see :meth:`_succeeded`); by itself, on the running process's own
+        connection, when it has one (:attr:`RunControl.finish_alone`)."""
+        finish = self.control.finish_alone
+        if self.alone and finish is not None:
+            kept, note = self._kept(result)
+            with contextlib.suppress(Exception):  # its connection lost: the journal's way
+                if await finish(kept, note, self._progress()) is not None:
+                    return
+        if self.alone or not self.journal.in_transaction(self.writes):
             await self._succeeded(result)
 
     async def _succeeded(self, result: Any, error: str | None = None) -> bool:

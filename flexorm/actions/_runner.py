@@ -24,7 +24,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -40,6 +39,7 @@ from flexorm.actions._dry_run import DryRunEnded, Safeguards, Watch
 from flexorm.actions._inverse import Cursor, load_inverse_chunk
 from flexorm.actions._rows import Locking, RowClasses, load_groups, row_locks
 from flexorm.actions._stored import flush_unnoted, read_back_stale, track_flushed
+from flexorm.actions._transaction import watch
 from flexorm.actions.binding import BoundAction
 from flexorm.actions.changes import Changes
 from flexorm.actions.context import ActionContext
@@ -47,7 +47,7 @@ from flexorm.actions.policies import PolicyChecker, denied
 from flexorm.actions.run_control import RunControl
 from flexorm.actions.steps import Blocking, Settle, Steps, run, run_blocking
 from flexorm.auth.caller import Caller
-from flexorm.database import STATEMENT_CHECK, WRITE, Database
+from flexorm.database import WRITE, Database
 from flexorm.db_errors import RETRYABLE, classify, translate
 from flexorm.exceptions import ValidationError
 from flexorm.protocol.encoding import encode
@@ -211,7 +211,7 @@ class Runner:
             if invocation.bound.declaration.is_async:
                 async with self._database.sessions() as session, session.begin():
                     track_flushed(session.info, self._rows.triggered)
-                    if invocation.bound.declaration.writes:
+                    if self._begins_first(invocation):
                         await session.connection(execution_options=WRITE)
                     outcome = await run(self._watched(session, invocation, hooks), session)
             else:
@@ -221,10 +221,20 @@ class Runner:
         await _after_commit(invocation, hooks)
         return outcome
 
+    def _begins_first(self, invocation: Invocation) -> bool:
+        """Whether a run that may write takes its connection before its body runs: always on
+        SQLite (``BEGIN IMMEDIATE``, the write lock first); a request, so that it answers
+        503 before a body that sends mail first could, when the database is down or every
+        connection busy. A background run, whose claim just reached the database in a worker
+        sized for its runs, begins with its first statement: a body that sends none takes no
+        connection (:mod:`flexorm.actions._transaction`)."""
+        return invocation.bound.declaration.writes and (
+            invocation.control is None or self._database.dialect == "sqlite")
+
     def _run_blocking(self, invocation: Invocation, hooks: Hooks) -> Outcome:
         with self._database.sync_sessions() as session, session.begin():
             track_flushed(session.info, self._rows.triggered)
-            if invocation.bound.declaration.writes:
+            if self._begins_first(invocation):
                 session.connection(execution_options=WRITE)
             return run_blocking(self._watched(session, invocation, hooks), session)
 
@@ -248,7 +258,7 @@ class Runner:
         """Everything an action does in its transaction, for either kind of body."""
         bound = invocation.bound
         if invocation.control is not None:
-            yield Blocking(self._watch, (invocation.control,))
+            yield Blocking(watch, (invocation.control,))
         records, values = yield Blocking(self._prepare, (invocation,))
         ctx = self._context(session, invocation, values, hooks)
         if not (yield from self._policies.steps(bound, ctx)):
@@ -295,26 +305,6 @@ class Runner:
         if not declaration.writes or not row_locks(session.get_bind().dialect):
             return None
         return Locking(skip_locked=declaration.skip_locked)
-
-    def _watch(self, session: Session, control: RunControl) -> None:
-        """Stop a background run at its next statement once it is to stop; on PostgreSQL, no
-        statement outlives its deadline; on PostgreSQL, MySQL and MariaDB, a stop (a cancel,
-        the deadline) cancels the running statement, by the connection's id in the server."""
-        conn = session.connection()
-        conn.execution_options(**{STATEMENT_CHECK: control.check})
-        driver = conn.connection.driver_connection
-        if self._database.dialect == "postgresql":
-            remaining = control.remaining()
-            if remaining is not None:
-                conn.exec_driver_sql(  # rounded up: it fires past the deadline, not before
-                    f"SET LOCAL statement_timeout = {max(1, math.ceil(remaining * 1000))}")
-            control.backend_pid = getattr(getattr(driver, "info", None), "backend_pid", None)
-        elif self._database.dialect in ("mysql", "mariadb"):
-            thread_id = getattr(driver, "thread_id", None)  # PyMySQL's, aiomysql's: no query
-            value = thread_id() if callable(thread_id) else thread_id
-            control.backend_pid = value if isinstance(value, int) else None
-        elif self._database.dialect == "sqlite":
-            control.interrupt = getattr(driver, "interrupt", None)
 
     def _prepare(self, session: Session, invocation: Invocation) -> tuple[list[Any] | None,
                                                                            dict[str, Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,7 +21,7 @@ from flexorm.journal.entry import stored_text
 from flexorm.journal.tables import NAME_LENGTH
 from flexorm.protocol.encoding import encode_json
 
-__all__ = ["Progress", "RunControl", "StopReason"]
+__all__ = ["FinishAlone", "Progress", "RunControl", "StopReason"]
 
 StopReason = Literal["cancelled", "deadline", "shutdown", "superseded"]
 
@@ -44,6 +44,11 @@ class Progress:
     done: int
     total: int | None = None
     message: str | None = None
+
+
+FinishAlone = Callable[[Any, str | None, Mapping[str, Any]], Awaitable[bool | None]]
+"""``(result, note, progress columns)``: whether the attempt was still the run's current one;
+``None`` when that way is not open (another database)."""
 
 
 class RunControl:
@@ -84,6 +89,10 @@ class RunControl:
         past that limit (their ids are kept, their result is ``None``)."""
         self.interrupt: Callable[[], None] | None = None
         """Interrupts the body's running statement (SQLite), called by :meth:`stop`."""
+        self.finish_alone: FinishAlone | None = None
+        """How the running process writes the run's end by itself (``result`` as kept, the
+        note, the last progress' columns), when the run's transaction sent nothing to commit
+        it with: on a connection it keeps (PostgreSQL). ``None``: the journal's own way."""
 
     # -- the body's side ----------------------------------------------------------------------
 

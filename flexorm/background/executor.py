@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -177,6 +179,24 @@ class RunExecutor:
         await conn.commit()  # ends SQLAlchemy's view of a transaction; autocommit sends nothing
         return claimed
 
+    async def _finish_alone(self, run_id: int, attempt: int, started_at: dt.datetime,
+                            result: Any, note: str | None,
+                            progress: Mapping[str, Any]) -> bool | None:
+        """A run's success written by itself, when its transaction sent nothing: on PostgreSQL
+        one statement on the connection the claims are sent on (see :meth:`claim`), else
+        ``None`` (the journal writes it its own way). A lost connection is dropped and the
+        error raised: the caller writes it the journal's way, tried until it can."""
+        async with self._claim_lock:
+            if self._claim_driver is None or self._claim_conn is None:
+                return None
+            try:
+                return await self._journal.background.finish_on_driver(
+                    self._claim_driver, self._claim_conn.dialect, run_id, attempt,
+                    "succeeded", started_at, result=result, error=note, extra=progress)
+            except BaseException:
+                await self._drop_claim_connection(invalidate=True)
+                raise
+
     async def _drop_claim_connection(self, *, invalidate: bool = False) -> None:
         """Close the kept claim connection (``invalidate``: it is not given back to the pool,
         as it may be broken)."""
@@ -203,6 +223,8 @@ class RunExecutor:
         control = RunControl(run_id, attempt=claimed.attempt, deadline=stored.get("deadline"),
                              checkpoint=claimed.checkpoint)
         self.controls[run_id] = control
+        control.finish_alone = functools.partial(self._finish_alone, run_id, claimed.attempt,
+                                                 claimed.started_at)
         watcher: asyncio.Task[None] | None = None
 
         def watch() -> None:  # from the first poll on: a run shorter than that has no task

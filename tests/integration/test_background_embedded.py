@@ -495,3 +495,60 @@ def test_a_runner_stopped_just_as_it_is_woken_stops(sqlite_url: str) -> None:
             await runner.close()  # ...stops it
 
     scenario(sqlite_url, body)
+
+
+@pytest.mark.postgres
+def test_a_run_that_sends_no_statement_takes_no_connection_and_still_ends_succeeded(
+        pg_url: str) -> None:
+    """A background run begins its transaction with its first statement: a body that sends
+    none (it calls an API, say) checks no connection out of the database's pools, and its end,
+    with its result and last progress, is one statement on the connection the process claims
+    runs on. A body that writes still commits its end with its writes."""
+    create_tables(pg_url)
+    flex = make_flex(pg_url, background_runner="embedded")
+
+    @flex.action(background=True)
+    def notify(ctx: ActionContext, who: str = "ops") -> str:
+        ctx.progress(1, 1, "sent")
+        return f"told {who}"
+
+    @flex.action(background=True)
+    def settle(ctx: ActionContext) -> str:
+        ctx.session.execute(sa.text("UPDATE items SET state = 'settled' WHERE id = 5"))
+        return "settled"
+
+    async def main() -> None:
+        async with flex.host.runtime(purpose="call") as runtime:  # no runner: the test runs it
+            assert runtime.journal is not None
+            quiet, writing = await queue(runtime, "notify"), await queue(runtime, "settle")
+            checkouts: list[str] = []
+            engines = (runtime.database.engine.sync_engine, runtime.database.sync_engine)
+
+            def checked_out(*_: Any) -> None:
+                checkouts.append("out")
+
+            for engine in engines:
+                sa.event.listen(engine, "checkout", checked_out)
+            executor = RunExecutor(lambda: runtime.actions, runtime.journal, runtime.database,
+                                   worker_name("test"))
+            try:
+                assert await executor.execute(writing) == "succeeded"
+                assert checkouts  # the claims' connection, then the run's
+                checkouts.clear()
+                assert await executor.execute(quiet) == "succeeded"
+                assert checkouts == []
+            finally:
+                await executor.close()
+                for engine in engines:
+                    sa.event.remove(engine, "checkout", checked_out)
+            for run_id, result, progress in (
+                    (quiet, "told ops", {"done": 1, "total": 1, "message": "sent"}),
+                    (writing, "settled", {"done": None, "total": None, "message": None})):
+                shown = await runtime.actions.execute(
+                    ExecuteRequest(action="flexorm_run_status", params={"run": run_id}),
+                    caller=CALLER)
+                assert (shown["result"]["status"], shown["result"]["result"],
+                        shown["result"]["progress"]) == ("succeeded", result, progress)
+
+    asyncio.run(main())
+    assert item_state(pg_url, 5) == "settled"
