@@ -103,7 +103,11 @@ _BOUND_PARAMETER = re.compile(r"(?<![\w$])\$\d+\b")
 """The context line of an error met converting a bound parameter (``... parameter $1``, in
 the server's language)."""
 
+_MYSQL_PACKET_TOO_LARGE = 1153
+"""``Got a packet bigger than 'max_allowed_packet' bytes``: the server closes the connection
+after it."""
 _MYSQL_CODES: dict[int, Kind] = {
+    _MYSQL_PACKET_TOO_LARGE: "too_large",
     1213: "deadlock", 1205: "lock_timeout", 1406: "too_long", 1264: "out_of_range",
     1690: "out_of_range", 1366: "invalid_value", 1292: "invalid_value", 1265: "invalid_value",
     1411: "invalid_value",  # a value a function refuses (STR_TO_DATE...)
@@ -124,9 +128,6 @@ _MYSQL_CODES: dict[int, Kind] = {
 _MYSQL_OPTION_PREVENTS = 1290
 """``The MariaDB server is running with the --read-only option so it cannot execute this
 statement`` (or another option that prevents it)."""
-_MYSQL_PACKET_TOO_LARGE = 1153
-"""``Got a packet bigger than 'max_allowed_packet' bytes``: the server closes the connection
-after it."""
 _MYSQL_DUPLICATE = frozenset({1062, 1586})
 """``Duplicate entry '<the row's values>' for key '<key>'``."""
 _MYSQL_DUPLICATE_VIA_FOREIGN_KEY = frozenset({1557, 1761, 1762})
@@ -216,8 +217,6 @@ def _kind(exc: BaseException) -> Kind | None:
     if origin is None or not isinstance(exc, DBAPIError):
         return None
     mysql = _mysql_args(origin)  # PyMySQL, aiomysql: (errno, message)
-    if mysql is not None and mysql[0] == _MYSQL_PACKET_TOO_LARGE:
-        return "too_large"
     if mysql is not None and mysql[0] == _MYSQL_OPTION_PREVENTS and "read" in mysql[1]:
         return "read_only"  # --read-only, --super-read-only (not another option's refusal)
     if mysql is not None and mysql[0] in _MYSQL_CODES:

@@ -96,11 +96,12 @@ def _duration_ms(started_at: dt.datetime, finished_at: dt.datetime) -> int:
 
 
 def _finish_values(status: RunStatus, started_at: dt.datetime, *, result: Any = None,
-                   error: str | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The columns of a run that ends ``status``. A ``cancelled`` run was asked to stop, and
-    says so in ``cancel_requested`` whether or not its process wrote the flag while it ran
-    (a process cancelling a run of its own stops it directly: on SQLite the flag would wait
-    for the run's own lock)."""
+                   error: str | None = None, now: dt.datetime | None = None,
+                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The columns of a run that ends ``status``, and ``extra`` ones (its last progress). A
+    ``cancelled`` run was asked to stop, and says so in ``cancel_requested`` whether or not
+    its process wrote the flag while it ran (a process cancelling a run of its own stops it
+    directly: on SQLite the flag would wait for the run's own lock)."""
     finished = now or utcnow()
     values = {"status": status, "result": jsonable(result),
               "error": stored_text(error, ERROR_LENGTH),
@@ -108,6 +109,7 @@ def _finish_values(status: RunStatus, started_at: dt.datetime, *, result: Any = 
               "payload": None}
     if status == "cancelled":
         values["cancel_requested"] = True
+    values.update(extra or {})
     return values
 
 
@@ -308,8 +310,7 @@ class RunStore:
         """:meth:`finish` sent straight on the driver's own async connection (psycopg's, in
         autocommit), compiled once, as :meth:`claim_on_driver` is: a run's end when nothing
         else is in its transaction."""
-        values = _finish_values(status, started_at, result=result, error=error)
-        values.update(extra or {})
+        values = _finish_values(status, started_at, result=result, error=error, extra=extra)
         _, params = self._finish(run_id, attempt, values)
         update = _update_on_driver(tuple(sorted(values)), dialect)
         async with driver.cursor() as cursor:
@@ -330,8 +331,7 @@ class RunStore:
                      extra: Mapping[str, Any] | None = None) -> bool:
         """End an attempt: whether it was still this run's current attempt (a stale attempt
         changes nothing). ``extra``: more columns (the last progress)."""
-        values = _finish_values(status, started_at, result=result, error=error)
-        values.update(extra or {})
+        values = _finish_values(status, started_at, result=result, error=error, extra=extra)
         return _changed(await db.execute(*self._finish(run_id, attempt, values))) == 1
 
     def _update_sync(self, db: SyncExecutor, run_id: int, attempt: int,
@@ -382,8 +382,7 @@ class RunStore:
                     extra: Mapping[str, Any] | None = None, closing: bool = False) -> bool:
         """:meth:`finish` on a blocking connection or session, in its transaction;
         ``closing``: the transaction's last statement (see :meth:`_update_sync`)."""
-        values = _finish_values(status, started_at, result=result, error=error)
-        values.update(extra or {})
+        values = _finish_values(status, started_at, result=result, error=error, extra=extra)
         return self._update_sync(db, run_id, attempt, values, closing=closing) == 1
 
     def checkpoint_sync(self, db: SyncExecutor, run_id: int, attempt: int,
